@@ -1,0 +1,81 @@
+# Pitcrew developer commands. `make help` lists them.
+#
+# `make setup` is cheap once done: each step leaves a stamp file under .venv/ and only runs again when the
+# file it depends on (requirements.lock, pyproject.toml, package-lock.json) is newer than its stamp.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
+PYTEST_ARGS ?=
+
+PY_STAMP := $(VENV)/.stamp-python
+NPM_STAMP := $(VENV)/.stamp-npm
+
+SETUP_STAMPS := $(PY_STAMP)
+ifneq ($(wildcard package-lock.json),)
+SETUP_STAMPS += $(NPM_STAMP)
+endif
+
+# Re-run `npm ci` when its output is gone even though the stamp is still there.
+NPM_FORCE := $(if $(and $(wildcard node_modules),$(wildcard static/vendor)),,FORCE)
+
+.PHONY: help setup run test lint format bench clean distclean FORCE
+
+help: ## List the targets
+	@echo 'Pitcrew: make <target>'
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
+
+setup: $(SETUP_STAMPS) $(CHROMIUM) ## Create .venv, install pinned packages, front-end packages and Chromium
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(PY_STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements.lock
+	@touch $@
+
+$(NPM_STAMP): package-lock.json $(wildcard package.json) $(NPM_FORCE) | $(BIN)/python
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(CHROMIUM):
+	@echo 'Chromium is missing: installing the Debian package (browser tests drive it through Playwright).'
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	elif command -v sudo >/dev/null 2>&1; then \
+		sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	else \
+		echo 'WARNING: cannot install Chromium without root or sudo. Run as root: apt-get install -y chromium'; \
+		echo 'WARNING: browser tests fail until $(CHROMIUM) exists.'; \
+	fi
+
+run: setup ## Run the app with embedded defaults (SQLite, filesystem broker): web, worker and beat
+	$(BIN)/python scripts/run.py
+
+test: setup ## Run the test suite (extra pytest options: make test PYTEST_ARGS='-k health -x')
+	env -u DEBUG $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup ## Check code style (ruff)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup ## Fix what ruff can fix and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup ## Run the benchmarks
+	$(BIN)/python -m bench
+
+clean: ## Remove generated files: local database and broker (var/), collected static, caches
+	rm -rf var staticfiles test-artifacts .pytest_cache .ruff_cache htmlcov .coverage
+	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
+
+distclean: clean ## Also remove .venv, node_modules and static/vendor
+	rm -rf $(VENV) node_modules static/vendor
+
+FORCE:

@@ -1,0 +1,91 @@
+"""Admin site for low-level maintenance. Changes made here are recorded on the records' timelines too."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from . import audit, services
+from .audit import Actor
+from .models import NumberSequence, SupportGroup, TimelineEntry, User
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Writes the same timeline entries as the services, so edits in the admin site are not invisible."""
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stored = type(obj)._default_manager.get(pk=obj.pk)
+            request._audit_before = audit.snapshot(stored)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        actor = Actor.from_request(request)
+        if change:
+            audit.record_changes(form.instance, request._audit_before, actor=actor, message='Changed in the admin site')
+        else:
+            audit.record_created(form.instance, actor=actor, message='Created in the admin site', public=False)
+
+    def delete_model(self, request, obj):
+        services.record_delete(obj=obj, actor=Actor.from_request(request))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.record_delete(obj=obj, actor=Actor.from_request(request))
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    list_display = ['username', 'email', 'first_name', 'last_name', 'department', 'vip', 'is_active', 'is_staff']
+    list_filter = ['is_active', 'vip', 'is_staff', 'is_superuser', 'groups']
+    search_fields = ['username', 'first_name', 'last_name', 'email', 'department', 'external_id']
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets[:2],
+        ('Service desk', {'fields': ('phone', 'department', 'location', 'vip', 'external_id')}),
+        *DjangoUserAdmin.fieldsets[2:],
+    )
+    add_fieldsets = (
+        (None, {'classes': ('wide',), 'fields': ('username', 'email', 'usable_password', 'password1', 'password2')}),
+    )
+
+    def has_delete_permission(self, request, obj=None):
+        # People stay in every history they appear in: they are deactivated (clear "Active"), never deleted.
+        return False
+
+
+@admin.register(SupportGroup)
+class SupportGroupAdmin(AuditedAdmin):
+    list_display = ['name', 'tier', 'manager', 'escalation_group', 'email', 'active']
+    list_filter = ['tier', 'active']
+    search_fields = ['name', 'description', 'email']
+    autocomplete_fields = ['manager', 'escalation_group']
+    filter_horizontal = ['members']
+    list_select_related = ['manager', 'escalation_group']
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Visible for inspection; only the application writes these rows."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NumberSequence)
+class NumberSequenceAdmin(ReadOnlyAdmin):
+    list_display = ['prefix', 'last']
+    ordering = ['prefix']
+
+
+@admin.register(TimelineEntry)
+class TimelineEntryAdmin(ReadOnlyAdmin):
+    list_display = ['at', 'content_type', 'object_id', 'kind', 'actor', 'channel', 'public', 'message']
+    list_filter = ['kind', 'channel', 'public', 'content_type']
+    search_fields = ['message']
+    list_select_related = ['actor', 'content_type']
+    date_hierarchy = 'at'
+    ordering = ['-at', '-id']

@@ -1,0 +1,23 @@
+"""`/api/v1/`: the core endpoints, then each app's (explicit includes, so every route can be grepped)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register('users', views.UserViewSet, basename='user')
+router.register('groups', views.SupportGroupViewSet, basename='supportgroup')
+
+app_name = 'api'
+urlpatterns = [
+    path('auth/token/', views.TokenView.as_view(), name='token'),
+    path('schema/', SpectacularAPIView.as_view(), name='schema'),
+    path('docs/', SpectacularSwaggerView.as_view(url_name='api:schema'), name='docs'),
+    path('', include(router.urls)),
+    path('', include('cmdb.api.urls')),
+    path('', include('incidents.api.urls')),
+    path('', include('sla.api.urls')),
+    path('', include('reports.api.urls')),
+]

@@ -1,0 +1,189 @@
+"""Shared models: people, support groups, reference numbers and the append-only timeline."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.urls import reverse
+
+from .choices import Channel, Role, Tier, TimelineKind
+
+
+class TimestampedModel(models.Model):
+    """Creation and last-update times for every record."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class User(AbstractUser):
+    """A person: requester, agent, engineer, manager or API client. Roles are auth groups named by slug."""
+
+    phone = models.CharField(max_length=40, blank=True)
+    department = models.CharField(max_length=120, blank=True)
+    location = models.CharField(max_length=120, blank=True)
+    vip = models.BooleanField(default=False, help_text='Very important person: callers get extra care.')
+    external_id = models.CharField(
+        max_length=120, blank=True, db_index=True, help_text='Identifier in the system this person was imported from.'
+    )
+
+    class Meta:
+        ordering = ['username']
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse('itsm:user_detail', args=[self.pk])
+
+    @property
+    def display_name(self) -> str:
+        return str(self)
+
+    def role_slugs(self) -> set[str]:
+        """Role slugs of this person (cached per instance; prefetch `groups` to keep lists constant)."""
+        if not hasattr(self, '_role_slugs'):
+            self._role_slugs = {group.name for group in self.groups.all()}
+        return self._role_slugs
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_superuser or bool(self.role_slugs() & {str(role) for role in roles})
+
+    @property
+    def is_requester_only(self) -> bool:
+        """True for people who only use the portal: they see nothing but their own records."""
+        return not self.is_superuser and self.role_slugs() <= {Role.REQUESTER}
+
+
+class SupportGroupQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class SupportGroup(TimestampedModel):
+    """An assignment group (team) on a support tier, with a manager for hierarchical escalation."""
+
+    name = models.CharField(max_length=120, unique=True)
+    tier = models.CharField(max_length=8, choices=Tier.choices, default=Tier.L1, db_index=True)
+    description = models.TextField(blank=True)
+    email = models.EmailField(blank=True, help_text='Where group notifications go; members are used when empty.')
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name='managed_groups'
+    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name='support_groups')
+    escalation_group = models.ForeignKey(
+        'self',
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name='escalated_from',
+        help_text='Where functional escalation goes next (usually the next tier).',
+    )
+    active = models.BooleanField(default=True)
+
+    objects = SupportGroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ['tier', 'name']
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse('itsm:supportgroup_detail', args=[self.pk])
+
+
+class NumberSequence(models.Model):
+    """The last reference number handed out per prefix. Only `itsm.numbering` touches it."""
+
+    prefix = models.CharField(max_length=8, primary_key=True)
+    last = models.PositiveBigIntegerField()
+
+    def __str__(self) -> str:
+        return f'{self.prefix}: {self.last}'
+
+
+class NumberedModel(TimestampedModel):
+    """A record with a human reference number (INC0001001) assigned once, at creation.
+
+    Subclasses set `number_prefix` and may set `number_start`; the number is given by the first save because
+    it is an identity invariant, not a business rule.
+    """
+
+    number_prefix: str = ''
+    number_start: int = 101
+
+    number = models.CharField(max_length=16, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs):
+        if not self.number:
+            from .numbering import next_number
+
+            self.number = next_number(self.number_prefix, start=self.number_start)
+        super().save(*args, **kwargs)
+
+
+class TimelineQuerySet(models.QuerySet):
+    def for_object(self, obj):
+        return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+
+    def public(self):
+        """Entries a requester may see: no work notes, no internal field changes or notifications to staff."""
+        return self.filter(public=True)
+
+    def update(self, **kwargs):
+        raise PermissionDenied('Timeline entries are append-only.')
+
+    def delete(self):
+        raise PermissionDenied('Timeline entries are append-only.')
+
+
+class TimelineEntry(models.Model):
+    """One append-only entry in a record's history: who did what, when, through which channel.
+
+    `changes` holds field-level before/after values as `[{"field", "label", "before", "after"}]`;
+    `data` holds kind-specific details (transition from/to, notification recipients, SLA clock, ...).
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey('content_type', 'object_id')
+    kind = models.CharField(max_length=20, choices=TimelineKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name='+'
+    )
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    at = models.DateTimeField(db_index=True)
+    message = models.TextField(blank=True)
+    changes = models.JSONField(default=list, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    public = models.BooleanField(default=False, help_text='Visible to the requester in the portal.')
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ['at', 'id']
+        indexes = [models.Index(fields=['content_type', 'object_id', 'at'], name='timeline_record_at')]
+        verbose_name_plural = 'timeline entries'
+
+    def __str__(self) -> str:
+        return f'{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}'
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get('force_insert'):
+            raise PermissionDenied('Timeline entries are append-only.')
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied('Timeline entries are append-only.')

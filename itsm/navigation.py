@@ -1,0 +1,57 @@
+"""The navigation menu: each AppConfig lists its `nav_items`; a person sees the items their roles allow.
+
+An app declares, in its `apps.py`::
+
+    from itsm.navigation import NavItem
+
+    class IncidentsConfig(AppConfig):
+        nav_items = [
+            NavItem('Incidents', 'incidents:incident_list', 'incidents.view_incident', icon='alert-triangle',
+                    section='Service desk', weight=10),
+        ]
+
+`icon` is a Tabler icon name (https://tabler.io/icons) without the `ti-` prefix. Sections are shown in the order
+of the lowest `weight` among their items, then in app order.
+"""
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: str = ''  # 'app_label.codename'; empty means any signed-in person
+    icon: str = ''
+    section: str = ''
+    weight: int = 100
+
+
+def menu_for(user, path: str = '') -> list[dict]:
+    """Sections of visible items: [{'section', 'items': [{'label', 'url', 'icon', 'active'}]}].
+
+    The item whose URL is the longest prefix of `path` is marked active.
+    """
+    if not user or not user.is_authenticated:
+        return []
+    sections: dict[str, dict] = {}
+    for config in apps.get_app_configs():
+        for item in getattr(config, 'nav_items', ()):
+            if item.permission and not user.has_perm(item.permission):
+                continue
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                continue
+            name = item.section or str(config.verbose_name)
+            section = sections.setdefault(name, {'section': name, 'weight': item.weight, 'items': []})
+            section['weight'] = min(section['weight'], item.weight)
+            section['items'].append({'label': item.label, 'url': url, 'icon': item.icon, 'active': False})
+    menu = sorted(sections.values(), key=lambda s: s['weight'])
+    matches = [i for s in menu for i in s['items'] if path.startswith(i['url']) and i['url'] != '/']
+    if matches:
+        max(matches, key=lambda i: len(i['url']))['active'] = True
+    return [{'section': s['section'], 'items': s['items']} for s in menu]

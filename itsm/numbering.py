@@ -1,0 +1,27 @@
+"""Reference numbers (INC0001001): unique and never reused, across every web and worker process."""
+
+from django.db import transaction
+
+from .models import NumberSequence
+
+NUMBER_WIDTH = 7
+
+
+def format_number(prefix: str, value: int) -> str:
+    return f'{prefix}{value:0{NUMBER_WIDTH}d}'
+
+
+def next_number(prefix: str, *, start: int = 101) -> str:
+    """Take the next number for `prefix`.
+
+    The sequence row is locked until the surrounding transaction ends, so two processes never read the same
+    value; if that transaction rolls back, so does the increment, and no committed record ever shares a number.
+    """
+    if not prefix:
+        raise ValueError('A numbered model needs a number_prefix.')
+    with transaction.atomic():
+        NumberSequence.objects.bulk_create([NumberSequence(prefix=prefix, last=start - 1)], ignore_conflicts=True)
+        sequence = NumberSequence.objects.select_for_update().get(prefix=prefix)
+        sequence.last += 1
+        sequence.save(update_fields=['last'])
+        return format_number(prefix, sequence.last)

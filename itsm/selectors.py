@@ -1,0 +1,27 @@
+"""Read-side queries of the shared core, used by pages and the API alike."""
+
+from django.db.models import Count, QuerySet
+
+from .models import SupportGroup, TimelineEntry, User
+
+
+def user_list() -> QuerySet[User]:
+    return User.objects.prefetch_related('groups', 'support_groups')
+
+
+def support_group_list() -> QuerySet[SupportGroup]:
+    return (
+        SupportGroup.objects.select_related('manager', 'escalation_group')
+        .prefetch_related('members')
+        .annotate(member_count=Count('members', distinct=True))
+        .order_by('tier', 'name')
+    )
+
+
+def timeline_for(obj, *, public_only: bool = False) -> QuerySet[TimelineEntry]:
+    entries = TimelineEntry.objects.for_object(obj).select_related('actor')
+    return entries.public() if public_only else entries
+
+
+def user_groups_of(user: User) -> QuerySet[SupportGroup]:
+    return SupportGroup.objects.filter(members=user, active=True)

@@ -1,0 +1,135 @@
+"""Writes of the shared core: generic audited create/update/delete, people and support groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from . import audit
+from .audit import Actor
+from .choices import Role, TimelineKind
+from .models import SupportGroup, User
+
+
+def _split_m2m(model: type[models.Model], fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    m2m_names = {f.name for f in model._meta.many_to_many}
+    plain = {k: v for k, v in fields.items() if k not in m2m_names}
+    m2m = {k: v for k, v in fields.items() if k in m2m_names}
+    return plain, m2m
+
+
+@transaction.atomic
+def record_create(*, model: type[models.Model], fields: dict[str, Any], actor: Actor) -> models.Model:
+    """Create any audited record: validate, save, set many-to-many values, write the `created` entry."""
+    plain, m2m = _split_m2m(model, fields)
+    obj = model(**plain)
+    obj.full_clean()
+    obj.save()
+    for name, values in m2m.items():
+        getattr(obj, name).set(values)
+    audit.record_created(obj, actor=actor)
+    return obj
+
+
+@transaction.atomic
+def record_update(*, obj: models.Model, fields: dict[str, Any], actor: Actor) -> models.Model:
+    """Update any audited record and write one field-change entry with each before/after value."""
+    before = audit.snapshot(obj)
+    plain, m2m = _split_m2m(type(obj), fields)
+    for name, value in plain.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    for name, values in m2m.items():
+        getattr(obj, name).set(values)
+    audit.record_changes(obj, before, actor=actor)
+    return obj
+
+
+@transaction.atomic
+def record_delete(*, obj: models.Model, actor: Actor) -> None:
+    """Delete a record; its timeline keeps a `deleted` entry with the last values."""
+    audit.record(
+        obj, actor=actor, kind=TimelineKind.DELETED, message=f'{obj} deleted', data={'values': audit.snapshot(obj)}
+    )
+    obj.delete()
+
+
+# ---------------------------------------------------------------------------------------------- people
+def _role_groups(roles: Iterable[str]) -> list[Group]:
+    roles = list(dict.fromkeys(str(r) for r in roles))
+    unknown = sorted(set(roles) - set(Role.values))
+    if unknown:
+        raise ValidationError({'roles': f'Unknown role: {", ".join(unknown)}. Known roles: {", ".join(Role.values)}.'})
+    found = {g.name: g for g in Group.objects.filter(name__in=roles)}
+    return [found.get(slug) or Group.objects.get_or_create(name=slug)[0] for slug in roles]
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    actor: Actor,
+    email: str = '',
+    password: str | None = None,
+    roles: Iterable[str] = (Role.REQUESTER,),
+    **fields: Any,
+) -> User:
+    """Create a person with roles; the password is checked against the password policy."""
+    user = User(username=username, email=email, **fields)
+    if password:
+        validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=['password'])
+    user.save()
+    user.groups.set(_role_groups(roles))
+    audit.record_created(user, actor=actor, public=False)
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *, user: User, actor: Actor, roles: Iterable[str] | None = None, password: str | None = None, **fields: Any
+) -> User:
+    before = audit.snapshot(user)
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if password:
+        validate_password(password, user)
+        user.set_password(password)
+    user.full_clean(exclude=['password'])
+    user.save()
+    if roles is not None:
+        user.groups.set(_role_groups(roles))
+        user.__dict__.pop('_role_slugs', None)
+    entry = audit.record_changes(user, before, actor=actor, message='Password changed' if password else '')
+    if entry is None and password:
+        # The password itself is never recorded, but that it changed is.
+        audit.record(user, actor=actor, kind=TimelineKind.FIELD_CHANGE, message='Password changed')
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, actor: Actor) -> User:
+    """People are never deleted (their names stay in every history they appear in): they are deactivated."""
+    return user_update(user=user, actor=actor, is_active=False)
+
+
+# -------------------------------------------------------------------------------------- support groups
+@transaction.atomic
+def support_group_create(*, name: str, actor: Actor, members: Iterable[User] = (), **fields: Any) -> SupportGroup:
+    return record_create(model=SupportGroup, fields={'name': name, 'members': list(members), **fields}, actor=actor)
+
+
+@transaction.atomic
+def support_group_update(*, group: SupportGroup, actor: Actor, **fields: Any) -> SupportGroup:
+    if fields.get('escalation_group') is not None and fields['escalation_group'].pk == group.pk:
+        raise ValidationError({'escalation_group': 'A group cannot escalate to itself.'})
+    return record_update(obj=group, fields=fields, actor=actor)

@@ -1,0 +1,285 @@
+"""Pitcrew settings: one file, every value that differs between machines comes from the environment.
+
+Without DATABASE_URL and REDIS_URL the app runs on embedded defaults (SQLite in WAL mode, a filesystem
+Celery broker, a local-memory cache), so `make run` needs no server. See the configuration table in README.md.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get('VAR_DIR', BASE_DIR / 'var'))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == '':
+        return default
+    return value.strip().lower() in {'1', 'true', 'yes', 'on'}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, '') else default
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(',') if item.strip()]
+
+
+# ---------------------------------------------------------------------------------------------- core
+DEBUG = env_bool('DEBUG', False)
+SECRET_KEY = os.environ.get('SECRET_KEY', '')
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured('SECRET_KEY must be set when DEBUG is off.')
+    SECRET_KEY = 'dev-only-insecure-key-never-use-in-production-0123456789abcdef'
+ALLOWED_HOSTS = env_list('ALLOWED_HOSTS', 'localhost,127.0.0.1,[::1]' if DEBUG else '')
+CSRF_TRUSTED_ORIGINS = env_list('CSRF_TRUSTED_ORIGINS', '')
+SITE_URL = os.environ.get('SITE_URL', 'http://127.0.0.1:8000').rstrip('/')
+
+INSTALLED_APPS = [
+    'django.contrib.admin',
+    'django.contrib.auth',
+    'django.contrib.contenttypes',
+    'django.contrib.sessions',
+    'django.contrib.messages',
+    'whitenoise.runserver_nostatic',
+    'django.contrib.staticfiles',
+    'django.contrib.humanize',
+    'rest_framework',
+    'rest_framework.authtoken',
+    'django_filters',
+    'drf_spectacular',
+    'drf_spectacular_sidecar',
+    'django_htmx',
+    'django_celery_beat',
+    'itsm',
+    'cmdb',
+    'knowledge',
+    'sla',
+    'incidents',
+    'problems',
+    'changes',
+    'reports',
+]
+
+MIDDLEWARE = [
+    'django.middleware.security.SecurityMiddleware',
+    'whitenoise.middleware.WhiteNoiseMiddleware',
+    'django.contrib.sessions.middleware.SessionMiddleware',
+    'django.middleware.common.CommonMiddleware',
+    'django.middleware.csrf.CsrfViewMiddleware',
+    'django.contrib.auth.middleware.AuthenticationMiddleware',
+    'django.contrib.messages.middleware.MessageMiddleware',
+    'django.middleware.clickjacking.XFrameOptionsMiddleware',
+    'django_htmx.middleware.HtmxMiddleware',
+]
+
+ROOT_URLCONF = 'itsm.urls'
+WSGI_APPLICATION = 'itsm.wsgi.application'
+ASGI_APPLICATION = 'itsm.asgi.application'
+AUTH_USER_MODEL = 'itsm.User'
+DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'
+
+TEMPLATES = [
+    {
+        'BACKEND': 'django.template.backends.django.DjangoTemplates',
+        'DIRS': [BASE_DIR / 'templates'],
+        'APP_DIRS': True,
+        'OPTIONS': {
+            'context_processors': [
+                'django.template.context_processors.request',
+                'django.contrib.auth.context_processors.auth',
+                'django.contrib.messages.context_processors.messages',
+                'itsm.context_processors.navigation',
+            ],
+        },
+    },
+]
+
+# ------------------------------------------------------------------------------------------ database
+DATABASE_URL = os.environ.get('DATABASE_URL', '')
+if DATABASE_URL:
+    DATABASES = {'default': dj_database_url.parse(DATABASE_URL, conn_max_age=env_int('DB_CONN_MAX_AGE', 60))}
+    DATABASES['default']['CONN_HEALTH_CHECKS'] = True
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        'default': {
+            'ENGINE': 'django.db.backends.sqlite3',
+            'NAME': os.environ.get('SQLITE_PATH', VAR_DIR / 'pitcrew.sqlite3'),
+            'OPTIONS': {
+                # WAL lets the web process read while the Celery worker writes; IMMEDIATE transactions and a
+                # busy timeout make concurrent writers queue instead of failing with "database is locked".
+                'init_command': 'PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;',
+                'transaction_mode': 'IMMEDIATE',
+                'timeout': 20,
+            },
+            'TEST': {'NAME': os.environ.get('SQLITE_TEST_PATH') or None},
+        }
+    }
+IS_POSTGRES = DATABASES['default']['ENGINE'].endswith('postgresql')
+
+# ---------------------------------------------------------------------------------- cache and broker
+REDIS_URL = os.environ.get('REDIS_URL', '')
+if REDIS_URL:
+    CACHES = {'default': {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': REDIS_URL}}
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+else:
+    CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache', 'LOCATION': 'pitcrew'}}
+    BROKER_DIR = VAR_DIR / 'broker'
+    for sub in ('out', 'processed', 'results', 'control'):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = 'filesystem://'
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        'data_folder_in': str(BROKER_DIR / 'out'),
+        'data_folder_out': str(BROKER_DIR / 'out'),
+        'processed_folder': str(BROKER_DIR / 'processed'),
+        'control_folder': str(BROKER_DIR / 'control'),
+        'store_processed': False,
+    }
+    CELERY_RESULT_BACKEND = f'file://{BROKER_DIR / "results"}'
+
+CELERY_TASK_ALWAYS_EAGER = env_bool('CELERY_TASK_ALWAYS_EAGER', False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TIMEZONE = os.environ.get('TIME_ZONE', 'UTC')
+CELERY_BEAT_SCHEDULER = 'django_celery_beat.schedulers:DatabaseScheduler'
+
+# ----------------------------------------------------------------------------------------- security
+HTTPS = env_bool('HTTPS', not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS and env_bool('SECURE_SSL_REDIRECT', True)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int('SECURE_HSTS_SECONDS', 31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS and env_bool('SECURE_HSTS_PRELOAD', True)
+if env_bool('BEHIND_PROXY', False):
+    SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https')
+SECURE_REFERRER_POLICY = 'same-origin'
+# Load balancers and container health checks probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r'^health/$']
+X_FRAME_OPTIONS = 'DENY'
+SESSION_COOKIE_HTTPONLY = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {'NAME': 'django.contrib.auth.password_validation.UserAttributeSimilarityValidator'},
+    {'NAME': 'django.contrib.auth.password_validation.MinimumLengthValidator'},
+    {'NAME': 'django.contrib.auth.password_validation.CommonPasswordValidator'},
+    {'NAME': 'django.contrib.auth.password_validation.NumericPasswordValidator'},
+]
+LOGIN_URL = 'itsm:login'
+LOGIN_REDIRECT_URL = 'itsm:home'
+LOGOUT_REDIRECT_URL = 'itsm:login'
+
+# ---------------------------------------------------------------------------------- i18n and time
+LANGUAGE_CODE = 'en-us'
+TIME_ZONE = os.environ.get('TIME_ZONE', 'UTC')
+USE_I18N = True
+USE_TZ = True
+
+# --------------------------------------------------------------------------------- static and media
+STATIC_URL = '/static/'
+STATIC_ROOT = Path(os.environ.get('STATIC_ROOT', BASE_DIR / 'staticfiles'))
+STATICFILES_DIRS = [BASE_DIR / 'static']
+MEDIA_URL = '/media/'
+MEDIA_ROOT = Path(os.environ.get('MEDIA_ROOT', VAR_DIR / 'media'))
+STORAGES = {
+    'default': {'BACKEND': 'django.core.files.storage.FileSystemStorage'},
+    'staticfiles': {
+        'BACKEND': 'whitenoise.storage.CompressedManifestStaticFilesStorage'
+        if env_bool('STATIC_MANIFEST', not DEBUG)
+        else 'django.contrib.staticfiles.storage.StaticFilesStorage'
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG or not env_bool('STATIC_MANIFEST', not DEBUG)
+
+# ------------------------------------------------------------------------------------------ e-mail
+EMAIL_BACKEND = os.environ.get(
+    'EMAIL_BACKEND',
+    'django.core.mail.backends.filebased.EmailBackend' if DEBUG else 'django.core.mail.backends.smtp.EmailBackend',
+)
+EMAIL_FILE_PATH = VAR_DIR / 'mail'
+EMAIL_HOST = os.environ.get('EMAIL_HOST', 'localhost')
+EMAIL_PORT = env_int('EMAIL_PORT', 25)
+EMAIL_HOST_USER = os.environ.get('EMAIL_HOST_USER', '')
+EMAIL_HOST_PASSWORD = os.environ.get('EMAIL_HOST_PASSWORD', '')
+EMAIL_USE_TLS = env_bool('EMAIL_USE_TLS', False)
+EMAIL_USE_SSL = env_bool('EMAIL_USE_SSL', False)
+EMAIL_TIMEOUT = env_int('EMAIL_TIMEOUT', 30)
+DEFAULT_FROM_EMAIL = os.environ.get('DEFAULT_FROM_EMAIL', 'Pitcrew Service Desk <servicedesk@localhost>')
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# ---------------------------------------------------------------------------------------------- API
+REST_FRAMEWORK = {
+    'DEFAULT_AUTHENTICATION_CLASSES': [
+        'rest_framework.authentication.TokenAuthentication',
+        'rest_framework.authentication.SessionAuthentication',
+    ],
+    'DEFAULT_PERMISSION_CLASSES': ['itsm.permissions.RolePermission'],
+    'DEFAULT_FILTER_BACKENDS': ['django_filters.rest_framework.DjangoFilterBackend'],
+    'DEFAULT_PAGINATION_CLASS': 'itsm.api.pagination.StandardPagination',
+    'DEFAULT_SCHEMA_CLASS': 'drf_spectacular.openapi.AutoSchema',
+    'EXCEPTION_HANDLER': 'itsm.api.errors.exception_handler',
+    'DEFAULT_THROTTLE_CLASSES': [
+        'rest_framework.throttling.AnonRateThrottle',
+        'rest_framework.throttling.UserRateThrottle',
+    ],
+    'DEFAULT_THROTTLE_RATES': {
+        'anon': os.environ.get('API_THROTTLE_ANON', '60/minute'),
+        'user': os.environ.get('API_THROTTLE_USER', '6000/minute'),
+        'login': os.environ.get('API_THROTTLE_LOGIN', '20/minute'),
+    },
+    'TEST_REQUEST_DEFAULT_FORMAT': 'json',
+}
+SPECTACULAR_SETTINGS = {
+    'TITLE': 'Pitcrew API',
+    'DESCRIPTION': 'Service desk: incidents, cases, problems, changes, CMDB, SLAs and knowledge.',
+    'VERSION': '1',
+    'SERVE_INCLUDE_SCHEMA': False,
+    'COMPONENT_SPLIT_REQUEST': True,
+    # Swagger UI is served from the installed sidecar package: the docs work offline.
+    'SWAGGER_UI_DIST': 'SIDECAR',
+    'SWAGGER_UI_FAVICON_HREF': 'SIDECAR',
+    'REDOC_DIST': 'SIDECAR',
+    # Several apps have fields called kind, status or channel with different choices: name each set once.
+    'ENUM_NAME_OVERRIDES': {
+        'TimelineChannelEnum': 'itsm.choices.Channel',
+        'TicketChannelEnum': 'incidents.choices.TicketChannel',
+        'TicketKindEnum': 'itsm.choices.TicketKind',
+        'TicketStateEnum': 'incidents.choices.TicketState',
+        'PendingReasonEnum': 'incidents.choices.PendingReason',
+        'ResponseTemplateKindEnum': 'incidents.models.ResponseTemplate.Kind',
+        'TimelineKindEnum': 'itsm.choices.TimelineKind',
+        'CIStatusEnum': 'cmdb.choices.CIStatus',
+        'ServiceKindEnum': 'cmdb.choices.ServiceKind',
+        'ServiceStatusEnum': 'cmdb.choices.ServiceStatus',
+        'ClockKindEnum': 'sla.choices.ClockKind',
+        'ClockStateEnum': 'sla.choices.ClockState',
+    },
+}
+
+# ------------------------------------------------------------------------------------------ logging
+LOGGING = {
+    'version': 1,
+    'disable_existing_loggers': False,
+    'formatters': {'plain': {'format': '%(asctime)s %(levelname)s %(name)s: %(message)s'}},
+    'handlers': {'console': {'class': 'logging.StreamHandler', 'formatter': 'plain'}},
+    'root': {'handlers': ['console'], 'level': os.environ.get('LOG_LEVEL', 'INFO')},
+    'loggers': {'django.db.backends': {'level': 'INFO'}},
+}
+
+# ------------------------------------------------------------------------------------------ product
+# Completed tickets close by themselves after this many days without an answer from the caller.
+INCIDENT_AUTO_CLOSE_DAYS = env_int('INCIDENT_AUTO_CLOSE_DAYS', 5)
+ATTACHMENT_MAX_BYTES = env_int('ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024)
+# Edits to production CIs need an approved change reference when this is on.
+CMDB_REQUIRE_CHANGE_FOR_PRODUCTION = env_bool('CMDB_REQUIRE_CHANGE_FOR_PRODUCTION', False)
+PITCREW_VERSION = '0.1.0'

@@ -1,0 +1,360 @@
+"""Template helpers of the generic pages: table cells, badges, form widgets, timeline values and URLs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django import forms, template
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from itsm.choices import Channel, Role, TimelineKind
+from itsm.permissions import user_can
+from itsm.views.generic import Column
+from itsm.views.generic import object_url as _object_url
+
+register = template.Library()
+
+EMPTY = mark_safe('<span class="text-secondary">—</span>')
+YES = mark_safe('<i class="ti ti-check text-green" aria-hidden="true"></i><span class="visually-hidden">Yes</span>')
+NO = mark_safe('<i class="ti ti-minus text-secondary" aria-hidden="true"></i><span class="visually-hidden">No</span>')
+
+TIMELINE_ICONS = {
+    TimelineKind.CREATED: ('plus', 'green'),
+    TimelineKind.TRANSITION: ('arrow-right', 'blue'),
+    TimelineKind.FIELD_CHANGE: ('pencil', 'azure'),
+    TimelineKind.COMMENT: ('message', 'teal'),
+    TimelineKind.WORK_NOTE: ('notes', 'yellow'),
+    TimelineKind.NOTIFICATION: ('mail', 'purple'),
+    TimelineKind.ATTACHMENT: ('paperclip', 'cyan'),
+    TimelineKind.LINK: ('link', 'indigo'),
+    TimelineKind.DELETED: ('trash', 'red'),
+    TimelineKind.SLA_WARNING: ('clock-exclamation', 'orange'),
+    TimelineKind.SLA_BREACH: ('alarm', 'red'),
+    TimelineKind.SLA_RETARGET: ('clock-edit', 'lime'),
+    TimelineKind.IMPORT: ('download', 'secondary'),
+}
+CHANNEL_ICONS = {
+    Channel.UI: 'browser',
+    Channel.API: 'api',
+    Channel.EMAIL: 'mail',
+    Channel.MONITORING: 'heart-rate-monitor',
+    Channel.SYSTEM: 'settings-automation',
+}
+MESSAGE_CLASSES = {'error': 'danger', 'debug': 'secondary'}
+MESSAGE_ICONS = {'success': 'circle-check', 'error': 'alert-circle', 'warning': 'alert-triangle', 'info': 'info-circle'}
+
+
+#
+# URLs and permissions
+#
+
+
+@register.simple_tag
+def object_url(obj_or_model, action: str) -> str:
+    """`{% object_url object 'edit' %}`: the record's page for an action, '' when the app has no such page."""
+    if obj_or_model is None or obj_or_model == '':
+        return ''
+    if isinstance(obj_or_model, models.QuerySet):
+        obj_or_model = obj_or_model.model
+    return _object_url(obj_or_model, action)
+
+
+@register.simple_tag
+def can(user, obj_or_model, action: str) -> bool:
+    """`{% can user object 'change' as may_edit %}`: the model permission for `action`."""
+    if obj_or_model is None or obj_or_model == '':
+        return False
+    model = obj_or_model.model if isinstance(obj_or_model, models.QuerySet) else obj_or_model
+    model = type(model) if isinstance(model, models.Model) else model
+    return user_can(user, model, action)
+
+
+@register.filter
+def verbose_name(obj) -> str:
+    model = obj.model if isinstance(obj, models.QuerySet) else obj
+    return str(model._meta.verbose_name)
+
+
+@register.filter
+def verbose_name_plural(obj) -> str:
+    model = obj.model if isinstance(obj, models.QuerySet) else obj
+    return str(model._meta.verbose_name_plural)
+
+
+#
+# Values, badges and table cells
+#
+
+
+@register.simple_tag
+def badge(text, color: str = 'secondary', icon: str = ''):
+    """A small coloured label; `color` is a Tabler colour name (green, red, azure...)."""
+    return render_to_string('includes/_badge.html', {'text': text, 'color': color or 'secondary', 'icon': icon})
+
+
+@register.filter
+def role_label(slug: str) -> str:
+    try:
+        return Role(slug).label
+    except ValueError:
+        return slug
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, '') if hasattr(mapping, 'get') else ''
+
+
+@register.filter
+def role_labels(user) -> list[str]:
+    """A person's role labels in the order roles are declared."""
+    slugs = user.role_slugs() if hasattr(user, 'role_slugs') else set()
+    return [label for value, label in Role.choices if value in slugs]
+
+
+def _resolve(record, path: str) -> Any:
+    value = record
+    for part in path.split('.'):
+        if value is None:
+            return None
+        if part == '__str__':
+            return str(value)
+        value = getattr(value, part, None)
+        if isinstance(value, models.Manager):
+            value = list(value.all())
+        elif callable(value):
+            value = value()
+    return value
+
+
+def format_value(value: Any, *, link: bool = True):
+    """A value as safe HTML: booleans as icons, related records as links, lists joined, times local."""
+    if value is None or value == '' or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        return YES if value else NO
+    if isinstance(value, dt.datetime):
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        return format_html('<time datetime="{}">{}</time>', value.isoformat(), date_format(local, 'Y-m-d H:i'))
+    if isinstance(value, dt.date):
+        return format_html('<time datetime="{}">{}</time>', value.isoformat(), date_format(value, 'Y-m-d'))
+    if isinstance(value, models.Model):
+        url = value.get_absolute_url() if link and hasattr(value, 'get_absolute_url') else ''
+        return format_html('<a href="{}">{}</a>', url, value) if url else format_html('{}', value)
+    if isinstance(value, list | tuple | set | models.QuerySet):
+        items = list(value)
+        if not items:
+            return EMPTY
+        return format_html_join(', ', '{}', ((format_value(item, link=link),) for item in items))
+    return format_html('{}', value)
+
+
+@register.simple_tag
+def render_cell(record, column: Column):
+    """One table cell (or detail value) of `record` for a bound `Column`."""
+    value = _resolve(record, column.name)
+    if column.template:
+        return render_to_string(column.template, {'record': record, 'value': value, 'column': column})
+    head = column.name.split('.')[0]
+    if '.' not in column.name and isinstance(record, models.Model):
+        try:
+            model_field = record._meta.get_field(head)
+        except Exception:  # an attribute or annotation, not a field
+            model_field = None
+        if model_field is not None and getattr(model_field, 'choices', None) and value not in (None, ''):
+            label = getattr(record, f'get_{head}_display')()
+            return badge(label, column.colors.get(value, 'secondary') if column.colors else 'secondary')
+    if column.linkify and isinstance(record, models.Model) and hasattr(record, 'get_absolute_url'):
+        text = value if value not in (None, '') else record
+        return format_html('<a href="{}" class="fw-medium">{}</a>', record.get_absolute_url(), text)
+    return format_value(value)
+
+
+@register.filter
+def sort_state(column: Column, current: str) -> str:
+    """'asc', 'desc' or '' for a column given the current `?sort=` value."""
+    if current == column.name:
+        return 'asc'
+    if current == f'-{column.name}':
+        return 'desc'
+    return ''
+
+
+@register.filter
+def next_sort(column: Column, current: str) -> str:
+    """The `?sort=` value a click on the column header asks for: ascending first, then descending."""
+    return f'-{column.name}' if current == column.name else column.name
+
+
+@register.filter
+def page_range(paginator, number: int) -> list:
+    """Page numbers around `number` with None where pages are left out."""
+    return [
+        None if page == paginator.ELLIPSIS else page
+        for page in paginator.get_elided_page_range(number, on_each_side=2, on_ends=1)
+    ]
+
+
+#
+# Forms
+#
+
+
+@register.filter
+def bs_field(bound_field, size: str = ''):
+    """Render a form field's widget with Bootstrap/Tabler classes and its error state (`size`: 'sm' or 'lg')."""
+    widget = bound_field.field.widget
+    classes = [widget.attrs.get('class', '')]
+    sized = size in ('sm', 'lg')
+    if isinstance(widget, forms.CheckboxInput):
+        classes.append('form-check-input')
+    elif isinstance(widget, forms.Select | forms.SelectMultiple) and not isinstance(
+        widget, forms.CheckboxSelectMultiple | forms.RadioSelect
+    ):
+        classes.append(f'form-select form-select-{size}' if sized else 'form-select')
+    elif not isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+        classes.append(f'form-control form-control-{size}' if sized else 'form-control')
+    if bound_field.errors:
+        classes.append('is-invalid')
+    attrs = {'class': ' '.join(c for c in classes if c)}
+    described = []
+    if bound_field.help_text:
+        described.append(f'{bound_field.auto_id}_help')
+    if bound_field.errors:
+        described.append(f'{bound_field.auto_id}_error')
+        attrs['aria-invalid'] = 'true'
+    if described:
+        attrs['aria-describedby'] = ' '.join(described)
+    return bound_field.as_widget(attrs=attrs)
+
+
+@register.filter
+def widget_type(bound_field) -> str:
+    """'checkbox', 'multicheck', 'radio' or 'input': how `_form.html` lays the field out."""
+    widget = bound_field.field.widget
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        return 'multicheck'
+    if isinstance(widget, forms.RadioSelect):
+        return 'radio'
+    if isinstance(widget, forms.CheckboxInput):
+        return 'checkbox'
+    return 'input'
+
+
+@register.filter
+def is_wide(bound_field) -> bool:
+    """Fields that take the form's full width; the others sit two to a row."""
+    widget = bound_field.field.widget
+    wide = getattr(bound_field.form, 'wide_fields', ())
+    return bound_field.name in wide or isinstance(
+        widget, forms.Textarea | forms.CheckboxSelectMultiple | forms.RadioSelect | forms.SelectMultiple
+    )
+
+
+#
+# Timeline
+#
+
+
+@register.filter
+def timeline_icon(kind: str) -> str:
+    return TIMELINE_ICONS.get(kind, ('point', 'secondary'))[0]
+
+
+@register.filter
+def timeline_color(kind: str) -> str:
+    return TIMELINE_ICONS.get(kind, ('point', 'secondary'))[1]
+
+
+@register.filter
+def channel_icon(channel: str) -> str:
+    return CHANNEL_ICONS.get(channel, 'point')
+
+
+ISO_DATETIME = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}')
+
+
+@register.filter
+def timeline_value(value):
+    """A before/after value from the JSON history: lists joined, booleans as words, times local, empty as a dash."""
+    if value is None or value == '' or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        return 'Yes' if value else 'No'
+    if isinstance(value, list):
+        return ', '.join(str(item) for item in value)
+    if isinstance(value, dict):
+        return ', '.join(f'{k}: {v}' for k, v in value.items())
+    if isinstance(value, str) and ISO_DATETIME.match(value):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+        return date_format(local, 'Y-m-d H:i')
+    return str(value)
+
+
+@register.simple_tag
+def change_display(change: dict, record=None) -> dict[str, Any]:
+    """A field change with choice values shown by their labels (and a person's groups shown as roles)."""
+    name = change.get('field', '')
+    label = change.get('label') or name
+    before, after = change.get('before'), change.get('after')
+    labels: dict = {}
+    if isinstance(record, models.Model):
+        try:
+            model_field = record._meta.get_field(name)
+        except FieldDoesNotExist:
+            model_field = None
+        if model_field is not None and getattr(model_field, 'choices', None):
+            labels = {str(k): v for k, v in model_field.flatchoices}
+        elif name == 'groups' and isinstance(record, AbstractUser):
+            label, labels = 'Roles', dict(Role.choices)
+
+    def shown(value):
+        if not labels:
+            return value
+        if isinstance(value, list):
+            return [labels.get(str(item), item) for item in value]
+        return labels.get(str(value), value) if value is not None else None
+
+    return {'label': str(label)[:1].upper() + str(label)[1:], 'before': shown(before), 'after': shown(after)}
+
+
+@register.simple_tag
+def transition_labels(entry, record=None) -> dict[str, str]:
+    """The human labels of a transition entry's from/to states, read from the record's choice field."""
+    source, target = entry.data.get('from'), entry.data.get('to')
+    model = type(record) if isinstance(record, models.Model) else entry.content_type.model_class()
+    if model is not None:
+        for model_field in model._meta.concrete_fields:
+            choices = dict(model_field.flatchoices) if model_field.choices else {}
+            if source in choices or target in choices:
+                return {'from': choices.get(source, source), 'to': choices.get(target, target)}
+    return {'from': source, 'to': target}
+
+
+#
+# Messages
+#
+
+
+@register.filter
+def message_class(message) -> str:
+    tag = message.level_tag
+    return MESSAGE_CLASSES.get(tag, tag)
+
+
+@register.filter
+def message_icon(message) -> str:
+    return MESSAGE_ICONS.get(message.level_tag, 'info-circle')

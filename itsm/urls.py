@@ -1,0 +1,27 @@
+"""Project URLs: pages per app, the API under /api/v1/, health and admin."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from itsm.views import errors, health
+
+urlpatterns = [
+    path('', include('itsm.views.urls')),
+    path('', include('incidents.urls')),
+    path('api/v1/', include('itsm.api.urls')),
+    path('cmdb/', include('cmdb.urls')),
+    path('sla/', include('sla.urls')),
+    path('reports/', include('reports.urls')),
+    path('health/', health.health, name='health'),
+    path('admin/', admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

@@ -1,0 +1,78 @@
+"""The home page, a person's own profile and the global search."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.shortcuts import redirect, render
+
+from itsm import search as search_registry
+from itsm import selectors
+from itsm.choices import Role, Tier
+from itsm.models import SupportGroup, User
+from itsm.permissions import user_can
+
+
+def _roles_of(user) -> list[str]:
+    labels = dict(Role.choices)
+    return [labels[slug] for slug in Role.values if slug in user.role_slugs()]
+
+
+@login_required
+def home(request):
+    """What the person can do here: their roles and groups, their pages and the figures their roles may see."""
+    user = request.user
+    if user.is_requester_only:
+        return redirect('incidents:portal')  # requesters live in the self-service portal
+    context = {
+        'roles': _roles_of(user),
+        'my_groups': selectors.user_groups_of(user).select_related('manager').order_by('tier', 'name'),
+        'can_view_people': user_can(user, User, 'view'),
+        'can_view_groups': user_can(user, SupportGroup, 'view'),
+        'can_add_people': user_can(user, User, 'add'),
+        'can_add_groups': user_can(user, SupportGroup, 'add'),
+    }
+    if context['can_view_people']:
+        context['people'] = User.objects.aggregate(
+            active=Count('pk', filter=Q(is_active=True)),
+            inactive=Count('pk', filter=Q(is_active=False)),
+            vip=Count('pk', filter=Q(is_active=True, vip=True)),
+        )
+    if context['can_view_groups']:
+        per_tier = dict(
+            SupportGroup.objects.active().values_list('tier').annotate(n=Count('pk')).values_list('tier', 'n')
+        )
+        context['groups_by_tier'] = [(label, per_tier.get(value, 0), value) for value, label in Tier.choices]
+        context['groups_active'] = sum(per_tier.values())
+        context['groups_without_members'] = SupportGroup.objects.active().filter(members__isnull=True).count()
+    return render(request, 'itsm/home.html', context)
+
+
+@login_required
+def profile(request):
+    """The signed-in person's own details, roles and groups (no model permission needed)."""
+    user = request.user
+    context = {
+        'person': user,
+        'roles': _roles_of(user),
+        'member_of': user.support_groups.select_related('manager').order_by('tier', 'name'),
+        'manages': user.managed_groups.order_by('tier', 'name'),
+    }
+    return render(request, 'itsm/profile.html', context)
+
+
+@login_required
+def search(request):
+    """`/search/?q=`: a reference number opens its record; anything else lists matches per model."""
+    query = request.GET.get('q', '').strip()[:200]
+    if query:
+        record = search_registry.find_by_number(request.user, query)
+        if record is not None:
+            return redirect(record.get_absolute_url())
+    results = search_registry.search(request.user, query) if query else []
+    context = {
+        'query': query,
+        'search_query': query,
+        'results': results,
+        'total': sum(len(group.hits) for group in results),
+        'searched': [t.label for t in search_registry.targets_for(request.user)],
+    }
+    return render(request, 'itsm/search.html', context)

@@ -1,0 +1,28 @@
+"""Core pages: home, sign-in, profile, search, people and support groups."""
+
+from django.urls import path
+
+from . import auth, groups, pages, people
+
+app_name = 'itsm'
+urlpatterns = [
+    path('', pages.home, name='home'),
+    path('login/', auth.LoginView.as_view(), name='login'),
+    path('logout/', auth.LogoutView.as_view(), name='logout'),
+    path('password/', auth.PasswordChangeView.as_view(), name='password_change'),
+    path('password/done/', auth.PasswordChangeDoneView.as_view(), name='password_change_done'),
+    path('profile/', pages.profile, name='profile'),
+    path('search/', pages.search, name='search'),
+    # People
+    path('people/', people.UserListView.as_view(), name='user_list'),
+    path('people/add/', people.UserCreateView.as_view(), name='user_add'),
+    path('people/<int:pk>/', people.UserDetailView.as_view(), name='user_detail'),
+    path('people/<int:pk>/edit/', people.UserEditView.as_view(), name='user_edit'),
+    path('people/<int:pk>/deactivate/', people.UserDeactivateView.as_view(), name='user_deactivate'),
+    # Support groups
+    path('groups/', groups.SupportGroupListView.as_view(), name='supportgroup_list'),
+    path('groups/add/', groups.SupportGroupCreateView.as_view(), name='supportgroup_add'),
+    path('groups/<int:pk>/', groups.SupportGroupDetailView.as_view(), name='supportgroup_detail'),
+    path('groups/<int:pk>/edit/', groups.SupportGroupEditView.as_view(), name='supportgroup_edit'),
+    path('groups/<int:pk>/delete/', groups.SupportGroupDeleteView.as_view(), name='supportgroup_delete'),
+]
