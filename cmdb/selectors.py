@@ -1,0 +1,437 @@
+"""Reads of the CMDB, shared by pages and the API. Query counts do not grow with the number of rows returned.
+
+Impact analysis is one recursive CTE over the relationship table (plain SQL that PostgreSQL and SQLite both
+run): it walks from a CI along `target → source` (downstream: what depends on it) or `source → target`
+(upstream: what it depends on), breadth-first, and returns each CI reached once with a shortest path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from itsm.models import TimelineEntry
+
+from .choices import (
+    CI_STATUS_COLORS,
+    CRITICALITY_RANK,
+    SERVICE_STATUS_COLORS,
+    CIClass,
+    ImpactDirection,
+    RaciActivity,
+    RaciRole,
+)
+from .models import ConfigurationItem, RaciAssignment, Relationship, Service
+
+__all__ = [
+    'DEFAULT_IMPACT_DEPTH',
+    'MAX_IMPACT_DEPTH',
+    'ImpactItem',
+    'LinkedRecords',
+    'Recipient',
+    'ci_graph',
+    'ci_impact',
+    'ci_incident_links',
+    'ci_list',
+    'ci_relationships',
+    'ci_timeline',
+    'raci_list',
+    'raci_matrix',
+    'recipients_for_services',
+    'relationship_list',
+    'service_list',
+    'service_recipients',
+    'services_impacted_by',
+    'suggested_service',
+]
+
+DEFAULT_IMPACT_DEPTH = 8
+MAX_IMPACT_DEPTH = 50
+MAP_NODE_LIMIT = 400
+
+
+# ------------------------------------------------------------------------------------------------- lists
+def ci_list() -> QuerySet[ConfigurationItem]:
+    return ConfigurationItem.objects.select_related('owner', 'support_group')
+
+
+def service_list() -> QuerySet[Service]:
+    return Service.objects.select_related('ci', 'ci__owner', 'ci__support_group', 'business_owner')
+
+
+def relationship_list() -> QuerySet[Relationship]:
+    return Relationship.objects.select_related('source', 'target')
+
+
+def raci_list() -> QuerySet[RaciAssignment]:
+    return RaciAssignment.objects.select_related('service__ci', 'person', 'support_group')
+
+
+def ci_relationships(ci: ConfigurationItem) -> tuple[list[Relationship], list[Relationship]]:
+    """(what `ci` depends on, what depends on `ci`): its outgoing and incoming relationships."""
+    outgoing = list(Relationship.objects.filter(source=ci).select_related('target').order_by('type', 'target__name'))
+    incoming = list(Relationship.objects.filter(target=ci).select_related('source').order_by('type', 'source__name'))
+    return outgoing, incoming
+
+
+def ci_timeline(ci: ConfigurationItem) -> QuerySet[TimelineEntry]:
+    """The CI's history; a service's also holds its details' and RACI entries (they share the primary key)."""
+    types = [ContentType.objects.get_for_model(ConfigurationItem)]
+    if ci.is_service:
+        types.append(ContentType.objects.get_for_model(Service))
+    return TimelineEntry.objects.filter(content_type__in=types, object_id=ci.pk).select_related('actor')
+
+
+# ------------------------------------------------------------------------------------------------ impact
+@dataclass
+class ImpactItem:
+    """A CI reached by an impact walk, at its shortest distance, with the path (numbers) from the start."""
+
+    id: int
+    number: str
+    name: str
+    ci_class: str
+    status: str
+    environment: str
+    depth: int
+    path: list[str] = field(default_factory=list)
+    service_status: str | None = None
+    criticality: str | None = None
+
+    @property
+    def is_service(self) -> bool:
+        return self.ci_class == CIClass.SERVICE
+
+    @property
+    def ci_class_label(self) -> str:
+        return str(CIClass(self.ci_class).label)
+
+    def as_dict(self, *, path: bool = True) -> dict[str, Any]:
+        data = {'number': self.number, 'name': self.name, 'ci_class': self.ci_class, 'depth': self.depth}
+        if path:
+            data['path'] = self.path
+        return data
+
+
+_WALK_SQL = """
+WITH RECURSIVE walk(ci_id, depth{via_column}) AS (
+    SELECT r.{step}, 1{via_start} FROM {relationship} r WHERE r.{anchor} = %s
+  UNION
+    SELECT r.{step}, w.depth + 1{via_step}
+    FROM walk w
+    JOIN {relationship} r ON r.{anchor} = w.ci_id
+    WHERE w.depth < %s AND r.{step} <> %s
+),
+reached(ci_id, depth) AS (
+    SELECT ci_id, MIN(depth) FROM walk GROUP BY ci_id
+){parent_cte}
+SELECT ci.id, ci.number, ci.name, ci.ci_class, ci.status, ci.environment, s.status, s.criticality,
+       reached.depth, {via}
+FROM reached{parent_join}
+JOIN {ci} ci ON ci.id = reached.ci_id
+LEFT JOIN {service} s ON s.ci_id = ci.id
+ORDER BY reached.depth, ci.number
+"""
+# For paths each step also notes the CI it came from, and each CI keeps one neighbour it was reached from at
+# its shortest distance (the lowest id, for stable answers); following those back gives a shortest path.
+_PARENT_CTE = """,
+parent(ci_id, via) AS (
+    SELECT w.ci_id, MIN(w.via)
+    FROM walk w
+    JOIN reached c ON c.ci_id = w.ci_id AND c.depth = w.depth
+    GROUP BY w.ci_id
+)"""
+
+
+def _impact_sql(direction: str, *, paths: bool) -> str:
+    # Downstream follows links into the CI (their sources depend on it); upstream follows links out of it.
+    anchor, step = ('target_id', 'source_id') if direction == ImpactDirection.DOWNSTREAM else ('source_id', 'target_id')
+    return _WALK_SQL.format(
+        anchor=anchor,
+        step=step,
+        relationship=Relationship._meta.db_table,
+        ci=ConfigurationItem._meta.db_table,
+        service=Service._meta.db_table,
+        via_column=', via' if paths else '',
+        via_start=f', r.{anchor}' if paths else '',
+        via_step=', w.ci_id' if paths else '',
+        parent_cte=_PARENT_CTE if paths else '',
+        via='parent.via' if paths else 'NULL',
+        parent_join='\nJOIN parent ON parent.ci_id = reached.ci_id' if paths else '',
+    )
+
+
+def ci_impact(
+    ci: ConfigurationItem,
+    *,
+    direction: str = ImpactDirection.DOWNSTREAM,
+    depth: int = DEFAULT_IMPACT_DEPTH,
+    paths: bool = True,
+) -> list[ImpactItem]:
+    """Every CI `depth` steps or fewer downstream (what breaks if `ci` fails) or upstream (what it needs).
+
+    One query. Each CI appears once, at its shortest distance, nearest first, with a shortest path (numbers,
+    from `ci` to it) unless `paths` is off. The walk is breadth-first: `UNION` drops a step already taken at
+    the same distance, so the work grows with the relationships walked, not with the number of paths through
+    them (which grows exponentially in a meshed estate), and cycles end at the depth limit.
+    """
+    if direction not in ImpactDirection.values:
+        raise ValueError(f'direction must be one of {ImpactDirection.values}')
+    depth = max(1, min(int(depth), MAX_IMPACT_DEPTH))
+    params = [ci.pk, depth, ci.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(_impact_sql(direction, paths=paths), params)
+        rows = cursor.fetchall()
+    # Rows come nearest first, so the neighbour each CI was reached from already has its path.
+    paths_by_id: dict[int, list[str]] = {ci.pk: [ci.number]}
+    items = []
+    for ci_id, number, name, ci_class, status, environment, service_status, criticality, level, via in rows:
+        path = [*paths_by_id[via], number] if paths else []
+        paths_by_id[ci_id] = path
+        items.append(
+            ImpactItem(
+                id=ci_id,
+                number=number,
+                name=name,
+                ci_class=ci_class,
+                status=status,
+                environment=environment,
+                service_status=service_status,
+                criticality=criticality,
+                depth=level,
+                path=path,
+            )
+        )
+    return items
+
+
+def _service_rank(item: ImpactItem) -> tuple:
+    return item.depth, CRITICALITY_RANK.get(item.criticality, 9), item.name
+
+
+def services_impacted_by(ci: ConfigurationItem, *, depth: int = MAX_IMPACT_DEPTH) -> list[ImpactItem]:
+    """The services that break when `ci` fails (itself first when it is a service), nearest and most critical
+    first."""
+    downstream = ci_impact(ci, direction=ImpactDirection.DOWNSTREAM, depth=depth, paths=False)
+    items = [item for item in downstream if item.is_service]
+    if ci.is_service:
+        details = Service.objects.filter(ci=ci).values('status', 'criticality').first() or {}
+        itself = ImpactItem(
+            id=ci.pk,
+            number=ci.number,
+            name=ci.name,
+            ci_class=ci.ci_class,
+            status=ci.status,
+            environment=ci.environment,
+            depth=0,
+            path=[ci.number],
+            service_status=details.get('status'),
+            criticality=details.get('criticality'),
+        )
+        items.insert(0, itself)
+    return sorted(items, key=_service_rank)
+
+
+def suggested_service(ci: ConfigurationItem) -> ImpactItem | None:
+    """The service an incident on `ci` most likely affects: the CI itself if it is one, else the nearest
+    service depending on it (the most critical on a tie)."""
+    services = services_impacted_by(ci)
+    return services[0] if services else None
+
+
+def _hex(color: str) -> str:
+    return {
+        'green': '#2fb344',
+        'yellow': '#f59f00',
+        'orange': '#f76707',
+        'red': '#d63939',
+        'blue': '#206bc4',
+        'cyan': '#17a2b8',
+        'azure': '#4299e1',
+        'dark': '#1d273b',
+    }.get(color, '#6c7a91')
+
+
+def node_color(ci_class: str, status: str, service_status: str | None) -> tuple[str, str]:
+    """(status shown, colour) of a map node: a service's operational status, any other CI's lifecycle status."""
+    if ci_class == CIClass.SERVICE and service_status:
+        return service_status, _hex(SERVICE_STATUS_COLORS.get(service_status, ''))
+    return status, _hex(CI_STATUS_COLORS.get(status, ''))
+
+
+def _node(item: ImpactItem | ConfigurationItem, role: str, depth: int, service_status: str | None) -> dict:
+    shown, color = node_color(item.ci_class, item.status, service_status)
+    return {
+        'id': item.number,
+        'label': item.name,
+        'ci_class': item.ci_class,
+        'status': shown,
+        'color': color,
+        'depth': depth,
+        'role': role,
+        'url': reverse('cmdb:configurationitem_detail', kwargs={'number': item.number}),
+    }
+
+
+def ci_graph(ci: ConfigurationItem, *, depth: int = 2, limit: int = MAP_NODE_LIMIT) -> dict[str, Any]:
+    """The dependency map around `ci`: what it depends on and what depends on it, `depth` steps each way.
+
+    Nodes nearest to `ci` are kept when there are more than `limit`; edges are all relationships among the
+    nodes kept. Four queries whatever the size.
+    """
+    upstream = ci_impact(ci, direction=ImpactDirection.UPSTREAM, depth=depth, paths=False)
+    downstream = ci_impact(ci, direction=ImpactDirection.DOWNSTREAM, depth=depth, paths=False)
+    details = Service.objects.filter(ci=ci).values_list('status', flat=True).first() if ci.is_service else None
+    nodes: dict[int, dict] = {ci.pk: _node(ci, 'root', 0, details)}
+    reached = sorted(
+        [(item, 'upstream') for item in upstream] + [(item, 'downstream') for item in downstream],
+        key=lambda pair: pair[0].depth,
+    )
+    truncated = False
+    for item, role in reached:
+        if item.id in nodes:
+            continue  # on a cycle a CI is both upstream and downstream; the first role found wins
+        if len(nodes) >= limit:
+            truncated = True
+            break
+        nodes[item.id] = _node(item, role, item.depth, item.service_status)
+    ids = list(nodes)
+    links = Relationship.objects.filter(source_id__in=ids, target_id__in=ids).values_list(
+        'id', 'source_id', 'type', 'target_id'
+    )
+    edges = [
+        {'id': f'r{pk}', 'source': nodes[source]['id'], 'target': nodes[target]['id'], 'type': type_}
+        for pk, source, type_, target in links
+    ]
+    return {'root': ci.number, 'depth': depth, 'nodes': list(nodes.values()), 'edges': edges, 'truncated': truncated}
+
+
+# ------------------------------------------------------------------------------------------ RACI, recipients
+def raci_matrix(service: Service) -> list[dict[str, Any]]:
+    """One row per activity: {'activity', 'label', 'R': [...], 'A': [...], 'C': [...], 'I': [...]}."""
+    rows = {
+        value: {'activity': value, 'label': label, **{role: [] for role in RaciRole.values}}
+        for value, label in RaciActivity.choices
+    }
+    for assignment in RaciAssignment.objects.filter(service=service).select_related('person', 'support_group'):
+        rows[assignment.activity][assignment.role].append(assignment)
+    return list(rows.values())
+
+
+@dataclass
+class Recipient:
+    """Someone to notify about a service: an address, who it is, and their RACI roles."""
+
+    email: str
+    name: str
+    kind: str  # 'person' or 'group'
+    roles: set[str] = field(default_factory=set)
+    activities: set[str] = field(default_factory=set)
+
+    @property
+    def role_text(self) -> str:
+        """Roles in RACI order, e.g. 'AR'."""
+        return ''.join(role for role in RaciRole.values if role in self.roles)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            'email': self.email,
+            'name': self.name,
+            'kind': self.kind,
+            'roles': sorted(self.roles, key=RaciRole.values.index),
+            'activities': sorted(self.activities),
+        }
+
+
+def _addresses(assignment: RaciAssignment) -> list[tuple[str, str, str]]:
+    if assignment.person_id:
+        person = assignment.person
+        return [(person.email, str(person), 'person')] if person.email and person.is_active else []
+    group = assignment.support_group
+    if group.email:
+        return [(group.email, group.name, 'group')]
+    # A group without its own address is reached through its members (as SupportGroup.email says).
+    return [(m.email, str(m), 'person') for m in group.members.all() if m.email and m.is_active]
+
+
+def _recipients(assignments: Iterable[RaciAssignment]) -> list[Recipient]:
+    found: dict[str, Recipient] = {}
+    for assignment in assignments:
+        for email, name, kind in _addresses(assignment):
+            recipient = found.setdefault(email.lower(), Recipient(email=email, name=name, kind=kind))
+            recipient.roles.add(assignment.role)
+            recipient.activities.add(assignment.activity)
+    order = {role: index for index, role in enumerate(['A', 'R', 'C', 'I'])}
+    return sorted(found.values(), key=lambda r: (min(order[x] for x in r.roles), r.name.lower()))
+
+
+def _raci_rows(services: Q, activity: str | None, roles: Iterable[str] | None) -> QuerySet[RaciAssignment]:
+    rows = RaciAssignment.objects.filter(services).select_related('person', 'support_group')
+    if activity:
+        rows = rows.filter(activity=activity)
+    if roles:
+        rows = rows.filter(role__in=list(roles))
+    return rows.prefetch_related('support_group__members')
+
+
+def service_recipients(
+    service: Service, *, activity: str | None = None, roles: Iterable[str] | None = None
+) -> list[Recipient]:
+    """Who to notify about `service`, derived from its RACI matrix: people's addresses and groups' addresses
+    (members' when a group has none), each once, accountable first. Narrow by `activity` and `roles`."""
+    return _recipients(_raci_rows(Q(service=service), activity, roles))
+
+
+def recipients_for_services(
+    services: Iterable[Service | int], *, activity: str | None = None, roles: Iterable[str] | None = None
+) -> list[Recipient]:
+    """One deduplicated recipient list for several services (e.g. every service an outage impacts)."""
+    ids = [s.pk if isinstance(s, models.Model) else s for s in services]
+    return _recipients(_raci_rows(Q(service_id__in=ids), activity, roles)) if ids else []
+
+
+# ------------------------------------------------------------------------------------------ linked records
+@dataclass
+class LinkedRecords:
+    """Records of another app pointing at a CI (incidents, problems, known errors, changes, ...)."""
+
+    label: str
+    model: type[models.Model]
+    records: list
+
+
+# Our own links to CIs are shown in their own sections of the CI page, not as linked records.
+LINK_EXCLUDED_APPS = {'cmdb'}
+
+
+def linking_relations() -> list[models.ForeignObjectRel]:
+    """Foreign keys and many-to-many fields of other apps' models that point at ConfigurationItem, for models
+    that have a page (`get_absolute_url`)."""
+    return [
+        rel
+        for rel in ConfigurationItem._meta.related_objects
+        if rel.related_model._meta.app_label not in LINK_EXCLUDED_APPS
+        and (rel.field.many_to_one or rel.field.many_to_many)
+        and hasattr(rel.related_model, 'get_absolute_url')
+    ]
+
+
+def ci_incident_links(ci: ConfigurationItem, *, limit: int = 20) -> list[LinkedRecords]:
+    """Incidents, problems, known errors and changes linked to `ci`, newest first: one group per model that
+    has a foreign key or many-to-many field to ConfigurationItem. Empty until such apps exist; one query per
+    linking field."""
+    groups, relations = [], linking_relations()
+    for rel in relations:
+        model = rel.related_model
+        records = list(model._default_manager.filter(**{rel.field.name: ci}).distinct().order_by('-pk')[:limit])
+        label = str(model._meta.verbose_name_plural).capitalize()
+        if sum(1 for other in relations if other.related_model is model) > 1:
+            label = f'{label} ({rel.field.verbose_name})'
+        groups.append(LinkedRecords(label=label, model=model, records=records))
+    return groups
