@@ -1,0 +1,155 @@
+"""Ticket representations and the small input serializers of each action. They validate; services decide."""
+
+from rest_framework import serializers
+
+from itsm.api.serializers import TimelineEntrySerializer
+from itsm.choices import Impact, Priority, Urgency
+from sla.api.serializers import TicketClockSerializer
+
+from ..choices import PendingReason, ResolutionCode, TicketChannel
+from ..models import Category, PriorityMatrixEntry, ResponseTemplate, Ticket
+from .fields import CategoryField, CINumberField, GroupField, UsernameField
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as the API shows it. Writable fields are those a create or an edit may set."""
+
+    caller = UsernameField(required=False)
+    opened_by = serializers.SlugRelatedField(slug_field='username', read_only=True)
+    group = GroupField(source='assignment_group', read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field='username', read_only=True)
+    service = CINumberField(services_only=True, required=False, allow_null=True)
+    ci = CINumberField(required=False, allow_null=True)
+    category = CategoryField(required=False, allow_null=True)
+    subcategory = CategoryField(subcategory=True, required=False, allow_null=True)
+    parent = serializers.SlugRelatedField(slug_field='number', read_only=True)
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+    channel = serializers.ChoiceField(choices=TicketChannel.choices, required=False)
+    priority_label = serializers.CharField(read_only=True)
+    opened_at = serializers.DateTimeField(required=False)
+    url = serializers.SerializerMethodField()
+    sla = TicketClockSerializer(source='sla_clocks', many=True, read_only=True, help_text='SLA and OLA clocks.')
+
+    class Meta:
+        model = Ticket
+        fields = [
+            'number', 'kind', 'alternate_number', 'state', 'short_description', 'description', 'caller', 'opened_by',
+            'channel', 'category', 'subcategory', 'symptom', 'service', 'ci', 'impact', 'urgency', 'priority',
+            'priority_label', 'priority_override_reason', 'group', 'assignee', 'pending_reason', 'pending_note',
+            'pending_until', 'resolution_code', 'resolution_notes', 'reassignment_count', 'reopen_count', 'parent',
+            'eta', 'opened_at', 'assigned_at', 'accepted_at', 'completed_at', 'closed_at', 'created_at',
+            'updated_at', 'url', 'sla',
+        ]  # fmt: skip
+        read_only_fields = [
+            'number', 'kind', 'alternate_number', 'state', 'priority', 'priority_override_reason', 'pending_reason',
+            'pending_note', 'pending_until', 'resolution_code', 'resolution_notes', 'reassignment_count',
+            'reopen_count', 'assigned_at', 'accepted_at', 'completed_at', 'closed_at', 'created_at', 'updated_at',
+        ]  # fmt: skip
+
+    def get_url(self, ticket) -> str:
+        request = self.context.get('request')
+        path = ticket.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+class TicketUpdateSerializer(TicketSerializer):
+    """PATCH: descriptive fields, plus `priority` with `priority_reason` to override the matrix."""
+
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    priority_reason = serializers.CharField(required=False, allow_blank=True, write_only=True)
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, 'priority_reason']
+        read_only_fields = [f for f in TicketSerializer.Meta.read_only_fields if f != 'priority'] + ['opened_at']
+
+    def validate(self, attrs):
+        if 'priority' in attrs and not (attrs.get('priority_reason') or '').strip():
+            raise serializers.ValidationError({'priority_reason': 'A reason is required to override the priority.'})
+        return attrs
+
+
+class AssignSerializer(serializers.Serializer):
+    group = GroupField()
+    assignee = UsernameField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default='')
+
+
+class PendSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=PendingReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default='')
+    until = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default='')
+
+
+class EscalateSerializer(serializers.Serializer):
+    group = GroupField(required=False, allow_null=True, help_text='Target group; the next tier when omitted.')
+    reason = serializers.CharField()
+    hierarchical = serializers.BooleanField(
+        required=False, default=False, help_text='Notify the group manager instead of moving the ticket.'
+    )
+
+
+class CompleteSerializer(serializers.Serializer):
+    resolution_code = serializers.ChoiceField(choices=ResolutionCode.choices)
+    resolution_notes = serializers.CharField()
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class ConvertSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=[('incident', 'Incident'), ('case', 'Case')])
+
+
+class ParentSerializer(serializers.Serializer):
+    parent = serializers.SlugRelatedField(
+        slug_field='number', queryset=Ticket.objects.all(), allow_null=True, help_text='Parent ticket number.'
+    )
+
+
+class CommentSerializer(serializers.Serializer):
+    body = serializers.CharField()
+    internal = serializers.BooleanField(required=False, default=False)
+
+
+class CommentOutputSerializer(TimelineEntrySerializer):
+    body = serializers.CharField(source='message')
+    internal = serializers.SerializerMethodField()
+
+    class Meta(TimelineEntrySerializer.Meta):
+        fields = ['id', 'body', 'internal', 'actor', 'actor_name', 'channel', 'at']
+        read_only_fields = fields
+
+    def get_internal(self, entry) -> bool:
+        return not entry.public
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(
+        slug_field='name', queryset=Category.objects.filter(parent__isnull=True), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Category
+        fields = ['id', 'name', 'parent', 'kinds', 'active']
+        read_only_fields = ['id']
+        validators = []  # the (parent, name) constraint is checked by the model, which names the clash
+
+
+class PriorityMatrixEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PriorityMatrixEntry
+        fields = ['id', 'impact', 'urgency', 'priority']
+        read_only_fields = ['id']
+
+
+class ResponseTemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ResponseTemplate
+        fields = ['id', 'name', 'kind', 'text', 'active']
+        read_only_fields = ['id']

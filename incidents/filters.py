@@ -1,0 +1,52 @@
+"""Ticket filters shared by the queue pages and the API."""
+
+import django_filters
+from django.db.models import Q
+
+from itsm.choices import Impact, Priority, Urgency
+from itsm.filters import TextSearchFilterSet
+from sla import selectors as sla_selectors
+
+from .choices import TicketChannel, TicketState
+from .models import Ticket
+
+
+class TicketFilterSet(TextSearchFilterSet):
+    search_fields = ('number', 'alternate_number', 'short_description', 'description')
+
+    state = django_filters.MultipleChoiceFilter(choices=TicketState.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    impact = django_filters.ChoiceFilter(choices=Impact.choices)
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
+    channel = django_filters.ChoiceFilter(choices=TicketChannel.choices)
+    group = django_filters.CharFilter(method='filter_group', label='Assignment group (name or id)')
+    assignee = django_filters.CharFilter(field_name='assignee__username', label='Assignee (username)')
+    caller = django_filters.CharFilter(field_name='caller__username', label='Caller (username)')
+    service = django_filters.CharFilter(field_name='service__number', lookup_expr='iexact', label='Service (CI number)')
+    ci = django_filters.CharFilter(field_name='ci__number', lookup_expr='iexact', label='CI (number)')
+    category = django_filters.CharFilter(method='filter_category', label='Category (name or id)')
+    opened_after = django_filters.IsoDateTimeFilter(field_name='opened_at', lookup_expr='gte')
+    opened_before = django_filters.IsoDateTimeFilter(field_name='opened_at', lookup_expr='lt')
+    unassigned = django_filters.BooleanFilter(field_name='assignee', lookup_expr='isnull', label='Without assignee')
+    sla_breached = django_filters.BooleanFilter(method='filter_sla_breached', label='SLA breached')
+    sla_at_risk = django_filters.BooleanFilter(method='filter_sla_at_risk', label='SLA at risk')
+
+    class Meta:
+        model = Ticket
+        fields = ['kind']
+
+    def filter_group(self, queryset, name, value):
+        if value.isdigit():
+            return queryset.filter(assignment_group_id=int(value))
+        return queryset.filter(assignment_group__name__iexact=value)
+
+    def filter_category(self, queryset, name, value):
+        if value.isdigit():
+            return queryset.filter(Q(category_id=int(value)) | Q(subcategory_id=int(value)))
+        return queryset.filter(Q(category__name__iexact=value) | Q(subcategory__name__iexact=value))
+
+    def filter_sla_breached(self, queryset, name, value):
+        return sla_selectors.filter_breached(queryset, value)
+
+    def filter_sla_at_risk(self, queryset, name, value):
+        return sla_selectors.filter_at_risk(queryset, value)

@@ -1,0 +1,533 @@
+"""Forms of the ticket pages and the portal. They parse and validate input; `incidents.services` decides and writes.
+
+Each action form takes the ticket it acts on and offers `service_kwargs()`: what its service receives besides the
+ticket and the actor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q
+
+from cmdb.models import ConfigurationItem
+from itsm.choices import Impact, Priority, TicketKind, Urgency
+from itsm.models import SupportGroup, User
+
+from .choices import PendingReason, ResolutionCode, TicketChannel
+from .models import Category, PriorityMatrixEntry, ResponseTemplate, Ticket
+
+__all__ = (
+    'AssignForm',
+    'AttachmentForm',
+    'BulkActionForm',
+    'CategoryForm',
+    'CommentForm',
+    'CompleteForm',
+    'ConvertForm',
+    'EscalateForm',
+    'NoInputForm',
+    'NoteForm',
+    'ParentForm',
+    'PendForm',
+    'PortalAttachmentForm',
+    'PortalCommentForm',
+    'PortalRejectForm',
+    'PortalTicketForm',
+    'PriorityForm',
+    'PriorityMatrixEntryForm',
+    'PriorityMatrixForm',
+    'ReasonForm',
+    'ResponseTemplateForm',
+    'TicketCreateForm',
+    'TicketEditForm',
+)
+
+DATETIME_LOCAL = '%Y-%m-%dT%H:%M'
+
+
+def group_choices():
+    return SupportGroup.objects.active().order_by('tier', 'name')
+
+
+def staff_people():
+    """People who can be given work: active members of an active support group."""
+    return (
+        User.objects.filter(is_active=True, support_groups__active=True)
+        .distinct()
+        .order_by('first_name', 'last_name', 'username')
+    )
+
+
+class PersonField(forms.CharField):
+    """A person picked by username (or e-mail address) from a search box with suggestions."""
+
+    default_error_messages = {'unknown': 'Nobody is called “%(value)s”: pick a person from the suggestions.'}
+
+    def __init__(self, *args, datalist: str = '', **kwargs):
+        kwargs.setdefault('max_length', 254)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({'autocomplete': 'off', 'spellcheck': 'false'})
+        if datalist:
+            self.widget.attrs['list'] = datalist
+
+    def prepare_value(self, value):
+        if isinstance(value, User):
+            return value.username
+        if isinstance(value, int):
+            return User.objects.filter(pk=value).values_list('username', flat=True).first() or value
+        return value
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        person = User.objects.filter(Q(username__iexact=value) | Q(email__iexact=value), is_active=True).first()
+        if person is None:
+            raise forms.ValidationError(self.error_messages['unknown'], code='unknown', params={'value': value})
+        return person
+
+
+class ConfigurationItemField(forms.CharField):
+    """A configuration item picked by number (CI0000123) from a search box with suggestions."""
+
+    default_error_messages = {'unknown': 'There is no configuration item “%(value)s”.'}
+
+    def __init__(self, *args, datalist: str = '', **kwargs):
+        kwargs.setdefault('max_length', 200)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({'autocomplete': 'off', 'spellcheck': 'false', 'placeholder': 'CI number or name'})
+        if datalist:
+            self.widget.attrs['list'] = datalist
+
+    def prepare_value(self, value):
+        if isinstance(value, ConfigurationItem):
+            return value.number
+        if isinstance(value, int):
+            return ConfigurationItem.objects.filter(pk=value).values_list('number', flat=True).first() or value
+        return value
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        number = value.split()[0]
+        ci = ConfigurationItem.objects.filter(Q(number__iexact=number) | Q(name__iexact=value)).first()
+        if ci is None:
+            raise forms.ValidationError(self.error_messages['unknown'], code='unknown', params={'value': value})
+        return ci
+
+
+class ServiceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+def service_queryset():
+    return ConfigurationItem.objects.services().order_by('name')
+
+
+# ------------------------------------------------------------------------------------------- create and edit
+class TicketFormBase(forms.ModelForm):
+    """Descriptive fields shared by the create and edit forms."""
+
+    caller = PersonField(label='Caller', datalist='caller-options', help_text='The person affected.')
+    ci = ConfigurationItemField(
+        label='Configuration item', required=False, datalist='ci-options',
+        help_text='Picking an item suggests the service it supports.',
+    )  # fmt: skip
+    service = ServiceChoiceField(queryset=service_queryset(), required=False, empty_label='— none —')
+
+    class Meta:
+        model = Ticket
+        fields: list[str] = []
+        widgets = {
+            'description': forms.Textarea(attrs={'rows': 5}),
+            'short_description': forms.TextInput(attrs={'autocomplete': 'off'}),
+        }
+        labels = {'ci': 'Configuration item', 'short_description': 'Short description'}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields['service'].queryset = service_queryset()
+        if 'category' in self.fields:
+            self.fields['category'].queryset = Category.objects.filter(parent=None, active=True).order_by('name')
+            self.fields['category'].empty_label = '— none —'
+        if 'subcategory' in self.fields:
+            self.fields['subcategory'].queryset = self.subcategory_queryset()
+            self.fields['subcategory'].empty_label = '— none —'
+
+    def current_category_id(self):
+        if self.is_bound:
+            value = self.data.get(self.add_prefix('category'))
+            return int(value) if value and str(value).isdigit() else None
+        return self.initial.get('category') or self.instance.category_id
+
+    def subcategory_queryset(self):
+        category = self.current_category_id()
+        if category is None:
+            return Category.objects.none()
+        return Category.objects.filter(parent_id=category, active=True).order_by('name')
+
+    def clean(self):
+        cleaned = super().clean()
+        ci, service = cleaned.get('ci'), cleaned.get('service')
+        if ci is not None and service is None and 'service' not in self.errors:
+            cleaned['service'] = suggested_service(ci)
+        return cleaned
+
+
+def suggested_service(ci: ConfigurationItem) -> ConfigurationItem | None:
+    """The service the CMDB suggests for a configuration item, as a record (None when it supports none)."""
+    from cmdb.selectors import suggested_service as suggest
+
+    item = suggest(ci)
+    if item is None:
+        return None
+    return ConfigurationItem.objects.filter(pk=item.id).first()
+
+
+class TicketCreateForm(TicketFormBase):
+    """An agent opens an incident or a case for a caller, and may hand it to a group straight away."""
+
+    kind = forms.ChoiceField(choices=TicketKind.choices, widget=forms.RadioSelect, label='Type')
+    assignment_group = forms.ModelChoiceField(
+        queryset=SupportGroup.objects.none(), required=False, label='Assign to group', empty_label='— leave New —'
+    )
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label='Assign to person', empty_label='— anyone in the group —'
+    )
+
+    class Meta(TicketFormBase.Meta):
+        fields = [
+            'kind', 'caller', 'channel', 'short_description', 'description', 'category', 'subcategory', 'symptom',
+            'ci', 'service', 'impact', 'urgency',
+        ]  # fmt: skip
+
+    def __init__(self, *args, kind: str = TicketKind.INCIDENT, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields['kind'].initial = kind
+        self.fields['channel'].initial = TicketChannel.PHONE
+        self.fields['assignment_group'].queryset = group_choices()
+        self.fields['assignee'].queryset = staff_people()
+
+    def service_fields(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class TicketEditForm(TicketFormBase):
+    """Descriptive fields an agent may change while the ticket is open."""
+
+    class Meta(TicketFormBase.Meta):
+        fields = [
+            'caller', 'channel', 'short_description', 'description', 'category', 'subcategory', 'symptom', 'ci',
+            'service', 'impact', 'urgency', 'eta',
+        ]  # fmt: skip
+        widgets = {
+            **TicketFormBase.Meta.widgets,
+            'eta': forms.DateTimeInput(attrs={'type': 'datetime-local'}, format=DATETIME_LOCAL),
+        }
+
+    def service_fields(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+# -------------------------------------------------------------------------------------------------- actions
+class ActionForm(forms.Form):
+    """Input of one ticket action; `service_kwargs()` is what the service receives."""
+
+    def __init__(self, *args, ticket: Ticket, user: User, **kwargs):
+        self.ticket, self.user = ticket, user
+        super().__init__(*args, **kwargs)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class NoInputForm(ActionForm):
+    """Actions that need nothing but a click (accept, confirm)."""
+
+
+class AssignForm(ActionForm):
+    group = forms.ModelChoiceField(queryset=SupportGroup.objects.none(), label='Group')
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label='Person', empty_label='— anyone in the group —'
+    )
+    reason = forms.CharField(required=False, max_length=300, label='Note', help_text='Kept in the history.')
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields['group'].queryset = group_choices()
+        self.fields['assignee'].queryset = staff_people()
+        if not self.is_bound and self.ticket.assignment_group_id:
+            self.initial.setdefault('group', self.ticket.assignment_group_id)
+
+
+class PendForm(ActionForm):
+    reason = forms.ChoiceField(choices=PendingReason.choices, label='Waiting for')
+    note = forms.CharField(required=False, max_length=300, label='Note')
+    until = forms.DateTimeField(
+        required=False, label='Expected by',
+        widget=forms.DateTimeInput(attrs={'type': 'datetime-local'}, format=DATETIME_LOCAL),
+    )  # fmt: skip
+
+
+class NoteForm(ActionForm):
+    note = forms.CharField(required=False, max_length=300, label='Note')
+
+
+class EscalateForm(ActionForm):
+    group = forms.ModelChoiceField(queryset=SupportGroup.objects.none(), required=False, label='To group')
+    reason = forms.CharField(max_length=300, label='Reason', widget=forms.Textarea(attrs={'rows': 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups = group_choices()
+        if self.ticket.assignment_group_id:
+            groups = groups.exclude(pk=self.ticket.assignment_group_id)
+        self.fields['group'].queryset = groups
+        current = self.ticket.assignment_group
+        next_tier = current.escalation_group if current is not None else None
+        self.fields['group'].empty_label = f'Next tier: {next_tier}' if next_tier else '— choose a group —'
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(max_length=300, label='Reason', widget=forms.Textarea(attrs={'rows': 2}))
+
+
+class CompleteForm(ActionForm):
+    resolution_code = forms.ChoiceField(choices=ResolutionCode.choices, label='Resolution code')
+    resolution_notes = forms.CharField(
+        label='Resolution notes', widget=forms.Textarea(attrs={'rows': 3}),
+        help_text='What was done; the caller sees this in the completion message.',
+    )  # fmt: skip
+
+
+class ConvertForm(ActionForm):
+    def target_kind(self) -> str:
+        return TicketKind.CASE if self.ticket.kind == TicketKind.INCIDENT else TicketKind.INCIDENT
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {'to_kind': self.target_kind()}
+
+
+class ParentForm(ActionForm):
+    parent = forms.CharField(
+        required=False, max_length=16, label='Parent incident',
+        help_text='The number of the master or major incident; leave empty to unlink.',
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and self.ticket.parent_id:
+            self.initial['parent'] = self.ticket.parent.number
+
+    def clean_parent(self):
+        number = self.cleaned_data['parent'].strip()
+        if not number:
+            return None
+        parent = Ticket.objects.by_number(number).first()
+        if parent is None:
+            raise forms.ValidationError(f'There is no ticket {number.upper()}.')
+        return parent
+
+
+class PriorityForm(ActionForm):
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, label='Priority')
+    reason = forms.CharField(max_length=300, label='Reason', help_text='Required: the history keeps it.')
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial['priority'] = self.ticket.priority
+
+
+class CommentForm(forms.Form):
+    """A customer-visible comment or an internal work note."""
+
+    VISIBILITY = (('internal', 'Internal work note'), ('public', 'Comment to the caller'))
+
+    visibility = forms.ChoiceField(choices=VISIBILITY, initial='internal', widget=forms.RadioSelect, label='Type')
+    body = forms.CharField(label='Text', widget=forms.Textarea(attrs={'rows': 4}), max_length=20000)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {'body': self.cleaned_data['body'], 'internal': self.cleaned_data['visibility'] == 'internal'}
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label='File')
+    internal = forms.BooleanField(required=False, label='Internal (not shown to the caller)')
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {'upload': self.cleaned_data['file'], 'public': not self.cleaned_data['internal']}
+
+
+class BulkActionForm(forms.Form):
+    """Queue rows selected for one bulk operation; each ticket then goes through its service on its own."""
+
+    OPERATIONS = (('assign', 'Assign'), ('priority', 'Set priority'))
+
+    tickets = forms.ModelMultipleChoiceField(
+        queryset=Ticket.objects.all(), error_messages={'required': 'Select at least one ticket.'}
+    )
+    operation = forms.ChoiceField(choices=OPERATIONS)
+    group = forms.ModelChoiceField(queryset=SupportGroup.objects.none(), required=False, empty_label='— group —')
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label='— anyone —')
+    priority = forms.TypedChoiceField(
+        choices=[('', '— priority —'), *Priority.choices], coerce=int, required=False, empty_value=None
+    )
+    reason = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields['group'].queryset = group_choices()
+        self.fields['assignee'].queryset = staff_people()
+        for name in ('operation', 'group', 'assignee', 'priority'):
+            self.fields[name].widget.attrs['class'] = 'form-select-sm'
+
+    def clean(self):
+        cleaned = super().clean()
+        operation = cleaned.get('operation')
+        if operation == 'assign' and not cleaned.get('group'):
+            self.add_error('group', 'Choose the group to assign to.')
+        if operation == 'priority':
+            if cleaned.get('priority') is None:
+                self.add_error('priority', 'Choose the priority.')
+            if not (cleaned.get('reason') or '').strip():
+                self.add_error('reason', 'A reason is required to override the priority.')
+        return cleaned
+
+
+# ------------------------------------------------------------------------------------------------ portal
+PORTAL_URGENCY = (
+    (Urgency.NEGOTIATED, 'Whenever you can: it does not stop me'),
+    (Urgency.NORMAL, 'It is getting in my way'),
+    (Urgency.URGENT, 'I can hardly work'),
+    (Urgency.CRITICAL, 'I cannot work at all'),
+)
+PORTAL_IMPACT = (
+    (Impact.LOW, 'Just me'),
+    (Impact.MEDIUM, 'My team or department'),
+    (Impact.HIGH, 'Several teams or a whole site'),
+)
+PORTAL_KINDS = (
+    (TicketKind.INCIDENT, 'Something is broken or not working'),
+    (TicketKind.CASE, 'A question or a request'),
+)
+
+
+class PortalTicketForm(forms.Form):
+    """What a requester tells the desk, in their own words."""
+
+    kind = forms.ChoiceField(
+        choices=PORTAL_KINDS, widget=forms.RadioSelect, initial=TicketKind.INCIDENT, label='This is'
+    )
+    short_description = forms.CharField(
+        max_length=200, label='What is wrong, in one line?',
+        widget=forms.TextInput(attrs={'placeholder': 'e.g. I cannot print to the 2nd floor printer'}),
+    )  # fmt: skip
+    description = forms.CharField(
+        required=False, label='Details', widget=forms.Textarea(attrs={'rows': 5}),
+        help_text='What you were doing, what you expected, any error message you saw.',
+    )  # fmt: skip
+    service = ServiceChoiceField(
+        queryset=service_queryset(), required=False, label='Which service is it about?', empty_label='I am not sure'
+    )
+    urgency = forms.ChoiceField(
+        choices=PORTAL_URGENCY, initial=Urgency.NORMAL, label='How much does it affect your work?'
+    )
+    impact = forms.ChoiceField(choices=PORTAL_IMPACT, initial=Impact.LOW, label='Who is affected?')
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields['service'].queryset = service_queryset()
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class PortalCommentForm(forms.Form):
+    body = forms.CharField(label='Add a comment', widget=forms.Textarea(attrs={'rows': 3}), max_length=20000)
+
+
+class PortalAttachmentForm(forms.Form):
+    file = forms.FileField(label='Attach a file')
+
+
+class PortalRejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, label='What is still wrong?', widget=forms.Textarea(attrs={'rows': 2}),
+        help_text='Your request goes back to the team that worked on it.',
+    )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------ reference data
+class CategoryForm(forms.ModelForm):
+    kinds = forms.MultipleChoiceField(
+        choices=TicketKind.choices, widget=forms.CheckboxSelectMultiple, required=False, label='Applies to',
+        help_text='Leave both unticked for a category that applies to every ticket.',
+    )  # fmt: skip
+
+    class Meta:
+        model = Category
+        fields = ['name', 'parent', 'kinds', 'active']
+        labels = {'parent': 'Subcategory of'}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = Category.objects.filter(parent=None).order_by('name')
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields['parent'].queryset = parents
+        self.fields['parent'].empty_label = '— none: a top-level category —'
+
+    def clean_kinds(self):
+        return list(self.cleaned_data['kinds'])
+
+
+class ResponseTemplateForm(forms.ModelForm):
+    class Meta:
+        model = ResponseTemplate
+        fields = ['name', 'kind', 'text', 'active']
+        widgets = {'text': forms.Textarea(attrs={'rows': 6})}
+        help_texts = {
+            'text': 'Placeholders: {caller_name}, {caller_first_name}, {number}, {short_description}, {agent_name}, '
+            '{group}, {state}, {eta}.'
+        }
+
+
+class PriorityMatrixEntryForm(forms.ModelForm):
+    class Meta:
+        model = PriorityMatrixEntry
+        fields = ['impact', 'urgency', 'priority']
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields['impact'].disabled = True
+            self.fields['urgency'].disabled = True
+
+
+class PriorityMatrixForm(forms.Form):
+    """The whole impact × urgency grid: one priority per cell, named `<impact>__<urgency>`."""
+
+    def __init__(self, *args, cells: dict[tuple[str, str], int], **kwargs):
+        super().__init__(*args, **kwargs)
+        for impact in Impact.values:
+            for urgency in Urgency.values:
+                self.fields[self.field_name(impact, urgency)] = forms.TypedChoiceField(
+                    choices=Priority.choices, coerce=int, initial=cells[(impact, urgency)],
+                    label=f'Priority for impact {Impact(impact).label} and urgency {Urgency(urgency).label}',
+                )  # fmt: skip
+
+    @staticmethod
+    def field_name(impact: str, urgency: str) -> str:
+        return f'{impact}__{urgency}'
+
+    def cells(self) -> list[tuple[str, str, int]]:
+        return [
+            (impact, urgency, self.cleaned_data[self.field_name(impact, urgency)])
+            for impact in Impact.values
+            for urgency in Urgency.values
+        ]

@@ -1,0 +1,294 @@
+"""Incidents and cases: one ticket table, two kinds.
+
+Incidents and cases share the desk, the queues and the whole lifecycle; only their numbers (INC/CS), SLA targets
+and a few defaults differ. One table with a `kind` keeps every queue a single indexed query and makes converting
+a case into an incident (and back) an update of one row that keeps its timeline. `Incident` and `Case` are
+proxies filtered by kind, so the API, admin and pages can treat them as separate record types.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from itsm.choices import Impact, Priority, TicketKind, Urgency
+from itsm.models import NumberedModel, TimestampedModel
+
+from .choices import OPEN_STATES, PendingReason, ResolutionCode, TicketChannel, TicketState
+
+NUMBER_PREFIXES = {TicketKind.INCIDENT: 'INC', TicketKind.CASE: 'CS'}
+
+
+class Category(TimestampedModel):
+    """A category, or a subcategory when it has a parent. Data, maintained by administrators."""
+
+    name = models.CharField(max_length=80)
+    parent = models.ForeignKey('self', null=True, blank=True, on_delete=models.PROTECT, related_name='children')
+    kinds = models.JSONField(default=list, blank=True, help_text='Ticket kinds it applies to; empty means all.')
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ['parent__name', 'name']
+        verbose_name_plural = 'categories'
+        constraints = [models.UniqueConstraint(fields=['parent', 'name'], name='category_unique_name_in_parent')]
+
+    def __str__(self) -> str:
+        return f'{self.parent.name} › {self.name}' if self.parent_id else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse('incidents:category_detail', args=[self.pk])
+
+    def clean(self):
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({'parent': 'Subcategories go one level deep: pick a top-level category.'})
+
+
+class PriorityMatrixEntry(models.Model):
+    """One cell of the impact × urgency matrix (domain §3). Seeded with ceil((i + u) / 2); editable."""
+
+    impact = models.CharField(max_length=12, choices=Impact.choices)
+    urgency = models.CharField(max_length=12, choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+
+    class Meta:
+        ordering = ['impact', 'urgency']
+        constraints = [models.UniqueConstraint(fields=['impact', 'urgency'], name='priority_matrix_unique_cell')]
+        verbose_name_plural = 'priority matrix'
+
+    def __str__(self) -> str:
+        return f'{self.get_impact_display()} × {self.get_urgency_display()} → P{self.priority}'
+
+    def get_absolute_url(self) -> str:
+        return reverse('incidents:prioritymatrixentry_list')
+
+
+class TicketQuerySet(models.QuerySet):
+    def incidents(self):
+        return self.filter(kind=TicketKind.INCIDENT)
+
+    def cases(self):
+        return self.filter(kind=TicketKind.CASE)
+
+    def open(self):
+        return self.filter(state__in=OPEN_STATES)
+
+    def visible_to(self, user):
+        """Requesters see the tickets they are the caller of (or opened); staff with view rights see all."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.is_requester_only:
+            return self.filter(Q(caller=user) | Q(opened_by=user))
+        return self
+
+    def by_number(self, number: str):
+        """Match the current number or the number the ticket had under its other kind (after a conversion)."""
+        number = number.upper()
+        return self.filter(Q(number=number) | Q(alternate_number=number))
+
+
+class Ticket(NumberedModel):
+    """An incident or a case, from opening to closure."""
+
+    number_start = 1001
+
+    kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.INCIDENT, db_index=True)
+    alternate_number = models.CharField(
+        max_length=16, unique=True, null=True, blank=True, editable=False,
+        help_text='The number this ticket had (or will have again) under its other kind.',
+    )  # fmt: skip
+    short_description = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    state = models.CharField(max_length=12, choices=TicketState.choices, default=TicketState.NEW, editable=False)
+
+    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name='tickets_called')
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name='tickets_opened'
+    )
+    channel = models.CharField(max_length=12, choices=TicketChannel.choices, default=TicketChannel.PORTAL)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name='+', limit_choices_to={'parent': None}
+    )
+    subcategory = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name='+',
+        limit_choices_to={'parent__isnull': False},
+    )  # fmt: skip
+    symptom = models.CharField(max_length=120, blank=True)
+    service = models.ForeignKey(
+        'cmdb.ConfigurationItem', null=True, blank=True, on_delete=models.PROTECT, related_name='service_tickets',
+        limit_choices_to={'ci_class': 'service'},
+    )  # fmt: skip
+    ci = models.ForeignKey(
+        'cmdb.ConfigurationItem', null=True, blank=True, on_delete=models.PROTECT, related_name='tickets',
+        verbose_name='configuration item',
+    )  # fmt: skip
+
+    impact = models.CharField(max_length=12, choices=Impact.choices, default=Impact.LOW)
+    urgency = models.CharField(max_length=12, choices=Urgency.choices, default=Urgency.NORMAL)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.P3, editable=False)
+    priority_override_reason = models.CharField(
+        max_length=300, blank=True, editable=False, help_text='Set when an agent overrode the computed priority.'
+    )
+
+    assignment_group = models.ForeignKey(
+        'itsm.SupportGroup', null=True, blank=True, on_delete=models.PROTECT, related_name='tickets'
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name='tickets_assigned'
+    )
+    pending_reason = models.CharField(max_length=12, choices=PendingReason.choices, blank=True, editable=False)
+    pending_note = models.CharField(max_length=300, blank=True, editable=False)
+    pending_until = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_code = models.CharField(max_length=24, choices=ResolutionCode.choices, blank=True, editable=False)
+    resolution_notes = models.TextField(blank=True, editable=False)
+    reassignment_count = models.PositiveIntegerField(default=0, editable=False)
+    reopen_count = models.PositiveIntegerField(default=0, editable=False)
+    parent = models.ForeignKey(
+        'self', null=True, blank=True, on_delete=models.SET_NULL, related_name='children',
+        verbose_name='parent incident',
+    )  # fmt: skip
+    eta = models.DateTimeField(null=True, blank=True, verbose_name='ETA', help_text='Expected resolution time.')
+
+    opened_at = models.DateTimeField(db_index=True)
+    assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ['priority', 'opened_at']
+        indexes = [
+            models.Index(fields=['state', 'priority', 'opened_at'], name='ticket_queue_all'),
+            models.Index(fields=['assignment_group', 'state', 'priority', 'opened_at'], name='ticket_queue_group'),
+            models.Index(fields=['assignee', 'state', 'priority', 'opened_at'], name='ticket_queue_assignee'),
+            models.Index(fields=['caller', 'state'], name='ticket_caller'),
+            models.Index(fields=['kind', 'state', 'priority', 'opened_at'], name='ticket_kind_queue'),
+            models.Index(fields=['state', 'completed_at'], name='ticket_completed'),
+            models.Index(fields=['service', 'state'], name='ticket_service'),
+            models.Index(fields=['ci', 'state'], name='ticket_ci'),
+            models.Index(fields=['category', 'state'], name='ticket_category'),
+            # Lists read in queue order stop after one page instead of sorting every matching row.
+            models.Index(fields=['kind', 'priority', 'opened_at', 'id'], name='ticket_kind_order'),
+            models.Index(
+                fields=['priority', 'opened_at', 'id'], condition=Q(state__in=OPEN_STATES), name='ticket_open_order'
+            ),
+            models.Index(
+                fields=['assignment_group', 'priority', 'opened_at', 'id'],
+                condition=Q(state__in=OPEN_STATES),
+                name='ticket_open_group_order',
+            ),
+            models.Index(
+                fields=['assignee', 'priority', 'opened_at', 'id'],
+                condition=Q(state__in=OPEN_STATES),
+                name='ticket_open_assignee_order',
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f'{self.number} {self.short_description}'
+
+    @property
+    def number_prefix(self) -> str:  # the prefix follows the kind, so a case gets CS… and an incident INC…
+        return NUMBER_PREFIXES[TicketKind(self.kind)]
+
+    def get_absolute_url(self) -> str:
+        return reverse('incidents:ticket_detail', kwargs={'number': self.number})
+
+    @property
+    def priority_label(self) -> str:
+        return f'P{self.priority}'
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class IncidentManager(models.Manager.from_queryset(TicketQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=TicketKind.INCIDENT)
+
+
+class CaseManager(models.Manager.from_queryset(TicketQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=TicketKind.CASE)
+
+
+class Incident(Ticket):
+    """An unplanned interruption or reduction in quality of a service (domain §2)."""
+
+    objects = IncidentManager()
+
+    class Meta:
+        proxy = True
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            self.kind = TicketKind.INCIDENT
+        super().save(*args, **kwargs)
+
+
+class Case(Ticket):
+    """An inquiry or request, urgent or not (domain §2)."""
+
+    objects = CaseManager()
+
+    class Meta:
+        proxy = True
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            self.kind = TicketKind.CASE
+        super().save(*args, **kwargs)
+
+
+def attachment_path(instance, filename: str) -> str:
+    return f'attachments/{instance.ticket.number}/{filename}'
+
+
+class Attachment(TimestampedModel):
+    """A file on a ticket. Size and type are checked by the service that stores it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name='attachments')
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name='+')
+    public = models.BooleanField(default=True, help_text='Visible to the caller in the portal.')
+
+    class Meta:
+        ordering = ['created_at']
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse('incidents:attachment_download', args=[self.pk])
+
+
+class ResponseTemplate(TimestampedModel):
+    """Opening and closing lines and reply bodies for customer contact, with placeholders.
+
+    Placeholders: {caller_name}, {number}, {short_description}, {agent_name}, {group}, {state}, {eta}.
+    """
+
+    class Kind(models.TextChoices):
+        OPENING = 'opening', 'Opening line'
+        CLOSING = 'closing', 'Closing line'
+        BODY = 'body', 'Reply'
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BODY)
+    text = models.TextField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ['kind', 'name']
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse('incidents:responsetemplate_detail', args=[self.pk])

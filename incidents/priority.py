@@ -1,0 +1,37 @@
+"""Priority from impact × urgency (domain §3): the matrix is data, with ceil((i + u) / 2) as its default."""
+
+from django.core.cache import cache
+
+from itsm.choices import Impact, Urgency
+
+from .models import PriorityMatrixEntry
+
+CACHE_KEY = 'incidents:priority-matrix'
+
+
+def default_priority(impact: str, urgency: str) -> int:
+    i, u = Impact.values.index(impact), Urgency.values.index(urgency)
+    return -(-(i + u) // 2)  # ceil without floats
+
+
+def default_matrix() -> dict[tuple[str, str], int]:
+    return {(i, u): default_priority(i, u) for i in Impact.values for u in Urgency.values}
+
+
+def matrix() -> dict[tuple[str, str], int]:
+    """The matrix as stored (cells an admin has not saved fall back to the default)."""
+    cells = cache.get(CACHE_KEY)
+    if cells is None:
+        cells = default_matrix()
+        cells.update({(e.impact, e.urgency): e.priority for e in PriorityMatrixEntry.objects.all()})
+        cache.set(CACHE_KEY, cells, 300)
+    return cells
+
+
+def compute_priority(impact: str, urgency: str) -> int:
+    return matrix()[(impact, urgency)]
+
+
+def forget_matrix() -> None:
+    """Called by the service that edits the matrix, so the next computation reads the new cells."""
+    cache.delete(CACHE_KEY)

@@ -1,0 +1,556 @@
+"""Every write to incidents and cases: creation, the lifecycle of domain §4, escalation, notes and files.
+
+Each function takes the acting `Actor`, runs in one transaction, records the timeline and queues its e-mail
+notifications for after commit. Views, the API, Celery tasks and management commands all come through here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from itsm import audit
+from itsm.audit import Actor
+from itsm.choices import Channel, Impact, Role, TicketKind, TimelineKind, Urgency
+from itsm.errors import ApplicationError, Conflict, NotAllowed
+from itsm.models import SupportGroup, User
+from itsm.numbering import next_number
+from itsm.workflow import lock
+from sla import services as sla_services
+
+from . import notifications
+from .choices import TICKET_WORKFLOW, TicketChannel, TicketState
+from .models import NUMBER_PREFIXES, Attachment, Category, PriorityMatrixEntry, ResponseTemplate, Ticket
+from .priority import compute_priority, forget_matrix
+
+ALLOWED_ATTACHMENT_TYPES = {
+    'application/pdf', 'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'text/plain', 'text/csv',
+    'application/zip', 'application/json', 'message/rfc822',
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    'application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.spreadsheet',
+}  # fmt: skip
+
+# Who may act on a ticket as staff (anyone else only as its caller).
+WORKER_ROLES = (Role.SERVICE_DESK_AGENT, Role.L2_ENGINEER, Role.L3_ENGINEER, Role.INCIDENT_MANAGER, Role.ADMINISTRATOR)
+BACKFILL_ROLES = (Role.INTEGRATION, Role.ADMINISTRATOR)
+
+
+def _is_worker(user: User | None) -> bool:
+    return bool(user and (user.is_superuser or user.has_role(*WORKER_ROLES)))
+
+
+def _require_worker(actor: Actor, what: str) -> None:
+    if actor.user is not None and not _is_worker(actor.user):
+        raise NotAllowed(f'Only service desk staff can {what}.')
+
+
+def _is_caller_side(ticket: Ticket, user: User | None) -> bool:
+    return bool(user and user.pk in (ticket.caller_id, ticket.opened_by_id))
+
+
+# ------------------------------------------------------------------------------------------------ create
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: Actor,
+    kind: str = TicketKind.INCIDENT,
+    short_description: str,
+    caller: User,
+    description: str = '',
+    channel: str = TicketChannel.PORTAL,
+    impact: str | None = None,
+    urgency: str | None = None,
+    category: Category | None = None,
+    subcategory: Category | None = None,
+    symptom: str = '',
+    service=None,
+    ci=None,
+    parent: Ticket | None = None,
+    assignment_group: SupportGroup | None = None,
+    assignee: User | None = None,
+    opened_at: dt.datetime | None = None,
+    notify: bool = True,
+) -> Ticket:
+    """Open a ticket. Priority comes from the matrix; e-mail with no impact or urgency given is P4 (domain §3).
+
+    Only integrations and administrators may backdate `opened_at` (imports, monitoring backfill).
+    """
+    if opened_at is not None and not (actor.user is None or actor.user.has_role(*BACKFILL_ROLES)):
+        raise NotAllowed('Only integrations and administrators may set opened_at.', code='permission_denied')
+    if opened_at is not None and opened_at > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({'opened_at': 'A ticket cannot be opened in the future.'})
+    if channel == TicketChannel.EMAIL and impact is None and urgency is None:
+        impact, urgency = Impact.NONE, Urgency.NEGOTIATED
+    ticket = Ticket(
+        kind=kind,
+        short_description=short_description,
+        description=description,
+        caller=caller,
+        opened_by=actor.user or caller,
+        channel=channel,
+        impact=impact or Impact.LOW,
+        urgency=urgency or Urgency.NORMAL,
+        category=category,
+        subcategory=subcategory,
+        symptom=symptom,
+        parent=parent,
+        opened_at=opened_at or timezone.now(),
+    )
+    if ci is not None and service is None:
+        from cmdb.models import ConfigurationItem
+        from cmdb.selectors import suggested_service
+
+        suggestion = suggested_service(ci)
+        service = ConfigurationItem.objects.get(pk=suggestion.id) if suggestion else None
+    ticket.service, ticket.ci = service, ci
+    ticket.priority = compute_priority(ticket.impact, ticket.urgency)
+    _validate_ticket(ticket)
+    ticket.save()
+    audit.record_created(
+        ticket, actor=actor, message=f'{ticket.get_kind_display()} opened via {ticket.get_channel_display()}'
+    )
+    sla_services.ticket_opened(ticket=ticket, actor=actor)
+    if notify:
+        notifications.ticket_event(ticket, notifications.Event.RECEIVED)
+    if assignment_group is not None:
+        ticket_assign(ticket=ticket, actor=actor, group=assignment_group, assignee=assignee, notify=notify)
+    return ticket
+
+
+def _validate_ticket(ticket: Ticket) -> None:
+    errors: dict[str, str] = {}
+    if ticket.subcategory_id and ticket.category_id and ticket.subcategory.parent_id != ticket.category_id:
+        errors['subcategory'] = f'"{ticket.subcategory.name}" is not a subcategory of "{ticket.category.name}".'
+    if ticket.service_id and ticket.service.ci_class != 'service':
+        errors['service'] = f'{ticket.service.number} is not a service.'
+    if ticket.parent_id and ticket.parent_id == ticket.pk:
+        errors['parent'] = 'A ticket cannot be its own parent.'
+    if errors:
+        raise ValidationError(errors)
+    ticket.full_clean(exclude=['number', 'caller', 'opened_by', 'assignment_group', 'assignee', 'service', 'ci'])
+
+
+# ------------------------------------------------------------------------------------------------ edits
+EDITABLE_FIELDS = {
+    'short_description', 'description', 'channel', 'impact', 'urgency', 'category', 'subcategory', 'symptom',
+    'service', 'ci', 'eta', 'caller',
+}  # fmt: skip
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, actor: Actor, **fields: Any) -> Ticket:
+    """Edit descriptive fields. A new impact or urgency recomputes the priority unless it was overridden."""
+    _require_worker(actor, 'edit tickets')
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: 'This field cannot be changed here.' for name in sorted(unknown)})
+    ticket = lock(ticket)
+    if ticket.state == TicketState.CLOSED:
+        raise Conflict(f'{ticket.number} is closed; open a new ticket that references it instead.', code='closed')
+    before = audit.snapshot(ticket)
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    if ({'impact', 'urgency'} & set(fields)) and not ticket.priority_override_reason:
+        ticket.priority = compute_priority(ticket.impact, ticket.urgency)
+    _validate_ticket(ticket)
+    ticket.save()
+    audit.record_changes(ticket, before, actor=actor, public=False)
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_override_priority(*, ticket: Ticket, actor: Actor, priority: int, reason: str) -> Ticket:
+    """Set a priority other than the matrix's; only with a reason, which the timeline keeps."""
+    _require_worker(actor, 'override priorities')
+    if not (reason or '').strip():
+        raise ValidationError({'reason': 'A reason is required to override the priority.'})
+    if priority not in range(5):
+        raise ValidationError({'priority': 'Priority must be between 0 (P0) and 4 (P4).'})
+    ticket = lock(ticket)
+    before = audit.snapshot(ticket)
+    ticket.priority = priority
+    ticket.priority_override_reason = reason.strip()
+    ticket.save(update_fields=['priority', 'priority_override_reason', 'updated_at'])
+    audit.record_changes(ticket, before, actor=actor, message=f'Priority overridden: {reason.strip()}')
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_link_parent(*, ticket: Ticket, actor: Actor, parent: Ticket | None) -> Ticket:
+    """Make `ticket` a child of `parent` (a master or major incident), or unlink it with None."""
+    _require_worker(actor, 'link tickets')
+    if parent is not None:
+        if parent.pk == ticket.pk:
+            raise ValidationError({'parent': 'A ticket cannot be its own parent.'})
+        # Walk the stored chain of parents (not the caller's copies, which may be stale) to refuse cycles.
+        ancestor_id = parent.pk
+        while ancestor_id is not None:
+            next_id = Ticket.objects.filter(pk=ancestor_id).values_list('parent_id', flat=True).first()
+            if next_id == ticket.pk:
+                raise ValidationError({'parent': f'{parent.number} is already below {ticket.number}.'})
+            ancestor_id = next_id
+    ticket = lock(ticket)
+    before = audit.snapshot(ticket)
+    ticket.parent = parent
+    ticket.save(update_fields=['parent', 'updated_at'])
+    audit.record_changes(ticket, before, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_convert(*, ticket: Ticket, actor: Actor, to_kind: str) -> Ticket:
+    """Turn a case into an incident or back. The row, its history and its links stay; the number follows the
+    kind, and the previous number keeps finding the ticket."""
+    _require_worker(actor, 'convert tickets')
+    ticket = lock(ticket)
+    if ticket.kind == to_kind:
+        raise Conflict(f'{ticket.number} is already a {ticket.get_kind_display().lower()}.', code='same_kind')
+    if ticket.state == TicketState.CLOSED:
+        raise Conflict(f'{ticket.number} is closed and cannot be converted.', code='closed')
+    old_number = ticket.number
+    new_prefix = NUMBER_PREFIXES[TicketKind(to_kind)]
+    new_number = ticket.alternate_number or next_number(new_prefix, start=Ticket.number_start)
+    ticket.kind, ticket.number, ticket.alternate_number = to_kind, new_number, old_number
+    ticket.save(update_fields=['kind', 'number', 'alternate_number', 'updated_at'])
+    audit.record(
+        ticket,
+        actor=actor,
+        kind=TimelineKind.FIELD_CHANGE,
+        message=f'Converted from {old_number} to {new_number}',
+        changes=[
+            {
+                'field': 'kind',
+                'label': 'kind',
+                'before': 'case' if to_kind == 'incident' else 'incident',
+                'after': to_kind,
+            },
+            {'field': 'number', 'label': 'number', 'before': old_number, 'after': new_number},
+        ],
+        public=True,
+    )
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    return ticket
+
+
+# -------------------------------------------------------------------------------------------- lifecycle
+@transaction.atomic
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    actor: Actor,
+    group: SupportGroup,
+    assignee: User | None = None,
+    reason: str = '',
+    notify: bool = True,
+) -> Ticket:
+    """New → Assigned, or Assigned → Assigned to another group (counted as a reassignment)."""
+    _require_worker(actor, 'assign tickets')
+    ticket = lock(ticket)
+    TICKET_WORKFLOW.check(ticket, 'assign')
+    if assignee is not None and not group.members.filter(pk=assignee.pk).exists():
+        raise ValidationError({'assignee': f'{assignee} is not a member of {group}.'})
+    if ticket.state == TicketState.ASSIGNED and ticket.assignment_group_id == group.pk and assignee is None:
+        raise Conflict(f'{ticket.number} is already assigned to {group}.', code='no_change')
+    changes: dict[str, Any] = {'assignment_group': group, 'assignee': assignee}
+    if ticket.state == TicketState.ASSIGNED and ticket.assignment_group_id not in (None, group.pk):
+        changes['reassignment_count'] = ticket.reassignment_count + 1
+    if ticket.assigned_at is None:
+        changes['assigned_at'] = timezone.now()
+    TICKET_WORKFLOW.run(ticket, 'assign', actor=actor, changes=changes, message=reason, public=False)
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    if notify:
+        notifications.ticket_event(ticket, notifications.Event.ASSIGNED)
+    return ticket
+
+
+@transaction.atomic
+def ticket_accept(*, ticket: Ticket, actor: Actor) -> Ticket:
+    """Assigned → Accepted: a member of the assigned group takes ownership. When several accept at once, the
+    row lock makes the first win; the others get a 409 because the ticket is no longer Assigned."""
+    user = actor.user
+    ticket = lock(ticket)
+    TICKET_WORKFLOW.check(ticket, 'accept')
+    if user is None or not ticket.assignment_group.members.filter(pk=user.pk).exists():
+        raise NotAllowed(f'Only a member of {ticket.assignment_group} can accept {ticket.number}.')
+    if ticket.assignee_id not in (None, user.pk):
+        raise Conflict(f'{ticket.number} is assigned to {ticket.assignee}.', code='assigned_to_other')
+    changes = {'assignee': user, 'accepted_at': ticket.accepted_at or timezone.now()}
+    TICKET_WORKFLOW.run(ticket, 'accept', actor=actor, changes=changes, message=f'Accepted by {user}')
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    notifications.ticket_event(ticket, notifications.Event.ACCEPTED)
+    return ticket
+
+
+@transaction.atomic
+def ticket_accept_next(*, actor: Actor) -> Ticket | None:
+    """Accept the highest-priority, oldest unowned ticket of the actor's groups. A ticket another agent is taking
+    at this moment is skipped (SELECT … FOR UPDATE SKIP LOCKED), so two agents never collide."""
+    from .selectors import next_ticket_for
+
+    ticket = next_ticket_for(actor.user)
+    if ticket is None:
+        return None
+    return ticket_accept(ticket=ticket, actor=actor)
+
+
+@transaction.atomic
+def ticket_pend(
+    *, ticket: Ticket, actor: Actor, reason: str, note: str = '', until: dt.datetime | None = None
+) -> Ticket:
+    """Accepted → Pending: waiting on the customer, a vendor, a part, a change; a reason is required."""
+    _require_worker(actor, 'put tickets on hold')
+    ticket = lock(ticket)
+    if until is not None and until <= timezone.now():
+        raise ValidationError({'until': 'The expected date must be in the future.'})
+    changes = {'pending_reason': reason or '', 'pending_note': note, 'pending_until': until}
+    TICKET_WORKFLOW.run(ticket, 'pend', actor=actor, changes=changes, message=note)
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    notifications.ticket_event(ticket, notifications.Event.PENDING)
+    return ticket
+
+
+@transaction.atomic
+def ticket_resume(*, ticket: Ticket, actor: Actor, note: str = '') -> Ticket:
+    """Pending → Accepted."""
+    _require_worker(actor, 'resume tickets')
+    ticket = lock(ticket)
+    changes = {'pending_reason': '', 'pending_note': '', 'pending_until': None}
+    TICKET_WORKFLOW.run(ticket, 'resume', actor=actor, changes=changes, message=note)
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    return ticket
+
+
+def next_tier_group(group: SupportGroup | None) -> SupportGroup | None:
+    return group.escalation_group if group is not None else None
+
+
+@transaction.atomic
+def ticket_escalate(*, ticket: Ticket, actor: Actor, reason: str, group: SupportGroup | None = None) -> Ticket:
+    """Functional escalation: hand the ticket to `group`, or to the next tier of its current group. Counts a
+    reassignment and leaves the ticket Assigned for the new group to accept."""
+    _require_worker(actor, 'escalate tickets')
+    if not (reason or '').strip():
+        raise ValidationError({'reason': 'A reason is required to escalate.'})
+    ticket = lock(ticket)
+    TICKET_WORKFLOW.check(ticket, 'escalate')
+    target = group or next_tier_group(ticket.assignment_group)
+    if target is None:
+        raise ValidationError({'group': f'{ticket.assignment_group} has no next tier: choose a group.'})
+    if target.pk == ticket.assignment_group_id:
+        raise ValidationError({'group': f'{ticket.number} is already with {target}.'})
+    changes = {'assignment_group': target, 'assignee': None, 'reassignment_count': ticket.reassignment_count + 1}
+    TICKET_WORKFLOW.run(
+        ticket, 'escalate', actor=actor, changes=changes, message=reason.strip(), data={'reason': reason.strip()},
+        public=False,
+    )  # fmt: skip
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    notifications.ticket_event(ticket, notifications.Event.ASSIGNED)
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalate_hierarchical(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
+    """Hierarchical escalation: tell the group's manager (and for P0/P1 the service owner) that targets are at
+    risk or impact is high. The ticket stays where it is."""
+    _require_worker(actor, 'escalate tickets')
+    if not (reason or '').strip():
+        raise ValidationError({'reason': 'A reason is required to escalate.'})
+    if ticket.assignment_group is None or ticket.assignment_group.manager is None:
+        raise ValidationError({'group': f'{ticket.number} has no group manager to escalate to.'})
+    audit.record(
+        ticket, actor=actor, kind=TimelineKind.WORK_NOTE, message=f'Escalated to management: {reason.strip()}',
+        data={'escalation': 'hierarchical', 'manager': ticket.assignment_group.manager.username},
+    )  # fmt: skip
+    notifications.ticket_event(ticket, notifications.Event.ESCALATED, extra={'reason': reason.strip()})
+    return ticket
+
+
+@transaction.atomic
+def ticket_complete(*, ticket: Ticket, actor: Actor, resolution_code: str, resolution_notes: str) -> Ticket:
+    """Accepted → Completed: service restored or a fix in place; resolution code and notes are required."""
+    _require_worker(actor, 'complete tickets')
+    ticket = lock(ticket)
+    changes = {
+        'resolution_code': resolution_code or '',
+        'resolution_notes': (resolution_notes or '').strip(),
+        'completed_at': timezone.now(),
+    }
+    TICKET_WORKFLOW.run(ticket, 'complete', actor=actor, changes=changes, message=changes['resolution_notes'])
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    notifications.ticket_event(ticket, notifications.Event.COMPLETED)
+    return ticket
+
+
+@transaction.atomic
+def ticket_confirm(*, ticket: Ticket, actor: Actor) -> Ticket:
+    """Completed → Closed with the caller's consent (the caller, or an agent on the caller's behalf)."""
+    ticket = lock(ticket)
+    if not (_is_caller_side(ticket, actor.user) or _is_worker(actor.user) or actor.user is None):
+        raise NotAllowed(f'Only the caller or an agent can confirm {ticket.number}.')
+    TICKET_WORKFLOW.run(
+        ticket, 'confirm', actor=actor, changes={'closed_at': timezone.now()}, message='Resolution confirmed'
+    )
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    notifications.ticket_event(ticket, notifications.Event.CLOSED)
+    return ticket
+
+
+@transaction.atomic
+def ticket_reject(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
+    """Completed → Accepted: the caller rejects the resolution (a reopen); a reason is required."""
+    if not (reason or '').strip():
+        raise ValidationError({'reason': 'A reason is required to reject the resolution.'})
+    ticket = lock(ticket)
+    if not (_is_caller_side(ticket, actor.user) or _is_worker(actor.user)):
+        raise NotAllowed(f'Only the caller or an agent can reject the resolution of {ticket.number}.')
+    changes = {
+        'reopen_count': ticket.reopen_count + 1,
+        'completed_at': None,
+        'resolution_code': '',
+        'resolution_notes': '',
+    }
+    TICKET_WORKFLOW.run(
+        ticket, 'reject', actor=actor, changes=changes, message=f'Resolution rejected: {reason.strip()}',
+        data={'reason': reason.strip()},
+    )  # fmt: skip
+    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    return ticket
+
+
+def ticket_close_stale(*, now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Close tickets Completed for more than `days` (INCIDENT_AUTO_CLOSE_DAYS) without the caller's answer.
+
+    Idempotent: each ticket is locked and checked again, so overlapping runs close it once. Returns the count.
+    """
+    days = settings.INCIDENT_AUTO_CLOSE_DAYS if days is None else days
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    ids = list(
+        Ticket.objects.filter(state=TicketState.COMPLETED, completed_at__lte=cutoff).values_list('pk', flat=True)
+    )
+    closed = 0
+    actor = Actor.system()
+    for pk in ids:
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().get(pk=pk)
+            if ticket.state != TicketState.COMPLETED or ticket.completed_at > cutoff:
+                continue
+            TICKET_WORKFLOW.run(
+                ticket, 'auto_close', actor=actor, changes={'closed_at': now or timezone.now()},
+                message=f'Closed automatically after {days} days without an answer from the caller.',
+            )  # fmt: skip
+            sla_services.ticket_changed(ticket=ticket, actor=actor)
+            notifications.ticket_event(ticket, notifications.Event.CLOSED)
+            closed += 1
+    return closed
+
+
+# ------------------------------------------------------------------------------------- notes and files
+@transaction.atomic
+def ticket_comment(*, ticket: Ticket, actor: Actor, body: str, internal: bool = False):
+    """Add a customer-visible comment, or an internal work note (staff only; never shown to requesters)."""
+    body = (body or '').strip()
+    if not body:
+        raise ValidationError({'body': 'Write something first.'})
+    if internal:
+        _require_worker(actor, 'write work notes')
+    elif not (_is_worker(actor.user) or _is_caller_side(ticket, actor.user) or actor.user is None):
+        raise NotAllowed(f'You cannot comment on {ticket.number}.')
+    entry = audit.record(
+        ticket, actor=actor, kind=TimelineKind.WORK_NOTE if internal else TimelineKind.COMMENT, message=body,
+        public=not internal,
+    )  # fmt: skip
+    if not internal:
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+        if _is_worker(actor.user) and not _is_caller_side(ticket, actor.user):
+            notifications.ticket_event(ticket, notifications.Event.COMMENTED, extra={'comment': body})
+    return entry
+
+
+@transaction.atomic
+def ticket_attach(*, ticket: Ticket, actor: Actor, upload, public: bool = True) -> Attachment:
+    """Store a file on a ticket, within the size limit and the allowed types."""
+    if not (_is_worker(actor.user) or _is_caller_side(ticket, actor.user)):
+        raise NotAllowed(f'You cannot add files to {ticket.number}.')
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+        raise ValidationError({'file': f'{upload.name} is larger than the {limit} MB limit.'})
+    content_type = mimetypes.guess_type(upload.name)[0] or 'application/octet-stream'
+    if content_type not in ALLOWED_ATTACHMENT_TYPES:
+        raise ValidationError({'file': f'Files of type {content_type} are not accepted.'})
+    attachment = Attachment.objects.create(
+        ticket=ticket, file=upload, filename=upload.name[:200], content_type=content_type, size=upload.size,
+        uploaded_by=actor.user, public=public or not _is_worker(actor.user),
+    )  # fmt: skip
+    audit.record(
+        ticket, actor=actor, kind=TimelineKind.ATTACHMENT, message=f'Attached {attachment.filename}',
+        data={'attachment': attachment.pk, 'size': attachment.size}, public=attachment.public,
+    )  # fmt: skip
+    return attachment
+
+
+class _Placeholders(dict):
+    def __missing__(self, key):  # unknown placeholders stay visible instead of failing
+        return '{' + key + '}'
+
+
+def render_template_text(template: ResponseTemplate | str, *, ticket: Ticket, agent: User | None) -> str:
+    """Fill a communication template's placeholders ({caller_name}, {number}, {agent_name}, …) for a ticket."""
+    text = template.text if isinstance(template, ResponseTemplate) else template
+    values = _Placeholders(
+        caller_name=ticket.caller.get_full_name() or ticket.caller.username,
+        caller_first_name=ticket.caller.first_name or ticket.caller.username,
+        number=ticket.number,
+        short_description=ticket.short_description,
+        agent_name=(agent.get_full_name() or agent.username) if agent else 'the service desk',
+        group=str(ticket.assignment_group or 'the service desk'),
+        state=ticket.get_state_display(),
+        eta=timezone.localtime(ticket.eta).strftime('%Y-%m-%d %H:%M') if ticket.eta else 'not yet known',
+    )
+    return text.format_map(values)
+
+
+# ----------------------------------------------------------------------------------------- reference data
+@transaction.atomic
+def priority_matrix_set(*, actor: Actor, cells: Iterable[tuple[str, str, int]]) -> None:
+    """Store matrix cells (impact, urgency, priority); the new priorities apply to tickets opened from now on."""
+    for impact, urgency, priority in cells:
+        if impact not in Impact.values or urgency not in Urgency.values or priority not in range(5):
+            raise ValidationError({'matrix': f'Invalid cell: {impact} × {urgency} → {priority}.'})
+        entry, created = PriorityMatrixEntry.objects.get_or_create(
+            impact=impact, urgency=urgency, defaults={'priority': priority}
+        )
+        if created:
+            audit.record_created(entry, actor=actor, public=False)
+        elif entry.priority != priority:
+            before = audit.snapshot(entry)
+            entry.priority = priority
+            entry.save(update_fields=['priority'])
+            audit.record_changes(entry, before, actor=actor)
+    transaction.on_commit(forget_matrix)
+    forget_matrix()
+
+
+def channel_for_actor(actor: Actor) -> str:
+    """The ticket channel implied by how a request arrived (API clients, monitoring, the UI)."""
+    return {Channel.API: TicketChannel.API, Channel.MONITORING: TicketChannel.MONITORING,
+            Channel.EMAIL: TicketChannel.EMAIL}.get(actor.channel, TicketChannel.PORTAL)  # fmt: skip
+
+
+def find_ticket(number: str) -> Ticket:
+    """A ticket by its current or former number, or ApplicationError 404."""
+    ticket = Ticket.objects.by_number(number).first()
+    if ticket is None:
+        error = ApplicationError(f'No ticket {number}.', code='not_found')
+        error.status_code = 404
+        raise error
+    return ticket

@@ -1,0 +1,117 @@
+"""Pages of incidents and cases: queues, ticket pages, the requester portal and the desk's reference data.
+
+Tickets are addressed by number (`INC0001001`, `CS0001001`; a former number after a conversion still works).
+The same ticket pages answer under /tickets/, /incidents/ and /cases/, named `ticket_*`, `incident_*` and
+`case_*` like the API's routes; each lifecycle action has its own name (`incidents:ticket_accept`, ...).
+"""
+
+from django.urls import path, register_converter
+
+from .views import actions, conversation, lookups, portal, queues, reference, tickets
+from .views.registry import ACTIONS
+
+
+class TicketNumberConverter:
+    regex = '[A-Za-z]{2,4}[0-9]{4,12}'
+
+    def to_python(self, value: str) -> str:
+        return value.upper()
+
+    def to_url(self, value: str) -> str:
+        return str(value)
+
+
+register_converter(TicketNumberConverter, 'ticketnumber')
+
+
+def ticket_routes(prefix: str, name: str, kind: str) -> list:
+    number = f'{prefix}/<ticketnumber:number>/'
+    return [
+        path(number, tickets.TicketDetailView.as_view(kind=kind), name=f'{name}_detail'),
+        path(f'{number}edit/', tickets.TicketEditView.as_view(kind=kind), name=f'{name}_edit'),
+        *[
+            path(f'{number}{action.slug}/', actions.TicketActionView.as_view(), {'action': key}, name=f'{name}_{key}')
+            for key, action in ACTIONS.items()
+        ],
+    ]
+
+
+app_name = 'incidents'
+urlpatterns = [
+    # Queues
+    path('queues/', queues.QueueView.as_view(), name='queue'),
+    path('queues/group/<int:group_id>/', queues.QueueView.as_view(), name='queue_group'),
+    path('queues/accept-next/', actions.AcceptNextView.as_view(), name='accept_next'),
+    # Lists and the create form
+    path('tickets/', tickets.TicketListView.as_view(), name='ticket_list'),
+    path('tickets/new/', tickets.TicketCreateView.as_view(), name='ticket_add'),
+    path('incidents/', tickets.IncidentListView.as_view(), name='incident_list'),
+    path('incidents/new/', tickets.TicketCreateView.as_view(kind='incident'), name='incident_add'),
+    path('cases/', tickets.CaseListView.as_view(), name='case_list'),
+    path('cases/new/', tickets.TicketCreateView.as_view(kind='case'), name='case_add'),
+    # Ticket pages, actions, conversation
+    *ticket_routes('tickets', 'ticket', ''),
+    *ticket_routes('incidents', 'incident', 'incident'),
+    *ticket_routes('cases', 'case', 'case'),
+    path('tickets/<ticketnumber:number>/comment/', conversation.CommentView.as_view(), name='ticket_comment'),
+    path('tickets/<ticketnumber:number>/attach/', conversation.AttachView.as_view(), name='ticket_attach'),
+    path(
+        'tickets/<ticketnumber:number>/insert-template/',
+        conversation.InsertTemplateView.as_view(),
+        name='ticket_insert_template',
+    ),
+    path('attachments/<int:pk>/', conversation.attachment_download, name='attachment_download'),
+    # Form helpers (htmx)
+    path('tickets/lookup/priority/', lookups.PriorityPreviewView.as_view(), name='priority_preview'),
+    path('tickets/lookup/subcategories/', lookups.SubcategoryOptionsView.as_view(), name='subcategory_options'),
+    path('tickets/lookup/ci-service/', lookups.CIServiceView.as_view(), name='ci_service'),
+    path('tickets/lookup/people/', lookups.PeopleOptionsView.as_view(), name='people_options'),
+    path('tickets/lookup/cis/', lookups.CIOptionsView.as_view(), name='ci_options'),
+    path('tickets/lookup/assignees/', lookups.AssigneeOptionsView.as_view(), name='assignee_options'),
+    # Requester portal
+    path('portal/', portal.PortalHomeView.as_view(), name='portal'),
+    path('portal/new/', portal.PortalCreateView.as_view(), name='portal_new'),
+    path('portal/<ticketnumber:number>/', portal.PortalTicketView.as_view(), name='portal_ticket'),
+    path('portal/<ticketnumber:number>/comment/', portal.PortalCommentView.as_view(), name='portal_comment'),
+    path('portal/<ticketnumber:number>/attach/', portal.PortalAttachView.as_view(), name='portal_attach'),
+    path('portal/<ticketnumber:number>/confirm/', portal.PortalConfirmView.as_view(), name='portal_confirm'),
+    path('portal/<ticketnumber:number>/reject/', portal.PortalRejectView.as_view(), name='portal_reject'),
+    # Categories
+    path('categories/', reference.CategoryListView.as_view(), name='category_list'),
+    path('categories/add/', reference.CategoryCreateView.as_view(), name='category_add'),
+    path('categories/<int:pk>/', reference.CategoryDetailView.as_view(), name='category_detail'),
+    path('categories/<int:pk>/edit/', reference.CategoryEditView.as_view(), name='category_edit'),
+    path('categories/<int:pk>/delete/', reference.CategoryDeleteView.as_view(), name='category_delete'),
+    # Priority matrix
+    path('priority-matrix/', reference.PriorityMatrixView.as_view(), name='prioritymatrixentry_list'),
+    path('priority-matrix/add/', reference.PriorityMatrixEntryCreateView.as_view(), name='prioritymatrixentry_add'),
+    path(
+        'priority-matrix/<int:pk>/',
+        reference.PriorityMatrixEntryDetailView.as_view(),
+        name='prioritymatrixentry_detail',
+    ),
+    path(
+        'priority-matrix/<int:pk>/edit/',
+        reference.PriorityMatrixEntryEditView.as_view(),
+        name='prioritymatrixentry_edit',
+    ),
+    path(
+        'priority-matrix/<int:pk>/reset/',
+        reference.PriorityMatrixEntryResetView.as_view(),
+        name='prioritymatrixentry_reset',
+    ),
+    # Response templates
+    path('response-templates/', reference.ResponseTemplateListView.as_view(), name='responsetemplate_list'),
+    path('response-templates/add/', reference.ResponseTemplateCreateView.as_view(), name='responsetemplate_add'),
+    path(
+        'response-templates/<int:pk>/', reference.ResponseTemplateDetailView.as_view(), name='responsetemplate_detail'
+    ),
+    path(
+        'response-templates/<int:pk>/edit/', reference.ResponseTemplateEditView.as_view(), name='responsetemplate_edit'
+    ),
+    path(
+        'response-templates/<int:pk>/delete/',
+        reference.ResponseTemplateDeleteView.as_view(),
+        name='responsetemplate_delete',
+    ),
+]

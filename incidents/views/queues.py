@@ -1,0 +1,169 @@
+"""Assignment queues: my work, unassigned, all open, and one per support group, highest priority and oldest first.
+
+`?q=mine|unassigned|all` picks a built-in queue (`/queues/group/<id>/` a group's); the text search of the filter
+bar is `?search=`. POSTing the page runs a bulk operation on the selected rows, each ticket through its service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+
+from itsm.audit import Actor
+from itsm.errors import ApplicationError, InvalidTransition
+from itsm.models import SupportGroup
+from itsm.selectors import user_groups_of
+from itsm.views.generic import Column, ObjectListView
+
+from .. import selectors, services
+from ..choices import OPEN_STATES, PRIORITY_COLOURS, STATE_COLOURS, TICKET_WORKFLOW, TicketState
+from ..forms import BulkActionForm
+from ..models import Ticket
+from ..selectors import Queue
+from .common import StaffOnlyMixin, compact_age
+from .filters import TicketFilters, filter_bar_context
+
+__all__ = ('QueueView', 'refusal_text')
+
+BUILT_IN = (Queue.MINE, Queue.UNASSIGNED, Queue.ALL_OPEN)
+
+
+def refusal_text(error: ValidationError | ApplicationError) -> str:
+    """Why a service refused, short enough to list one line per ticket."""
+    if isinstance(error, InvalidTransition) and {'state', 'action'} <= set(error.extra):
+        label = TICKET_WORKFLOW.get(error.extra['action']).label.lower()
+        return f'cannot {label}: it is {TicketState(error.extra["state"]).label}'
+    if isinstance(error, ApplicationError):
+        return error.detail
+    return ' '.join(error.messages)
+
+
+class QueueView(StaffOnlyMixin, ObjectListView):
+    model = Ticket
+    permission_action = 'change'
+    filterset_class = TicketFilters
+    template_name = 'incidents/queue.html'
+    table_template_name = 'incidents/queue/_table.html'
+    columns = [
+        Column('number'),
+        Column('priority'),
+        Column('state'),
+        Column('short_description', order_by=None),
+        Column('caller', order_by='caller__last_name,caller__first_name'),
+        Column('assignment_group', 'Group', order_by='assignment_group__name'),
+        Column('assignee', order_by='assignee__last_name,assignee__first_name'),
+        Column('opened_at', 'Age', order_by='-opened_at'),
+    ]
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.group = None
+        self.queue_name = request.GET.get('q', Queue.MINE)
+        if self.queue_name not in BUILT_IN:
+            self.queue_name = Queue.MINE
+
+    def current_queue(self) -> tuple[str, SupportGroup | None]:
+        if 'group_id' in self.kwargs:
+            if self.group is None:
+                self.group = get_object_or_404(SupportGroup, pk=self.kwargs['group_id'])
+            return Queue.GROUP, self.group
+        return self.queue_name, None
+
+    def get_queryset(self):
+        name, group = self.current_queue()
+        return selectors.queue(user=self.request.user, name=name, group=group)
+
+    def filter_data(self):
+        """The filter bar's values for `TicketFilterSet` (its `q` is this page's `search`)."""
+        data = self.request.GET.copy()
+        data.pop('q', None)
+        search = data.pop('search', [''])[-1]
+        if search:
+            data['q'] = search
+        return data if any(data.values()) else None
+
+    def get_context(self, bulk_form=None) -> dict[str, Any]:
+        user = self.request.user
+        queryset = self.get_queryset()
+        filterset = self.filterset_class(self.filter_data(), queryset=queryset, request=self.request)
+        if filterset.is_bound and filterset.is_valid():
+            queryset = filterset.qs
+        columns = self.get_columns(queryset)
+        queryset, sort = self.sort(queryset, columns)
+        page = Paginator(queryset, self.page_size()).get_page(self.request.GET.get('page'))
+        my_groups = selectors.my_group_ids(user)
+        rows = list(page.object_list)
+        for ticket in rows:
+            ticket.age = compact_age(ticket.opened_at)
+            ticket.can_accept = (
+                ticket.state == TicketState.ASSIGNED
+                and ticket.assignment_group_id in my_groups
+                and ticket.assignee_id in (None, user.pk)
+            )
+        name, group = self.current_queue()
+        context = {
+            'queue_name': name,
+            'queue_group': group,
+            'title': group.name if group else Queue.LABELS[name],
+            'filterset': filterset,
+            'filter_errors': filterset.errors if filterset.is_bound else {},
+            'columns': columns,
+            'sort_columns': {c.name: c for c in columns},
+            'page_obj': page,
+            'object_list': rows,
+            'sort': sort,
+            'priority_colours': PRIORITY_COLOURS,
+            'state_colours': STATE_COLOURS,
+            'bulk_form': bulk_form or BulkActionForm(),
+            'selected_ids': {str(pk) for pk in self.request.POST.getlist('tickets')},
+            **self.sidebar(user),
+            **filter_bar_context(self.request, states=[(s.value, s.label) for s in OPEN_STATES]),
+        }
+        context['filter_values']['q'] = self.request.GET.get('search', '')
+        return context
+
+    def sidebar(self, user) -> dict[str, Any]:
+        counts = selectors.queue_counts(user=user)
+        groups = list(user_groups_of(user).order_by('tier', 'name'))
+        for group in groups:
+            group.open_count = counts['groups'].get(group.pk, 0)
+        return {
+            'queue_links': [(name, Queue.LABELS[name], counts[name]) for name in BUILT_IN],
+            'my_groups': groups,
+            'member_of_current': self.group is None or any(g.pk == self.group.pk for g in groups),
+        }
+
+    def post(self, request, *args, **kwargs):
+        """Bulk operation on the selected rows; each ticket goes through its service and is reported on its own."""
+        form = BulkActionForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, self.get_context(bulk_form=form), status=400)
+        data = form.cleaned_data
+        actor = Actor.from_request(request)
+        done, refused = [], []
+        for ticket in data['tickets'].order_by(*selectors.QUEUE_ORDER):
+            try:
+                if data['operation'] == 'assign':
+                    services.ticket_assign(
+                        ticket=ticket, actor=actor, group=data['group'], assignee=data['assignee'],
+                        reason=data['reason'],
+                    )  # fmt: skip
+                else:
+                    services.ticket_override_priority(
+                        ticket=ticket, actor=actor, priority=data['priority'], reason=data['reason']
+                    )
+            except (ValidationError, ApplicationError) as error:
+                refused.append(f'{ticket.number}: {refusal_text(error)}')
+            else:
+                done.append(ticket.number)
+        if done:
+            what = f'assigned to {data["group"]}' if data['operation'] == 'assign' else f'set to P{data["priority"]}'
+            count = f'{len(done)} ticket{"s" if len(done) != 1 else ""}'
+            messages.success(request, f'{count} {what}: {", ".join(done)}.')
+        for line in refused:
+            messages.error(request, line)
+        return redirect(request.get_full_path())
