@@ -1,0 +1,81 @@
+"""Admin site for agreements and calendars (audited like the pages); clocks and their history are read-only."""
+
+from django.contrib import admin
+
+from itsm.admin import AuditedAdmin
+
+from .models import (
+    BusinessCalendar,
+    ClockEvent,
+    ClockPause,
+    OperationalLevelAgreement,
+    ServiceLevelAgreement,
+    SlaClock,
+    UnderpinningContract,
+)
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(AuditedAdmin):
+    list_display = ['name', 'timezone', 'hours_text', 'holiday_country', 'holiday_subdivision', 'builtin']
+    search_fields = ['name', 'description']
+    readonly_fields = ['builtin']
+
+    def has_delete_permission(self, request, obj=None):
+        return not (obj is not None and obj.builtin) and super().has_delete_permission(request, obj)
+
+
+@admin.register(ServiceLevelAgreement)
+class ServiceLevelAgreementAdmin(AuditedAdmin):
+    list_display = ['name', 'ticket_kind', 'priority', 'service', 'response_minutes', 'resolution_minutes',
+                    'calendar', 'active']  # fmt: skip
+    list_filter = ['ticket_kind', 'priority', 'active', 'calendar']
+    search_fields = ['name', 'description']
+    raw_id_fields = ['service']
+
+
+@admin.register(OperationalLevelAgreement)
+class OperationalLevelAgreementAdmin(AuditedAdmin):
+    list_display = ['name', 'support_group', 'priority', 'accept_minutes', 'resolve_minutes', 'calendar', 'active']
+    list_filter = ['priority', 'active', 'calendar']
+    search_fields = ['name', 'support_group__name']
+
+
+@admin.register(UnderpinningContract)
+class UnderpinningContractAdmin(AuditedAdmin):
+    list_display = ['name', 'supplier', 'reference', 'service', 'response_minutes', 'resolution_minutes',
+                    'valid_until']  # fmt: skip
+    search_fields = ['name', 'supplier', 'reference']
+    raw_id_fields = ['service']
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(ReadOnlyAdmin):
+    list_display = ['ticket', 'name', 'kind', 'state', 'started_at', 'due_at', 'next_check_at', 'stopped_at']
+    list_filter = ['kind', 'state']
+    search_fields = ['ticket__number', 'name']
+    list_select_related = ['ticket']
+
+
+@admin.register(ClockEvent)
+class ClockEventAdmin(ReadOnlyAdmin):
+    list_display = ['clock', 'kind', 'percent', 'crossed_at', 'at', 'superseded', 'notified_at']
+    list_filter = ['kind', 'superseded']
+    list_select_related = ['clock__ticket']
+
+
+@admin.register(ClockPause)
+class ClockPauseAdmin(ReadOnlyAdmin):
+    list_display = ['clock', 'started_at', 'ended_at', 'ticket_state', 'reason']
+    list_select_related = ['clock__ticket']

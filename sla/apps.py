@@ -1,0 +1,37 @@
+from django.apps import AppConfig
+
+from itsm.choices import Role
+from itsm.navigation import NavItem
+from itsm.roles import STAFF_ROLES
+
+AGREEMENTS = ('businesscalendar', 'servicelevelagreement', 'operationallevelagreement', 'underpinningcontract')
+CLOCKS = ('slaclock', 'clockevent', 'clockpause')
+
+
+class SlaConfig(AppConfig):
+    name = 'sla'
+    verbose_name = 'Service levels'
+
+    # Everyone who works tickets sees agreements and clocks; incident managers and service owners keep the
+    # agreements (administrators hold every permission). Clocks are written only by the services.
+    role_permissions = {
+        (*STAFF_ROLES, Role.INTEGRATION): [f'view_{model}' for model in AGREEMENTS + CLOCKS],
+        (Role.INCIDENT_MANAGER, Role.SERVICE_OWNER): [
+            f'{action}_{model}' for model in AGREEMENTS for action in ('add', 'change', 'delete')
+        ],
+    }
+
+    nav_items = [
+        NavItem('SLA monitor', 'sla:slaclock_list', 'sla.view_slaclock', icon='clock-exclamation',
+                section='Service desk', weight=20),
+        NavItem('SLAs', 'sla:servicelevelagreement_list', 'sla.view_servicelevelagreement', icon='certificate',
+                section='Service levels', weight=700),
+        NavItem('OLAs', 'sla:operationallevelagreement_list', 'sla.view_operationallevelagreement',
+                icon='arrows-exchange', section='Service levels', weight=700),
+        NavItem('Underpinning contracts', 'sla:underpinningcontract_list', 'sla.view_underpinningcontract',
+                icon='file-certificate', section='Service levels', weight=700),
+        NavItem('Business calendars', 'sla:businesscalendar_list', 'sla.view_businesscalendar', icon='calendar-time',
+                section='Service levels', weight=700),
+        NavItem('SLA events', 'sla:clockevent_list', 'sla.view_clockevent', icon='alarm', section='Service levels',
+                weight=701),
+    ]  # fmt: skip

@@ -1,0 +1,65 @@
+"""Clock kinds and states, stop reasons, event kinds and the defaults agreements start from."""
+
+from django.db import models
+
+
+class ClockKind(models.TextChoices):
+    """What a clock measures: the SLA's response (to Accepted) and resolution (to Completed), and a support
+    group's OLA accept and resolve targets while the ticket is with that group."""
+
+    RESPONSE = 'response', 'Response'
+    RESOLUTION = 'resolution', 'Resolution'
+    OLA_ACCEPT = 'ola_accept', 'OLA accept'
+    OLA_RESOLVE = 'ola_resolve', 'OLA resolve'
+
+
+SLA_KINDS = (ClockKind.RESPONSE, ClockKind.RESOLUTION)
+OLA_KINDS = (ClockKind.OLA_ACCEPT, ClockKind.OLA_RESOLVE)
+
+
+class ClockState(models.TextChoices):
+    RUNNING = 'running', 'Running'
+    PAUSED = 'paused', 'Paused'
+    MET = 'met', 'Met'
+    BREACHED = 'breached', 'Breached'
+
+
+class StopReason(models.TextChoices):
+    """Why a clock stopped. Only a clock stopped by completion runs again when the caller rejects the fix."""
+
+    ACCEPTED = 'accepted', 'Accepted'
+    COMPLETED = 'completed', 'Completed'
+    HANDOFF = 'handoff', 'Handed to another group'
+    CLOSED = 'closed', 'Closed'
+
+
+class EventKind(models.TextChoices):
+    WARNING = 'warning', 'Warning'
+    BREACH = 'breach', 'Breach'
+
+
+CLOCK_STATE_COLOURS = {
+    ClockState.RUNNING: 'green',
+    ClockState.PAUSED: 'secondary',
+    ClockState.MET: 'teal',
+    ClockState.BREACHED: 'red',
+}
+EVENT_KIND_COLOURS = {EventKind.WARNING: 'orange', EventKind.BREACH: 'red'}
+
+BREACH_PERCENT = 100
+DEFAULT_WARNING_PERCENTS = [75, 90]
+# Ticket states that stop the clock from counting by default: waiting on the customer, a vendor, a part...
+DEFAULT_PAUSE_STATES = ['pending']
+# The states an agreement may choose to pause in (a clock stops, rather than pauses, at Completed and Closed).
+PAUSABLE_STATES = [('new', 'New'), ('assigned', 'Assigned'), ('accepted', 'Accepted'), ('pending', 'Pending')]
+
+WEEKDAYS = [
+    ('mon', 'Monday'),
+    ('tue', 'Tuesday'),
+    ('wed', 'Wednesday'),
+    ('thu', 'Thursday'),
+    ('fri', 'Friday'),
+    ('sat', 'Saturday'),
+    ('sun', 'Sunday'),
+]
+BUILTIN_24X7 = '24x7'

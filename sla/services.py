@@ -1,0 +1,701 @@
+"""Writes of service level management: calendars and agreements, the clocks of each ticket, and the sweep.
+
+Ticket services call `ticket_opened` once and `ticket_changed` after every transition or edit; both bring the
+ticket's clocks in line with it: start, pause in the agreement's pause states, resume, stop when met (or
+breached), hand OLA clocks over when the group changes, run the resolution clock again when the caller
+rejects a fix, and re-target when a new priority, service, kind or group selects another agreement.
+
+`sla_sweep` announces warnings and breaches. It reads only clocks whose `next_check_at` has passed (a partial
+index), so it costs O(clocks due), not O(open tickets). Each announcement is a `ClockEvent` row claimed with
+INSERT … ON CONFLICT DO NOTHING under a unique (clock, percent) constraint, in the same transaction as its
+timeline entry; the e-mail is queued after commit. Overlapping sweeps lock disjoint clocks (SKIP LOCKED), a
+repeated sweep finds the rows already there, and a sweep that dies before commit leaves nothing claimed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.utils import timezone
+
+from itsm import audit
+from itsm.audit import Actor
+from itsm.choices import Channel, TimelineKind
+from itsm.errors import Conflict
+from itsm.models import TimelineEntry
+from itsm.services import record_create, record_delete, record_update
+
+from . import business_time, selectors
+from .choices import (
+    BREACH_PERCENT,
+    OLA_KINDS,
+    SLA_KINDS,
+    ClockKind,
+    ClockState,
+    EventKind,
+    StopReason,
+)
+from .models import (
+    BusinessCalendar,
+    ClockEvent,
+    ClockPause,
+    OperationalLevelAgreement,
+    ServiceLevelAgreement,
+    SlaClock,
+    UnderpinningContract,
+    format_minutes,
+)
+
+__all__ = [
+    'SweepResult',
+    'calendar_create',
+    'calendar_delete',
+    'calendar_update',
+    'clocks_refresh',
+    'contract_create',
+    'contract_delete',
+    'contract_update',
+    'ola_create',
+    'ola_delete',
+    'ola_update',
+    'sla_create',
+    'sla_delete',
+    'sla_sweep',
+    'sla_update',
+    'ticket_changed',
+    'ticket_opened',
+]
+
+# Ticket states (as stored; the incidents app owns their definition).
+NEW, ASSIGNED, ACCEPTED, PENDING, COMPLETED, CLOSED = 'new', 'assigned', 'accepted', 'pending', 'completed', 'closed'
+WITH_GROUP = (ASSIGNED, ACCEPTED, PENDING)
+FINISHED = (COMPLETED, CLOSED)
+
+SWEEP_BATCH = 500
+# Announcements claimed longer ago than this without their e-mail having gone out are queued again.
+NOTIFY_GRACE = dt.timedelta(minutes=2)
+
+
+#
+# Calendars and agreements
+#
+
+
+@transaction.atomic
+def calendar_create(*, actor: Actor, **fields: Any) -> BusinessCalendar:
+    """Create a business calendar (weekly hours in a time zone, country and custom holidays)."""
+    return record_create(model=BusinessCalendar, fields=fields, actor=actor)
+
+
+@transaction.atomic
+def calendar_update(*, calendar: BusinessCalendar, actor: Actor, **fields: Any) -> BusinessCalendar:
+    """Change a calendar; the due times of clocks running on it are recomputed after commit."""
+    if calendar.builtin and set(fields) - {'description'}:
+        raise Conflict(f'The built-in calendar "{calendar}" cannot be changed; create your own.', code='builtin')
+    calendar = record_update(obj=calendar, fields=fields, actor=actor)
+    calendar_id = calendar.pk
+    transaction.on_commit(lambda: _refresh_later(calendar_id))
+    return calendar
+
+
+def _refresh_later(calendar_id: int) -> None:
+    from .tasks import sla_clocks_refresh_task
+
+    sla_clocks_refresh_task.delay(calendar_id)
+
+
+@transaction.atomic
+def calendar_delete(*, calendar: BusinessCalendar, actor: Actor) -> None:
+    """Delete a calendar no agreement or clock uses; the built-in 24x7 calendar stays."""
+    if calendar.builtin:
+        raise Conflict(f'The built-in calendar "{calendar}" cannot be deleted.', code='builtin')
+    record_delete(obj=calendar, actor=actor)
+
+
+@transaction.atomic
+def sla_create(*, actor: Actor, **fields: Any) -> ServiceLevelAgreement:
+    """Create an SLA. It applies to tickets opened (or re-prioritised) from now on."""
+    return record_create(model=ServiceLevelAgreement, fields=fields, actor=actor)
+
+
+@transaction.atomic
+def sla_update(*, agreement: ServiceLevelAgreement, actor: Actor, **fields: Any) -> ServiceLevelAgreement:
+    """Change an SLA. Clocks already running keep the targets they started with, as agreed at the time."""
+    return record_update(obj=agreement, fields=fields, actor=actor)
+
+
+@transaction.atomic
+def sla_delete(*, agreement: ServiceLevelAgreement, actor: Actor) -> None:
+    record_delete(obj=agreement, actor=actor)
+
+
+@transaction.atomic
+def ola_create(*, actor: Actor, **fields: Any) -> OperationalLevelAgreement:
+    """Create an OLA for a support group (one priority or all)."""
+    return record_create(model=OperationalLevelAgreement, fields=fields, actor=actor)
+
+
+@transaction.atomic
+def ola_update(*, agreement: OperationalLevelAgreement, actor: Actor, **fields: Any) -> OperationalLevelAgreement:
+    return record_update(obj=agreement, fields=fields, actor=actor)
+
+
+@transaction.atomic
+def ola_delete(*, agreement: OperationalLevelAgreement, actor: Actor) -> None:
+    record_delete(obj=agreement, actor=actor)
+
+
+@transaction.atomic
+def contract_create(*, actor: Actor, **fields: Any) -> UnderpinningContract:
+    """Record an underpinning contract with a supplier."""
+    return record_create(model=UnderpinningContract, fields=fields, actor=actor)
+
+
+@transaction.atomic
+def contract_update(*, contract: UnderpinningContract, actor: Actor, **fields: Any) -> UnderpinningContract:
+    return record_update(obj=contract, fields=fields, actor=actor)
+
+
+@transaction.atomic
+def contract_delete(*, contract: UnderpinningContract, actor: Actor) -> None:
+    record_delete(obj=contract, actor=actor)
+
+
+#
+# One clock
+#
+
+
+def _pending(clock: SlaClock) -> list[int]:
+    """Percentages not yet announced, lowest first (all below `next_percent` are claimed or were passed by)."""
+    if clock.next_percent is None or clock.breached_at is not None:
+        return []
+    return [p for p in clock.percents() if p >= clock.next_percent]
+
+
+def _plan(clock: SlaClock, now: dt.datetime) -> None:
+    """Recompute `due_at`, `next_percent` and `next_check_at` from the clock's counters."""
+    if clock.stopped_at is not None:
+        clock.next_check_at = None
+        return
+    pending = _pending(clock)
+    clock.next_percent = pending[0] if pending else None
+    if clock.run_started_at is None:
+        overdue = clock.elapsed >= clock.target
+        clock.due_at = clock.due_at if overdue else None
+        # A threshold passed before the pause but not announced yet: the next sweep announces it.
+        clock.next_check_at = now if pending and clock.elapsed >= clock.threshold(pending[0]) else None
+        return
+    if clock.due_at is None or clock.elapsed < clock.target:
+        clock.due_at = clock.instant_of(clock.target)
+    clock.next_check_at = clock.instant_of(clock.threshold(pending[0])) if pending else None
+
+
+def _new_clock(*, ticket, kind: str, agreement, start: dt.datetime) -> SlaClock:
+    clock = SlaClock(
+        ticket=ticket,
+        kind=kind,
+        started_at=start,
+        run_started_at=start,
+        state=ClockState.RUNNING,
+        elapsed=dt.timedelta(0),
+    )
+    _apply_agreement(clock, agreement)
+    clock.next_percent = clock.percents()[0]
+    _plan(clock, start)
+    clock.save()
+    return clock
+
+
+def _apply_agreement(clock: SlaClock, agreement) -> None:
+    if isinstance(agreement, ServiceLevelAgreement):
+        clock.sla, clock.ola = agreement, None
+        clock.name = f'{ClockKind(clock.kind).label} · {agreement.name}'
+    else:
+        clock.ola, clock.sla = agreement, None
+        clock.support_group = agreement.support_group
+        clock.name = f'{ClockKind(clock.kind).label} · {agreement.support_group.name}'
+    clock.calendar = agreement.calendar
+    clock.target_minutes = agreement.target_minutes(clock.kind)
+    clock.warning_percents = sorted(agreement.warning_percents)
+    clock.pause_states = list(agreement.pause_states)
+
+
+def _pause(clock: SlaClock, *, at: dt.datetime, ticket) -> None:
+    clock.elapsed = clock.elapsed_at(at)
+    clock.run_started_at = None
+    if clock.state == ClockState.RUNNING:
+        clock.state = ClockState.PAUSED
+    reason = ticket.get_pending_reason_display() if ticket.state == PENDING and ticket.pending_reason else ''
+    ClockPause.objects.create(clock=clock, started_at=at, ticket_state=ticket.state, reason=reason[:120])
+    _plan(clock, at)
+    clock.save()
+
+
+def _resume(clock: SlaClock, *, at: dt.datetime) -> None:
+    ClockPause.objects.filter(clock=clock, ended_at__isnull=True).update(ended_at=at)
+    clock.run_started_at = at
+    if clock.state == ClockState.PAUSED:
+        clock.state = ClockState.RUNNING
+    _plan(clock, at)
+    clock.save()
+
+
+def _stop(clock: SlaClock, *, at: dt.datetime, reason: str) -> ClockEvent | None:
+    """Stop a clock: met, or breached when its target ran out (announcing the breach if no sweep has yet)."""
+    if clock.run_started_at is None:
+        ClockPause.objects.filter(clock=clock, ended_at__isnull=True).update(ended_at=at)
+    else:
+        if clock.elapsed_at(at) < clock.target:
+            clock.due_at = clock.instant_of(clock.target)
+        clock.elapsed = clock.elapsed_at(at)
+        clock.run_started_at = None
+    clock.stopped_at, clock.stop_reason = at, reason
+    claimed = None
+    if clock.breached_at is None and clock.elapsed > clock.target:
+        crossed = clock.due_at or at
+        claimed = _claim(clock, percent=BREACH_PERCENT, crossed_at=crossed, now=at)
+        clock.breached_at = crossed
+    clock.state = ClockState.BREACHED if clock.breached_at else ClockState.MET
+    clock.next_check_at, clock.next_percent = None, None
+    clock.save()
+    return claimed
+
+
+def _reopen(clock: SlaClock, *, at: dt.datetime) -> None:
+    """Run a clock stopped by completion again (the caller rejected the fix); the wait counts as a pause."""
+    ClockPause.objects.create(
+        clock=clock, started_at=clock.stopped_at, ended_at=at, ticket_state=COMPLETED, reason='Awaiting confirmation'
+    )
+    clock.stopped_at, clock.stop_reason = None, ''
+    clock.run_started_at = at
+    clock.state = ClockState.BREACHED if clock.breached_at else ClockState.RUNNING
+    claimed = set(clock.events.values_list('percent', flat=True))
+    pending = [p for p in clock.percents() if p not in claimed]
+    clock.next_percent = None if clock.breached_at or not pending else pending[0]
+    _plan(clock, at)
+    clock.save()
+
+
+def _summary(clock: SlaClock) -> dict[str, Any]:
+    return {
+        'name': clock.name,
+        'target': format_minutes(clock.target_minutes),
+        'target_minutes': clock.target_minutes,
+        'calendar': clock.calendar.name,
+        'due_at': clock.due_at.isoformat() if clock.due_at else None,
+    }
+
+
+def _retarget(clock: SlaClock, *, agreement, at: dt.datetime) -> dict[str, Any]:
+    """Apply another agreement to an open clock, counting business time since its start on the new calendar
+    (less its pauses), as if the ticket had been under the new agreement from the start."""
+    before = _summary(clock)
+    _apply_agreement(clock, agreement)
+    pauses = [(p.started_at, p.ended_at or at) for p in clock.pauses.all()]
+    elapsed = business_time.business_time_between(clock.calendar, clock.started_at, at, exclude=pauses)
+    clock.elapsed = elapsed
+    if clock.run_started_at is not None:
+        clock.run_started_at = at
+    claimed = set(clock.events.values_list('percent', flat=True))
+    pending = [p for p in clock.percents() if p not in claimed]
+    clock.next_percent = None if clock.breached_at or not pending else pending[0]
+    if clock.breached_at is None:
+        # Past the new target already: it ran out when the replayed business time reached it.
+        overdue = elapsed >= clock.target
+        clock.due_at = (
+            business_time.add_business_time(clock.calendar, clock.started_at, clock.target, exclude=pauses)
+            if overdue
+            else None
+        )
+    _plan(clock, at)
+    clock.save()
+    return {'clock': clock.pk, 'kind': clock.kind, 'before': before, 'after': _summary(clock)}
+
+
+#
+# Announcements (warnings and breaches): claimed exactly once
+#
+
+
+def _event_kind(percent: int) -> str:
+    return EventKind.BREACH if percent >= BREACH_PERCENT else EventKind.WARNING
+
+
+def _claim(clock: SlaClock, *, percent: int, crossed_at: dt.datetime, now: dt.datetime):
+    """Claim one announcement for a clock; returns the event when this transaction claimed it, else None."""
+    token = uuid.uuid4()
+    row = ClockEvent(
+        clock=clock, percent=percent, kind=_event_kind(percent), crossed_at=crossed_at, at=now, claim=token
+    )
+    ClockEvent.objects.bulk_create([row], ignore_conflicts=True)
+    event = ClockEvent.objects.filter(claim=token).first()
+    if event is None:
+        return None
+    _timeline_entry(clock, event, now=now, actor=Actor.system()).save()
+    _notify_on_commit([event.pk])
+    return event
+
+
+def _timeline_entry(clock: SlaClock, event: ClockEvent, *, now: dt.datetime, actor: Actor) -> TimelineEntry:
+    if event.kind == EventKind.BREACH:
+        kind = TimelineKind.SLA_BREACH
+        message = f'{clock.name} breached: target {format_minutes(clock.target_minutes)} ({clock.calendar.name})'
+    else:
+        kind = TimelineKind.SLA_WARNING
+        due = timezone.localtime(clock.due_at).strftime('%Y-%m-%d %H:%M') if clock.due_at else 'paused'
+        message = f'{clock.name}: {event.percent} % of {format_minutes(clock.target_minutes)} used, due {due}'
+    return TimelineEntry(
+        content_type=_ticket_content_type(),
+        object_id=clock.ticket_id,
+        kind=kind,
+        actor=actor.user,
+        channel=actor.channel,
+        at=now,
+        message=message,
+        data={
+            'clock': clock.pk,
+            'clock_kind': clock.kind,
+            'event': event.pk,
+            'percent': event.percent,
+            'crossed_at': event.crossed_at.isoformat(),
+            'due_at': clock.due_at.isoformat() if clock.due_at else None,
+            'target_minutes': clock.target_minutes,
+        },
+        public=False,
+    )
+
+
+def _ticket_content_type() -> ContentType:
+    return ContentType.objects.get_by_natural_key('incidents', 'ticket')
+
+
+def _notify_on_commit(event_ids: list[int]) -> None:
+    if not event_ids:
+        return
+
+    def send():
+        from .tasks import sla_notify_task
+
+        sla_notify_task.delay(event_ids)
+
+    transaction.on_commit(send)
+
+
+#
+# A ticket's clocks
+#
+
+
+@transaction.atomic
+def ticket_opened(*, ticket, actor: Actor, now: dt.datetime | None = None) -> list[SlaClock]:
+    """Start the response and resolution clocks of a new ticket at its opening time."""
+    return _sync(ticket, actor=actor, now=now or timezone.now(), opening=True)
+
+
+@transaction.atomic
+def ticket_changed(*, ticket, actor: Actor, now: dt.datetime | None = None) -> list[SlaClock]:
+    """Bring the ticket's clocks in line with its state, group, priority, service and kind (after any change)."""
+    return _sync(ticket, actor=actor, now=now or timezone.now(), opening=False)
+
+
+@dataclass
+class _Changes:
+    retargeted: list[dict[str, Any]] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
+    handed_over: list[dict[str, Any]] = field(default_factory=list)
+    started: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _sync(ticket, *, actor: Actor, now: dt.datetime, opening: bool) -> list[SlaClock]:
+    clocks = list(
+        SlaClock.objects.select_for_update(of=('self',))
+        .select_related('calendar', 'sla', 'ola')
+        .filter(ticket_id=ticket.pk)
+        .order_by('id')
+    )
+    for clock in clocks:
+        clock.ticket = ticket
+    changes = _Changes()
+    clocks = _sync_sla(ticket, clocks, actor=actor, now=now, opening=opening, changes=changes)
+    clocks = _sync_ola(ticket, clocks, actor=actor, now=now, changes=changes)
+    for clock in clocks:
+        if clock.stopped_at is not None:
+            continue
+        pause = ticket.state in clock.pause_states
+        if pause and clock.run_started_at is not None:
+            _pause(clock, at=now, ticket=ticket)
+        elif not pause and clock.run_started_at is None:
+            _resume(clock, at=now)
+    if changes.retargeted or changes.dropped or changes.handed_over:
+        lines = [
+            f'{c["before"]["name"]} ({c["before"]["target"]}, {c["before"]["calendar"]}) → '
+            f'{c["after"]["name"]} ({c["after"]["target"]}, {c["after"]["calendar"]})'
+            for c in changes.retargeted
+        ]
+        lines += [f'{c["name"]}: no agreement applies any more' for c in changes.dropped]
+        lines += [f'{c["name"]} stopped on hand-over ({c["state"]})' for c in changes.handed_over]
+        if changes.handed_over:
+            lines += [f'{c["name"]} started ({c["target"]}, {c["calendar"]})' for c in changes.started]
+        audit.record(
+            ticket,
+            actor=actor,
+            kind=TimelineKind.SLA_RETARGET,
+            message='SLA re-targeted: ' + '; '.join(lines),
+            data={
+                'retargeted': changes.retargeted,
+                'dropped': changes.dropped,
+                'handed_over': changes.handed_over,
+                'started': changes.started if changes.handed_over else [],
+                'priority': ticket.priority,
+                'group': str(ticket.assignment_group or ''),
+            },
+        )
+    return clocks
+
+
+def _sync_sla(ticket, clocks, *, actor, now, opening, changes: _Changes) -> list[SlaClock]:
+    agreement = selectors.sla_for(kind=ticket.kind, priority=ticket.priority, service_id=ticket.service_id)
+    for kind in SLA_KINDS:
+        mine = [c for c in clocks if c.kind == kind]
+        current = next((c for c in mine if c.stopped_at is None), None)
+        done = ticket.accepted_at is not None if kind == ClockKind.RESPONSE else ticket.state in FINISHED
+        last = mine[-1] if mine else None
+        if current is None and not done and last is not None and last.stop_reason == StopReason.COMPLETED:
+            _reopen(last, at=now)
+            current = last
+        if current is None and last is None and not done and agreement is not None:
+            start = ticket.opened_at if opening else now
+            current = _new_clock(ticket=ticket, kind=kind, agreement=agreement, start=start)
+            clocks.append(current)
+        if current is None:
+            continue
+        if current.sla_id != (agreement.pk if agreement else None) and not done:
+            if agreement is not None:
+                changes.retargeted.append(_retarget(current, agreement=agreement, at=now))
+            elif current.breached_at is None and current.sla_id is not None:
+                changes.dropped.append(_summary(current))
+                clocks.remove(current)
+                current.delete()
+                continue
+        if done:
+            reason = StopReason.ACCEPTED if kind == ClockKind.RESPONSE else StopReason.COMPLETED
+            if ticket.state == CLOSED and kind == ClockKind.RESOLUTION:
+                reason = StopReason.CLOSED
+            _stop(current, at=now, reason=reason)
+    return clocks
+
+
+def _sync_ola(ticket, clocks, *, actor, now, changes: _Changes) -> list[SlaClock]:
+    group_id = ticket.assignment_group_id if ticket.state != NEW else None
+    for clock in clocks:
+        if clock.kind in OLA_KINDS and clock.stopped_at is None and clock.support_group_id != group_id:
+            _stop(clock, at=now, reason=StopReason.HANDOFF)
+            changes.handed_over.append({**_summary(clock), 'state': clock.state})
+    if group_id is None:
+        return clocks
+    agreement = selectors.ola_for(group_id=group_id, priority=ticket.priority)
+    for kind in OLA_KINDS:
+        mine = [c for c in clocks if c.kind == kind]
+        current = next((c for c in mine if c.stopped_at is None), None)
+        last = mine[-1] if mine else None
+        same_stint = last is not None and last.support_group_id == group_id and last.stop_reason != StopReason.HANDOFF
+        if kind == ClockKind.OLA_ACCEPT:
+            wanted, done = ticket.state == ASSIGNED, ticket.state != ASSIGNED
+        else:
+            wanted, done = ticket.state in WITH_GROUP, ticket.state in FINISHED
+        if current is None and wanted and same_stint and last.stop_reason == StopReason.COMPLETED:
+            _reopen(last, at=now)
+            current = last
+        elif current is None and wanted and not same_stint and agreement is not None:
+            current = _new_clock(ticket=ticket, kind=kind, agreement=agreement, start=now)
+            clocks.append(current)
+            changes.started.append(_summary(current))
+        if current is None:
+            continue
+        if not done and current.ola_id != (agreement.pk if agreement else None):
+            if agreement is not None:
+                changes.retargeted.append(_retarget(current, agreement=agreement, at=now))
+            elif current.breached_at is None and current.ola_id is not None:
+                changes.dropped.append(_summary(current))
+                clocks.remove(current)
+                current.delete()
+                continue
+        if done:
+            reason = StopReason.ACCEPTED if kind == ClockKind.OLA_ACCEPT else StopReason.COMPLETED
+            _stop(current, at=now, reason=reason)
+    return clocks
+
+
+#
+# The sweep
+#
+
+
+@dataclass
+class SweepResult:
+    clocks: int = 0
+    warnings: int = 0
+    breaches: int = 0
+    requeued: int = 0
+    batches: int = 0
+
+    def __iadd__(self, other: SweepResult) -> SweepResult:
+        self.clocks += other.clocks
+        self.warnings += other.warnings
+        self.breaches += other.breaches
+        self.requeued += other.requeued
+        self.batches += other.batches
+        return self
+
+    def __str__(self) -> str:
+        return (
+            f'{self.clocks} clocks due: {self.warnings} warnings, {self.breaches} breaches announced'
+            f'{f", {self.requeued} notices queued again" if self.requeued else ""}'
+        )
+
+
+def sla_sweep(*, now: dt.datetime | None = None, batch_size: int = SWEEP_BATCH) -> SweepResult:
+    """Announce every warning and breach that has fallen due, each exactly once. Safe to run concurrently and
+    repeatedly; a run that dies part-way leaves its uncommitted batch for the next run."""
+    now = now or timezone.now()
+    total = SweepResult()
+    seen: set[int] = set()
+    while True:
+        result, ids = _sweep_batch(now=now, batch_size=batch_size)
+        total += result
+        if len(ids) < batch_size or seen.intersection(ids):
+            break  # done (a clock seen twice would mean its counters did not move: never loop on it)
+        seen.update(ids)
+    total.requeued = _requeue_unsent(now=now)
+    return total
+
+
+@transaction.atomic
+def _sweep_batch(*, now: dt.datetime, batch_size: int) -> tuple[SweepResult, list[int]]:
+    due = (
+        SlaClock.objects.select_for_update(skip_locked=True, of=('self',))
+        .select_related('calendar')
+        .filter(next_check_at__lte=now)
+        .order_by('next_check_at')
+    )
+    clocks = list(due[:batch_size])
+    result = SweepResult(clocks=len(clocks), batches=1 if clocks else 0)
+    if not clocks:
+        return result, []
+    token = uuid.uuid4()
+    rows: list[ClockEvent] = []
+    for clock in clocks:
+        rows.extend(_crossings(clock, now=now, token=token))
+    if rows:
+        ClockEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        claimed = list(ClockEvent.objects.filter(claim=token).order_by('id'))
+        by_id = {clock.pk: clock for clock in clocks}
+        announced = [event for event in claimed if not event.superseded]
+        actor = Actor.system(Channel.SYSTEM)
+        entries = [_timeline_entry(by_id[event.clock_id], event, now=now, actor=actor) for event in announced]
+        TimelineEntry.objects.bulk_create(entries)
+        result.warnings = sum(1 for e in announced if e.kind == EventKind.WARNING)
+        result.breaches = sum(1 for e in announced if e.kind == EventKind.BREACH)
+        _notify_on_commit([event.pk for event in announced])
+    _save_counters(clocks, now=now)
+    return result, [clock.pk for clock in clocks]
+
+
+COUNTERS = ('state', 'next_percent', 'next_check_at', 'due_at', 'warned_at', 'breached_at')
+
+
+def _save_counters(clocks: list[SlaClock], *, now: dt.datetime) -> None:
+    """Write the swept clocks' counters in one statement (on PostgreSQL an UPDATE … FROM unnest(arrays), which
+    costs a fraction of the CASE expressions `bulk_update` builds for hundreds of rows)."""
+    for clock in clocks:
+        clock.updated_at = now
+    if connection.vendor != 'postgresql':
+        SlaClock.objects.bulk_update(clocks, [*COUNTERS, 'updated_at'])
+        return
+    columns = {name: [getattr(clock, name) for clock in clocks] for name in COUNTERS}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {SlaClock._meta.db_table} AS clock
+                SET state = v.state, next_percent = v.next_percent, next_check_at = v.next_check_at,
+                    due_at = v.due_at, warned_at = v.warned_at, breached_at = v.breached_at, updated_at = %s
+                FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], %s::timestamptz[], %s::timestamptz[],
+                            %s::timestamptz[], %s::timestamptz[])
+                     AS v(id, state, next_percent, next_check_at, due_at, warned_at, breached_at)
+                WHERE clock.id = v.id""",
+            [now, [clock.pk for clock in clocks], *(columns[name] for name in COUNTERS)],
+        )
+
+
+def _crossings(clock: SlaClock, *, now: dt.datetime, token: uuid.UUID) -> list[ClockEvent]:
+    """The announcements a due clock owes now (all but the highest marked superseded); updates its counters."""
+    pending = _pending(clock)
+    elapsed = clock.elapsed_at(now)
+    crossed = [p for p in pending if elapsed >= clock.threshold(p)]
+    rows = []
+    for percent in crossed:
+        at = clock.instant_of(clock.threshold(percent)) if clock.run_started_at else None
+        rows.append(
+            ClockEvent(
+                clock=clock,
+                percent=percent,
+                kind=_event_kind(percent),
+                crossed_at=min(at or now, now),
+                at=now,
+                claim=token,
+                superseded=percent != crossed[-1],
+            )
+        )
+    if crossed:
+        later = [p for p in pending if p > crossed[-1]]
+        clock.next_percent = later[0] if later else None
+        if crossed[-1] >= BREACH_PERCENT:
+            clock.breached_at = rows[-1].crossed_at
+            clock.state = ClockState.BREACHED
+            clock.next_percent = None
+        elif clock.warned_at is None:
+            clock.warned_at = rows[0].crossed_at
+    _plan(clock, now)
+    if clock.next_check_at is not None and clock.next_check_at <= now and not crossed:
+        clock.next_check_at = None  # nothing is owed: do not come back until the clock moves
+    return rows
+
+
+def _requeue_unsent(*, now: dt.datetime) -> int:
+    """Queue again announcements whose e-mail never went out (the process died between commit and queueing)."""
+    stale = list(
+        ClockEvent.objects.filter(notified_at__isnull=True, superseded=False, at__lte=now - NOTIFY_GRACE)
+        .order_by('at')
+        .values_list('pk', flat=True)[:1000]
+    )
+    if stale:
+        from .tasks import sla_notify_task
+
+        sla_notify_task.delay(stale)
+    return len(stale)
+
+
+def clocks_refresh(*, calendar_id: int, now: dt.datetime | None = None, batch_size: int = SWEEP_BATCH) -> int:
+    """Recompute due times of the open clocks on a calendar whose hours or holidays changed."""
+    now = now or timezone.now()
+    done, last_id = 0, 0
+    while True:
+        with transaction.atomic():
+            clocks = list(
+                SlaClock.objects.select_for_update(of=('self',))
+                .select_related('calendar')
+                .filter(calendar_id=calendar_id, stopped_at__isnull=True, pk__gt=last_id)
+                .order_by('pk')[:batch_size]
+            )
+            for clock in clocks:
+                _plan(clock, now)
+            SlaClock.objects.bulk_update(clocks, ['due_at', 'next_check_at', 'next_percent'])
+        done += len(clocks)
+        if len(clocks) < batch_size:
+            return done
+        last_id = clocks[-1].pk

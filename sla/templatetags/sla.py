@@ -1,0 +1,89 @@
+"""`{% load sla %}`: SLA badges with a live countdown for queues and ticket pages, and the per-ticket SLA panel.
+
+{% sla_badges ticket %}      badges of the ticket's open clocks (uses the clocks `incidents.selectors`
+                             prefetches, so a queue page costs one query for every row's badges)
+{% sla_panel ticket %}       a card with every clock, its progress and its history (pauses, warnings)
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch
+from django.utils import timezone
+
+from ..badges import badges_for, format_duration
+from ..models import format_minutes
+from ..selectors import clocks_for_ticket
+
+register = template.Library()
+
+SCRIPT_KEY = 'sla_countdown_script'
+
+
+def _script_once(context) -> bool:
+    """The countdown script is written with the first badges of a page (and again in htmx partials). The flag
+    lives in the render context's root, so includes rendered in a loop share it."""
+    root = context.render_context.dicts[0]
+    if root.get(SCRIPT_KEY):
+        return False
+    root[SCRIPT_KEY] = True
+    return True
+
+
+@register.simple_tag(takes_context=True)
+def sla_badges(context, ticket, include_stopped: bool = False):
+    clocks = ticket.sla_clocks.all() if getattr(ticket, 'pk', None) else []
+    badges = badges_for(clocks, include_stopped=include_stopped)
+    if not badges:
+        return ''
+    return render_to_string('sla/_badge_list.html', {'badges': badges, 'script': _script_once(context)})
+
+
+@register.simple_tag(takes_context=True)
+def sla_panel(context, ticket):
+    now = timezone.now()
+    clocks = clocks_for_ticket(ticket)
+    rows = []
+    for clock in clocks:
+        elapsed = clock.elapsed_at(now)
+        rows.append(
+            {
+                'clock': clock,
+                'badge': badges_for([clock], now=now, include_stopped=True)[0],
+                'elapsed': format_duration(elapsed.total_seconds()),
+                'percent': min(100, round(clock.percent_at(now))),
+                'target': format_minutes(clock.target_minutes),
+            }
+        )
+    context_data = {'rows': rows, 'ticket': ticket, 'script': _script_once(context), 'request': context.get('request')}
+    return render_to_string('sla/_panel_body.html', context_data)
+
+
+@register.filter
+def sla_duration(seconds) -> str:
+    """Seconds (or a timedelta) as '1h 30m'."""
+    if hasattr(seconds, 'total_seconds'):
+        seconds = seconds.total_seconds()
+    return format_duration(seconds or 0)
+
+
+@register.filter
+def sla_target(minutes) -> str:
+    """Minutes as '4h', '1d 2h 30m'."""
+    return format_minutes(minutes)
+
+
+@register.filter
+def sla_badge(clock):
+    """The badge of one clock (for table cells)."""
+    return badges_for([clock], include_stopped=True)[0]
+
+
+@register.filter
+def ticket_url(ticket) -> str:
+    """A ticket's page, or '' where the ticket pages are not installed."""
+    try:
+        return ticket.get_absolute_url()
+    except NoReverseMatch:
+        return ''
