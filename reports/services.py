@@ -1,0 +1,412 @@
+"""Writes of the reports app: keeping the daily rollups current, scheduled reports and the reports they produce.
+
+Rollups are a cache of the tickets: a day's rows are always rebuilt whole from the tickets and SLA clocks, so
+recomputing a day is idempotent. `rollup_refresh` finds the days that changed since its last run — from the
+tickets and clocks updated since then, the completions a reopen undid (kept in the ticket's timeline) and the
+clock stops undone with them — and re-rolls those, plus today and yesterday.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import connection, transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from itsm import audit
+from itsm.audit import Actor
+from itsm.choices import TimelineKind
+
+from .choices import FREQUENCY_INTERVAL, Breakdown, Dimension, Frequency
+from .engine import build_rows
+from .models import DailyRollup, Report, ReportSchedule
+from .slices import local_day, local_zone, parse_slice, start_of
+
+__all__ = [
+    'RefreshResult',
+    'report_delete',
+    'report_email',
+    'report_generate',
+    'report_update',
+    'rollup_rebuild',
+    'rollup_recompute',
+    'rollup_refresh',
+    'schedule_create',
+    'schedule_delete',
+    'schedule_update',
+    'schedules_run_due',
+]
+
+logger = logging.getLogger(__name__)
+
+# Changes committed while a refresh ran carry earlier timestamps than its start: look back this far.
+OVERLAP = dt.timedelta(minutes=getattr(settings, 'REPORTS_ROLLUP_OVERLAP_MINUTES', 15))
+BATCH_DAYS = 31
+INCREMENTAL_BATCH_DAYS = 92
+SEND_HOUR = getattr(settings, 'REPORTS_SEND_HOUR', 7)
+_LOCK_ID = 0x5EC0_0001
+
+
+#
+# Rollups
+#
+
+
+def _lock_rollups() -> None:
+    """One writer of rollups at a time (SQLite serialises writers by itself)."""
+    if connection.vendor == 'postgresql':
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT pg_advisory_xact_lock(%s)', [_LOCK_ID])
+
+
+@transaction.atomic
+def rollup_recompute(*, days: Iterable[dt.date], as_of: dt.datetime | None = None) -> int:
+    """Rebuild the rollup rows of `days` from the tickets and SLA clocks; returns the rows written.
+
+    Idempotent: the days' rows are replaced whole, so running it twice, or concurrently, gives the same rows.
+    """
+    days = sorted(set(days))
+    if not days:
+        return 0
+    _lock_rollups()
+    rows = build_rows(days, as_of=as_of or timezone.now())
+    DailyRollup.objects.filter(day__in=days).delete()
+    DailyRollup.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _batches(days: Sequence[dt.date], size: int = BATCH_DAYS) -> Iterable[list[dt.date]]:
+    ordered = sorted(set(days))
+    for index in range(0, len(ordered), size):
+        yield ordered[index : index + size]
+
+
+def _all_days(today: dt.date) -> list[dt.date]:
+    from incidents.models import Ticket
+
+    first = Ticket.objects.aggregate(first=Min('opened_at'))['first']
+    start = min(local_day(first), today) if first else today
+    return [start + dt.timedelta(days=i) for i in range((today - start).days + 1)]
+
+
+def days_touched_since(since: dt.datetime) -> set[dt.date]:
+    """Every day a ticket or clock changed since `since` counts on now, or counted on before the change."""
+    from incidents.choices import TicketState
+    from incidents.models import Ticket
+    from itsm.models import TimelineEntry
+    from sla.models import ClockPause, SlaClock
+
+    ids = set(Ticket.objects.filter(updated_at__gte=since).values_list('pk', flat=True))
+    ids |= set(SlaClock.objects.filter(updated_at__gte=since).values_list('ticket_id', flat=True))
+    days: set[dt.date] = set()
+    ticket_type = ContentType.objects.get_for_model(Ticket)
+    ordered = sorted(ids)
+    for index in range(0, len(ordered), 500):
+        chunk = ordered[index : index + 500]
+        for moments in Ticket.objects.filter(pk__in=chunk).values_list('opened_at', 'accepted_at', 'completed_at'):
+            days.update(local_day(m) for m in moments if m is not None)
+        for moments in SlaClock.objects.filter(ticket_id__in=chunk).values_list('breached_at', 'stopped_at'):
+            days.update(local_day(m) for m in moments if m is not None)
+        # A reopen clears completed_at; its transition keeps the value it had, so that day is re-rolled too.
+        rejects = TimelineEntry.objects.filter(
+            content_type=ticket_type, object_id__in=chunk, kind=TimelineKind.TRANSITION, data__action='reject'
+        )
+        for changes in rejects.values_list('changes', flat=True):
+            for change in changes or []:
+                if change.get('field') == 'completed_at' and change.get('before'):
+                    days.add(local_day(dt.datetime.fromisoformat(change['before'])))
+        # ...and the clocks it ran again record the stop they undid as a pause in Completed.
+        undone = ClockPause.objects.filter(clock__ticket_id__in=chunk, ticket_state=TicketState.COMPLETED)
+        days.update(local_day(m) for m in undone.values_list('started_at', flat=True))
+    return days
+
+
+@dataclass
+class RefreshResult:
+    days: list[dt.date] = field(default_factory=list)
+    rows: int = 0
+    full: bool = False
+
+    def __str__(self) -> str:
+        if not self.days:
+            return 'no days to roll up'
+        span = f'{self.days[0]}..{self.days[-1]}' if len(self.days) > 1 else f'{self.days[0]}'
+        return f'{len(self.days)} days rolled up ({span}), {self.rows} rows{" (full rebuild)" if self.full else ""}'
+
+
+def rollup_refresh(*, now: dt.datetime | None = None) -> RefreshResult:
+    """Bring the rollups up to date: every day the first time, then the days touched since the last run.
+
+    Each batch of days commits on its own, stamped with the run's start; the next run looks back from the
+    latest stamp (less an overlap for transactions that committed late), so nothing is missed.
+    """
+    now = now or timezone.now()
+    today = now.astimezone(local_zone()).date()
+    last = DailyRollup.objects.filter(dimension=Dimension.DAY).aggregate(at=Max('computed_at'))['at']
+    if last is None:
+        days, full = _all_days(today), True
+    else:
+        days = days_touched_since(last - OVERLAP) | {today, today - dt.timedelta(days=1)}
+        days, full = sorted(d for d in days if d <= today), False
+    result = RefreshResult(days=sorted(days), full=full)
+    # Each batch costs one pass over the tickets and clocks, whichever days it holds: few, large batches.
+    for batch in _batches(result.days, BATCH_DAYS if full else INCREMENTAL_BATCH_DAYS):
+        result.rows += rollup_recompute(days=batch, as_of=now)
+    return result
+
+
+def rollup_rebuild(*, start: dt.date | None = None, end: dt.date | None = None) -> RefreshResult:
+    """Recompute every day from `start` (the first ticket's) to `end` (today), e.g. after an import."""
+    now = timezone.now()
+    today = now.astimezone(local_zone()).date()
+    days = [d for d in _all_days(today) if (start is None or d >= start) and (end is None or d <= end)]
+    result = RefreshResult(days=days, full=True)
+    for batch in _batches(days):
+        result.rows += rollup_recompute(days=batch, as_of=now)
+    return result
+
+
+#
+# Schedules
+#
+
+
+def next_run(frequency: str, after: dt.datetime) -> dt.datetime:
+    """The first send time strictly after `after`: SEND_HOUR local time daily, on Mondays, or on the 1st."""
+    local = after.astimezone(local_zone())
+    day = local.date()
+    while True:
+        candidate = start_of(day) + dt.timedelta(hours=SEND_HOUR)
+        due = (
+            frequency == Frequency.DAILY
+            or (frequency == Frequency.WEEKLY and day.weekday() == 0)
+            or (frequency == Frequency.MONTHLY and day.day == 1)
+        )
+        if due and candidate > after:
+            return candidate
+        day += dt.timedelta(days=1)
+
+
+def period_for(frequency: str, run_at: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The days a run at `run_at` reports on: the previous day, Monday-to-Sunday week or calendar month."""
+    day = run_at.astimezone(local_zone()).date()
+    if frequency == Frequency.DAILY:
+        return day - dt.timedelta(days=1), day - dt.timedelta(days=1)
+    if frequency == Frequency.WEEKLY:
+        monday = day - dt.timedelta(days=day.weekday())
+        return monday - dt.timedelta(days=7), monday - dt.timedelta(days=1)
+    first = day.replace(day=1)
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    return previous, first - dt.timedelta(days=1)
+
+
+SCHEDULE_FIELDS = {
+    'name', 'owner', 'extra_recipients', 'frequency', 'slices', 'kind', 'priority', 'group', 'service', 'category',
+    'channel', 'active',
+}  # fmt: skip
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - SCHEDULE_FIELDS
+    if unknown:
+        raise ValidationError({name: 'This field cannot be set.' for name in sorted(unknown)})
+
+
+@transaction.atomic
+def schedule_create(*, actor: Actor, **fields: Any) -> ReportSchedule:
+    """Schedule an MTTR report; it first goes out at the next send time of its frequency."""
+    _check_fields(fields)
+    fields.setdefault('slices', [Breakdown.PRIORITY, Breakdown.GROUP])
+    schedule = ReportSchedule(**fields)
+    schedule.full_clean()
+    schedule.next_run_at = next_run(schedule.frequency, timezone.now()) if schedule.active else None
+    schedule.save()
+    audit.record_created(schedule, actor=actor)
+    return schedule
+
+
+@transaction.atomic
+def schedule_update(*, schedule: ReportSchedule, actor: Actor, **fields: Any) -> ReportSchedule:
+    """Change a schedule; a new frequency, or switching it back on, moves its next send time."""
+    _check_fields(fields)
+    schedule = ReportSchedule.objects.select_for_update().get(pk=schedule.pk)
+    before = audit.snapshot(schedule)
+    was = (schedule.frequency, schedule.active)
+    for name, value in fields.items():
+        setattr(schedule, name, value)
+    schedule.full_clean()
+    if not schedule.active:
+        schedule.next_run_at = None
+    elif (schedule.frequency, schedule.active) != was or schedule.next_run_at is None:
+        schedule.next_run_at = next_run(schedule.frequency, timezone.now())
+    schedule.save()
+    audit.record_changes(schedule, before, actor=actor)
+    return schedule
+
+
+@transaction.atomic
+def schedule_delete(*, schedule: ReportSchedule, actor: Actor) -> None:
+    """Delete a schedule; the reports it produced are kept."""
+    audit.record(
+        schedule, actor=actor, kind=TimelineKind.DELETED, message=f'{schedule} deleted',
+        data={'values': audit.snapshot(schedule)},
+    )  # fmt: skip
+    schedule.delete()
+
+
+def schedules_run_due(*, now: dt.datetime | None = None) -> list[Report]:
+    """Generate and e-mail every scheduled report whose time has come, each exactly once.
+
+    Each schedule is claimed under a row lock (skipping those another worker holds) and its next send time
+    moves on in the same transaction as the report is stored; the e-mail goes after commit.
+    """
+    now = now or timezone.now()
+    due = ReportSchedule.objects.filter(active=True, next_run_at__lte=now).values_list('pk', flat=True)
+    reports = []
+    for pk in list(due):
+        with transaction.atomic():
+            schedule = (
+                ReportSchedule.objects.select_for_update(skip_locked=True)
+                .select_related('owner')
+                .filter(pk=pk, active=True, next_run_at__lte=now)
+                .first()
+            )
+            if schedule is None:
+                continue
+            start, end = period_for(schedule.frequency, schedule.next_run_at)
+            report = report_generate(
+                actor=Actor.system(),
+                title=f'{schedule.name}: MTTR {start:%d %b %Y}–{end:%d %b %Y}',
+                period_start=start,
+                period_end=end,
+                interval=FREQUENCY_INTERVAL[schedule.frequency],
+                slices=schedule.slices,
+                filters=schedule.filters,
+                schedule=schedule,
+                send_to=schedule.recipients(),
+            )
+            schedule.last_run_at = now
+            schedule.next_run_at = next_run(schedule.frequency, max(now, schedule.next_run_at))
+            schedule.save(update_fields=['last_run_at', 'next_run_at', 'updated_at'])
+            reports.append(report)
+    return reports
+
+
+#
+# Reports
+#
+
+
+@transaction.atomic
+def report_generate(
+    *,
+    actor: Actor,
+    period_start: dt.date,
+    period_end: dt.date,
+    interval: str = '',
+    slices: Sequence[str] = (),
+    filters: dict[str, Any] | None = None,
+    title: str = '',
+    notes: str = '',
+    schedule: ReportSchedule | None = None,
+    send_to: Sequence[str] = (),
+) -> Report:
+    """Compute an MTTR report (overall, per period and per chosen slice), keep it, and e-mail it with its CSV
+    to `send_to` once the transaction commits."""
+    from . import exports, selectors
+
+    unknown = [s for s in slices if s not in Breakdown.values]
+    if unknown:
+        raise ValidationError({'slices': f'Unknown slice {", ".join(unknown)}: use {", ".join(Breakdown.values)}.'})
+    params = {**(filters or {}), 'from': period_start.isoformat(), 'to': period_end.isoformat()}
+    if interval:
+        params['interval'] = interval
+    try:
+        slice_ = parse_slice(params)
+    except ValidationError as error:
+        # The dates are the report's period fields; the rest are its filters.
+        raise ValidationError(
+            {{'from': 'period_start', 'to': 'period_end'}.get(k, k): v for k, v in error.message_dict.items()}
+        ) from None
+    content = selectors.mttr_report(slice_, list(slices))
+    report = Report(
+        title=title or f'MTTR {period_start:%d %b %Y}–{period_end:%d %b %Y}',
+        notes=notes,
+        schedule=schedule,
+        created_by=actor.user,
+        period_start=slice_.start,
+        period_end=slice_.end,
+        interval=slice_.interval,
+        slices=list(slices),
+        filters={k: v for k, v in slice_.params().items() if k not in ('from', 'to', 'interval')},
+        summary=content,
+        csv=exports.report_csv(content),
+        emailed_to=list(dict.fromkeys(a for a in send_to if a)),
+    )
+    report.full_clean()
+    report.save()
+    audit.record_created(report, actor=actor, public=False)
+    if report.emailed_to:
+        from .tasks import report_email_task
+
+        transaction.on_commit(lambda: report_email_task.delay(report.pk))
+    return report
+
+
+def report_email(*, report_id: int) -> int:
+    """Send a kept report to its recipients with the CSV attached; returns how many it went to."""
+    from django.template.loader import render_to_string
+
+    report = Report.objects.select_related('schedule').get(pk=report_id)
+    if not report.emailed_to or report.sent_at is not None:
+        return 0
+    body = render_to_string('reports/email/report.txt', {'report': report, 'summary': report.summary})
+    message = EmailMessage(
+        subject=f'[Pitcrew] {report.title}',
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=report.emailed_to,
+    )
+    message.attach(report.csv_filename, report.csv, 'text/csv')
+    message.send()
+    with transaction.atomic():
+        sent = timezone.now()
+        Report.objects.filter(pk=report.pk).update(sent_at=sent)
+        audit.record(
+            report, actor=Actor.system(), kind=TimelineKind.NOTIFICATION,
+            message=f'E-mailed to {", ".join(report.emailed_to)}', data={'to': report.emailed_to},
+        )  # fmt: skip
+    return len(report.emailed_to)
+
+
+@transaction.atomic
+def report_update(*, report: Report, actor: Actor, title: str | None = None, notes: str | None = None) -> Report:
+    """Rename a kept report or annotate it; its figures and CSV stay as generated."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    before = audit.snapshot(report)
+    if title is not None:
+        report.title = title
+    if notes is not None:
+        report.notes = notes
+    report.full_clean()
+    report.save(update_fields=['title', 'notes', 'updated_at'])
+    audit.record_changes(report, before, actor=actor)
+    return report
+
+
+@transaction.atomic
+def report_delete(*, report: Report, actor: Actor) -> None:
+    audit.record(
+        report, actor=actor, kind=TimelineKind.DELETED, message=f'{report} deleted',
+        data={'values': audit.snapshot(report)},
+    )  # fmt: skip
+    report.delete()

@@ -1,0 +1,219 @@
+"""The dashboards, drill-downs and CSV exports: who sees what, figures and their links, empty states."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html import unescape
+
+from django.urls import reverse
+
+from itsm.choices import Role
+from itsm.models import SupportGroup
+from reports import services
+from reports.measures import MEASURES
+from tests.base import ItsmTestCase
+from tests.sla.factories import frozen
+
+from .scenario import FIRST_DAY, LAST_DAY, NOW, at, build_desk
+
+RANGE = {'from': FIRST_DAY.isoformat(), 'to': LAST_DAY.isoformat()}
+
+
+class DashboardTestCase(ItsmTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.world = build_desk()
+        cls.manager = cls.make_user_cls(Role.MANAGER, username='mia', first_name='Mia', last_name='Manager')
+        cls.lead = cls.make_user_cls(Role.SERVICE_DESK_AGENT, username='leo', first_name='Leo', last_name='Lead')
+        SupportGroup.objects.filter(pk=cls.world.desk.pk).update(manager=cls.lead)
+        cls.world.desk.members.add(cls.lead)
+        with frozen(NOW):
+            services.rollup_refresh(now=NOW)
+
+    @staticmethod
+    def make_user_cls(*roles, **kwargs):
+        from tests.factories import make_user
+
+        return make_user(*roles, **kwargs)
+
+    def setUp(self):
+        clock = frozen(NOW)
+        clock.__enter__()
+        self.addCleanup(clock.__exit__, None, None, None)
+
+    def get(self, user, name, params=None, *args, **kwargs):
+        self.client.force_login(user)
+        return self.client.get(reverse(name, args=args, kwargs=kwargs), params or {})
+
+    def links(self, response) -> list[str]:
+        return [unescape(href) for href in re.findall(r'href="([^"]+)"', response.content.decode())]
+
+
+class OverviewTests(DashboardTestCase):
+    def test_manager_sees_every_measure_with_its_definition(self):
+        response = self.get(self.manager, 'reports:overview', RANGE)
+        self.assertHttpStatus(response, 200)
+        page = unescape(response.content.decode())
+        for slug in ('mttr', 'mtta', 'sla_compliance', 'answer_rate', 'fcr', 'reopen_rate', 'reassignment_rate'):
+            self.assertIn(MEASURES[slug].definition, page, slug)
+        self.assertContains(response, '11.25')  # MTTR mean
+        self.assertContains(response, '66.7')  # SLA compliance
+        self.assertContains(response, 'chart-volume-data')
+        self.assertContains(response, 'vendor/chartjs/chart.umd.min.js')
+        self.assertEqual(response.context['meta']['source'], 'rollup')
+
+    def test_every_figure_links_to_the_tickets_behind_it(self):
+        response = self.get(self.manager, 'reports:overview', RANGE)
+        drills = [link for link in self.links(response) if link.startswith(reverse('reports:tickets'))]
+        measures = {re.search(r'measure=(\w+)', link).group(1) for link in drills}
+        self.assertEqual(measures, set(MEASURES))
+        self.client.force_login(self.manager)
+        for link in drills[:60]:
+            with self.subTest(link=link):
+                self.assertHttpStatus(self.client.get(link), 200)
+
+    def test_drill_down_counts_match_the_figures(self):
+        self.client.force_login(self.manager)
+        url = reverse('reports:tickets')
+        cases = [
+            ({'measure': 'mttr'}, 4),
+            ({'measure': 'mtta'}, 5),
+            ({'measure': 'reopen_rate', 'part': 'reopened'}, 1),
+            ({'measure': 'fcr', 'part': 'first_time'}, 2),
+            ({'measure': 'volume', 'part': 'opened'}, 6),
+            ({'measure': 'sla_compliance'}, 12),
+            ({'measure': 'sla_compliance', 'part': 'breached'}, 4),
+            ({'measure': 'ola_compliance', 'group': str(self.world.desk.pk)}, 9),
+            ({'measure': 'answer_rate', 'part': 'answered_late'}, 2),
+            ({'measure': 'backlog', 'part': '7to30d'}, 2),
+            ({'measure': 'mttr', 'group': 'none'}, 0),
+            ({'measure': 'volume', 'part': 'opened', 'group': 'none'}, 1),
+        ]
+        for params, expected in cases:
+            with self.subTest(params=params):
+                response = self.client.get(url, {**RANGE, **params})
+                self.assertHttpStatus(response, 200)
+                self.assertEqual(response.context['page_obj'].paginator.count, expected)
+
+    def test_drill_down_csv(self):
+        self.client.force_login(self.manager)
+        response = self.client.get(reverse('reports:tickets'), {**RANGE, 'measure': 'mttr', 'format': 'csv'})
+        self.assertHttpStatus(response, 200)
+        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        self.assertEqual(len(rows), 4)
+        self.assertEqual(sorted(float(r['hours']) for r in rows), [2.0, 6.0, 10.0, 27.0])
+
+    def test_csv_of_every_table(self):
+        self.client.force_login(self.manager)
+        for table in ('kpis', 'trend', 'breakdown', 'priority', 'agreements', 'ola', 'backlog', 'agents'):
+            with self.subTest(table=table):
+                response = self.client.get(reverse('reports:export', args=[table]), RANGE)
+                self.assertHttpStatus(response, 200)
+                self.assertEqual(response['Content-Type'], 'text/csv; charset=utf-8')
+                rows = list(csv.reader(io.StringIO(response.content.decode())))
+                self.assertGreater(len(rows), 1, f'{table} CSV has no rows')
+        trend = self.client.get(reverse('reports:export', args=['trend']), RANGE).content.decode()
+        first = next(csv.DictReader(io.StringIO(trend)))
+        self.assertEqual(first['mttr_mean_hours'], '6.0')
+        self.assertEqual(self.client.get(reverse('reports:export', args=['nope']), RANGE).status_code, 404)
+
+    def test_breakdown_choice_and_bad_parameters(self):
+        response = self.get(self.manager, 'reports:overview', {**RANGE, 'breakdown': 'agent', 'priority': 'P9'})
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, 'Alice Agent')
+        self.assertContains(response, '(ignored)')
+        self.assertIn('priority', response.context['filters']['form_errors'])
+
+    def test_empty_state(self):
+        response = self.get(self.manager, 'reports:overview', {'from': '2025-01-01', 'to': '2025-01-31'})
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, 'Nothing to chart for these filters and dates.')
+        self.assertContains(response, 'No tickets for these filters and dates.')
+
+    def test_who_may_see_the_overview(self):
+        self.assertHttpStatus(self.get(self.world.alice, 'reports:overview'), 403)
+        self.client.logout()
+        response = self.client.get(reverse('reports:overview'))
+        self.assertHttpStatus(response, 302)
+        self.assertIn(reverse('itsm:login'), response['Location'])
+        self.assertHttpStatus(self.get(self.make_user(Role.INCIDENT_MANAGER), 'reports:overview'), 200)
+
+    def test_query_count_does_not_grow_with_tickets(self):
+        self.client.force_login(self.manager)
+        url = reverse('reports:overview')
+        self.client.get(url, RANGE)
+        small = self.count_queries(lambda: self.client.get(url, RANGE))
+        from incidents import services as tickets
+        from itsm.audit import Actor
+
+        caller = self.world.caller
+        for day in (2, 3, 4, 5, 5):
+            tickets.ticket_create(
+                actor=Actor.system(), caller=caller, short_description='More', notify=False, opened_at=at(day, 12)
+            )
+        services.rollup_refresh(now=NOW)
+        large = self.count_queries(lambda: self.client.get(url, RANGE))
+        self.assertEqual(small, large)
+
+    def test_definitions_page(self):
+        response = self.get(self.world.alice, 'reports:definitions')
+        self.assertHttpStatus(response, 200)
+        for measure in MEASURES.values():
+            self.assertContains(response, measure.label)
+
+
+class TeamDashboardTests(DashboardTestCase):
+    def test_lead_sees_the_team_with_one_row_per_agent(self):
+        response = self.get(self.lead, 'reports:team', RANGE, group_id=self.world.desk.pk)
+        self.assertHttpStatus(response, 200)
+        agents = {row['label']: row for row in response.context['by_agent']}
+        self.assertEqual(agents['Alice Agent']['figures']['mttr']['count'], 3)
+        self.assertEqual(response.context['ola']['percent'], 77.8)
+        self.assertContains(response, reverse('reports:agent', args=[self.world.alice.pk]))
+
+    def test_team_list_shows_the_groups_a_person_leads(self):
+        response = self.get(self.lead, 'reports:team_list')
+        self.assertEqual([g.name for g in response.context['groups']], ['Service Desk'])
+        response = self.get(self.manager, 'reports:team_list')
+        self.assertEqual({g.name for g in response.context['groups']}, {'Service Desk', 'Network'})
+        response = self.get(self.world.bob, 'reports:team_list')
+        self.assertContains(response, 'You lead no support group')
+
+    def test_others_may_not_see_a_team(self):
+        self.assertHttpStatus(self.get(self.world.bob, 'reports:team', group_id=self.world.desk.pk), 403)
+        self.assertHttpStatus(self.get(self.lead, 'reports:team', group_id=self.world.network.pk), 403)
+        self.assertHttpStatus(self.get(self.manager, 'reports:team', group_id=self.world.network.pk), 200)
+
+    def test_lead_drills_into_the_team_only(self):
+        self.client.force_login(self.lead)
+        url = reverse('reports:tickets')
+        ok = self.client.get(url, {**RANGE, 'measure': 'mttr', 'group': self.world.desk.pk})
+        self.assertEqual(ok.context['page_obj'].paginator.count, 3)
+        self.assertHttpStatus(self.client.get(url, {**RANGE, 'measure': 'mttr'}), 403)
+        csv_url = reverse('reports:export', args=['agents'])
+        self.assertHttpStatus(self.client.get(csv_url, {**RANGE, 'team': self.world.desk.pk}), 200)
+        self.assertHttpStatus(self.client.get(csv_url, {**RANGE, 'team': self.world.network.pk}), 403)
+
+
+class AgentDashboardTests(DashboardTestCase):
+    def test_agent_sees_own_kras_and_kpis(self):
+        response = self.get(self.world.alice, 'reports:my_kpis', RANGE)
+        self.assertHttpStatus(response, 200)
+        kpis = {card['slug']: card['figures'] for card in response.context['kpis']}
+        self.assertEqual(kpis['mttr']['count'], 3)
+        self.assertEqual(kpis['mttr']['mean_hours'], 13.0)
+        self.assertEqual(kpis['reopen_rate']['percent'], 33.3)
+        self.assertEqual(kpis['volume'], {'opened': 4, 'completed': 3})
+        self.assertEqual(kpis['sla_compliance']['resolution']['breached'], 1)
+        titles = [item['kra'].title for item in response.context['kras']]
+        self.assertEqual(titles, ['First-line resolution', 'Responsiveness', 'Service levels'])
+        self.assertContains(response, 'Key result areas')
+
+    def test_who_may_see_an_agents_page(self):
+        alice = self.world.alice
+        self.assertHttpStatus(self.get(self.world.bob, 'reports:agent', user_id=alice.pk), 403)
+        self.assertHttpStatus(self.get(self.lead, 'reports:agent', user_id=alice.pk), 200)
+        self.assertHttpStatus(self.get(self.manager, 'reports:agent', user_id=alice.pk), 200)
+        self.assertHttpStatus(self.get(self.world.caller, 'reports:my_kpis'), 403)
