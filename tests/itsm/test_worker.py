@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from celery.result import EagerResult
+from celery.result import EagerResult, allow_join_result
 from django.conf import settings
 
 from itsm.celery import app
@@ -74,7 +74,10 @@ def worker(tmp_path, monkeypatch):
     # The suite runs tasks eagerly; here they must go through the broker.
     monkeypatch.setitem(app.conf, 'task_always_eager', False)
     started = Worker(f'pitcrew-test-{uuid.uuid4().hex}', tmp_path / 'worker.log')
-    yield started
+    # Celery's "inside a task" flag is process-wide, not per thread: eager tasks that earlier tests ran on parallel
+    # threads can leave it set, and then `result.get()` refuses to block. This test is a client, not a task.
+    with allow_join_result():
+        yield started
     started.stop()
 
 
