@@ -9,8 +9,8 @@ from .models import Attachment, Category, PriorityMatrixEntry, ResponseTemplate,
 class TicketAdmin(admin.ModelAdmin):
     list_display = ['number', 'kind', 'short_description', 'state', 'priority', 'assignment_group', 'assignee',
                     'opened_at']  # fmt: skip
-    list_filter = ['kind', 'state', 'priority', 'channel', 'assignment_group']
-    search_fields = ['number', 'alternate_number', 'short_description']
+    list_filter = ['kind', 'state', 'priority', 'channel', 'source_system', 'assignment_group']
+    search_fields = ['number', 'alternate_number', 'source_number', 'short_description']
     list_select_related = ['assignment_group', 'assignee']
     date_hierarchy = 'opened_at'
 

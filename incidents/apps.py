@@ -88,6 +88,6 @@ class IncidentsConfig(AppConfig):
         from .models import Ticket
 
         search.register(
-            Ticket, fields=['short_description', 'description', 'alternate_number'], number_prefix='INC',
-            select_related=('caller', 'assignment_group'),
+            Ticket, fields=['short_description', 'description', 'alternate_number', 'source_number'],
+            number_prefix='INC', select_related=('caller', 'assignment_group'),
         )  # fmt: skip

@@ -12,7 +12,7 @@ from .models import Ticket
 
 
 class TicketFilterSet(TextSearchFilterSet):
-    search_fields = ('number', 'alternate_number', 'short_description', 'description')
+    search_fields = ('number', 'alternate_number', 'short_description', 'description', 'source_number')
 
     state = django_filters.MultipleChoiceFilter(choices=TicketState.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
@@ -30,6 +30,7 @@ class TicketFilterSet(TextSearchFilterSet):
     unassigned = django_filters.BooleanFilter(field_name='assignee', lookup_expr='isnull', label='Without assignee')
     sla_breached = django_filters.BooleanFilter(method='filter_sla_breached', label='SLA breached')
     sla_at_risk = django_filters.BooleanFilter(method='filter_sla_at_risk', label='SLA at risk')
+    source = django_filters.CharFilter(field_name='source_system', label='Imported from (source system)')
 
     class Meta:
         model = Ticket

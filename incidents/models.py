@@ -149,6 +149,31 @@ class Ticket(NumberedModel):
     )  # fmt: skip
     eta = models.DateTimeField(null=True, blank=True, verbose_name='ETA', help_text='Expected resolution time.')
 
+    # Facts that only imports fill for now: Pitcrew has no problem or change records to link yet, so the
+    # source's references are kept as text next to the people and places it named.
+    location = models.CharField(max_length=120, blank=True, editable=False, help_text='Location affected.')
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name='tickets_resolved',
+        editable=False,
+    )  # fmt: skip
+    problem_reference = models.CharField(max_length=60, blank=True, editable=False)
+    change_reference = models.CharField(
+        max_length=60, blank=True, editable=False, help_text='Request for change that fixed it.'
+    )
+    caused_by_change = models.CharField(
+        max_length=60, blank=True, editable=False, help_text='Request for change that caused it.'
+    )
+    knowledge_used = models.BooleanField(default=False, editable=False, help_text='A knowledge object solved it.')
+
+    # Where an imported ticket came from. (source_system, source_number) finds it again on the next run, and
+    # the digest of its source rows tells whether anything changed there since.
+    source_system = models.CharField(max_length=40, blank=True, editable=False)
+    source_number = models.CharField(max_length=60, blank=True, editable=False)
+    source_digest = models.CharField(max_length=64, blank=True, editable=False)
+    source_data = models.JSONField(
+        default=dict, blank=True, editable=False, help_text='Source values Pitcrew has no field for.'
+    )
+
     opened_at = models.DateTimeField(db_index=True)
     assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -183,6 +208,11 @@ class Ticket(NumberedModel):
                 fields=['assignee', 'priority', 'opened_at', 'id'],
                 condition=Q(state__in=OPEN_STATES),
                 name='ticket_open_assignee_order',
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=['source_system', 'source_number'], condition=~Q(source_number=''), name='ticket_unique_source'
             ),
         ]
 

@@ -12,16 +12,24 @@ def format_number(prefix: str, value: int) -> str:
 
 
 def next_number(prefix: str, *, start: int = 101) -> str:
-    """Take the next number for `prefix`.
+    """Take the next number for `prefix`."""
+    return next_numbers(prefix, 1, start=start)[0]
+
+
+def next_numbers(prefix: str, count: int, *, start: int = 101) -> list[str]:
+    """Take `count` consecutive numbers for `prefix` in one step (bulk imports and generators).
 
     The sequence row is locked until the surrounding transaction ends, so two processes never read the same
     value; if that transaction rolls back, so does the increment, and no committed record ever shares a number.
     """
     if not prefix:
         raise ValueError('A numbered model needs a number_prefix.')
+    if count <= 0:
+        return []
     with transaction.atomic():
         NumberSequence.objects.bulk_create([NumberSequence(prefix=prefix, last=start - 1)], ignore_conflicts=True)
         sequence = NumberSequence.objects.select_for_update().get(prefix=prefix)
-        sequence.last += 1
+        first = sequence.last + 1
+        sequence.last += count
         sequence.save(update_fields=['last'])
-        return format_number(prefix, sequence.last)
+    return [format_number(prefix, first + index) for index in range(count)]

@@ -1,5 +1,6 @@
 """Ticket representations and the small input serializers of each action. They validate; services decide."""
 
+from django.db.models import prefetch_related_objects
 from rest_framework import serializers
 
 from itsm.api.serializers import TimelineEntrySerializer
@@ -9,6 +10,14 @@ from sla.api.serializers import TicketClockSerializer
 from ..choices import PendingReason, ResolutionCode, TicketChannel
 from ..models import Category, PriorityMatrixEntry, ResponseTemplate, Ticket
 from .fields import CategoryField, CINumberField, GroupField, UsernameField
+
+
+class TicketListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        # The resolver is named only on imported tickets; fetch those of a whole page in one query.
+        tickets = list(data.all() if hasattr(data, 'all') else data)
+        prefetch_related_objects([t for t in tickets if t.resolved_by_id], 'resolved_by')
+        return super().to_representation(tickets)
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -30,21 +39,28 @@ class TicketSerializer(serializers.ModelSerializer):
     opened_at = serializers.DateTimeField(required=False)
     url = serializers.SerializerMethodField()
     sla = TicketClockSerializer(source='sla_clocks', many=True, read_only=True, help_text='SLA and OLA clocks.')
+    resolved_by = serializers.SlugRelatedField(slug_field='username', read_only=True)
+    source_system = serializers.CharField(read_only=True, help_text='The system an imported ticket came from.')
+    source_number = serializers.CharField(read_only=True, help_text="The ticket's number in that system.")
+    source_data = serializers.JSONField(read_only=True, help_text='Source values Pitcrew has no field for.')
 
     class Meta:
         model = Ticket
+        list_serializer_class = TicketListSerializer
         fields = [
             'number', 'kind', 'alternate_number', 'state', 'short_description', 'description', 'caller', 'opened_by',
             'channel', 'category', 'subcategory', 'symptom', 'service', 'ci', 'impact', 'urgency', 'priority',
             'priority_label', 'priority_override_reason', 'group', 'assignee', 'pending_reason', 'pending_note',
             'pending_until', 'resolution_code', 'resolution_notes', 'reassignment_count', 'reopen_count', 'parent',
             'eta', 'opened_at', 'assigned_at', 'accepted_at', 'completed_at', 'closed_at', 'created_at',
-            'updated_at', 'url', 'sla',
+            'updated_at', 'url', 'sla', 'location', 'resolved_by', 'problem_reference', 'change_reference',
+            'caused_by_change', 'knowledge_used', 'source_system', 'source_number', 'source_data',
         ]  # fmt: skip
         read_only_fields = [
             'number', 'kind', 'alternate_number', 'state', 'priority', 'priority_override_reason', 'pending_reason',
             'pending_note', 'pending_until', 'resolution_code', 'resolution_notes', 'reassignment_count',
             'reopen_count', 'assigned_at', 'accepted_at', 'completed_at', 'closed_at', 'created_at', 'updated_at',
+            'location', 'problem_reference', 'change_reference', 'caused_by_change', 'knowledge_used',
         ]  # fmt: skip
 
     def get_url(self, ticket) -> str:

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection, transaction
 
 from itsm.models import NumberSequence
-from itsm.numbering import format_number, next_number
+from itsm.numbering import format_number, next_number, next_numbers
 
 
 @pytest.mark.django_db
@@ -21,6 +21,15 @@ def test_rolled_back_number_is_not_taken():
         next_number('RB')
         raise RuntimeError('creation failed')
     assert next_number('RB') == 'RB0000101'
+
+
+@pytest.mark.django_db
+def test_a_block_of_numbers_shares_the_sequence_with_single_numbers():
+    first = next_number('BLK', start=1001)
+    assert next_numbers('BLK', 3, start=1001) == ['BLK0001002', 'BLK0001003', 'BLK0001004']
+    assert next_number('BLK', start=1001) == 'BLK0001005'
+    assert first == 'BLK0001001'
+    assert next_numbers('BLK', 0) == []
 
 
 def test_format_number_pads_to_seven_digits():
