@@ -13,9 +13,23 @@ from itsm.selectors import timeline_for
 from sla import selectors as sla_selectors
 
 from .choices import OPEN_STATES, TicketState
-from .models import Ticket
+from .models import Ticket, TicketQuerySet
 
 QUEUE_ORDER = ('priority', 'opened_at', 'id')
+
+
+class QueuePageQuerySet(TicketQuerySet):
+    """Tickets read a page at a time in two steps: first the page's ids in queue order from the ticket table
+    alone, then those tickets with everything they show. The queue order needs each open ticket's nearest SLA
+    due, so without the split every open ticket would be joined to its caller, group, service, ... only to be
+    sorted away."""
+
+    def __getitem__(self, k):
+        if not isinstance(k, slice) or self._result_cache is not None or self._fields is not None:
+            return super().__getitem__(k)
+        ids = list(self.prefetch_related(None).values_list('pk', flat=True)[k])
+        found = {ticket.pk: ticket for ticket in self.filter(pk__in=ids).order_by()}
+        return [found[pk] for pk in ids]
 
 
 class Queue:
@@ -28,8 +42,10 @@ class Queue:
     LABELS = {MINE: 'My work', UNASSIGNED: 'Unassigned', ALL_OPEN: 'All open'}
 
 
-def ticket_list(*, user: User | None = None) -> QuerySet[Ticket]:
-    tickets = Ticket.objects.select_related(
+def ticket_list(*, user: User | None = None, tickets: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """Tickets with what lists show of them (`tickets`: a queryset to start from, every ticket by default)."""
+    tickets = Ticket.objects.all() if tickets is None else tickets
+    tickets = tickets.select_related(
         'caller', 'opened_by', 'assignee', 'assignment_group', 'service', 'ci', 'category', 'subcategory', 'parent'
     ).prefetch_related(sla_selectors.clock_prefetch())  # SLA clocks of every row in one query
     return tickets.visible_to(user) if user is not None else tickets
@@ -41,7 +57,7 @@ def my_group_ids(user: User) -> list[int]:
 
 def queue(*, user: User, name: str, group: SupportGroup | None = None) -> QuerySet[Ticket]:
     """Open tickets of one queue: nearest SLA due first (overdue on top), then highest priority, then oldest."""
-    tickets = ticket_list().filter(state__in=OPEN_STATES)
+    tickets = ticket_list(tickets=QueuePageQuerySet(Ticket)).filter(state__in=OPEN_STATES)
     if name == Queue.MINE:
         tickets = tickets.filter(assignee=user)
     elif name == Queue.UNASSIGNED:
