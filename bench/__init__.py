@@ -10,11 +10,16 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-__all__ = ['Result', 'measure']
+__all__ = ['Result', 'Skipped', 'measure', 'scratch_database']
+
+
+class Skipped(Exception):
+    """A benchmark that cannot run here says why (the runner prints it instead of a traceback)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ def measure(operation: str, calls: list[Callable[[], int]], *, warmup: int = 3) 
         call()
     timings, rows, queries = [], [], 0
     for call in calls:
+        connection.queries_log.clear()  # the log is bounded: a full one would hide this call's queries
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
             rows.append(call())
@@ -54,3 +60,33 @@ def measure(operation: str, calls: list[Callable[[], int]], *, warmup: int = 3) 
         p95_ms=_p95(timings),
         queries=queries,
     )
+
+
+def scratch_database(url: str, *, fresh: bool = False) -> str:
+    """Create the PostgreSQL database `url` names when it is missing (drop it first when `fresh`); returns `url`.
+
+    Only for the benchmarks' own scratch databases (pitcrew_bench*).
+    """
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urlparse(url)
+    name = parts.path.lstrip('/')
+    conn = psycopg2.connect(
+        dbname='postgres',
+        user=parts.username or 'postgres',
+        password=parts.password or None,
+        host=parts.hostname or '127.0.0.1',
+        port=parts.port or 5432,
+    )
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            if fresh:
+                cursor.execute(sql.SQL('DROP DATABASE IF EXISTS {} WITH (FORCE)').format(sql.Identifier(name)))
+            cursor.execute('SELECT 1 FROM pg_database WHERE datname = %s', [name])
+            if cursor.fetchone() is None:
+                cursor.execute(sql.SQL('CREATE DATABASE {}').format(sql.Identifier(name)))
+    finally:
+        conn.close()
+    return url

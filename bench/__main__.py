@@ -2,7 +2,9 @@
 
 The runner points Django at a scratch PostgreSQL database (BENCH_DATABASE_URL, by default
 postgres://postgres@127.0.0.1:5432/pitcrew_bench), creates it when missing and migrates it, then prints
-one table: operation, rows, median ms, p95 ms, queries.
+one table: operation, rows, median ms, p95 ms, queries. The modules share one data set (`bench.dataset`); when
+this run generated it, its build figures head the table. A module that cannot run here (`bench.Skipped`) is
+listed under the table with the reason.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import pkgutil
 import sys
 import time
 import traceback
-from urllib.parse import urlparse
 
 DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/pitcrew_bench'
 
@@ -31,27 +32,6 @@ def _configure() -> str:
     os.environ.setdefault('LOG_LEVEL', 'WARNING')
     os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'itsm.settings')
     return url
-
-
-def _create_database(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlparse(url)
-    name = parts.path.lstrip('/')
-    conn = psycopg2.connect(
-        dbname='postgres',
-        user=parts.username or 'postgres',
-        password=parts.password or None,
-        host=parts.hostname or '127.0.0.1',
-        port=parts.port or 5432,
-    )
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute('SELECT 1 FROM pg_database WHERE datname = %s', [name])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL('CREATE DATABASE {}').format(sql.Identifier(name)))
-    conn.close()
 
 
 def _modules(filters: list[str]) -> list[str]:
@@ -77,25 +57,35 @@ def _table(results) -> str:
 def main(argv: list[str]) -> int:
     sys.path.insert(0, os.getcwd())
     url = _configure()
-    _create_database(url)
+    from bench import Skipped, scratch_database
+
+    scratch_database(url)
 
     import django
     from django.core.management import call_command
 
     django.setup()
     call_command('migrate', verbosity=0)
-    results, failed = [], []
+    from bench import dataset
+
+    results, failed, skipped = [], [], []
     for name in _modules(argv):
         started = time.perf_counter()
         print(f'{name}: running…', file=sys.stderr, flush=True)
         try:
             results.extend(importlib.import_module(f'bench.{name}').run())
+        except Skipped as reason:
+            skipped.append(f'{name}: {reason}')
+            print(f'{name}: skipped: {reason}', file=sys.stderr, flush=True)
+            continue
         except Exception:  # one broken benchmark must not hide the others' figures
             traceback.print_exc()
             failed.append(name)
             continue
         print(f'{name}: done in {time.perf_counter() - started:.0f} s', file=sys.stderr, flush=True)
-    print(_table(results))
+    print(_table([*dataset.built, *results]))
+    for line in skipped:
+        print(f'skipped {line}')
     if failed:
         print(f'failed: {", ".join(failed)}', file=sys.stderr)
     return 1 if failed else 0

@@ -1,0 +1,99 @@
+"""The benchmark runner and modules: the table, the shared data set (built once, then reused), the import
+benchmark's refusal when it cannot run, and every module end to end on a tiny data set (PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+import bench
+from bench import Result, Skipped, dataset
+from bench.__main__ import _table
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """A data set small enough for a test, and a fresh start for `bench.dataset`."""
+    monkeypatch.setattr(dataset, 'INCIDENTS', 300)
+    monkeypatch.setattr(dataset, 'CIS', 150)
+    monkeypatch.setattr(dataset, 'DAYS', 10)
+    monkeypatch.setattr(dataset, '_manifest', None)
+    monkeypatch.setattr(dataset, 'built', [])
+
+
+def test_table_lines_up_the_figures():
+    table = _table([Result('queue page', 1234, 12.345, 20.0, 15), Result('a much longer operation', 1, 0.5, 0.7, 1)])
+    header, rule, first, second = table.splitlines()
+    assert header.split() == ['operation', 'rows', 'median', 'ms', 'p95', 'ms', 'queries']
+    assert first.startswith('queue page ') and first.rstrip().endswith('15')
+    assert '1,234' in first and '12.3' in first and '20.0' in first
+    assert len(first) == len(second) == len(header) == len(rule)
+
+
+def test_measure_counts_rows_and_queries(db):
+    from itsm.models import User
+
+    result = bench.measure('count users', [lambda: User.objects.count() + 1] * 5, warmup=1)
+    assert result.rows == 1 and result.queries == 1 and result.p95_ms >= result.median_ms >= 0
+
+
+@pytest.mark.django_db
+def test_the_data_set_is_built_once_and_then_reused(tiny, monkeypatch):
+    from incidents.models import Ticket
+
+    manifest = dataset.ensure()
+    assert manifest.incidents == 300 and Ticket.objects.count() == 300
+    assert [r.operation for r in dataset.built][0].startswith('generate_data: 300 tickets, 150 CIs')
+
+    built = list(dataset.built)
+    monkeypatch.setattr(dataset, '_manifest', None)
+    assert dataset.ensure() == manifest  # found again, not generated again
+    assert dataset.built == built
+
+    Ticket.objects.create(short_description='Added by a benchmark', caller_id=Ticket.objects.first().caller_id,
+                          opened_at=Ticket.objects.first().opened_at)  # fmt: skip
+    dataset.remove_added(manifest)
+    assert Ticket.objects.count() == 300
+
+
+def test_the_import_benchmark_says_what_it_needs(monkeypatch, tmp_path):
+    from bench import bench_import
+
+    monkeypatch.setattr(bench_import, 'get_commands', lambda: {})
+    with pytest.raises(Skipped, match='import_incidents'):
+        bench_import.run()
+    monkeypatch.setattr(bench_import, 'get_commands', lambda: {'import_incidents': 'imports'})
+    monkeypatch.setenv('BENCH_IMPORT_FILE', str(tmp_path / 'missing.csv.gz'))
+    with pytest.raises(Skipped, match='missing'):
+        bench_import.run()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_every_benchmark_runs_on_a_tiny_data_set(tiny, monkeypatch, settings):
+    from bench import bench_cmdb_impact, bench_incidents, bench_reports, bench_sla_sweep
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the modules set these: the fixture puts them back afterwards
+    settings.EMAIL_BACKEND = 'django.core.mail.backends.locmem.EmailBackend'
+    monkeypatch.setattr(bench_incidents, 'SAMPLES', 4)
+    monkeypatch.setattr(bench_incidents, 'CREATES', 5)
+    monkeypatch.setattr(bench_cmdb_impact, 'SAMPLE', 10)
+    monkeypatch.setattr(bench_sla_sweep, 'SIZES', (1_000,))
+    monkeypatch.setattr(bench_sla_sweep, 'DUE', 100)
+    monkeypatch.setattr(bench_sla_sweep, 'WARMUP', 1)
+    monkeypatch.setattr(bench_sla_sweep, 'TIMED', 2)
+    results = [
+        *bench_cmdb_impact.run(),
+        *bench_incidents.run(),
+        *bench_reports.run(),
+        *bench_sla_sweep.run(),
+    ]
+    names = [r.operation for r in results]
+    assert any('core routers' in n for n in names)
+    assert any(n.startswith('queue page "all open"') for n in names)
+    assert any(n.startswith('API create') for n in names)
+    assert any(n.startswith('overview page, 365 days') for n in names)
+    sweep = next(r for r in results if r.operation.startswith('sla_sweep: 100 due of 1,000'))
+    assert sweep.rows == 100
+    from incidents.models import Ticket
+
+    assert Ticket.objects.count() == 300  # what the benchmarks added is gone again
