@@ -68,7 +68,7 @@ format: setup ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup ## Run the benchmarks
+bench: setup ## Run the benchmarks (1,000,000 tickets; BENCH_INCIDENTS=… BENCH_CIS=… for a smaller data set)
 	$(BIN)/python -m bench
 
 clean: ## Remove generated files: local database and broker (var/), collected static, caches

@@ -212,6 +212,7 @@ class Tickets:
         agreements = [*desk.slas.values(), *(t.ola for t in desk.teams.values() if t.ola)]
         self.calendars = {a.calendar.pk: Calendar(a.calendar) for a in agreements}
         self.teams = desk.teams
+        self.team_keys = list(desk.teams)
         self.team_names = {t.id: _j(t.name) for t in desk.teams.values()}
         self.names = {pk: _j(name) for pk, name in desk.names.items()}
         self.auto_close = settings.INCIDENT_AUTO_CLOSE_DAYS * DAY
@@ -329,7 +330,7 @@ class Tickets:
             desk_team = self.teams[DESKS[0] if rng.random() < 0.6 else DESKS[1]]
             path = [desk_team] if rng.random() < 0.5 else [desk_team, home]
         elif rng.random() < 0.12:
-            path = [self.teams[rng.choice(list(self.teams))], home]
+            path = [self.teams[rng.choice(self.team_keys)], home]
         else:
             path = [home]
         if len(path) > 1 and path[0] is path[1]:
