@@ -77,6 +77,14 @@ def test_production_refuses_to_start_without_secret_key(tmp_path):
     assert 'ImproperlyConfigured: SECRET_KEY must be set when DEBUG is off.' in result.stderr
 
 
+def test_manage_py_in_an_unconfigured_checkout_runs_in_development_mode(tmp_path):
+    environment = production()
+    del environment['SECRET_KEY'], environment['DEBUG']
+    result = run(['manage.py', 'makemigrations', '--check', '--dry-run'], tmp_path, **environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'No changes detected' in result.stdout
+
+
 def test_debug_runs_without_secret_key(tmp_path):
     result = run(['manage.py', 'check'], tmp_path, DEBUG='true')
     assert result.returncode == 0, result.stderr
