@@ -191,6 +191,8 @@ class Ticket(NumberedModel):
             models.Index(fields=['caller', 'state'], name='ticket_caller'),
             models.Index(fields=['kind', 'state', 'priority', 'opened_at'], name='ticket_kind_queue'),
             models.Index(fields=['state', 'completed_at'], name='ticket_completed'),
+            # MTTA and answer figures read tickets by when they were first accepted.
+            models.Index(fields=['accepted_at'], name='ticket_accepted', condition=Q(accepted_at__isnull=False)),
             models.Index(fields=['service', 'state'], name='ticket_service'),
             models.Index(fields=['ci', 'state'], name='ticket_ci'),
             models.Index(fields=['category', 'state'], name='ticket_category'),

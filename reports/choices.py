@@ -16,6 +16,7 @@ class Dimension(models.TextChoices):
 
     Each row aggregates the tickets of one day, kind and priority that share one value of one dimension, so a
     filter or breakdown on priority plus (at most) one other dimension reads only that dimension's rows.
+    `group_agent` rows pair the two (key `group:agent`), so a team dashboard's per-agent table reads rollups too.
     `day` rows mark a day as rolled up (they exist even for a day without tickets).
     """
 
@@ -26,7 +27,15 @@ class Dimension(models.TextChoices):
     CHANNEL = 'channel', 'Channel'
     AGENT = 'agent', 'Agent'
     AGREEMENT = 'agreement', 'SLA'
+    GROUP_AGENT = 'group_agent', 'Group and agent'
     DAY = 'day', 'Day marker'
+
+
+class RollupPeriod(models.TextChoices):
+    """The periods daily rollup rows are also summed over."""
+
+    WEEK = 'week', 'Week'
+    MONTH = 'month', 'Month'
 
 
 class Breakdown(models.TextChoices):

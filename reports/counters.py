@@ -12,7 +12,6 @@ days; percentiles over rollups are read from them (see `percentile_from_histogra
 from __future__ import annotations
 
 import math
-from collections import Counter as Tally
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -249,8 +248,10 @@ class Counters:
     live path only) exact percentiles per duration."""
 
     values: dict[str, float] = field(default_factory=dict)
-    histograms: dict[str, Tally] = field(default_factory=dict)
+    histograms: dict[str, dict[str | int, int]] = field(default_factory=dict)
     exact: dict[str, dict[float, float | None]] = field(default_factory=dict)
+    # Each histogram with numeric bucket keys, as percentiles read it (made on first use).
+    _buckets: dict[str, dict[int, int]] = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> float:
         return self.values.get(name, 0) or 0
@@ -261,9 +262,13 @@ class Counters:
                 self.values[name] = self.values.get(name, 0) + value
 
     def add_histogram(self, name: str, histogram: dict) -> None:
-        tally = self.histograms.setdefault(name, Tally())
+        # Bucket keys stay as stored (JSON object keys are strings) while merging, the hot loop of reading
+        # rollups; `percentile` reads them as numbers.
+        tally = self.histograms.setdefault(name, {})
+        get = tally.get
         for index, count in histogram.items():
-            tally[int(index)] += count
+            tally[index] = get(index, 0) + count
+        self._buckets.pop(name, None)
 
     def merge(self, other: Counters) -> None:
         self.add_values(other.values)
@@ -277,7 +282,12 @@ class Counters:
         exact = self.exact.get(duration)
         if exact is not None and fraction in exact:
             return exact[fraction]
-        return percentile_from_histogram(self.histograms.get(duration, {}), fraction)
+        buckets = self._buckets.get(duration)
+        if buckets is None:
+            buckets = self._buckets[duration] = {}
+            for index, count in self.histograms.get(duration, {}).items():
+                buckets[int(index)] = buckets.get(int(index), 0) + count
+        return percentile_from_histogram(buckets, fraction)
 
 
 def merged(groups: Iterable[Counters]) -> Counters:

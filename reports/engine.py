@@ -11,13 +11,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import F, Max, Q, QuerySet, Sum
+from django.db.models import F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Trunc, TruncDate
 
-from .choices import Dimension, Source
+from .choices import Dimension, RollupPeriod, Source
 from .counters import BASES, Base, Counters, annotate_at, bucket_expression
-from .models import DailyRollup
-from .slices import Slice, local_zone, period_start, start_of
+from .models import COUNTER_FIELDS, DailyRollup, PeriodRollup
+from .slices import Slice, local_zone, next_period, period_start, start_of
 from .sql import PercentileCont, percentiles_by_window, supports_percentile_cont
 
 __all__ = [
@@ -25,9 +25,12 @@ __all__ = [
     'NotRepresentable',
     'Query',
     'add_exact_percentiles',
+    'build_period_rows',
     'build_rows',
     'compute',
+    'periods_of',
     'rollup_dimension',
+    'split_days',
 ]
 
 PERCENTILES = (0.5, 0.9)
@@ -176,81 +179,192 @@ def live_percentiles_by_window(slice_: Slice, duration: str, by: Sequence[str] =
 def rollup_dimension(slice_: Slice, by: Sequence[str], bases: Sequence[Base]) -> str:
     """The one rollup dimension whose rows answer this slice and grouping, or NotRepresentable."""
     wanted = {d for d in slice_.filters() if d in ROLLUP_DIMENSIONS} | {d for d in by if d in ROLLUP_DIMENSIONS}
+    if wanted == {'group', 'agent'}:
+        return Dimension.GROUP_AGENT
     if len(wanted) > 1:
-        raise NotRepresentable(f'rollups hold one dimension at a time, not {sorted(wanted)}')
+        raise NotRepresentable(f'rollups hold one dimension, or group and agent, at a time, not {sorted(wanted)}')
     dimension = wanted.pop() if wanted else Dimension.ALL
     if dimension == Dimension.AGREEMENT and any(base.name != 'sla' for base in bases):
         raise NotRepresentable('agreement rows hold SLA counters only')
     return dimension
 
 
-def _rollup_filter(slice_: Slice, dimension: str) -> Q:
-    condition = Q(dimension=dimension, day__gte=slice_.start, day__lte=slice_.end)
+def _cells_filter(slice_: Slice, dimension: str) -> Q:
+    """The rows of one dimension that pass the slice's filters, whatever period they cover."""
+    condition = Q(dimension=dimension)
     filters = slice_.filters()
     if 'kind' in filters:
         condition &= Q(kind=filters['kind'])
     if 'priority' in filters:
         condition &= Q(priority__in=filters['priority'])
-    if dimension in filters:
-        condition &= Q(key='' if filters[dimension] == 0 else str(filters[dimension]))
+
+    def key(name: str) -> str:
+        return '' if filters[name] == 0 else str(filters[name])
+
+    if dimension == Dimension.GROUP_AGENT:
+        if 'group' in filters and 'agent' in filters:
+            condition &= Q(key=f'{key("group")}:{key("agent")}')
+        elif 'group' in filters:
+            condition &= Q(key__startswith=f'{key("group")}:')
+        elif 'agent' in filters:
+            condition &= Q(key__endswith=f':{key("agent")}')
+    elif dimension in filters:
+        condition &= Q(key=key(dimension))
     return condition
 
 
-def _rollup_fields(by: Sequence[str], dimension: str) -> list[str]:
+def _rollup_fields(by: Sequence[str], dimension: str, date_field: str) -> list[str]:
     fields = []
     for name in by:
         if name == 'period':
-            fields.append('day')
+            fields.append(date_field)
         elif name in ('priority', 'kind'):
             fields.append(name)
-        elif name == dimension:
+        elif name == dimension or dimension == Dimension.GROUP_AGENT:
             fields.append('key')
-    return fields
+    return list(dict.fromkeys(fields))
 
 
-def _rollup_key(values: Sequence, by: Sequence[str], interval: str) -> tuple:
+def _rollup_key(values: dict, by: Sequence[str], interval: str, dimension: str) -> tuple:
     key = []
-    for value, dimension in zip(values, by, strict=True):
-        key.append(period_start(value, interval) if dimension == 'period' else _key(dimension, value))
+    for name in by:
+        if name == 'period':
+            key.append(period_start(values['day'] if 'day' in values else values['start'], interval))
+        elif name in ('priority', 'kind'):
+            key.append(_key(name, values[name]))
+        elif dimension == Dimension.GROUP_AGENT:
+            group, _, agent = values['key'].partition(':')
+            key.append(group if name == 'group' else agent)
+        else:
+            key.append(_key(name, values['key']))
     return tuple(key)
+
+
+def period_end(start: dt.date, interval: str) -> dt.date:
+    return next_period(start, interval) - dt.timedelta(days=1)
+
+
+def split_days(
+    slice_: Slice, today: dt.date, intervals: Sequence[str]
+) -> tuple[dict[str, list[dt.date]], list[tuple[dt.date, dt.date]]]:
+    """The slice's days as whole periods of `intervals` (coarsest first) and the ranges of days left over: the
+    run of whole months first, then whole weeks in the days before and after it, then single days.
+
+    A period is whole when the slice covers it, or when it holds today and the slice runs to today (no day after
+    today holds anything yet)."""
+    periods: dict[str, list[dt.date]] = {interval: [] for interval in intervals}
+    days: list[tuple[dt.date, dt.date]] = []
+
+    def carve(first: dt.date, last: dt.date, remaining: Sequence[str]) -> None:
+        if first > last:
+            return
+        if not remaining:
+            days.append((first, last))
+            return
+        interval = remaining[0]
+        cursor = period_start(first, interval)
+        if cursor < first:
+            cursor = next_period(cursor, interval)
+        run = []
+        while cursor <= last:
+            end = period_end(cursor, interval)
+            if not (end <= last or (last == slice_.end and cursor <= today <= last)):
+                break
+            run.append(cursor)
+            cursor = end + dt.timedelta(days=1)
+        if not run:
+            carve(first, last, remaining[1:])
+            return
+        carve(first, run[0] - dt.timedelta(days=1), remaining[1:])
+        periods[interval].extend(run)
+        carve(cursor, last, remaining[1:])
+
+    carve(slice_.start, slice_.end, list(intervals))
+    for starts in periods.values():
+        starts.sort()
+    return periods, days
+
+
+def _rollup_sources(slice_: Slice, by: Sequence[str], dimension: str) -> list[tuple[QuerySet, str]]:
+    """The rows to sum, with the name of their date: week and month rows for the whole weeks and months of the
+    slice that the grouping allows (a trend by week reads weeks, by month months, by day neither), daily rows
+    for the days left over."""
+    from django.utils import timezone
+
+    if 'period' not in by:
+        intervals = [RollupPeriod.MONTH, RollupPeriod.WEEK]
+    else:
+        intervals = [slice_.interval] if slice_.interval in RollupPeriod.values else []
+    periods, days = split_days(slice_, timezone.localdate(timezone=local_zone()), intervals)
+    cells = _cells_filter(slice_, dimension)
+    sources = []
+    chosen = Q()
+    for interval, starts in periods.items():
+        if starts:
+            chosen |= Q(period=interval, start__in=starts)
+    if chosen:
+        # Neither filtered nor split by kind or priority: the combined cells hold it in a tenth of the rows.
+        filters = slice_.filters()
+        combined = not ({'kind', 'priority'} & (set(by) | set(filters)))
+        rows = PeriodRollup.objects.filter(cells, combined=combined).filter(chosen)
+        sources.append((rows, 'start'))
+    if days:
+        ranges = Q()
+        for first, last in days:
+            ranges |= Q(day__gte=first, day__lte=last)
+        sources.append((DailyRollup.objects.filter(cells).filter(ranges), 'day'))
+    return sources
 
 
 def _rollup(slice_: Slice, bases: Sequence[Base], by: Sequence[str], durations: set[str], built) -> Figures:
     dimension = rollup_dimension(slice_, by, bases)
-    fields = _rollup_fields(by, dimension)
     counters = [name for base in bases for name in base.counters()]
-    wanted = _rollup_filter(slice_, dimension)
-    rows = DailyRollup.objects.filter(wanted)
-    figures = Figures(source=Source.ROLLUP)
-    for row in _aggregate(rows, fields, {name: Sum(name) for name in counters}):
-        key = _rollup_key([row[f] for f in fields], by, slice_.interval)
-        figures.groups.setdefault(key, Counters()).add_values({name: row[name] for name in counters})
     durations = {d for d in durations if any(base.duration == d for base in bases)}
-    for duration in sorted(durations):
-        for *values, histogram in rows.values_list(*fields, f'{duration}_hist').order_by().iterator(2000):
-            if histogram:
-                key = _rollup_key(values, by, slice_.interval)
-                figures.groups.setdefault(key, Counters()).add_histogram(duration, histogram)
+    figures = Figures(source=Source.ROLLUP)
+
+    def target(values: dict) -> Counters:
+        return figures.groups.setdefault(_rollup_key(values, by, slice_.interval, dimension), Counters())
+
+    histograms = [f'{duration}_hist' for duration in sorted(durations)]
+    for rows, date_field in _rollup_sources(slice_, by, dimension):
+        fields = _rollup_fields(by, dimension, date_field)
+        if not histograms:  # counters only: summed by the database
+            for row in _aggregate(rows, fields, {name: Sum(name) for name in counters}):
+                target(row).add_values({name: row[name] for name in counters})
+            continue
+        # With histograms every row comes over anyway: one pass reads its counters with them.
+        width = len(fields) + len(counters)
+        for row in rows.values_list(*fields, *counters, *histograms).order_by().iterator(2000):
+            cell = target(dict(zip(fields, row, strict=False)))
+            cell.add_values(dict(zip(counters, row[len(fields) : width], strict=True)))
+            for name, histogram in zip(sorted(durations), row[width:], strict=True):
+                if histogram:
+                    cell.add_histogram(name, histogram)
     # Days not rolled up yet (today before the first run, say): the same rows, built on the fly.
+    wanted = _cells_filter(slice_, dimension) & Q(day__gte=slice_.start, day__lte=slice_.end)
     for row in built:
         if not _matches(row, wanted):
             continue
-        key = _rollup_key([getattr(row, f) for f in fields], by, slice_.interval)
-        target = figures.groups.setdefault(key, Counters())
-        target.add_values({name: getattr(row, name) for name in counters})
+        counters_ = target({f: getattr(row, f) for f in ('day', 'kind', 'priority', 'key')})
+        counters_.add_values({name: getattr(row, name) for name in counters})
         for duration in durations:
-            target.add_histogram(duration, getattr(row, f'{duration}_hist'))
-    add_exact_percentiles(slice_, bases, by, figures, durations)
+            counters_.add_histogram(duration, getattr(row, f'{duration}_hist'))
+    add_exact_percentiles(slice_, bases, by, figures, durations, built)
     return figures
 
 
-def add_exact_percentiles(slice_: Slice, bases, by: Sequence[str], figures: Figures, durations) -> None:
-    """Where few enough durations are behind rollup figures to sort them, take the exact percentiles from the
-    tickets (one query per duration), as the live path gives; larger sets keep the histogram estimate."""
+def add_exact_percentiles(slice_: Slice, bases, by: Sequence[str], figures: Figures, durations, built=()) -> None:
+    """Where the slice's days hold few enough durations to sort them, take the exact percentiles from the tickets
+    (one query per duration), as the live path gives; larger sets keep the histogram estimate.
+
+    What counts is every duration of those days, whatever the filters: that is what the query reads through
+    (by the moment's index), so a selective filter over a busy year does not send it through a million rows."""
     for duration in sorted(durations):
         base = next((b for b in bases if b.duration == duration), None)
-        total = sum(c[DURATION_COUNTER[duration]] for c in figures.groups.values())
-        if base is None or not 0 < total <= exact_percentiles_up_to():
+        counter = DURATION_COUNTER[duration]
+        if base is None or not any(c[counter] for c in figures.groups.values()):
+            continue
+        if _durations_in_days(slice_, counter, built) > exact_percentiles_up_to():
             continue
         queryset, names = _grouped(base, filtered(base, slice_), slice_, by)
         for raw, values in _live_percentiles(base, queryset, names).items():
@@ -259,15 +373,26 @@ def add_exact_percentiles(slice_: Slice, bases, by: Sequence[str], figures: Figu
                 figures.groups[key].exact[duration] = dict(zip(PERCENTILES, values, strict=True))
 
 
+def _durations_in_days(slice_: Slice, counter: str, built) -> int:
+    """The count of one duration's rows over the slice's days, all tickets (from the rollups)."""
+    days = Slice(start=slice_.start, end=slice_.end, interval=slice_.interval)
+    total = 0
+    for rows, _ in _rollup_sources(days, (), Dimension.ALL):
+        total += rows.aggregate(total=Sum(counter))['total'] or 0
+    unrolled = (row for row in built if row.dimension == Dimension.ALL and days.start <= row.day <= days.end)
+    return total + sum(getattr(row, counter) for row in unrolled)
+
+
 def exact_percentiles_up_to() -> int:
-    """Up to how many durations the rollup path still sorts the tickets' own for exact medians and p90s."""
+    """Up to how many durations over a slice's days the rollup path sorts the tickets' own for exact medians
+    and p90s."""
     from django.conf import settings
 
-    return getattr(settings, 'REPORTS_EXACT_PERCENTILES_UP_TO', 50_000)
+    return getattr(settings, 'REPORTS_EXACT_PERCENTILES_UP_TO', 10_000)
 
 
 def _matches(row: DailyRollup, condition: Q) -> bool:
-    """Whether an unsaved rollup row passes a filter built by `_rollup_filter` (flat ANDed lookups)."""
+    """Whether an unsaved rollup row passes a filter built by `_cells_filter` (flat ANDed lookups)."""
     for child in condition.children:
         name, value = child
         field_name, _, lookup = name.partition('__')
@@ -277,9 +402,18 @@ def _matches(row: DailyRollup, condition: Q) -> bool:
             or (lookup == 'in' and actual not in value)
             or (lookup == 'gte' and actual < value)
             or (lookup == 'lte' and actual > value)
+            or (lookup == 'startswith' and not actual.startswith(value))
+            or (lookup == 'endswith' and not actual.endswith(value))
         ):
             return False
     return True
+
+
+def _first_ticket_day() -> dt.date | None:
+    from incidents.models import Ticket
+
+    first = Ticket.objects.aggregate(first=Min('opened_at'))['first']
+    return first.astimezone(local_zone()).date() if first else None
 
 
 class Query:
@@ -300,10 +434,13 @@ class Query:
             slice_ = self.slice
             last = min(slice_.end, timezone.localdate(timezone=local_zone()))
             self._unrolled = []
-            if last >= slice_.start:
-                marks = DailyRollup.objects.filter(dimension=Dimension.DAY, day__gte=slice_.start, day__lte=last)
+            # Days before the first ticket hold nothing: there is nothing to roll up.
+            first = _first_ticket_day()
+            start = max(slice_.start, first) if first else last + dt.timedelta(days=1)
+            if last >= start:
+                marks = DailyRollup.objects.filter(dimension=Dimension.DAY, day__gte=start, day__lte=last)
                 rolled = set(marks.values_list('day', flat=True))
-                days = (slice_.start + dt.timedelta(days=i) for i in range((last - slice_.start).days + 1))
+                days = (start + dt.timedelta(days=i) for i in range((last - start).days + 1))
                 self._unrolled = [day for day in days if day not in rolled]
         return self._unrolled
 
@@ -378,46 +515,127 @@ def build_rows(days: Iterable[dt.date], *, as_of: dt.datetime | None) -> list[Da
     """The rollup rows of `days` (unsaved): for each base, one query at full grain (day × kind × priority ×
     every dimension value [× duration bucket]) whose rows are then summed into each dimension's rows."""
     ranges = _day_ranges(list(days))
-    cells: dict[tuple, DailyRollup] = {}
     if not ranges:
         return []
-
-    def cell(day, dimension, key, kind, priority) -> DailyRollup:
-        index = (day, dimension, key, kind, priority)
-        row = cells.get(index)
-        if row is None:
-            row = cells[index] = DailyRollup(
-                day=day, dimension=dimension, key=key, kind=kind, priority=priority, computed_at=as_of,
-                accept_hist={}, resolve_hist={},
-            )  # fmt: skip
-        return row
-
+    # Sums are kept in plain lists while adding up (a row of counters and the two histograms per cell), and
+    # become model instances once at the end: this loop runs for every dimension of every full-grain row.
+    cells: dict[tuple, tuple[list[float], dict[str, int], dict[str, int]]] = {}
+    position = {name: index for index, name in enumerate(COUNTER_FIELDS)}
     zone = local_zone()
     for base in BASES.values():
         queryset = annotate_at(base, base.queryset()).filter(_in_days(base.at, ranges))
         dims = [d for d in base.dims if d not in ('kind', 'priority')]
         annotations = {'rday': TruncDate(base.at, tzinfo=zone), **{f'rk_{d}': F(base.dims[d]) for d in base.dims}}
-        names = ['rday', *(f'rk_{d}' for d in base.dims)]
+        names = ['rday', 'rk_kind', 'rk_priority', *(f'rk_{d}' for d in dims)]
         if base.duration:
             annotations['rsecs'] = base.seconds()
-            names.append('rbucket')
         queryset = queryset.annotate(**annotations)
         if base.duration:
             queryset = queryset.annotate(rbucket=bucket_expression('rsecs'))
+            names.append('rbucket')
         counter_names = list(base.counters())
-        for row in queryset.values(*names).annotate(**base.counters()).order_by().iterator(5000):
-            values = {name: row[name] or 0 for name in counter_names}
-            kind, priority = row['rk_kind'], row['rk_priority']
-            targets = [(Dimension.ALL, '')] + [(d, _key(d, row[f'rk_{d}'])) for d in dims]
+        slots = [position[name] for name in counter_names]
+        histogram_slot = {'accept': 1, 'resolve': 2}.get(base.duration)
+        counted = counter_names.index(DURATION_COUNTER[base.duration]) if base.duration else None
+        pair = ('group' in dims and 'agent' in dims) and (dims.index('group'), dims.index('agent'))
+        rows = queryset.values(*names).annotate(**base.counters()).values_list(*names, *counter_names)
+        for row in rows.order_by().iterator(5000):
+            day, kind, priority = row[0], row[1], row[2]
+            dim_values = row[3 : 3 + len(dims)]
+            keys = [_key(d, v) for d, v in zip(dims, dim_values, strict=True)]
+            values = [value or 0 for value in row[len(names) :]]
+            targets = [(Dimension.ALL, ''), *zip(dims, keys, strict=True)]
+            if pair:
+                targets.append((Dimension.GROUP_AGENT, f'{keys[pair[0]]}:{keys[pair[1]]}'))
+            bucket = str(row[len(names) - 1]) if histogram_slot else ''
             for dimension, key in targets:
-                target = cell(row['rday'], dimension, key, kind, priority)
-                for name, value in values.items():
-                    setattr(target, name, getattr(target, name) + value)
-                if base.duration:
-                    histogram = getattr(target, f'{base.duration}_hist')
-                    bucket = str(row['rbucket'])
-                    histogram[bucket] = histogram.get(bucket, 0) + values[DURATION_COUNTER[base.duration]]
+                index = (day, dimension, key, kind, priority)
+                cell = cells.get(index)
+                if cell is None:
+                    cell = cells[index] = ([0] * len(COUNTER_FIELDS), {}, {})
+                sums = cell[0]
+                for slot, value in zip(slots, values, strict=True):
+                    sums[slot] += value
+                if histogram_slot:
+                    histogram = cell[histogram_slot]
+                    histogram[bucket] = histogram.get(bucket, 0) + values[counted]
     for first, last in ranges:
         for offset in range((last - first).days + 1):
-            cell(first + dt.timedelta(days=offset), Dimension.DAY, '', '', 0)
+            cells.setdefault(
+                (first + dt.timedelta(days=offset), Dimension.DAY, '', '', 0), ([0] * len(COUNTER_FIELDS), {}, {})
+            )
+    return [
+        DailyRollup(
+            day=day,
+            dimension=dimension,
+            key=key,
+            kind=kind,
+            priority=priority,
+            computed_at=as_of,
+            accept_hist=accept,
+            resolve_hist=resolve,
+            **dict(zip(COUNTER_FIELDS, sums, strict=True)),
+        )  # fmt: skip
+        for (day, dimension, key, kind, priority), (sums, accept, resolve) in cells.items()
+    ]
+
+
+def periods_of(days: Iterable[dt.date]) -> list[tuple[str, dt.date]]:
+    """The weeks and months the days fall in, as (period, first day)."""
+    return sorted({(interval, period_start(day, interval)) for day in days for interval in RollupPeriod.values})
+
+
+def build_period_rows(
+    periods: Iterable[tuple[str, dt.date]], *, as_of: dt.datetime | None, fresh: Iterable[DailyRollup] = ()
+) -> list[PeriodRollup]:
+    """The rows of weeks and months (unsaved): each period's daily rows summed, their histograms merged, per
+    kind and priority and combined over them. `fresh` daily rows (just built) stand for the stored rows of their
+    days, which then need not be read back."""
+    fresh_by_day: dict[dt.date, list[DailyRollup]] = {}
+    for row in fresh:
+        if row.dimension != Dimension.DAY:
+            fresh_by_day.setdefault(row.day, []).append(row)
+    cells: dict[tuple, PeriodRollup] = {}
+
+    def targets(interval: str, start: dt.date, dimension: str, key: str, kind: str, priority: int):
+        for index, combined in (((dimension, key, kind, priority), False), ((dimension, key, '', 0), True)):
+            cell = cells.get((interval, start, combined, *index))
+            if cell is None:
+                cell = cells[(interval, start, combined, *index)] = PeriodRollup(
+                    period=interval, start=start, combined=combined, dimension=index[0], key=index[1],
+                    kind=index[2], priority=index[3], computed_at=as_of, accept_hist={}, resolve_hist={},
+                )  # fmt: skip
+            yield cell
+
+    def add(cells_, counters: dict, accept: dict | None, resolve: dict | None) -> None:
+        for cell in cells_:
+            for name in COUNTER_FIELDS:
+                value = counters.get(name)
+                if value:
+                    setattr(cell, name, getattr(cell, name) + value)
+            _merge_into(cell.accept_hist, accept)
+            _merge_into(cell.resolve_hist, resolve)
+
+    names = ('dimension', 'key', 'kind', 'priority')
+    for interval, start in sorted(set(periods)):
+        end = period_end(start, interval)
+        own = [day for day in fresh_by_day if start <= day <= end]
+        stored = DailyRollup.objects.filter(day__gte=start, day__lte=end).exclude(dimension=Dimension.DAY)
+        stored = stored.exclude(day__in=own)
+        for row in stored.values(*names).annotate(**{n: Sum(n) for n in COUNTER_FIELDS}).order_by():
+            add(targets(interval, start, *(row[n] for n in names)), row, None, None)
+        histograms = stored.values_list(*names, 'accept_hist', 'resolve_hist').order_by()
+        for *index, accept, resolve in histograms.iterator(5000):
+            if accept or resolve:
+                add(targets(interval, start, *index), {}, accept, resolve)
+        for day in own:
+            for row in fresh_by_day[day]:
+                counters = {name: getattr(row, name) for name in COUNTER_FIELDS}
+                add(targets(interval, start, row.dimension, row.key, row.kind, row.priority), counters,
+                    row.accept_hist, row.resolve_hist)  # fmt: skip
     return list(cells.values())
+
+
+def _merge_into(histogram: dict[str, int], other: dict[str, int] | None) -> None:
+    for bucket, count in (other or {}).items():
+        histogram[bucket] = histogram.get(bucket, 0) + count

@@ -16,9 +16,9 @@ from django.urls import reverse
 from itsm.choices import Priority, TicketKind
 from itsm.models import TimestampedModel
 
-from .choices import Breakdown, Dimension, Frequency, Interval
+from .choices import Breakdown, Dimension, Frequency, Interval, RollupPeriod
 
-__all__ = ['COUNTER_FIELDS', 'DailyRollup', 'Report', 'ReportSchedule']
+__all__ = ['COUNTER_FIELDS', 'DailyRollup', 'PeriodRollup', 'Report', 'ReportSchedule', 'RollupCells']
 
 # The additive counters of a rollup row, in the order CSV exports list them.
 COUNTER_FIELDS = (
@@ -67,12 +67,13 @@ def _count(help_text: str) -> models.PositiveIntegerField:
     return models.PositiveIntegerField(default=0, help_text=help_text)
 
 
-class DailyRollup(models.Model):
-    """The measures' counters for one day × ticket kind × priority × one value of one dimension."""
+class RollupCells(models.Model):
+    """The measures' counters for one period × ticket kind × priority × one value of one dimension."""
 
-    day = models.DateField(db_index=True)
-    dimension = models.CharField(max_length=10, choices=Dimension.choices)
-    key = models.CharField(max_length=40, blank=True, help_text='The dimension value: an id, a channel, or empty.')
+    dimension = models.CharField(max_length=12, choices=Dimension.choices)
+    key = models.CharField(
+        max_length=40, blank=True, help_text='The dimension value: an id, a channel, `group:agent`, or empty.'
+    )
     kind = models.CharField(max_length=10, choices=TicketKind.choices, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.P0)
 
@@ -99,6 +100,15 @@ class DailyRollup(models.Model):
     computed_at = models.DateTimeField(help_text='The moment the data this row was computed from is as of.')
 
     class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupCells):
+    """The counters of one day × ticket kind × priority × one value of one dimension."""
+
+    day = models.DateField(db_index=True)
+
+    class Meta:
         ordering = ['day', 'dimension', 'key', 'kind', 'priority']
         constraints = [
             # Dimension first: every read selects one dimension over a range of days.
@@ -111,6 +121,33 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f'{self.day} {self.dimension}={self.key or "*"} {self.kind or "*"} P{self.priority}'
+
+
+class PeriodRollup(RollupCells):
+    """A week's (Monday to Sunday) or a calendar month's daily rows summed: counters added, histograms merged.
+    A figure over whole weeks or months reads one row where it would read seven or thirty. Rebuilt from the
+    daily rows whenever one of its days is, in the same transaction."""
+
+    period = models.CharField(max_length=5, choices=RollupPeriod.choices)
+    start = models.DateField(help_text='The first day: a Monday, or the 1st of the month.')
+    combined = models.BooleanField(
+        default=False,
+        help_text='Sums every ticket kind and priority (kind and priority then stay blank and 0): what a figure '
+        'neither filtered nor split by kind or priority reads.',
+    )
+
+    class Meta:
+        ordering = ['period', 'start', 'dimension', 'key', 'combined', 'kind', 'priority']
+        constraints = [
+            models.UniqueConstraint(
+                fields=['dimension', 'period', 'combined', 'start', 'key', 'kind', 'priority'],
+                name='period_rollup_unique_cell',
+            ),
+        ]
+
+    def __str__(self) -> str:
+        cell = 'all kinds and priorities' if self.combined else f'{self.kind or "*"} P{self.priority}'
+        return f'{self.period} of {self.start} {self.dimension}={self.key or "*"} {cell}'
 
 
 class ReportSchedule(TimestampedModel):

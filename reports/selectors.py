@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from incidents.choices import OPEN_STATES, TicketChannel
@@ -91,7 +93,13 @@ def drill_url(measure: str, slice_: Slice, *, part: str = '', **params: Any) -> 
         query['part'] = part
     if params.get('agreement') not in (None, ''):
         query['agreement'] = str(params['agreement'])
-    return f'{reverse("reports:tickets")}?{urlencode(query)}'
+    return f'{_tickets_path(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)}?{urlencode(query)}'
+
+
+@lru_cache(maxsize=8)
+def _tickets_path(prefix: str, urlconf: str) -> str:
+    """The drill-down page's path (a dashboard links to it hundreds of times; `reverse` is not free)."""
+    return reverse('reports:tickets', urlconf=urlconf)
 
 
 def _filter_params(dimension: str, key: Any) -> dict[str, Any]:
@@ -172,7 +180,7 @@ def _overall(query: Query, bases, durations, series: Figures) -> Counters:
         return query.compute(bases, durations=durations).get(())
     overall = Figures(groups={(): merged(series.groups.values())}, source=series.source)
     if durations:
-        add_exact_percentiles(query.slice, [BASES[b] for b in bases], (), overall, durations)
+        add_exact_percentiles(query.slice, [BASES[b] for b in bases], (), overall, durations, query.built())
     return overall.get(())
 
 

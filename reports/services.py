@@ -19,7 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from itsm import audit
@@ -27,8 +27,8 @@ from itsm.audit import Actor
 from itsm.choices import TimelineKind
 
 from .choices import FREQUENCY_INTERVAL, Breakdown, Dimension, Frequency
-from .engine import build_rows
-from .models import DailyRollup, Report, ReportSchedule
+from .engine import build_period_rows, build_rows, periods_of
+from .models import DailyRollup, PeriodRollup, Report, ReportSchedule
 from .slices import local_day, local_zone, parse_slice, start_of
 
 __all__ = [
@@ -50,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 # Changes committed while a refresh ran carry earlier timestamps than its start: look back this far.
 OVERLAP = dt.timedelta(minutes=getattr(settings, 'REPORTS_ROLLUP_OVERLAP_MINUTES', 15))
-BATCH_DAYS = 31
 INCREMENTAL_BATCH_DAYS = 92
 SEND_HOUR = getattr(settings, 'REPORTS_SEND_HOUR', 7)
 _LOCK_ID = 0x5EC0_0001
@@ -73,21 +72,38 @@ def rollup_recompute(*, days: Iterable[dt.date], as_of: dt.datetime | None = Non
     """Rebuild the rollup rows of `days` from the tickets and SLA clocks; returns the rows written.
 
     Idempotent: the days' rows are replaced whole, so running it twice, or concurrently, gives the same rows.
+    The week and month rows of the periods the days fall in are summed again from the daily rows, in the same
+    transaction, so they always agree.
     """
     days = sorted(set(days))
     if not days:
         return 0
     _lock_rollups()
-    rows = build_rows(days, as_of=as_of or timezone.now())
+    as_of = as_of or timezone.now()
+    rows = build_rows(days, as_of=as_of)
     DailyRollup.objects.filter(day__in=days).delete()
     DailyRollup.objects.bulk_create(rows, batch_size=2000)
+    periods = periods_of(days)
+    stale = Q()
+    for interval, start in periods:
+        stale |= Q(period=interval, start=start)
+    PeriodRollup.objects.filter(stale).delete()
+    PeriodRollup.objects.bulk_create(build_period_rows(periods, as_of=as_of, fresh=rows), batch_size=2000)
     return len(rows)
 
 
-def _batches(days: Sequence[dt.date], size: int = BATCH_DAYS) -> Iterable[list[dt.date]]:
+def _batches(days: Sequence[dt.date], size: int) -> Iterable[list[dt.date]]:
     ordered = sorted(set(days))
     for index in range(0, len(ordered), size):
         yield ordered[index : index + size]
+
+
+def _month_batches(days: Sequence[dt.date]) -> Iterable[list[dt.date]]:
+    """One batch per calendar month, so a full rebuild sums each month's rows once."""
+    by_month: dict[dt.date, list[dt.date]] = {}
+    for day in sorted(set(days)):
+        by_month.setdefault(day.replace(day=1), []).append(day)
+    yield from by_month.values()
 
 
 def _all_days(today: dt.date) -> list[dt.date]:
@@ -159,7 +175,7 @@ def rollup_refresh(*, now: dt.datetime | None = None) -> RefreshResult:
         days, full = sorted(d for d in days if d <= today), False
     result = RefreshResult(days=sorted(days), full=full)
     # Each batch costs one pass over the tickets and clocks, whichever days it holds: few, large batches.
-    for batch in _batches(result.days, BATCH_DAYS if full else INCREMENTAL_BATCH_DAYS):
+    for batch in _month_batches(result.days) if full else _batches(result.days, INCREMENTAL_BATCH_DAYS):
         result.rows += rollup_recompute(days=batch, as_of=now)
     return result
 
@@ -170,7 +186,7 @@ def rollup_rebuild(*, start: dt.date | None = None, end: dt.date | None = None) 
     today = now.astimezone(local_zone()).date()
     days = [d for d in _all_days(today) if (start is None or d >= start) and (end is None or d <= end)]
     result = RefreshResult(days=days, full=True)
-    for batch in _batches(days):
+    for batch in _month_batches(days):
         result.rows += rollup_recompute(days=batch, as_of=now)
     return result
 

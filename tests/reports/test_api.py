@@ -102,10 +102,20 @@ class MetricsAPITests(DashboardTestCase):
                 self.assertIsInstance(response.data[name], list)
 
     def test_rollups_cannot_combine_two_dimensions(self):
-        params = {**RANGE, 'group': self.world.desk.pk, 'agent': 'alice'}
+        params = {**RANGE, 'group': self.world.desk.pk, 'channel': 'phone'}
         self.assertHttpStatus(self.call('mttr', {**params, 'source': 'rollup'}), 400)
         auto = self.call('mttr', params)
-        self.assertEqual((auto.data['source'], auto.data['count']), ('live', 3))
+        live = self.call('mttr', {**params, 'source': 'live'})
+        self.assertEqual(auto.data['source'], 'live')
+        self.assertEqual(auto.data['count'], live.data['count'])
+
+    def test_rollups_hold_group_and_agent_together(self):
+        params = {**RANGE, 'group': self.world.desk.pk, 'agent': 'alice'}
+        rollup = self.call('mttr', {**params, 'source': 'rollup'})
+        live = self.call('mttr', {**params, 'source': 'live'})
+        self.assertEqual((rollup.data['source'], rollup.data['count']), ('rollup', 3))
+        self.assertEqual(rollup.data['mean_hours'], live.data['mean_hours'])
+        self.assertEqual([p['count'] for p in rollup.data['series']], [p['count'] for p in live.data['series']])
 
     def test_unknown_measure(self):
         response = self.call('speed')
