@@ -48,7 +48,7 @@ def _api(user, measure: str, params: dict) -> int:
     response.render()
     assert response.status_code == 200, response.data
     data = response.data
-    return int(data.get('count') or data.get('opened') or 0)
+    return int(data.get('count') or data.get('opened') or (data.get('overall') or {}).get('total') or 0)
 
 
 def run() -> list[Result]:

@@ -36,6 +36,7 @@ __all__ = [
     'breakdown',
     'clocks_behind',
     'drill_url',
+    'drill_urls',
     'key_labels',
     'measure',
     'mttr_report',
@@ -86,14 +87,19 @@ NONE_LABELS = {
 
 def drill_url(measure: str, slice_: Slice, *, part: str = '', **params: Any) -> str:
     """The page listing the tickets (or SLA targets) behind a figure."""
+    return drill_urls(slice_, [measure], part=part, **params)[measure]
+
+
+def drill_urls(slice_: Slice, measures, *, part: str = '', **params: Any) -> dict[str, str]:
+    """`drill_url` of several measures over the same slice (a table row's links), encoding the slice once."""
     # The list behind a figure is always read from the tickets, whichever path computed the figure.
     slice_ = slice_.replace(source=Source.AUTO)
-    query = {**slice_.params(**{k: v for k, v in params.items() if k != 'agreement'}), 'measure': measure}
-    if part:
-        query['part'] = part
+    base = urlencode(slice_.params(**{k: v for k, v in params.items() if k != 'agreement'}))
+    tail = {'part': part} if part else {}
     if params.get('agreement') not in (None, ''):
-        query['agreement'] = str(params['agreement'])
-    return f'{_tickets_path(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)}?{urlencode(query)}'
+        tail['agreement'] = str(params['agreement'])
+    path = _tickets_path(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    return {measure: f'{path}?{base}&{urlencode({"measure": measure, **tail})}' for measure in measures}
 
 
 @lru_cache(maxsize=8)
@@ -257,7 +263,7 @@ def breakdown(
                 'label': labels[key],
                 'params': params,
                 'figures': {m.slug: figures(m, counters) for m in chosen},
-                'urls': {m.slug: drill_url(m.slug, slice_, **params) for m in chosen},
+                'urls': drill_urls(slice_, [m.slug for m in chosen], **params),
             }
         )
     if by == 'priority':
