@@ -17,6 +17,7 @@ import json
 import queue
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -177,15 +178,18 @@ class Table:
         return self.model(**values)
 
 
-class Writer:
+class Writer(ABC):
     """`with writer:` closes it (writes what is pending) when the block ends normally, abandons it otherwise."""
 
+    @abstractmethod
     def add(self, table: Table, row: Sequence[Any]) -> None:
-        raise NotImplementedError
+        """Queue one row of `table` (values in the table's column order)."""
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Write what is pending."""
 
+    @abstractmethod
     def abandon(self) -> None:
         """Stop without writing more; the caller's transaction rolls back what was written."""
 
@@ -222,6 +226,10 @@ class BulkWriter(Writer):
 
     def close(self) -> None:
         self.flush()
+
+    def abandon(self) -> None:
+        for rows in self.rows.values():
+            rows.clear()
 
 
 class CopyWriter(Writer):

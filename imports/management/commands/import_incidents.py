@@ -122,6 +122,16 @@ class Command(BaseCommand):
                 'the tickets already imported stay as they are.'
             )
 
+    def report_list(self, title: str, items, count: int, max_errors: int) -> None:
+        """The first `max_errors` of `count` problems (bad rows, tickets that failed), under their title."""
+        if not count:
+            return
+        self.stdout.write(f'  {title}:')
+        for item in items[:max_errors]:
+            self.stdout.write(f'    {item}')
+        if count > max_errors:
+            self.stdout.write(f'    … and {count - max_errors:,} more')
+
     def report(self, result: services.ImportResult, label: str, max_errors: int) -> None:
         out = self.stdout
         rows_rate = result.rows / result.elapsed if result.elapsed else 0.0
@@ -136,18 +146,10 @@ class Command(BaseCommand):
         )
         if not result.changed and not result.failed:
             out.write(f'  Nothing changed: all {result.unchanged:,} tickets are as the file has them.')
-        if result.bad_row_count:
-            out.write(f'  {result.bad_row_count:,} bad row(s) skipped:')
-            for bad in result.bad_rows[:max_errors]:
-                out.write(f'    {bad}')
-            if result.bad_row_count > max_errors:
-                out.write(f'    … and {result.bad_row_count - max_errors:,} more')
-        if result.failures:
-            out.write(f'  {result.failed:,} ticket(s) not imported:')
-            for failure in result.failures[:max_errors]:
-                out.write(f'    {failure}')
-            if result.failed > max_errors:
-                out.write(f'    … and {result.failed - max_errors:,} more')
+        self.report_list(
+            f'{result.bad_row_count:,} bad row(s) skipped', result.bad_rows, result.bad_row_count, max_errors
+        )
+        self.report_list(f'{result.failed:,} ticket(s) not imported', result.failures, result.failed, max_errors)
         if result.rollup_days:
             out.write(
                 f'  Reports: daily rollups of {result.rollup_days:,} day(s) recomputed '
