@@ -68,16 +68,22 @@ def run() -> list[Result]:
     timed('overview page, 365 days by week', lambda: _page(overview, manager, '/reports/', year))
     timed('overview page, last 30 days by day', lambda: _page(overview, manager, '/reports/', {}))
     timed('overview page, 365 days, P1 only', lambda: _page(overview, manager, '/reports/', {**year, 'priority': '1'}))
-    timed('team dashboard, 365 days by week',
-          lambda: _page(team, manager, f'/reports/teams/{group.pk}/', year, group_id=group.pk))  # fmt: skip
+    timed(
+        'team dashboard, 365 days by week',
+        lambda: _page(team, manager, f'/reports/teams/{group.pk}/', year, group_id=group.pk),
+    )
     timed('GET /api/v1/metrics/mttr/, 365 days by week', lambda: _api(manager, 'mttr', year))
     timed('GET /api/v1/metrics/mttr/, 365 days by month', lambda: _api(manager, 'mttr', {**year, 'interval': 'month'}))
     timed('GET /api/v1/metrics/mttr/, 365 days, group', lambda: _api(manager, 'mttr', {**year, 'group': group.pk}))
     timed('GET /api/v1/metrics/mttr/, 365 days, P0 only', lambda: _api(manager, 'mttr', {**year, 'priority': '0'}))
     timed('GET /api/v1/metrics/sla_compliance/, 365 days', lambda: _api(manager, 'sla_compliance', year))
     timed('GET /api/v1/metrics/backlog/, 365 days', lambda: _api(manager, 'backlog', year))
-    timed('GET /api/v1/metrics/mttr/, 365 days, live path',
-          lambda: _api(manager, 'mttr', {**year, 'source': 'live'}), count=3, warmup=1)  # fmt: skip
+    timed(
+        'GET /api/v1/metrics/mttr/, 365 days, live path',
+        lambda: _api(manager, 'mttr', {**year, 'source': 'live'}),
+        count=3,
+        warmup=1,
+    )
 
     # What a refresh finds after ten busy minutes: 100 tickets of the last fortnight worked on, one old one
     # reopened (its completion day moves).

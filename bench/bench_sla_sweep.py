@@ -67,9 +67,17 @@ def _place(tickets: range, calendars: tuple[BusinessCalendar, BusinessCalendar])
                       FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM {SlaClock._meta.db_table}
                             WHERE ticket_id BETWEEN %(first)s AND %(last)s) numbered) v
                 WHERE clock.id = v.id""",
-            {'always': always.pk, 'office': office.pk, 'target': TARGET, 'due': DUE, 'cohorts': WARMUP + TIMED,
-             'base': BASE, 'first': tickets.start, 'last': tickets.stop - 1},
-        )  # fmt: skip
+            {
+                'always': always.pk,
+                'office': office.pk,
+                'target': TARGET,
+                'due': DUE,
+                'cohorts': WARMUP + TIMED,
+                'base': BASE,
+                'first': tickets.start,
+                'last': tickets.stop - 1,
+            },
+        )
         for model in (SlaClock, ClockEvent):
             cursor.execute(f'VACUUM ANALYZE {model._meta.db_table}')
 

@@ -56,7 +56,7 @@ def _build_results(manifest: Manifest) -> list[Result]:
             f'generate_data: {manifest.incidents:,} tickets, {manifest.cis:,} CIs (all rows, COPY, indexes)',
             rows,
             'load',
-        ),  # fmt: skip
+        ),
         line('  of which building the secondary indexes', 0, 'indexes'),
         line('VACUUM ANALYZE of the loaded tables', 0, 'vacuum'),
         line('rollup_rebuild: every day from scratch', manifest.days + 1, 'rollups'),

@@ -26,18 +26,38 @@ class CmdbConfig(AppConfig):
 
     nav_items = [
         NavItem(
-            'Configuration items', 'cmdb:configurationitem_list', 'cmdb.view_configurationitem', icon='server-2',
-            section='Configuration', weight=400,
+            'Configuration items',
+            'cmdb:configurationitem_list',
+            'cmdb.view_configurationitem',
+            icon='server-2',
+            section='Configuration',
+            weight=400,
         ),
-        NavItem('Services', 'cmdb:service_list', 'cmdb.view_service', icon='building-store', section='Configuration',
-                weight=400),
         NavItem(
-            'Relationships', 'cmdb:relationship_list', 'cmdb.view_relationship', icon='topology-star-3',
-            section='Configuration', weight=400,
+            'Services',
+            'cmdb:service_list',
+            'cmdb.view_service',
+            icon='building-store',
+            section='Configuration',
+            weight=400,
         ),
-        NavItem('Import', 'cmdb:import', 'cmdb.add_configurationitem', icon='file-import', section='Configuration',
-                weight=400),
-    ]  # fmt: skip
+        NavItem(
+            'Relationships',
+            'cmdb:relationship_list',
+            'cmdb.view_relationship',
+            icon='topology-star-3',
+            section='Configuration',
+            weight=400,
+        ),
+        NavItem(
+            'Import',
+            'cmdb:import',
+            'cmdb.add_configurationitem',
+            icon='file-import',
+            section='Configuration',
+            weight=400,
+        ),
+    ]
 
     # Everyone who works tickets reads the CMDB; the change manager (and administrators, who hold every
     # permission) write it, as the CAB answers for its integrity; service owners keep their services and RACI

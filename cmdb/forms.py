@@ -52,9 +52,17 @@ class ConfigurationItemForm(forms.ModelForm):
     class Meta:
         model = ConfigurationItem
         fields = [
-            'name', 'ci_class', 'status', 'environment', 'owner', 'support_group', 'location', 'vendor', 'version',
+            'name',
+            'ci_class',
+            'status',
+            'environment',
+            'owner',
+            'support_group',
+            'location',
+            'vendor',
+            'version',
             'description',
-        ]  # fmt: skip
+        ]
         widgets = {'description': forms.Textarea(attrs={'rows': 3})}
 
     def __init__(self, *args, ci_class: str | None = None, attributes_url: str = '', **kwargs):
@@ -165,9 +173,18 @@ class ServiceForm(forms.ModelForm):
         labels = {'status': 'Service status'}
 
     field_order = [
-        'name', 'kind', 'status', 'criticality', 'service_owner', 'business_owner', 'support_group', 'environment',
-        'ci_status', 'description', 'change_reference',
-    ]  # fmt: skip
+        'name',
+        'kind',
+        'status',
+        'criticality',
+        'service_owner',
+        'business_owner',
+        'support_group',
+        'environment',
+        'ci_status',
+        'description',
+        'change_reference',
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -189,8 +206,18 @@ class ServiceForm(forms.ModelForm):
         self.order_fields(self.field_order)
 
     def service_fields(self) -> dict[str, Any]:
-        names = ['name', 'description', 'kind', 'status', 'criticality', 'service_owner', 'business_owner',
-                 'support_group', 'environment', 'ci_status']  # fmt: skip
+        names = [
+            'name',
+            'description',
+            'kind',
+            'status',
+            'criticality',
+            'service_owner',
+            'business_owner',
+            'support_group',
+            'environment',
+            'ci_status',
+        ]
         data = {name: self.cleaned_data[name] for name in names}
         if 'change_reference' in self.fields:
             data['change_reference'] = self.cleaned_data.get('change_reference', '')

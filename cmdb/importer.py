@@ -35,8 +35,18 @@ from .schema import coerce_attributes
 
 __all__ = ['CI_COLUMNS', 'RELATIONSHIP_COLUMNS', 'ImportReport', 'ImportRow', 'import_csv']
 
-CI_COLUMNS = ['class', 'name', 'status', 'environment', 'owner', 'support_group', 'location', 'vendor', 'version',
-              'description']  # fmt: skip
+CI_COLUMNS = [
+    'class',
+    'name',
+    'status',
+    'environment',
+    'owner',
+    'support_group',
+    'location',
+    'vendor',
+    'version',
+    'description',
+]
 CI_REQUIRED = ['class', 'name']
 RELATIONSHIP_COLUMNS = ['source', 'type', 'target', 'description']
 RELATIONSHIP_REQUIRED = ['source', 'type', 'target']

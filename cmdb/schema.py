@@ -18,8 +18,16 @@ from django.core.validators import URLValidator
 from .choices import CIClass, RelationshipType
 
 STRING, INTEGER, NUMBER, BOOLEAN, DATE, IP, CIDR, URL, CHOICE = (
-    'string', 'integer', 'number', 'boolean', 'date', 'ip', 'cidr', 'url', 'choice',
-)  # fmt: skip
+    'string',
+    'integer',
+    'number',
+    'boolean',
+    'date',
+    'ip',
+    'cidr',
+    'url',
+    'choice',
+)
 
 
 @dataclass(frozen=True)

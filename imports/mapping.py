@@ -188,8 +188,11 @@ class Mapping:
     def columns(self) -> dict[str, str]:
         """Every column the mapping reads, with the first key that reads it."""
         used: dict[str, str] = {}
-        for key, column in (('events.group_by', self.group_by), ('events.at', self.event_at),
-                            ('events.actor', self.event_actor)):  # fmt: skip
+        for key, column in (
+            ('events.group_by', self.group_by),
+            ('events.at', self.event_at),
+            ('events.actor', self.event_actor),
+        ):
             if column:
                 used.setdefault(column, key)
         for key in self.order_by:
@@ -480,9 +483,17 @@ def _field_spec(check: _Checker, name: str, spec: Any) -> FieldSpec:
     if 'default' in spec:
         default = _convert_setting(check, f'{key}.default', spec['default'], target.kind, target.choices)
     return FieldSpec(
-        key=key, name=name, kind=target.kind, column=column, templates=templates, value_map=value_map,
-        default=default, choices=target.choices, max_length=target.max_length, ci_class=ci_class,
-    )  # fmt: skip
+        key=key,
+        name=name,
+        kind=target.kind,
+        column=column,
+        templates=templates,
+        value_map=value_map,
+        default=default,
+        choices=target.choices,
+        max_length=target.max_length,
+        ci_class=ci_class,
+    )
 
 
 def _extra_spec(check: _Checker, name: str, spec: Any) -> FieldSpec:

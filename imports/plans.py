@@ -257,9 +257,16 @@ def build_ticket(mapping: Mapping, source: SourceTicket, *, on_bad_row: Callable
     priority, matrix = _priority(final)
     final['priority'] = priority
     return TicketPlan(
-        key=number, first_line=source.first_line, digest=digest_of(mapping, source), kind=kind, values=final,
-        extra=extra, events=events, skipped_lines=skipped, matrix_priority=matrix,
-    )  # fmt: skip
+        key=number,
+        first_line=source.first_line,
+        digest=digest_of(mapping, source),
+        kind=kind,
+        values=final,
+        extra=extra,
+        events=events,
+        skipped_lines=skipped,
+        matrix_priority=matrix,
+    )
 
 
 def _first(events: list[EventPlan], test) -> dt.datetime | None:

@@ -203,10 +203,13 @@ class References:
         self.cis.update(found)
         for name in sorted(unknown - set(self.cis)):
             ci = cmdb_services.ci_create(
-                actor=self.actor, name=name[:200], ci_class=ci_class, status=CIStatus.IN_PRODUCTION,
+                actor=self.actor,
+                name=name[:200],
+                ci_class=ci_class,
+                status=CIStatus.IN_PRODUCTION,
                 description=f'Configuration item named by tickets imported from {self.mapping.label}.',
                 message=f'Imported from {self.mapping.label}.',
-            )  # fmt: skip
+            )
             self.cis[name] = ci.pk
 
     def service_for(self, ci_id: int | None) -> int | None:
@@ -242,15 +245,22 @@ class References:
             ).first()
             if agreement is None:
                 agreement = sla_services.sla_create(
-                    actor=self.actor, name=name, ticket_kind=kind, priority=priority,
-                    calendar=BusinessCalendar.objects.builtin_24x7(), response_minutes=1, resolution_minutes=1,
-                    warning_percents=[], pause_states=[], active=False,
+                    actor=self.actor,
+                    name=name,
+                    ticket_kind=kind,
+                    priority=priority,
+                    calendar=BusinessCalendar.objects.builtin_24x7(),
+                    response_minutes=1,
+                    resolution_minutes=1,
+                    warning_percents=[],
+                    pause_states=[],
+                    active=False,
                     description=(
                         f'Holds whether tickets imported from {label} met their SLA, as {label} recorded it. '
                         f'{label} exported the verdict, not its targets: each imported resolution clock runs from '
                         'opening to completion, its target is that time, and its state is the recorded verdict. '
                         'Inactive, so it never applies to a ticket worked in Pitcrew.'
                     ),
-                )  # fmt: skip
+                )
             self.agreements[key] = agreement
         return self.agreements[key]

@@ -56,11 +56,31 @@ CREATED, UPDATED, UNCHANGED = 'created', 'updated', 'unchanged'
 
 # Fields an event's timeline entry shows the changes of, in this order (milestones are the ticket's own).
 EVENT_FIELDS = (
-    'state', 'pending_reason', 'assignment_group', 'assignee', 'priority', 'impact', 'urgency', 'category',
-    'subcategory', 'symptom', 'ci', 'channel', 'location', 'caller', 'opened_by', 'reassignment_count',
-    'reopen_count', 'made_sla', 'knowledge_used', 'problem_reference', 'change_reference', 'caused_by_change',
-    'resolution_code', 'resolved_by',
-)  # fmt: skip
+    'state',
+    'pending_reason',
+    'assignment_group',
+    'assignee',
+    'priority',
+    'impact',
+    'urgency',
+    'category',
+    'subcategory',
+    'symptom',
+    'ci',
+    'channel',
+    'location',
+    'caller',
+    'opened_by',
+    'reassignment_count',
+    'reopen_count',
+    'made_sla',
+    'knowledge_used',
+    'problem_reference',
+    'change_reference',
+    'caused_by_change',
+    'resolution_code',
+    'resolved_by',
+)
 FIELD_LABELS = {f.name: str(f.verbose_name) for f in Ticket._meta.concrete_fields}
 FIELD_LABELS.update({'made_sla': 'SLA made', 'ci': 'configuration item', 'assignment_group': 'assignment group'})
 
@@ -152,7 +172,7 @@ def _event_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[s
                     'label': FIELD_LABELS.get(name, name),
                     'before': _plain(old),
                     'after': _plain(new),
-                }  # fmt: skip
+                }
             )
     return changes
 
@@ -363,12 +383,24 @@ class Writer:
         if plan.skipped_lines:
             parts.append(f'Rows skipped (see the import report): lines {", ".join(map(str, plan.skipped_lines))}.')
         return TimelineEntry(
-            content_type=self.ticket_type, object_id=ticket_id, kind=TimelineKind.IMPORT, actor=self.actor.user,
-            channel=self.actor.channel, at=timezone.now(), message=' '.join(parts), changes=changes or [],
-            data={'source': self.mapping.system, 'number': plan.key, 'mapping': self.mapping.name,
-                  'events': len(plan.events), 'first_line': plan.first_line, 'skipped_lines': plan.skipped_lines},
+            content_type=self.ticket_type,
+            object_id=ticket_id,
+            kind=TimelineKind.IMPORT,
+            actor=self.actor.user,
+            channel=self.actor.channel,
+            at=timezone.now(),
+            message=' '.join(parts),
+            changes=changes or [],
+            data={
+                'source': self.mapping.system,
+                'number': plan.key,
+                'mapping': self.mapping.name,
+                'events': len(plan.events),
+                'first_line': plan.first_line,
+                'skipped_lines': plan.skipped_lines,
+            },
             public=False,
-        )  # fmt: skip
+        )
 
     # -- SLA verdict
     def _clock(self, ticket: Ticket, plan: TicketPlan) -> SlaClock | None:
@@ -379,13 +411,24 @@ class Writer:
         agreement = self.refs.agreement(ticket.kind, ticket.priority)
         elapsed = ticket.completed_at - ticket.opened_at
         return SlaClock(
-            ticket_id=ticket.pk, kind=ClockKind.RESOLUTION, name=f'{ClockKind.RESOLUTION.label} · {agreement.name}',
-            sla=agreement, calendar_id=agreement.calendar_id,
-            target_minutes=max(1, math.ceil(elapsed.total_seconds() / 60)), warning_percents=[], pause_states=[],
-            state=ClockState.MET if made_sla else ClockState.BREACHED, started_at=ticket.opened_at,
-            elapsed=elapsed, run_started_at=None, due_at=None, next_check_at=None, next_percent=None,
-            stopped_at=ticket.completed_at, stop_reason=StopReason.COMPLETED,
-        )  # fmt: skip
+            ticket_id=ticket.pk,
+            kind=ClockKind.RESOLUTION,
+            name=f'{ClockKind.RESOLUTION.label} · {agreement.name}',
+            sla=agreement,
+            calendar_id=agreement.calendar_id,
+            target_minutes=max(1, math.ceil(elapsed.total_seconds() / 60)),
+            warning_percents=[],
+            pause_states=[],
+            state=ClockState.MET if made_sla else ClockState.BREACHED,
+            started_at=ticket.opened_at,
+            elapsed=elapsed,
+            run_started_at=None,
+            due_at=None,
+            next_check_at=None,
+            next_percent=None,
+            stopped_at=ticket.completed_at,
+            stop_reason=StopReason.COMPLETED,
+        )
 
     # -- create and update
     def _create(self, plans: list[TicketPlan]) -> set[dt.date]:
@@ -425,8 +468,10 @@ class Writer:
         new_events = plan.events[known_events:]
         previous = {}
         if known_events and known_events <= len(plan.events):
-            previous = {**plan.events[known_events - 1].values,
-                        '_source_state': plan.events[known_events - 1].source_state}  # fmt: skip
+            previous = {
+                **plan.events[known_events - 1].values,
+                '_source_state': plan.events[known_events - 1].source_state,
+            }
         entries = self._event_entries(ticket.pk, plan, new_events, previous)
         entries.append(self._summary_entry(ticket.pk, plan, verb='Updated from', changes=changes))
         TimelineEntry.objects.bulk_create(entries)

@@ -7,8 +7,16 @@ from .models import Attachment, Category, PriorityMatrixEntry, ResponseTemplate,
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ['number', 'kind', 'short_description', 'state', 'priority', 'assignment_group', 'assignee',
-                    'opened_at']  # fmt: skip
+    list_display = [
+        'number',
+        'kind',
+        'short_description',
+        'state',
+        'priority',
+        'assignment_group',
+        'assignee',
+        'opened_at',
+    ]
     list_filter = ['kind', 'state', 'priority', 'channel', 'source_system', 'assignment_group']
     search_fields = ['number', 'alternate_number', 'source_number', 'short_description']
     list_select_related = ['assignment_group', 'assignee']

@@ -5,8 +5,15 @@ from itsm.navigation import NavItem
 from itsm.roles import AGENT_ROLES
 
 TICKETS = ('ticket', 'incident', 'case')
-READERS = (Role.MANAGER, Role.SERVICE_OWNER, Role.BUSINESS_OWNER, Role.PROBLEM_MANAGER, Role.CHANGE_MANAGER,
-           Role.KNOWLEDGE_MANAGER, Role.CAB_MEMBER)  # fmt: skip
+READERS = (
+    Role.MANAGER,
+    Role.SERVICE_OWNER,
+    Role.BUSINESS_OWNER,
+    Role.PROBLEM_MANAGER,
+    Role.CHANGE_MANAGER,
+    Role.KNOWLEDGE_MANAGER,
+    Role.CAB_MEMBER,
+)
 REFERENCE = ('category', 'prioritymatrixentry', 'responsetemplate', 'attachment')
 
 
@@ -38,7 +45,7 @@ class IncidentsConfig(AppConfig):
             icon='alert-triangle',
             section='Service desk',
             weight=11,
-        ),  # fmt: skip
+        ),
         NavItem(
             'Cases',
             'incidents:case_list',
@@ -46,7 +53,7 @@ class IncidentsConfig(AppConfig):
             icon='briefcase',
             section='Service desk',
             weight=12,
-        ),  # fmt: skip
+        ),
         NavItem(
             'New ticket',
             'incidents:ticket_add',
@@ -54,7 +61,7 @@ class IncidentsConfig(AppConfig):
             icon='plus',
             section='Service desk',
             weight=13,
-        ),  # fmt: skip
+        ),
         NavItem('My requests', 'incidents:portal', '', icon='lifebuoy', section='Self-service', weight=5),
         NavItem(
             'Categories',
@@ -63,7 +70,7 @@ class IncidentsConfig(AppConfig):
             icon='tags',
             section='Configuration',
             weight=800,
-        ),  # fmt: skip
+        ),
         NavItem(
             'Priority matrix',
             'incidents:prioritymatrixentry_list',
@@ -71,7 +78,7 @@ class IncidentsConfig(AppConfig):
             icon='grid-dots',
             section='Configuration',
             weight=801,
-        ),  # fmt: skip
+        ),
         NavItem(
             'Response templates',
             'incidents:responsetemplate_list',
@@ -79,7 +86,7 @@ class IncidentsConfig(AppConfig):
             icon='message-dots',
             section='Configuration',
             weight=802,
-        ),  # fmt: skip
+        ),
     ]
 
     def ready(self):
@@ -88,6 +95,8 @@ class IncidentsConfig(AppConfig):
         from .models import Ticket
 
         search.register(
-            Ticket, fields=['short_description', 'description', 'alternate_number', 'source_number'],
-            number_prefix='INC', select_related=('caller', 'assignment_group'),
-        )  # fmt: skip
+            Ticket,
+            fields=['short_description', 'description', 'alternate_number', 'source_number'],
+            number_prefix='INC',
+            select_related=('caller', 'assignment_group'),
+        )

@@ -72,14 +72,14 @@ TICKET_WORKFLOW = Workflow(
         # Functional escalation or hand-off to another group or tier (a reassignment).
         Transition(
             'escalate', 'Escalate', sources=(S.ASSIGNED, S.ACCEPTED), target=S.ASSIGNED, requires=('assignment_group',)
-        ),  # fmt: skip
+        ),
         Transition(
             'complete',
             'Complete',
             sources=(S.ACCEPTED,),
             target=S.COMPLETED,
             requires=('resolution_code', 'resolution_notes'),
-        ),  # fmt: skip
+        ),
         Transition('confirm', 'Confirm resolution', sources=(S.COMPLETED,), target=S.CLOSED),
         Transition('reject', 'Reject resolution', sources=(S.COMPLETED,), target=S.ACCEPTED),
         Transition('auto_close', 'Close automatically', sources=(S.COMPLETED,), target=S.CLOSED),

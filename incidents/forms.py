@@ -134,9 +134,11 @@ class TicketFormBase(forms.ModelForm):
 
     caller = PersonField(label='Caller', datalist='caller-options', help_text='The person affected.')
     ci = ConfigurationItemField(
-        label='Configuration item', required=False, datalist='ci-options',
+        label='Configuration item',
+        required=False,
+        datalist='ci-options',
         help_text='Picking an item suggests the service it supports.',
-    )  # fmt: skip
+    )
     service = ServiceChoiceField(queryset=service_queryset(), required=False, empty_label='— none —')
 
     class Meta:
@@ -201,9 +203,19 @@ class TicketCreateForm(TicketFormBase):
 
     class Meta(TicketFormBase.Meta):
         fields = [
-            'kind', 'caller', 'channel', 'short_description', 'description', 'category', 'subcategory', 'symptom',
-            'ci', 'service', 'impact', 'urgency',
-        ]  # fmt: skip
+            'kind',
+            'caller',
+            'channel',
+            'short_description',
+            'description',
+            'category',
+            'subcategory',
+            'symptom',
+            'ci',
+            'service',
+            'impact',
+            'urgency',
+        ]
 
     def __init__(self, *args, kind: str = TicketKind.INCIDENT, **kwargs):
         super().__init__(*args, **kwargs)
@@ -221,9 +233,19 @@ class TicketEditForm(TicketFormBase):
 
     class Meta(TicketFormBase.Meta):
         fields = [
-            'caller', 'channel', 'short_description', 'description', 'category', 'subcategory', 'symptom', 'ci',
-            'service', 'impact', 'urgency', 'eta',
-        ]  # fmt: skip
+            'caller',
+            'channel',
+            'short_description',
+            'description',
+            'category',
+            'subcategory',
+            'symptom',
+            'ci',
+            'service',
+            'impact',
+            'urgency',
+            'eta',
+        ]
         widgets = {
             **TicketFormBase.Meta.widgets,
             'eta': forms.DateTimeInput(attrs={'type': 'datetime-local'}, format=DATETIME_LOCAL),
@@ -268,9 +290,10 @@ class PendForm(ActionForm):
     reason = forms.ChoiceField(choices=PendingReason.choices, label='Waiting for')
     note = forms.CharField(required=False, max_length=300, label='Note')
     until = forms.DateTimeField(
-        required=False, label='Expected by',
+        required=False,
+        label='Expected by',
         widget=forms.DateTimeInput(attrs={'type': 'datetime-local'}, format=DATETIME_LOCAL),
-    )  # fmt: skip
+    )
 
 
 class NoteForm(ActionForm):
@@ -299,9 +322,10 @@ class ReasonForm(ActionForm):
 class CompleteForm(ActionForm):
     resolution_code = forms.ChoiceField(choices=ResolutionCode.choices, label='Resolution code')
     resolution_notes = forms.CharField(
-        label='Resolution notes', widget=forms.Textarea(attrs={'rows': 3}),
+        label='Resolution notes',
+        widget=forms.Textarea(attrs={'rows': 3}),
         help_text='What was done; the caller sees this in the completion message.',
-    )  # fmt: skip
+    )
 
 
 class ConvertForm(ActionForm):
@@ -314,9 +338,11 @@ class ConvertForm(ActionForm):
 
 class ParentForm(ActionForm):
     parent = forms.CharField(
-        required=False, max_length=16, label='Parent incident',
+        required=False,
+        max_length=16,
+        label='Parent incident',
         help_text='The number of the master or major incident; leave empty to unlink.',
-    )  # fmt: skip
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -424,13 +450,16 @@ class PortalTicketForm(forms.Form):
         choices=PORTAL_KINDS, widget=forms.RadioSelect, initial=TicketKind.INCIDENT, label='This is'
     )
     short_description = forms.CharField(
-        max_length=200, label='What is wrong, in one line?',
+        max_length=200,
+        label='What is wrong, in one line?',
         widget=forms.TextInput(attrs={'placeholder': 'e.g. I cannot print to the 2nd floor printer'}),
-    )  # fmt: skip
+    )
     description = forms.CharField(
-        required=False, label='Details', widget=forms.Textarea(attrs={'rows': 5}),
+        required=False,
+        label='Details',
+        widget=forms.Textarea(attrs={'rows': 5}),
         help_text='What you were doing, what you expected, any error message you saw.',
-    )  # fmt: skip
+    )
     service = ServiceChoiceField(
         queryset=service_queryset(), required=False, label='Which service is it about?', empty_label='I am not sure'
     )
@@ -457,17 +486,22 @@ class PortalAttachmentForm(forms.Form):
 
 class PortalRejectForm(forms.Form):
     reason = forms.CharField(
-        max_length=300, label='What is still wrong?', widget=forms.Textarea(attrs={'rows': 2}),
+        max_length=300,
+        label='What is still wrong?',
+        widget=forms.Textarea(attrs={'rows': 2}),
         help_text='Your request goes back to the team that worked on it.',
-    )  # fmt: skip
+    )
 
 
 # ------------------------------------------------------------------------------------------ reference data
 class CategoryForm(forms.ModelForm):
     kinds = forms.MultipleChoiceField(
-        choices=TicketKind.choices, widget=forms.CheckboxSelectMultiple, required=False, label='Applies to',
+        choices=TicketKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label='Applies to',
         help_text='Leave both unticked for a category that applies to every ticket.',
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Category
@@ -517,9 +551,11 @@ class PriorityMatrixForm(forms.Form):
         for impact in Impact.values:
             for urgency in Urgency.values:
                 self.fields[self.field_name(impact, urgency)] = forms.TypedChoiceField(
-                    choices=Priority.choices, coerce=int, initial=cells[(impact, urgency)],
+                    choices=Priority.choices,
+                    coerce=int,
+                    initial=cells[(impact, urgency)],
                     label=f'Priority for impact {Impact(impact).label} and urgency {Urgency(urgency).label}',
-                )  # fmt: skip
+                )
 
     @staticmethod
     def field_name(impact: str, urgency: str) -> str:

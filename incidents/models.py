@@ -94,9 +94,13 @@ class Ticket(NumberedModel):
 
     kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.INCIDENT, db_index=True)
     alternate_number = models.CharField(
-        max_length=16, unique=True, null=True, blank=True, editable=False,
+        max_length=16,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
         help_text='The number this ticket had (or will have again) under its other kind.',
-    )  # fmt: skip
+    )
     short_description = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     state = models.CharField(max_length=12, choices=TicketState.choices, default=TicketState.NEW, editable=False)
@@ -110,18 +114,30 @@ class Ticket(NumberedModel):
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name='+', limit_choices_to={'parent': None}
     )
     subcategory = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.PROTECT, related_name='+',
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name='+',
         limit_choices_to={'parent__isnull': False},
-    )  # fmt: skip
+    )
     symptom = models.CharField(max_length=120, blank=True)
     service = models.ForeignKey(
-        'cmdb.ConfigurationItem', null=True, blank=True, on_delete=models.PROTECT, related_name='service_tickets',
+        'cmdb.ConfigurationItem',
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name='service_tickets',
         limit_choices_to={'ci_class': 'service'},
-    )  # fmt: skip
+    )
     ci = models.ForeignKey(
-        'cmdb.ConfigurationItem', null=True, blank=True, on_delete=models.PROTECT, related_name='tickets',
+        'cmdb.ConfigurationItem',
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name='tickets',
         verbose_name='configuration item',
-    )  # fmt: skip
+    )
 
     impact = models.CharField(max_length=12, choices=Impact.choices, default=Impact.LOW)
     urgency = models.CharField(max_length=12, choices=Urgency.choices, default=Urgency.NORMAL)
@@ -144,18 +160,26 @@ class Ticket(NumberedModel):
     reassignment_count = models.PositiveIntegerField(default=0, editable=False)
     reopen_count = models.PositiveIntegerField(default=0, editable=False)
     parent = models.ForeignKey(
-        'self', null=True, blank=True, on_delete=models.SET_NULL, related_name='children',
+        'self',
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name='children',
         verbose_name='parent incident',
-    )  # fmt: skip
+    )
     eta = models.DateTimeField(null=True, blank=True, verbose_name='ETA', help_text='Expected resolution time.')
 
     # Facts that only imports fill for now: Pitcrew has no problem or change records to link yet, so the
     # source's references are kept as text next to the people and places it named.
     location = models.CharField(max_length=120, blank=True, editable=False, help_text='Location affected.')
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name='tickets_resolved',
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name='tickets_resolved',
         editable=False,
-    )  # fmt: skip
+    )
     problem_reference = models.CharField(max_length=60, blank=True, editable=False)
     change_reference = models.CharField(
         max_length=60, blank=True, editable=False, help_text='Request for change that fixed it.'

@@ -31,12 +31,21 @@ from .models import NUMBER_PREFIXES, Attachment, Category, PriorityMatrixEntry, 
 from .priority import compute_priority, forget_matrix
 
 ALLOWED_ATTACHMENT_TYPES = {
-    'application/pdf', 'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'text/plain', 'text/csv',
-    'application/zip', 'application/json', 'message/rfc822',
+    'application/pdf',
+    'image/png',
+    'image/jpeg',
+    'image/gif',
+    'image/webp',
+    'text/plain',
+    'text/csv',
+    'application/zip',
+    'application/json',
+    'message/rfc822',
     'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
     'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-    'application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.spreadsheet',
-}  # fmt: skip
+    'application/vnd.oasis.opendocument.text',
+    'application/vnd.oasis.opendocument.spreadsheet',
+}
 
 # Who may act on a ticket as staff (anyone else only as its caller).
 WORKER_ROLES = (Role.SERVICE_DESK_AGENT, Role.L2_ENGINEER, Role.L3_ENGINEER, Role.INCIDENT_MANAGER, Role.ADMINISTRATOR)
@@ -140,9 +149,19 @@ def _validate_ticket(ticket: Ticket) -> None:
 
 # ------------------------------------------------------------------------------------------------ edits
 EDITABLE_FIELDS = {
-    'short_description', 'description', 'channel', 'impact', 'urgency', 'category', 'subcategory', 'symptom',
-    'service', 'ci', 'eta', 'caller',
-}  # fmt: skip
+    'short_description',
+    'description',
+    'channel',
+    'impact',
+    'urgency',
+    'category',
+    'subcategory',
+    'symptom',
+    'service',
+    'ci',
+    'eta',
+    'caller',
+}
 
 
 @transaction.atomic
@@ -350,9 +369,14 @@ def ticket_escalate(*, ticket: Ticket, actor: Actor, reason: str, group: Support
         raise ValidationError({'group': f'{ticket.number} is already with {target}.'})
     changes = {'assignment_group': target, 'assignee': None, 'reassignment_count': ticket.reassignment_count + 1}
     TICKET_WORKFLOW.run(
-        ticket, 'escalate', actor=actor, changes=changes, message=reason.strip(), data={'reason': reason.strip()},
+        ticket,
+        'escalate',
+        actor=actor,
+        changes=changes,
+        message=reason.strip(),
+        data={'reason': reason.strip()},
         public=False,
-    )  # fmt: skip
+    )
     sla_services.ticket_changed(ticket=ticket, actor=actor)
     notifications.ticket_event(ticket, notifications.Event.ASSIGNED)
     return ticket
@@ -368,9 +392,12 @@ def ticket_escalate_hierarchical(*, ticket: Ticket, actor: Actor, reason: str) -
     if ticket.assignment_group is None or ticket.assignment_group.manager is None:
         raise ValidationError({'group': f'{ticket.number} has no group manager to escalate to.'})
     audit.record(
-        ticket, actor=actor, kind=TimelineKind.WORK_NOTE, message=f'Escalated to management: {reason.strip()}',
+        ticket,
+        actor=actor,
+        kind=TimelineKind.WORK_NOTE,
+        message=f'Escalated to management: {reason.strip()}',
         data={'escalation': 'hierarchical', 'manager': ticket.assignment_group.manager.username},
-    )  # fmt: skip
+    )
     notifications.ticket_event(ticket, notifications.Event.ESCALATED, extra={'reason': reason.strip()})
     return ticket
 
@@ -420,9 +447,13 @@ def ticket_reject(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
         'resolution_notes': '',
     }
     TICKET_WORKFLOW.run(
-        ticket, 'reject', actor=actor, changes=changes, message=f'Resolution rejected: {reason.strip()}',
+        ticket,
+        'reject',
+        actor=actor,
+        changes=changes,
+        message=f'Resolution rejected: {reason.strip()}',
         data={'reason': reason.strip()},
-    )  # fmt: skip
+    )
     sla_services.ticket_changed(ticket=ticket, actor=actor)
     return ticket
 
@@ -445,9 +476,12 @@ def ticket_close_stale(*, now: dt.datetime | None = None, days: int | None = Non
             if ticket.state != TicketState.COMPLETED or ticket.completed_at > cutoff:
                 continue
             TICKET_WORKFLOW.run(
-                ticket, 'auto_close', actor=actor, changes={'closed_at': now or timezone.now()},
+                ticket,
+                'auto_close',
+                actor=actor,
+                changes={'closed_at': now or timezone.now()},
                 message=f'Closed automatically after {days} days without an answer from the caller.',
-            )  # fmt: skip
+            )
             sla_services.ticket_changed(ticket=ticket, actor=actor)
             notifications.ticket_event(ticket, notifications.Event.CLOSED)
             closed += 1
@@ -466,9 +500,12 @@ def ticket_comment(*, ticket: Ticket, actor: Actor, body: str, internal: bool = 
     elif not (_is_worker(actor.user) or _is_caller_side(ticket, actor.user) or actor.user is None):
         raise NotAllowed(f'You cannot comment on {ticket.number}.')
     entry = audit.record(
-        ticket, actor=actor, kind=TimelineKind.WORK_NOTE if internal else TimelineKind.COMMENT, message=body,
+        ticket,
+        actor=actor,
+        kind=TimelineKind.WORK_NOTE if internal else TimelineKind.COMMENT,
+        message=body,
         public=not internal,
-    )  # fmt: skip
+    )
     if not internal:
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
         if _is_worker(actor.user) and not _is_caller_side(ticket, actor.user):
@@ -488,13 +525,22 @@ def ticket_attach(*, ticket: Ticket, actor: Actor, upload, public: bool = True) 
     if content_type not in ALLOWED_ATTACHMENT_TYPES:
         raise ValidationError({'file': f'Files of type {content_type} are not accepted.'})
     attachment = Attachment.objects.create(
-        ticket=ticket, file=upload, filename=upload.name[:200], content_type=content_type, size=upload.size,
-        uploaded_by=actor.user, public=public or not _is_worker(actor.user),
-    )  # fmt: skip
+        ticket=ticket,
+        file=upload,
+        filename=upload.name[:200],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=actor.user,
+        public=public or not _is_worker(actor.user),
+    )
     audit.record(
-        ticket, actor=actor, kind=TimelineKind.ATTACHMENT, message=f'Attached {attachment.filename}',
-        data={'attachment': attachment.pk, 'size': attachment.size}, public=attachment.public,
-    )  # fmt: skip
+        ticket,
+        actor=actor,
+        kind=TimelineKind.ATTACHMENT,
+        message=f'Attached {attachment.filename}',
+        data={'attachment': attachment.pk, 'size': attachment.size},
+        public=attachment.public,
+    )
     return attachment
 
 
@@ -542,8 +588,11 @@ def priority_matrix_set(*, actor: Actor, cells: Iterable[tuple[str, str, int]]) 
 
 def channel_for_actor(actor: Actor) -> str:
     """The ticket channel implied by how a request arrived (API clients, monitoring, the UI)."""
-    return {Channel.API: TicketChannel.API, Channel.MONITORING: TicketChannel.MONITORING,
-            Channel.EMAIL: TicketChannel.EMAIL}.get(actor.channel, TicketChannel.PORTAL)  # fmt: skip
+    return {
+        Channel.API: TicketChannel.API,
+        Channel.MONITORING: TicketChannel.MONITORING,
+        Channel.EMAIL: TicketChannel.EMAIL,
+    }.get(actor.channel, TicketChannel.PORTAL)
 
 
 def find_ticket(number: str) -> Ticket:

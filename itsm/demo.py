@@ -35,7 +35,7 @@ PEOPLE = [
 ]
 
 # (name, tier, manager, members, escalates to)
-GROUPS = [  # fmt: skip
+GROUPS = [
     (
         'Service Desk',
         Tier.L1,

@@ -23,14 +23,39 @@ class ReportsConfig(AppConfig):
     }
 
     nav_items = [
-        NavItem('SLA/KPI overview', 'reports:overview', 'reports.view_dailyrollup', icon='chart-line',
-                section='Reports', weight=600),
-        NavItem('Team dashboards', 'reports:team_list', 'reports.view_team_dashboard', icon='users-group',
-                section='Reports', weight=601),
-        NavItem('My KPIs', 'reports:my_kpis', 'reports.view_own_kpis', icon='target-arrow', section='Reports',
-                weight=602),
-        NavItem('Scheduled reports', 'reports:reportschedule_list', 'reports.view_reportschedule',
-                icon='calendar-event', section='Reports', weight=603),
-        NavItem('Report archive', 'reports:report_list', 'reports.view_report', icon='file-analytics',
-                section='Reports', weight=604),
-    ]  # fmt: skip
+        NavItem(
+            'SLA/KPI overview',
+            'reports:overview',
+            'reports.view_dailyrollup',
+            icon='chart-line',
+            section='Reports',
+            weight=600,
+        ),
+        NavItem(
+            'Team dashboards',
+            'reports:team_list',
+            'reports.view_team_dashboard',
+            icon='users-group',
+            section='Reports',
+            weight=601,
+        ),
+        NavItem(
+            'My KPIs', 'reports:my_kpis', 'reports.view_own_kpis', icon='target-arrow', section='Reports', weight=602
+        ),
+        NavItem(
+            'Scheduled reports',
+            'reports:reportschedule_list',
+            'reports.view_reportschedule',
+            icon='calendar-event',
+            section='Reports',
+            weight=603,
+        ),
+        NavItem(
+            'Report archive',
+            'reports:report_list',
+            'reports.view_report',
+            icon='file-analytics',
+            section='Reports',
+            weight=604,
+        ),
+    ]

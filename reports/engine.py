@@ -575,7 +575,7 @@ def build_rows(days: Iterable[dt.date], *, as_of: dt.datetime | None) -> list[Da
             accept_hist=accept,
             resolve_hist=resolve,
             **dict(zip(COUNTER_FIELDS, sums, strict=True)),
-        )  # fmt: skip
+        )
         for (day, dimension, key, kind, priority), (sums, accept, resolve) in cells.items()
     ]
 
@@ -602,9 +602,17 @@ def build_period_rows(
             cell = cells.get((interval, start, combined, *index))
             if cell is None:
                 cell = cells[(interval, start, combined, *index)] = PeriodRollup(
-                    period=interval, start=start, combined=combined, dimension=index[0], key=index[1],
-                    kind=index[2], priority=index[3], computed_at=as_of, accept_hist={}, resolve_hist={},
-                )  # fmt: skip
+                    period=interval,
+                    start=start,
+                    combined=combined,
+                    dimension=index[0],
+                    key=index[1],
+                    kind=index[2],
+                    priority=index[3],
+                    computed_at=as_of,
+                    accept_hist={},
+                    resolve_hist={},
+                )
             yield cell
 
     def add(cells_, counters: dict, accept: dict | None, resolve: dict | None) -> None:
@@ -631,8 +639,12 @@ def build_period_rows(
         for day in own:
             for row in fresh_by_day[day]:
                 counters = {name: getattr(row, name) for name in COUNTER_FIELDS}
-                add(targets(interval, start, row.dimension, row.key, row.kind, row.priority), counters,
-                    row.accept_hist, row.resolve_hist)  # fmt: skip
+                add(
+                    targets(interval, start, row.dimension, row.key, row.kind, row.priority),
+                    counters,
+                    row.accept_hist,
+                    row.resolve_hist,
+                )
     return list(cells.values())
 
 

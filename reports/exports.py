@@ -87,14 +87,42 @@ def tickets_csv(tickets) -> str:
         for t in tickets:
             duration = getattr(t, 'duration', None)
             yield [
-                t.number, t.kind, f'P{t.priority}', t.state, t.short_description, t.assignment_group or '',
-                t.assignee or '', t.service or '', t.category or '', t.channel, _local(t.opened_at),
-                _local(t.accepted_at), _local(t.completed_at), t.reassignment_count, t.reopen_count,
+                t.number,
+                t.kind,
+                f'P{t.priority}',
+                t.state,
+                t.short_description,
+                t.assignment_group or '',
+                t.assignee or '',
+                t.service or '',
+                t.category or '',
+                t.channel,
+                _local(t.opened_at),
+                _local(t.accepted_at),
+                _local(t.completed_at),
+                t.reassignment_count,
+                t.reopen_count,
                 round(duration.total_seconds() / 3600, 2) if duration is not None else '',
-            ]  # fmt: skip
+            ]
 
-    header = ['number', 'kind', 'priority', 'state', 'short_description', 'group', 'assignee', 'service', 'category',
-              'channel', 'opened_at', 'accepted_at', 'completed_at', 'reassignments', 'reopens', 'hours']  # fmt: skip
+    header = [
+        'number',
+        'kind',
+        'priority',
+        'state',
+        'short_description',
+        'group',
+        'assignee',
+        'service',
+        'category',
+        'channel',
+        'opened_at',
+        'accepted_at',
+        'completed_at',
+        'reassignments',
+        'reopens',
+        'hours',
+    ]
     return _write(header, rows())
 
 
@@ -103,13 +131,30 @@ def clocks_csv(clocks) -> str:
         for c in clocks:
             breached = c.breached
             yield [
-                c.ticket.number, c.name, c.kind, 'breached' if breached else 'met', c.target_minutes,
-                _local(c.started_at), _local(c.stopped_at), _local(c.breached_at),
-                c.ticket.assignment_group or '', c.ticket.assignee or '',
-            ]  # fmt: skip
+                c.ticket.number,
+                c.name,
+                c.kind,
+                'breached' if breached else 'met',
+                c.target_minutes,
+                _local(c.started_at),
+                _local(c.stopped_at),
+                _local(c.breached_at),
+                c.ticket.assignment_group or '',
+                c.ticket.assignee or '',
+            ]
 
-    header = ['ticket', 'target', 'kind', 'outcome', 'target_minutes', 'started_at', 'stopped_at', 'breached_at',
-              'group', 'assignee']  # fmt: skip
+    header = [
+        'ticket',
+        'target',
+        'kind',
+        'outcome',
+        'target_minutes',
+        'started_at',
+        'stopped_at',
+        'breached_at',
+        'group',
+        'assignee',
+    ]
     return _write(header, rows())
 
 

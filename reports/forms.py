@@ -28,8 +28,20 @@ class ReportScheduleForm(forms.ModelForm):
 
     class Meta:
         model = ReportSchedule
-        fields = ['name', 'owner', 'frequency', 'slices', 'extra_recipients', 'kind', 'priority', 'group', 'service',
-                  'category', 'channel', 'active']  # fmt: skip
+        fields = [
+            'name',
+            'owner',
+            'frequency',
+            'slices',
+            'extra_recipients',
+            'kind',
+            'priority',
+            'group',
+            'service',
+            'category',
+            'channel',
+            'active',
+        ]
         widgets = {'extra_recipients': forms.Textarea(attrs={'rows': 2})}
 
     def __init__(self, *args, **kwargs):

@@ -63,13 +63,19 @@ def _ola(c: Counters) -> dict[str, Any]:
 
 
 def _fcr(c: Counters) -> dict[str, Any]:
-    return {'completed': int(c['completed']), 'first_time': int(c['first_time']),
-            'percent': percent(c['first_time'], c['completed'])}  # fmt: skip
+    return {
+        'completed': int(c['completed']),
+        'first_time': int(c['first_time']),
+        'percent': percent(c['first_time'], c['completed']),
+    }
 
 
 def _reopen(c: Counters) -> dict[str, Any]:
-    return {'completed': int(c['completed']), 'reopened': int(c['reopened']),
-            'percent': percent(c['reopened'], c['completed'])}  # fmt: skip
+    return {
+        'completed': int(c['completed']),
+        'reopened': int(c['reopened']),
+        'percent': percent(c['reopened'], c['completed']),
+    }
 
 
 def _reassignment(c: Counters) -> dict[str, Any]:

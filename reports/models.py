@@ -155,9 +155,11 @@ class ReportSchedule(TimestampedModel):
 
     name = models.CharField(max_length=120)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name='report_schedules',
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name='report_schedules',
         help_text='The manager the report is for; it goes to their e-mail address.',
-    )  # fmt: skip
+    )
     extra_recipients = models.TextField(
         blank=True, help_text='Further e-mail addresses, one a line or comma separated.'
     )
@@ -169,13 +171,21 @@ class ReportSchedule(TimestampedModel):
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
     group = models.ForeignKey('itsm.SupportGroup', null=True, blank=True, on_delete=models.CASCADE, related_name='+')
     service = models.ForeignKey(
-        'cmdb.ConfigurationItem', null=True, blank=True, on_delete=models.CASCADE, related_name='+',
+        'cmdb.ConfigurationItem',
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name='+',
         limit_choices_to={'ci_class': 'service'},
-    )  # fmt: skip
+    )
     category = models.ForeignKey(
-        'incidents.Category', null=True, blank=True, on_delete=models.CASCADE, related_name='+',
+        'incidents.Category',
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name='+',
         limit_choices_to={'parent': None},
-    )  # fmt: skip
+    )
     channel = models.CharField(max_length=12, blank=True)
     active = models.BooleanField(default=True)
     next_run_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)

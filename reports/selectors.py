@@ -319,15 +319,17 @@ def backlog(slice_: Slice, *, query: Query | None = None, series: Figures | None
         running -= after['opened'] - after['completed']
     trend = []
     for first, last, counters in reversed(_period_rows(slice_, series)):
-        trend.append({
-            'period': first.isoformat(),
-            'label': period_label(period_start(first, slice_.interval), slice_.interval),
-            'from': first.isoformat(),
-            'to': last.isoformat(),
-            'backlog': running,
-            'opened': int(counters['opened']),
-            'completed': int(counters['completed']),
-        })  # fmt: skip
+        trend.append(
+            {
+                'period': first.isoformat(),
+                'label': period_label(period_start(first, slice_.interval), slice_.interval),
+                'from': first.isoformat(),
+                'to': last.isoformat(),
+                'backlog': running,
+                'opened': int(counters['opened']),
+                'completed': int(counters['completed']),
+            }
+        )
         running -= counters['opened'] - counters['completed']
     measure_ = MEASURES['backlog']
     return {
@@ -348,7 +350,7 @@ def backlog(slice_: Slice, *, query: Query | None = None, series: Figures | None
                 'url': drill_url('backlog', slice_, part=b.key),
             }
             for b in AGE_BUCKETS
-        ],  # fmt: skip
+        ],
         'series': trend[::-1],
     }
 
@@ -363,19 +365,29 @@ def _kpis(slice_: Slice, overall: Counters, backlog_: dict[str, Any], slugs) -> 
     for slug in slugs:
         measure_ = MEASURES[slug]
         values = {'count': backlog_['count']} if slug == 'backlog' else figures(measure_, overall)
-        cards.append({
-            'measure': measure_,
-            'slug': slug,
-            'figures': values,
-            'value': values.get(measure_.headline),
-            'url': drill_url(slug, slice_),
-        })  # fmt: skip
+        cards.append(
+            {
+                'measure': measure_,
+                'slug': slug,
+                'figures': values,
+                'value': values.get(measure_.headline),
+                'url': drill_url(slug, slice_),
+            }
+        )
     return cards
 
 
 OVERVIEW_KPIS = (
-    'mttr', 'mtta', 'sla_compliance', 'answer_rate', 'fcr', 'reopen_rate', 'reassignment_rate', 'backlog', 'volume',
-)  # fmt: skip
+    'mttr',
+    'mtta',
+    'sla_compliance',
+    'answer_rate',
+    'fcr',
+    'reopen_rate',
+    'reassignment_rate',
+    'backlog',
+    'volume',
+)
 
 
 def _dashboard(slice_: Slice, query: Query, kpi_slugs) -> dict[str, Any]:
@@ -465,17 +477,25 @@ TICKET_BASE = {
     'reassignment_rate': 'completed',
 }
 PARTS = {
-    'fcr': {'first_time': Q(reassignment_count=0, reopen_count=0),
-            'not_first_time': ~Q(reassignment_count=0, reopen_count=0)},
+    'fcr': {
+        'first_time': Q(reassignment_count=0, reopen_count=0),
+        'not_first_time': ~Q(reassignment_count=0, reopen_count=0),
+    },
     'reopen_rate': {'reopened': Q(reopen_count__gt=0)},
     'reassignment_rate': {'reassigned': Q(reassignment_count__gt=0)},
-    'sla_compliance': {'met': MET, 'breached': BREACHED, 'response_met': Q(kind='response') & MET,
-                       'response_breached': Q(kind='response') & BREACHED, 'resolution_met': Q(kind='resolution') & MET,
-                       'resolution_breached': Q(kind='resolution') & BREACHED,
-                       'response': Q(kind='response'), 'resolution': Q(kind='resolution')},
+    'sla_compliance': {
+        'met': MET,
+        'breached': BREACHED,
+        'response_met': Q(kind='response') & MET,
+        'response_breached': Q(kind='response') & BREACHED,
+        'resolution_met': Q(kind='resolution') & MET,
+        'resolution_breached': Q(kind='resolution') & BREACHED,
+        'response': Q(kind='response'),
+        'resolution': Q(kind='resolution'),
+    },
     'ola_compliance': {'met': MET, 'breached': BREACHED},
     'answer_rate': {'answered_in_target': MET, 'answered_late': BREACHED},
-}  # fmt: skip
+}
 CLOCK_BASE = {'sla_compliance': 'sla', 'ola_compliance': 'ola', 'answer_rate': 'answer'}
 
 

@@ -226,9 +226,19 @@ def period_for(frequency: str, run_at: dt.datetime) -> tuple[dt.date, dt.date]:
 
 
 SCHEDULE_FIELDS = {
-    'name', 'owner', 'extra_recipients', 'frequency', 'slices', 'kind', 'priority', 'group', 'service', 'category',
-    'channel', 'active',
-}  # fmt: skip
+    'name',
+    'owner',
+    'extra_recipients',
+    'frequency',
+    'slices',
+    'kind',
+    'priority',
+    'group',
+    'service',
+    'category',
+    'channel',
+    'active',
+}
 
 
 def _check_fields(fields: dict[str, Any]) -> None:
@@ -273,9 +283,12 @@ def schedule_update(*, schedule: ReportSchedule, actor: Actor, **fields: Any) ->
 def schedule_delete(*, schedule: ReportSchedule, actor: Actor) -> None:
     """Delete a schedule; the reports it produced are kept."""
     audit.record(
-        schedule, actor=actor, kind=TimelineKind.DELETED, message=f'{schedule} deleted',
+        schedule,
+        actor=actor,
+        kind=TimelineKind.DELETED,
+        message=f'{schedule} deleted',
         data={'values': audit.snapshot(schedule)},
-    )  # fmt: skip
+    )
     schedule.delete()
 
 
@@ -398,9 +411,12 @@ def report_email(*, report_id: int) -> int:
         sent = timezone.now()
         Report.objects.filter(pk=report.pk).update(sent_at=sent)
         audit.record(
-            report, actor=Actor.system(), kind=TimelineKind.NOTIFICATION,
-            message=f'E-mailed to {", ".join(report.emailed_to)}', data={'to': report.emailed_to},
-        )  # fmt: skip
+            report,
+            actor=Actor.system(),
+            kind=TimelineKind.NOTIFICATION,
+            message=f'E-mailed to {", ".join(report.emailed_to)}',
+            data={'to': report.emailed_to},
+        )
     return len(report.emailed_to)
 
 
@@ -422,7 +438,10 @@ def report_update(*, report: Report, actor: Actor, title: str | None = None, not
 @transaction.atomic
 def report_delete(*, report: Report, actor: Actor) -> None:
     audit.record(
-        report, actor=actor, kind=TimelineKind.DELETED, message=f'{report} deleted',
+        report,
+        actor=actor,
+        kind=TimelineKind.DELETED,
+        message=f'{report} deleted',
         data={'values': audit.snapshot(report)},
-    )  # fmt: skip
+    )
     report.delete()

@@ -27,8 +27,16 @@ class BusinessCalendarAdmin(AuditedAdmin):
 
 @admin.register(ServiceLevelAgreement)
 class ServiceLevelAgreementAdmin(AuditedAdmin):
-    list_display = ['name', 'ticket_kind', 'priority', 'service', 'response_minutes', 'resolution_minutes',
-                    'calendar', 'active']  # fmt: skip
+    list_display = [
+        'name',
+        'ticket_kind',
+        'priority',
+        'service',
+        'response_minutes',
+        'resolution_minutes',
+        'calendar',
+        'active',
+    ]
     list_filter = ['ticket_kind', 'priority', 'active', 'calendar']
     search_fields = ['name', 'description']
     raw_id_fields = ['service']
@@ -43,8 +51,7 @@ class OperationalLevelAgreementAdmin(AuditedAdmin):
 
 @admin.register(UnderpinningContract)
 class UnderpinningContractAdmin(AuditedAdmin):
-    list_display = ['name', 'supplier', 'reference', 'service', 'response_minutes', 'resolution_minutes',
-                    'valid_until']  # fmt: skip
+    list_display = ['name', 'supplier', 'reference', 'service', 'response_minutes', 'resolution_minutes', 'valid_until']
     search_fields = ['name', 'supplier', 'reference']
     raw_id_fields = ['service']
 

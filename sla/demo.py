@@ -48,10 +48,17 @@ OLAS = [
 
 # (name, supplier, reference, response minutes, resolution minutes, calendar, e-mail)
 CONTRACTS = [
-    ('Server hardware maintenance', 'Northwind Hardware Services', 'NW-4471', 4 * 60, 24 * 60, OFFICE,
-     'support@northwind.example'),
+    (
+        'Server hardware maintenance',
+        'Northwind Hardware Services',
+        'NW-4471',
+        4 * 60,
+        24 * 60,
+        OFFICE,
+        'support@northwind.example',
+    ),
     ('WAN carrier circuits', 'Contoso Networks', 'CN-2026-118', 30, 4 * 60, '24x7', 'noc@contoso.example'),
-]  # fmt: skip
+]
 
 
 @transaction.atomic

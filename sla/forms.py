@@ -23,8 +23,12 @@ from .models import (
     validate_percents,
 )
 
-__all__ = ['BusinessCalendarForm', 'OperationalLevelAgreementForm', 'ServiceLevelAgreementForm',
-           'UnderpinningContractForm']  # fmt: skip
+__all__ = [
+    'BusinessCalendarForm',
+    'OperationalLevelAgreementForm',
+    'ServiceLevelAgreementForm',
+    'UnderpinningContractForm',
+]
 
 HOURS_HELP = 'Intervals like 08:00-12:00, 13:00-17:00; empty means closed all day.'
 
@@ -72,9 +76,18 @@ class ServiceLevelAgreementForm(AgreementForm):
     class Meta:
         model = ServiceLevelAgreement
         fields = [
-            'name', 'ticket_kind', 'priority', 'service', 'response_minutes', 'resolution_minutes', 'calendar',
-            'warning_percents', 'pause_states', 'active', 'description',
-        ]  # fmt: skip
+            'name',
+            'ticket_kind',
+            'priority',
+            'service',
+            'response_minutes',
+            'resolution_minutes',
+            'calendar',
+            'warning_percents',
+            'pause_states',
+            'active',
+            'description',
+        ]
         labels = {'response_minutes': 'Response target (minutes)', 'resolution_minutes': 'Resolution target (minutes)'}
         widgets = {'description': forms.Textarea(attrs={'rows': 3})}
 
@@ -88,9 +101,17 @@ class OperationalLevelAgreementForm(AgreementForm):
     class Meta:
         model = OperationalLevelAgreement
         fields = [
-            'name', 'support_group', 'priority', 'accept_minutes', 'resolve_minutes', 'calendar', 'warning_percents',
-            'pause_states', 'active', 'description',
-        ]  # fmt: skip
+            'name',
+            'support_group',
+            'priority',
+            'accept_minutes',
+            'resolve_minutes',
+            'calendar',
+            'warning_percents',
+            'pause_states',
+            'active',
+            'description',
+        ]
         labels = {'accept_minutes': 'Accept target (minutes)', 'resolve_minutes': 'Resolve target (minutes)'}
         widgets = {'description': forms.Textarea(attrs={'rows': 3})}
 
@@ -105,9 +126,19 @@ class UnderpinningContractForm(forms.ModelForm):
     class Meta:
         model = UnderpinningContract
         fields = [
-            'name', 'supplier', 'reference', 'service', 'response_minutes', 'resolution_minutes', 'calendar',
-            'contact_email', 'contact_phone', 'valid_from', 'valid_until', 'notes',
-        ]  # fmt: skip
+            'name',
+            'supplier',
+            'reference',
+            'service',
+            'response_minutes',
+            'resolution_minutes',
+            'calendar',
+            'contact_email',
+            'contact_phone',
+            'valid_from',
+            'valid_until',
+            'notes',
+        ]
         labels = {'response_minutes': 'Response target (minutes)', 'resolution_minutes': 'Resolution target (minutes)'}
         widgets = {
             'notes': forms.Textarea(attrs={'rows': 3}),
@@ -149,9 +180,11 @@ class BusinessCalendarForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields['timezone'] = forms.ChoiceField(choices=_timezone_choices(), initial='UTC', label='Time zone')
         self.fields['holiday_country'] = forms.ChoiceField(
-            choices=_country_choices(), required=False, label='Public holidays of',
+            choices=_country_choices(),
+            required=False,
+            label='Public holidays of',
             help_text='Country code of the holidays calendar (DE, FR, GB, US, ...).',
-        )  # fmt: skip
+        )
         self.fields['holiday_subdivision'].label = 'Region'
         hours = self.instance.hours if self.instance.pk else {key: ['08:00-18:00'] for key, _ in WEEKDAYS[:5]}
         for key, label in WEEKDAYS:
@@ -162,8 +195,15 @@ class BusinessCalendarForm(forms.ModelForm):
             self.initial['custom_holidays'] = '\n'.join(
                 f'{item["date"]} {item.get("name", "")}'.strip() for item in self.instance.custom_holidays
             )
-        order = ['name', 'timezone', *(f'hours_{key}' for key, _ in WEEKDAYS), 'holiday_country',
-                 'holiday_subdivision', 'custom_holidays', 'description']  # fmt: skip
+        order = [
+            'name',
+            'timezone',
+            *(f'hours_{key}' for key, _ in WEEKDAYS),
+            'holiday_country',
+            'holiday_subdivision',
+            'custom_holidays',
+            'description',
+        ]
         self.fields = {name: self.fields[name] for name in order}
 
     def clean_custom_holidays(self) -> list[dict[str, str]]:
@@ -197,6 +237,13 @@ class BusinessCalendarForm(forms.ModelForm):
         return cleaned
 
     def service_fields(self) -> dict[str, Any]:
-        names = ['name', 'timezone', 'hours', 'holiday_country', 'holiday_subdivision', 'custom_holidays',
-                 'description']  # fmt: skip
+        names = [
+            'name',
+            'timezone',
+            'hours',
+            'holiday_country',
+            'holiday_subdivision',
+            'custom_holidays',
+            'description',
+        ]
         return {name: self.cleaned_data[name] for name in names}

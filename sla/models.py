@@ -101,9 +101,13 @@ class BusinessCalendarQuerySet(models.QuerySet):
         """The built-in round-the-clock calendar (created when missing, so it is always there)."""
         calendar, _ = self.get_or_create(
             name=BUILTIN_24X7,
-            defaults={'timezone': 'UTC', 'hours': _always(), 'builtin': True,
-                      'description': 'Every hour of every day, no holidays.'},
-        )  # fmt: skip
+            defaults={
+                'timezone': 'UTC',
+                'hours': _always(),
+                'builtin': True,
+                'description': 'Every hour of every day, no holidays.',
+            },
+        )
         return calendar
 
 
@@ -169,8 +173,15 @@ class BusinessCalendar(TimestampedModel):
 
     def schedule(self) -> business_time.Schedule:
         """The compiled calendar, kept per process until the record changes."""
-        key = (self.pk, self.updated_at, self.timezone, repr(self.hours), self.holiday_country,
-               self.holiday_subdivision, repr(self.custom_holidays))  # fmt: skip
+        key = (
+            self.pk,
+            self.updated_at,
+            self.timezone,
+            repr(self.hours),
+            self.holiday_country,
+            self.holiday_subdivision,
+            repr(self.custom_holidays),
+        )
         cached = self.__dict__.get('_compiled') or _SCHEDULES.get(self.pk)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -341,9 +352,14 @@ class ServiceLevelAgreement(AgreementBase):
     ticket_kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.INCIDENT)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices)
     service = models.ForeignKey(
-        'cmdb.ConfigurationItem', null=True, blank=True, on_delete=models.PROTECT, related_name='slas',
-        limit_choices_to={'ci_class': 'service'}, help_text='Leave empty for the default of every service.',
-    )  # fmt: skip
+        'cmdb.ConfigurationItem',
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name='slas',
+        limit_choices_to={'ci_class': 'service'},
+        help_text='Leave empty for the default of every service.',
+    )
     response_minutes = models.PositiveIntegerField(help_text='Business minutes from opening to Accepted.')
     resolution_minutes = models.PositiveIntegerField(help_text='Business minutes from opening to Completed.')
 
@@ -355,15 +371,17 @@ class ServiceLevelAgreement(AgreementBase):
         verbose_name_plural = 'SLAs'
         constraints = [
             models.UniqueConstraint(
-                fields=['ticket_kind', 'priority', 'service'], condition=Q(active=True, service__isnull=False),
+                fields=['ticket_kind', 'priority', 'service'],
+                condition=Q(active=True, service__isnull=False),
                 name='sla_one_active_per_service',
             ),
             models.UniqueConstraint(
-                fields=['ticket_kind', 'priority'], condition=Q(active=True, service__isnull=True),
+                fields=['ticket_kind', 'priority'],
+                condition=Q(active=True, service__isnull=True),
                 name='sla_one_active_default',
             ),
             models.CheckConstraint(condition=Q(response_minutes__gt=0, resolution_minutes__gt=0), name='sla_targets'),
-        ]  # fmt: skip
+        ]
 
     def get_absolute_url(self) -> str:
         return reverse('sla:servicelevelagreement_detail', args=[self.pk])
@@ -409,15 +427,17 @@ class OperationalLevelAgreement(AgreementBase):
         verbose_name_plural = 'OLAs'
         constraints = [
             models.UniqueConstraint(
-                fields=['support_group', 'priority'], condition=Q(active=True, priority__isnull=False),
+                fields=['support_group', 'priority'],
+                condition=Q(active=True, priority__isnull=False),
                 name='ola_one_active_per_priority',
             ),
             models.UniqueConstraint(
-                fields=['support_group'], condition=Q(active=True, priority__isnull=True),
+                fields=['support_group'],
+                condition=Q(active=True, priority__isnull=True),
                 name='ola_one_active_default',
             ),
             models.CheckConstraint(condition=Q(accept_minutes__gt=0, resolve_minutes__gt=0), name='ola_targets'),
-        ]  # fmt: skip
+        ]
 
     def get_absolute_url(self) -> str:
         return reverse('sla:operationallevelagreement_detail', args=[self.pk])
@@ -445,10 +465,14 @@ class UnderpinningContract(TimestampedModel):
     supplier = models.CharField(max_length=120)
     reference = models.CharField(max_length=60, blank=True, help_text='Contract number at the supplier.')
     service = models.ForeignKey(
-        'cmdb.ConfigurationItem', null=True, blank=True, on_delete=models.PROTECT,
-        related_name='underpinning_contracts', limit_choices_to={'ci_class': 'service'},
+        'cmdb.ConfigurationItem',
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name='underpinning_contracts',
+        limit_choices_to={'ci_class': 'service'},
         help_text='The service this contract supports.',
-    )  # fmt: skip
+    )
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name='+')
     response_minutes = models.PositiveIntegerField()
     resolution_minutes = models.PositiveIntegerField()
@@ -508,9 +532,13 @@ class SlaClock(TimestampedModel):
         OperationalLevelAgreement, null=True, blank=True, on_delete=models.SET_NULL, related_name='clocks'
     )
     support_group = models.ForeignKey(
-        'itsm.SupportGroup', null=True, blank=True, on_delete=models.SET_NULL, related_name='+',
+        'itsm.SupportGroup',
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name='+',
         help_text='For OLA clocks: the group the ticket was with.',
-    )  # fmt: skip
+    )
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name='clocks')
     target_minutes = models.PositiveIntegerField()
     warning_percents = models.JSONField(default=_default_warnings)

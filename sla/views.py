@@ -133,10 +133,12 @@ class ServiceLevelAgreementDetailView(ObjectDetailView):
 
     def get_extra_context(self, obj):
         return {
-            'targets': [('Response (to Accepted)', obj.response_minutes),
-                        ('Resolution (to Completed)', obj.resolution_minutes)],
+            'targets': [
+                ('Response (to Accepted)', obj.response_minutes),
+                ('Resolution (to Completed)', obj.resolution_minutes),
+            ],
             **_clock_stats(obj.clocks.all()),
-        }  # fmt: skip
+        }
 
 
 def _clock_stats(clocks) -> dict:
@@ -196,10 +198,12 @@ class OperationalLevelAgreementDetailView(ObjectDetailView):
 
     def get_extra_context(self, obj):
         return {
-            'targets': [('Accept (from assignment)', obj.accept_minutes),
-                        ('Resolve (while with the group)', obj.resolve_minutes)],
+            'targets': [
+                ('Accept (from assignment)', obj.accept_minutes),
+                ('Resolve (while with the group)', obj.resolve_minutes),
+            ],
             **_clock_stats(obj.clocks.all()),
-        }  # fmt: skip
+        }
 
 
 class OperationalLevelAgreementCreateView(ObjectCreateView):
@@ -242,8 +246,17 @@ class UnderpinningContractListView(ObjectListView):
 class UnderpinningContractDetailView(ObjectDetailView):
     queryset = selectors.contract_list()
     template_name = 'sla/agreement_detail.html'
-    fields = ['supplier', 'reference', 'service', 'calendar', 'contact_email', 'contact_phone', 'valid_from',
-              'valid_until', 'notes']  # fmt: skip
+    fields = [
+        'supplier',
+        'reference',
+        'service',
+        'calendar',
+        'contact_email',
+        'contact_phone',
+        'valid_from',
+        'valid_until',
+        'notes',
+    ]
 
     def get_extra_context(self, obj):
         return {'targets': [('Response', obj.response_minutes), ('Resolution', obj.resolution_minutes)]}

@@ -49,8 +49,11 @@ def test_the_data_set_is_built_once_and_then_reused(tiny, monkeypatch):
     assert dataset.ensure() == manifest  # found again, not generated again
     assert dataset.built == built
 
-    Ticket.objects.create(short_description='Added by a benchmark', caller_id=Ticket.objects.first().caller_id,
-                          opened_at=Ticket.objects.first().opened_at)  # fmt: skip
+    Ticket.objects.create(
+        short_description='Added by a benchmark',
+        caller_id=Ticket.objects.first().caller_id,
+        opened_at=Ticket.objects.first().opened_at,
+    )
     dataset.remove_added(manifest)
     assert Ticket.objects.count() == 300
 

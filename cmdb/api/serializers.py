@@ -76,9 +76,22 @@ class ConfigurationItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConfigurationItem
         fields = [
-            'number', 'name', 'ci_class', 'status', 'environment', 'owner', 'support_group', 'location', 'vendor',
-            'version', 'description', 'attributes', 'change_reference', 'created_at', 'updated_at',
-        ]  # fmt: skip
+            'number',
+            'name',
+            'ci_class',
+            'status',
+            'environment',
+            'owner',
+            'support_group',
+            'location',
+            'vendor',
+            'version',
+            'description',
+            'attributes',
+            'change_reference',
+            'created_at',
+            'updated_at',
+        ]
         read_only_fields = ['number', 'created_at', 'updated_at']
         # Uniqueness is checked by the model, whose message names the clashing class and name.
         validators = []
@@ -97,9 +110,16 @@ class RelationshipSerializer(serializers.ModelSerializer):
     class Meta:
         model = Relationship
         fields = [
-            'id', 'source', 'source_name', 'type', 'target', 'target_name', 'description', 'change_reference',
+            'id',
+            'source',
+            'source_name',
+            'type',
+            'target',
+            'target_name',
+            'description',
+            'change_reference',
             'created_at',
-        ]  # fmt: skip
+        ]
         read_only_fields = ['id', 'created_at']
         # Self-links, duplicates and disallowed class pairs are refused by the model with the reason.
         validators = []

@@ -16,13 +16,20 @@ CATEGORIES = {
 }
 TEMPLATES = [
     ('Greeting', 'opening', 'Hello {caller_name},\n\nthank you for contacting the service desk about {number}.'),
-    ('Working on it', 'body', 'I am {agent_name} from {group} and I am now working on "{short_description}". '
-                              'Expected resolution: {eta}.'),
+    (
+        'Working on it',
+        'body',
+        'I am {agent_name} from {group} and I am now working on "{short_description}". Expected resolution: {eta}.',
+    ),
     ('Need more information', 'body', 'To continue with {number} we need a little more information from you:'),
     ('Sign-off', 'closing', 'Kind regards,\n{agent_name}\n{group}'),
-    ('Resolved, please confirm', 'closing', 'We believe {number} is resolved. Please confirm in the portal, or tell '
-                                           'us what is still wrong.\n\nKind regards,\n{agent_name}'),
-]  # fmt: skip
+    (
+        'Resolved, please confirm',
+        'closing',
+        'We believe {number} is resolved. Please confirm in the portal, or tell '
+        'us what is still wrong.\n\nKind regards,\n{agent_name}',
+    ),
+]
 
 
 def seed(apps, schema_editor):

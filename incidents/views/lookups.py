@@ -90,10 +90,12 @@ class PeopleOptionsView(LookupView):
         people = User.objects.none()
         if len(term) >= 2:
             people = User.objects.filter(
-                Q(username__icontains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
+                Q(username__icontains=term)
+                | Q(first_name__icontains=term)
+                | Q(last_name__icontains=term)
                 | Q(email__icontains=term),
                 is_active=True,
-            ).order_by('first_name', 'last_name', 'username')[:SUGGESTIONS]  # fmt: skip
+            ).order_by('first_name', 'last_name', 'username')[:SUGGESTIONS]
         return render(request, 'incidents/ticket/_people_options.html', {'people': people})
 
 

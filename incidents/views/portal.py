@@ -40,9 +40,12 @@ __all__ = (
 
 # What the portal's conversation shows of the public history: messages, e-mails sent, state changes, files.
 CONVERSATION_KINDS = (
-    TimelineKind.CREATED, TimelineKind.COMMENT, TimelineKind.NOTIFICATION, TimelineKind.TRANSITION,
+    TimelineKind.CREATED,
+    TimelineKind.COMMENT,
+    TimelineKind.NOTIFICATION,
+    TimelineKind.TRANSITION,
     TimelineKind.ATTACHMENT,
-)  # fmt: skip
+)
 
 SHOWS = {
     'open': ('Open', ACTIVE_STATES),

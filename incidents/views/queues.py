@@ -149,9 +149,12 @@ class QueueView(StaffOnlyMixin, ObjectListView):
             try:
                 if data['operation'] == 'assign':
                     services.ticket_assign(
-                        ticket=ticket, actor=actor, group=data['group'], assignee=data['assignee'],
+                        ticket=ticket,
+                        actor=actor,
+                        group=data['group'],
+                        assignee=data['assignee'],
                         reason=data['reason'],
-                    )  # fmt: skip
+                    )
                 else:
                     services.ticket_override_priority(
                         ticket=ticket, actor=actor, priority=data['priority'], reason=data['reason']

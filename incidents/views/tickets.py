@@ -121,9 +121,14 @@ def detail_context(request, ticket: Ticket, **extra) -> dict[str, Any]:
 
 
 def render_refresh(
-    request, ticket: Ticket, *, message: str = '', status: int = 200, primary: str = 'incidents/ticket/_panel.html',
+    request,
+    ticket: Ticket,
+    *,
+    message: str = '',
+    status: int = 200,
+    primary: str = 'incidents/ticket/_panel.html',
     **extra,
-):  # fmt: skip
+):
     """htmx answer after a change: `primary` for the element that asked (the action panel by default), plus the
     header, summary, facts and history swapped out of band."""
     fresh = find_ticket(ticket.number)

@@ -15,9 +15,21 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
-            'id', 'username', 'email', 'password', 'first_name', 'last_name', 'full_name', 'phone',
-            'department', 'location', 'vip', 'is_active', 'roles', 'external_id',
-        ]  # fmt: skip
+            'id',
+            'username',
+            'email',
+            'password',
+            'first_name',
+            'last_name',
+            'full_name',
+            'phone',
+            'department',
+            'location',
+            'vip',
+            'is_active',
+            'roles',
+            'external_id',
+        ]
         read_only_fields = ['id']
 
     def to_representation(self, instance):

@@ -3,10 +3,21 @@
 from django.db import migrations
 
 ROLE_SLUGS = [
-    'requester', 'service_desk_agent', 'l2_engineer', 'l3_engineer', 'incident_manager', 'problem_manager',
-    'change_manager', 'cab_member', 'service_owner', 'business_owner', 'knowledge_manager', 'manager',
-    'administrator', 'integration',
-]  # fmt: skip
+    'requester',
+    'service_desk_agent',
+    'l2_engineer',
+    'l3_engineer',
+    'incident_manager',
+    'problem_manager',
+    'change_manager',
+    'cab_member',
+    'service_owner',
+    'business_owner',
+    'knowledge_manager',
+    'manager',
+    'administrator',
+    'integration',
+]
 
 
 def create_roles(apps, schema_editor):

@@ -172,14 +172,27 @@ def remove(log: Callable[[str], None] = lambda message: None) -> None:
     history entry that refers to them (including tickets created later by or for its people). Categories,
     agreements and calendars stay: they are shared reference data and a new data set reuses them."""
     started = time.monotonic()
-    t = {m: m._meta.db_table for m in (User, SupportGroup, Ticket, SlaClock, ConfigurationItem, Relationship,
-                                       Service, RaciAssignment, OperationalLevelAgreement)}  # fmt: skip
+    t = {
+        m: m._meta.db_table
+        for m in (
+            User,
+            SupportGroup,
+            Ticket,
+            SlaClock,
+            ConfigurationItem,
+            Relationship,
+            Service,
+            RaciAssignment,
+            OperationalLevelAgreement,
+        )
+    }
     users = f"SELECT id FROM {t[User]} WHERE username LIKE '{reference.USER_PREFIX}%%'"
     groups = f"SELECT id FROM {t[SupportGroup]} WHERE email LIKE '%%@{reference.EMAIL_DOMAIN}'"
     cis = f"SELECT id FROM {t[ConfigurationItem]} WHERE description = '{estate_module.MARKER}'"
     olas = f'SELECT id FROM {t[OperationalLevelAgreement]} WHERE support_group_id IN ({groups})'
-    types = {model: ContentType.objects.get_for_model(model).pk
-             for model in (Ticket, ConfigurationItem, User, SupportGroup)}  # fmt: skip
+    types = {
+        model: ContentType.objects.get_for_model(model).pk for model in (Ticket, ConfigurationItem, User, SupportGroup)
+    }
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == 'postgresql':
             cursor.execute("SET LOCAL work_mem = '256MB'")  # the id lists below are hashed, not rescanned
@@ -203,29 +216,33 @@ def remove(log: Callable[[str], None] = lambda message: None) -> None:
             f'UPDATE {t[SupportGroup]} SET escalation_group_id = NULL WHERE escalation_group_id IN ({groups})',
         ):
             cursor.execute(sql)
-        timeline = ' OR '.join([
-            f'(content_type_id = {types[Ticket]} AND object_id IN ({tickets}))',
-            f'(content_type_id = {types[ConfigurationItem]} AND object_id IN ({cis}))',
-            f'(content_type_id = {types[User]} AND object_id IN ({users}))',
-            f'(content_type_id = {types[SupportGroup]} AND object_id IN ({groups}))',
-            f'actor_id IN ({users})',
-        ])  # fmt: skip
+        timeline = ' OR '.join(
+            [
+                f'(content_type_id = {types[Ticket]} AND object_id IN ({tickets}))',
+                f'(content_type_id = {types[ConfigurationItem]} AND object_id IN ({cis}))',
+                f'(content_type_id = {types[User]} AND object_id IN ({users}))',
+                f'(content_type_id = {types[SupportGroup]} AND object_id IN ({groups}))',
+                f'actor_id IN ({users})',
+            ]
+        )
         from rest_framework.authtoken.models import Token
 
-        _remove_rows([
-            *_ticket_steps(tickets, timeline, truncate_ok=True),
-            (t[Relationship], f'source_id IN ({cis}) OR target_id IN ({cis})', True),
-            (t[RaciAssignment], f'service_id IN ({cis})', False),
-            (t[Service], f'ci_id IN ({cis})', True),
-            (t[ConfigurationItem], f'id IN ({cis})', True),
-            (t[OperationalLevelAgreement], f'id IN ({olas})', False),
-            (SupportGroup.members.through._meta.db_table, f'supportgroup_id IN ({groups})', False),
-            (t[SupportGroup], f'id IN ({groups})', False),
-            (User.groups.through._meta.db_table, f'user_id IN ({users})', False),
-            (User.user_permissions.through._meta.db_table, f'user_id IN ({users})', False),
-            (Token._meta.db_table, f'user_id IN ({users})', False),
-            (t[User], f'id IN ({users})', False),
-        ])  # fmt: skip
+        _remove_rows(
+            [
+                *_ticket_steps(tickets, timeline, truncate_ok=True),
+                (t[Relationship], f'source_id IN ({cis}) OR target_id IN ({cis})', True),
+                (t[RaciAssignment], f'service_id IN ({cis})', False),
+                (t[Service], f'ci_id IN ({cis})', True),
+                (t[ConfigurationItem], f'id IN ({cis})', True),
+                (t[OperationalLevelAgreement], f'id IN ({olas})', False),
+                (SupportGroup.members.through._meta.db_table, f'supportgroup_id IN ({groups})', False),
+                (t[SupportGroup], f'id IN ({groups})', False),
+                (User.groups.through._meta.db_table, f'user_id IN ({users})', False),
+                (User.user_permissions.through._meta.db_table, f'user_id IN ({users})', False),
+                (Token._meta.db_table, f'user_id IN ({users})', False),
+                (t[User], f'id IN ({users})', False),
+            ]
+        )
         cursor.execute('DROP TABLE synthetic_tickets')
     log(f'removed the synthetic data set in {time.monotonic() - started:.1f} s')
 
@@ -351,9 +368,12 @@ def generate(
         desk = reference.build(incidents, rng)
         layout = estate_module.Layout.of(cis)
         ids = Ids(
-            ticket=_next_id(Ticket), clock=_next_id(SlaClock), pause=_next_id(ClockPause),
-            event=_next_id(ClockEvent), timeline=_next_id(TimelineEntry),
-        )  # fmt: skip
+            ticket=_next_id(Ticket),
+            clock=_next_id(SlaClock),
+            pause=_next_id(ClockPause),
+            event=_next_id(ClockEvent),
+            timeline=_next_id(TimelineEntry),
+        )
         numbers = {prefix: _reserve_numbers(prefix, Ticket.number_start) for prefix in ('INC', 'CS')}
         firsts = dict(numbers)
         first_ci = _next_id(ConfigurationItem)
@@ -368,16 +388,24 @@ def generate(
         # Everything the generators need from the database is read before the writer starts: from then on its
         # loader thread owns the connection.
         groups = {key: team.id for key, team in desk.teams.items()}
-        tickets = Tickets(desk, ids=ids, numbers=numbers, now=now, days=days, count=incidents, rng=rng,
-                          ticket_type_id=ticket_type)  # fmt: skip
+        tickets = Tickets(
+            desk, ids=ids, numbers=numbers, now=now, days=days, count=incidents, rng=rng, ticket_type_id=ticket_type
+        )
         writer = writer_for([*estate_module.TABLES, *TICKET_TABLES], defer_indexes=defer)
         with writer:
             mark = time.monotonic()
             with Progress('CMDB', cis + 3 * cis, enabled=progress) as bar:
                 estate = estate_module.generate(
-                    layout, write=writer.add, first_id=first_ci, first_number=first_ci_number,
-                    first_relationship_id=first_relationship, groups=groups, now=now, rng=rng, progress=bar,
-                )  # fmt: skip
+                    layout,
+                    write=writer.add,
+                    first_id=first_ci,
+                    first_number=first_ci_number,
+                    first_relationship_id=first_relationship,
+                    groups=groups,
+                    now=now,
+                    rng=rng,
+                    progress=bar,
+                )
             timings['cmdb'] = time.monotonic() - mark
             mark = time.monotonic()
             tickets.start(estate, write=writer.add)
@@ -389,9 +417,12 @@ def generate(
             log(f'indexes built again in {writer.index_seconds:.1f} s')
         manifest.last_ticket = ids.ticket - 1
         manifest.counts = {
-            'users': desk.created_users, 'groups': len(desk.teams), 'cis': cis, 'relationships': estate.relationships,
+            'users': desk.created_users,
+            'groups': len(desk.teams),
+            'cis': cis,
+            'relationships': estate.relationships,
             **tickets.totals,
-        }  # fmt: skip
+        }
         for prefix, following in numbers.items():
             _take_numbers(prefix, firsts[prefix], following, Ticket.number_start)
         _take_numbers('CI', first_ci_number, first_ci_number + cis, ConfigurationItem.number_start)
@@ -400,8 +431,21 @@ def generate(
             f'generated and loaded in {timings["load"]:.1f} s: '
             + ', '.join(f'{v:,} {k}' for k, v in manifest.counts.items())
         )
-    tables = [m._meta.db_table for m in (ConfigurationItem, Service, Relationship, Ticket, SlaClock, ClockPause,
-                                         ClockEvent, TimelineEntry, User, SupportGroup)]  # fmt: skip
+    tables = [
+        m._meta.db_table
+        for m in (
+            ConfigurationItem,
+            Service,
+            Relationship,
+            Ticket,
+            SlaClock,
+            ClockPause,
+            ClockEvent,
+            TimelineEntry,
+            User,
+            SupportGroup,
+        )
+    ]
     if postgres:
         _align_sequences(tables)
         if connection.in_atomic_block:
@@ -438,14 +482,25 @@ def add_backlog(count: int, *, opened_at: dt.datetime, seed: int = 0) -> range:
         desk = reference.load()
         first = _next_id(Ticket)
         ids = Ids(
-            ticket=first, clock=_next_id(SlaClock), pause=_next_id(ClockPause), event=_next_id(ClockEvent),
+            ticket=first,
+            clock=_next_id(SlaClock),
+            pause=_next_id(ClockPause),
+            event=_next_id(ClockEvent),
             timeline=_next_id(TimelineEntry),
-        )  # fmt: skip
+        )
         numbers = {prefix: _reserve_numbers(prefix, Ticket.number_start) for prefix in ('INC', 'CS')}
         firsts = dict(numbers)
         ticket_type = ContentType.objects.get_for_model(Ticket).pk
-        tickets = Tickets(desk, ids=ids, numbers=numbers, now=opened + 60, days=1, count=count,
-                          rng=random.Random(seed), ticket_type_id=ticket_type)  # fmt: skip
+        tickets = Tickets(
+            desk,
+            ids=ids,
+            numbers=numbers,
+            now=opened + 60,
+            days=1,
+            count=count,
+            rng=random.Random(seed),
+            ticket_type_id=ticket_type,
+        )
         estate = estate_module.load(manifest.cis, manifest.first_ci, {t.id: t.key for t in desk.teams.values()})
         with writer_for(TICKET_TABLES) as writer, _without_gc():
             tickets.start(estate, write=writer.add)

@@ -44,29 +44,114 @@ ROLES = [
     ('document', CIClass.DOCUMENT, 2_000, 2, 'doc', 'infra'),
     ('workstation', CIClass.WORKSTATION, 2_000, 2, 'ws', 'euc'),
 ]
-TECHNICAL_SERVICES = ('Network access', 'Remote access VPN', 'Compute platform', 'Storage platform', 'Backup',
-                      'Database hosting', 'Identity', 'Messaging', 'Monitoring', 'Container platform',
-                      'DNS and DHCP', 'Endpoint management', 'Managed print', 'Telephony', 'E-mail')  # fmt: skip
-BUSINESS_SERVICES = ('Payroll', 'Order management', 'Customer portal', 'Web shop', 'Invoicing', 'CRM', 'Warehouse',
-                     'Production planning', 'HR self-service', 'Expense claims', 'Travel booking', 'Intranet',
-                     'Reporting', 'Procurement', 'Contract management', 'Service portal', 'Fleet management',
-                     'Time tracking', 'E-learning', 'Document management')  # fmt: skip
+TECHNICAL_SERVICES = (
+    'Network access',
+    'Remote access VPN',
+    'Compute platform',
+    'Storage platform',
+    'Backup',
+    'Database hosting',
+    'Identity',
+    'Messaging',
+    'Monitoring',
+    'Container platform',
+    'DNS and DHCP',
+    'Endpoint management',
+    'Managed print',
+    'Telephony',
+    'E-mail',
+)
+BUSINESS_SERVICES = (
+    'Payroll',
+    'Order management',
+    'Customer portal',
+    'Web shop',
+    'Invoicing',
+    'CRM',
+    'Warehouse',
+    'Production planning',
+    'HR self-service',
+    'Expense claims',
+    'Travel booking',
+    'Intranet',
+    'Reporting',
+    'Procurement',
+    'Contract management',
+    'Service portal',
+    'Fleet management',
+    'Time tracking',
+    'E-learning',
+    'Document management',
+)
 # Which group supports a service, by the kind of service (technical services by name, business by number).
-TECHNICAL_HOMES = ('network', 'network', 'linux', 'storage', 'storage', 'dba', 'identity', 'windows', 'linux',
-                   'linux', 'network', 'euc', 'euc', 'euc', 'windows')  # fmt: skip
-BUSINESS_HOMES = ('erp', 'erp', 'web', 'web', 'erp', 'web', 'erp', 'erp', 'identity', 'erp', 'web', 'web', 'dba',
-                  'erp', 'erp', 'web', 'erp', 'erp', 'web', 'web')  # fmt: skip
+TECHNICAL_HOMES = (
+    'network',
+    'network',
+    'linux',
+    'storage',
+    'storage',
+    'dba',
+    'identity',
+    'windows',
+    'linux',
+    'linux',
+    'network',
+    'euc',
+    'euc',
+    'euc',
+    'windows',
+)
+BUSINESS_HOMES = (
+    'erp',
+    'erp',
+    'web',
+    'web',
+    'erp',
+    'web',
+    'erp',
+    'erp',
+    'identity',
+    'erp',
+    'web',
+    'web',
+    'dba',
+    'erp',
+    'erp',
+    'web',
+    'erp',
+    'erp',
+    'web',
+    'web',
+)
 SITES = ('Frankfurt DC1', 'Frankfurt DC2', 'Munich', 'Hamburg', 'Lyon', 'Chicago DC', 'Toronto')
 ENGINES = ('postgresql', 'postgresql', 'oracle', 'sql_server', 'mysql', 'mongodb', 'redis')
 PORTS = {'postgresql': 5432, 'oracle': 1521, 'sql_server': 1433, 'mysql': 3306, 'mongodb': 27017, 'redis': 6379}
-CRITICALITIES = ((Criticality.CRITICAL, 0.1), (Criticality.HIGH, 0.25), (Criticality.MEDIUM, 0.45),
-                 (Criticality.LOW, 0.2))  # fmt: skip
+CRITICALITIES = (
+    (Criticality.CRITICAL, 0.1),
+    (Criticality.HIGH, 0.25),
+    (Criticality.MEDIUM, 0.45),
+    (Criticality.LOW, 0.2),
+)
 
 CI_TABLE = Table(
     ConfigurationItem,
-    ['id', 'created_at', 'updated_at', 'number', 'name', 'ci_class', 'status', 'environment', 'support_group_id',
-     'location', 'vendor', 'version', 'description', 'attributes'],
-)  # fmt: skip
+    [
+        'id',
+        'created_at',
+        'updated_at',
+        'number',
+        'name',
+        'ci_class',
+        'status',
+        'environment',
+        'support_group_id',
+        'location',
+        'vendor',
+        'version',
+        'description',
+        'attributes',
+    ],
+)
 SERVICE_TABLE = Table(Service, ['ci_id', 'created_at', 'updated_at', 'kind', 'status', 'criticality'])
 RELATIONSHIP_TABLE = Table(
     Relationship, ['id', 'created_at', 'updated_at', 'source_id', 'type', 'target_id', 'description']
@@ -225,8 +310,10 @@ def _attributes(role: str, ci_class: str, name: str, index: int, rng: random.Ran
         os_name = 'Linux' if rng.random() < 0.6 else 'Windows Server'
         extra = '"form_factor": "rack"' if ci_class == CIClass.SERVER else '"hypervisor": "vmware"'
         cpus, memory = rng.choice((2, 4, 8, 16, 32)), rng.choice((8, 16, 32, 64, 128))
-        return (f'{{"hostname": "{name}.corp.example", "os": "{os_name}", "cpu_count": {cpus}, '
-                f'"memory_gb": {memory}, {extra}}}')  # fmt: skip
+        return (
+            f'{{"hostname": "{name}.corp.example", "os": "{os_name}", "cpu_count": {cpus}, '
+            f'"memory_gb": {memory}, {extra}}}'
+        )
     if ci_class == CIClass.WORKSTATION:
         form = 'laptop' if rng.random() < 0.7 else 'desktop'
         return f'{{"hostname": "{name}.corp.example", "os": "Windows 11", "form_factor": "{form}"}}'
@@ -254,8 +341,9 @@ def _attributes(role: str, ci_class: str, name: str, index: int, rng: random.Ran
 
 def _service_name(role: str, position: int) -> tuple[str, str]:
     """(name, home group key) of the position-th service of a role."""
-    names, homes = (TECHNICAL_SERVICES, TECHNICAL_HOMES) if role == 'technical_service' else (
-        BUSINESS_SERVICES, BUSINESS_HOMES)  # fmt: skip
+    names, homes = (
+        (TECHNICAL_SERVICES, TECHNICAL_HOMES) if role == 'technical_service' else (BUSINESS_SERVICES, BUSINESS_HOMES)
+    )
     base = names[position % len(names)]
     cycle = position // len(names)
     return (f'{base} {cycle + 1:03d}' if len(names) <= position or cycle else base), homes[position % len(names)]
@@ -292,11 +380,25 @@ def generate(
                 group = groups[group_key]
             estate.ci_names[pk] = name
             status = CIStatus.IN_PRODUCTION if rng.random() < 0.97 else CIStatus.MAINTENANCE
-            write(CI_TABLE, (
-                pk, created, created + rng.randrange(0, 300 * 86400), format_number('CI', first_number + offset),
-                name, ci_class, status, Environment.PRODUCTION, group, rng.choice(SITES), '', '', MARKER,
-                _attributes(role, ci_class, name, offset, rng),
-            ))  # fmt: skip
+            write(
+                CI_TABLE,
+                (
+                    pk,
+                    created,
+                    created + rng.randrange(0, 300 * 86400),
+                    format_number('CI', first_number + offset),
+                    name,
+                    ci_class,
+                    status,
+                    Environment.PRODUCTION,
+                    group,
+                    rng.choice(SITES),
+                    '',
+                    '',
+                    MARKER,
+                    _attributes(role, ci_class, name, offset, rng),
+                ),
+            )
             if ci_class == CIClass.SERVICE:
                 kind = 'technical' if role == 'technical_service' else 'business'
                 criticality = rng.choices(*zip(*CRITICALITIES, strict=True))[0]

@@ -64,19 +64,103 @@ SLA_TARGETS = {
 }
 
 FIRST_NAMES = (
-    'Anna', 'Ben', 'Clara', 'David', 'Elif', 'Felix', 'Greta', 'Hugo', 'Ines', 'Jonas', 'Karin', 'Leon', 'Maria',
-    'Noah', 'Olga', 'Paul', 'Quinn', 'Rosa', 'Sven', 'Tara', 'Umar', 'Vera', 'Wim', 'Xenia', 'Yann', 'Zoe', 'Aiko',
-    'Bruno', 'Chloe', 'Dario', 'Emma', 'Farid', 'Gina', 'Hamid', 'Ida', 'Jakob', 'Lina', 'Malik', 'Nora', 'Oskar',
-)  # fmt: skip
+    'Anna',
+    'Ben',
+    'Clara',
+    'David',
+    'Elif',
+    'Felix',
+    'Greta',
+    'Hugo',
+    'Ines',
+    'Jonas',
+    'Karin',
+    'Leon',
+    'Maria',
+    'Noah',
+    'Olga',
+    'Paul',
+    'Quinn',
+    'Rosa',
+    'Sven',
+    'Tara',
+    'Umar',
+    'Vera',
+    'Wim',
+    'Xenia',
+    'Yann',
+    'Zoe',
+    'Aiko',
+    'Bruno',
+    'Chloe',
+    'Dario',
+    'Emma',
+    'Farid',
+    'Gina',
+    'Hamid',
+    'Ida',
+    'Jakob',
+    'Lina',
+    'Malik',
+    'Nora',
+    'Oskar',
+)
 LAST_NAMES = (
-    'Berg', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Hansen', 'Ivanova', 'Jansen', 'Kowalski', 'Lund',
-    'Moreau', 'Novak', 'Okafor', 'Petrov', 'Quist', 'Rossi', 'Schmidt', 'Tanaka', 'Urban', 'Virtanen', 'Weber',
-    'Yilmaz', 'Zimmermann', 'Almeida', 'Brandt', 'Conti', 'Dahl', 'Ekström', 'Fontaine',
-)  # fmt: skip
-DEPARTMENTS = ('Sales', 'Finance', 'Human resources', 'Logistics', 'Production', 'Marketing', 'Legal', 'Research',
-               'Customer service', 'Procurement')  # fmt: skip
-LOCATIONS = ('Frankfurt HQ', 'Munich', 'Hamburg', 'Lyon', 'Milan', 'Madrid', 'Warsaw', 'Chicago', 'Toronto',
-             'São Paulo')  # fmt: skip
+    'Berg',
+    'Costa',
+    'Dubois',
+    'Eriksen',
+    'Fischer',
+    'Garcia',
+    'Hansen',
+    'Ivanova',
+    'Jansen',
+    'Kowalski',
+    'Lund',
+    'Moreau',
+    'Novak',
+    'Okafor',
+    'Petrov',
+    'Quist',
+    'Rossi',
+    'Schmidt',
+    'Tanaka',
+    'Urban',
+    'Virtanen',
+    'Weber',
+    'Yilmaz',
+    'Zimmermann',
+    'Almeida',
+    'Brandt',
+    'Conti',
+    'Dahl',
+    'Ekström',
+    'Fontaine',
+)
+DEPARTMENTS = (
+    'Sales',
+    'Finance',
+    'Human resources',
+    'Logistics',
+    'Production',
+    'Marketing',
+    'Legal',
+    'Research',
+    'Customer service',
+    'Procurement',
+)
+LOCATIONS = (
+    'Frankfurt HQ',
+    'Munich',
+    'Hamburg',
+    'Lyon',
+    'Milan',
+    'Madrid',
+    'Warsaw',
+    'Chicago',
+    'Toronto',
+    'São Paulo',
+)
 
 
 def _name(index: int) -> tuple[str, str]:
@@ -164,15 +248,24 @@ def _people(incidents: int, rng: random.Random) -> tuple[dict[str, list[User]], 
         ]
     manager = person('manager', [Role.MANAGER, Role.INCIDENT_MANAGER], department='IT management')
     integration = User(
-        username=f'{USER_PREFIX}monitoring', email=f'monitoring@{EMAIL_DOMAIN}', first_name='Monitoring',
-        last_name='Bot', password='!', department='IT operations',
-    )  # fmt: skip
+        username=f'{USER_PREFIX}monitoring',
+        email=f'monitoring@{EMAIL_DOMAIN}',
+        first_name='Monitoring',
+        last_name='Bot',
+        password='!',
+        department='IT operations',
+    )
     people.append((integration, [Role.INTEGRATION]))
     caller_users = [
-        person('user', [Role.REQUESTER], department=rng.choice(DEPARTMENTS), location=rng.choice(LOCATIONS),
-               vip=rng.random() < 0.01)
+        person(
+            'user',
+            [Role.REQUESTER],
+            department=rng.choice(DEPARTMENTS),
+            location=rng.choice(LOCATIONS),
+            vip=rng.random() < 0.01,
+        )
         for _ in range(callers)
-    ]  # fmt: skip
+    ]
     User.objects.bulk_create([user for user, _ in people], batch_size=2000)
     saved = {u.username: u for u in User.objects.filter(username__startswith=USER_PREFIX)}
     roles = _role_groups()
@@ -231,9 +324,13 @@ def _slas(calendar: BusinessCalendar) -> dict[tuple[str, int], Agreement]:
             )
             if sla is None:
                 sla = ServiceLevelAgreement.objects.create(
-                    name=f'Standard P{priority} {kind}s', ticket_kind=kind, priority=priority, calendar=calendar,
-                    response_minutes=response, resolution_minutes=resolution,
-                )  # fmt: skip
+                    name=f'Standard P{priority} {kind}s',
+                    ticket_kind=kind,
+                    priority=priority,
+                    calendar=calendar,
+                    response_minutes=response,
+                    resolution_minutes=resolution,
+                )
             slas[kind, priority] = _agreement(
                 sla, {'response': sla.response_minutes, 'resolution': sla.resolution_minutes}
             )
@@ -282,9 +379,12 @@ def build(incidents: int, rng: random.Random) -> Desk:
     for key, name, tier, _escalation, _ola in GROUPS:
         members = agents[key]
         groups[key] = SupportGroup(
-            name=name, tier=tier, email=f'{key.replace("_", "-")}@{EMAIL_DOMAIN}', manager=members[0],
+            name=name,
+            tier=tier,
+            email=f'{key.replace("_", "-")}@{EMAIL_DOMAIN}',
+            manager=members[0],
             description=f'{name} ({dict(Tier.choices)[tier]}).',
-        )  # fmt: skip
+        )
     SupportGroup.objects.bulk_create(groups.values())
     saved = {g.name: g for g in SupportGroup.objects.filter(email__endswith=f'@{EMAIL_DOMAIN}')}
     through = SupportGroup.members.through
@@ -301,9 +401,12 @@ def build(incidents: int, rng: random.Random) -> Desk:
         if ola:
             accept, resolve = ola
             record = OperationalLevelAgreement.objects.create(
-                name=f'OLA {name}', support_group=group, calendar=calendar, accept_minutes=accept,
+                name=f'OLA {name}',
+                support_group=group,
+                calendar=calendar,
+                accept_minutes=accept,
                 resolve_minutes=resolve,
-            )  # fmt: skip
+            )
             team.ola = _agreement(record, {'ola_accept': accept, 'ola_resolve': resolve})
         teams[key] = team
     tops, category_names = _categories()

@@ -54,74 +54,201 @@ DESK_WORK_MEDIAN, HAND_ON_MEDIAN = 40, 20
 # Shares of tickets put on hold (for about a day), on a long hold (a vendor, a part, a change: about two weeks),
 # reopened by the caller, and closed by the caller rather than automatically.
 PENDING_SHARE, LONG_HOLD_SHARE, REOPEN_SHARE, CONFIRM_SHARE = 0.12, 0.05, 0.04, 0.35
-LONG_HOLDS = ((PendingReason.VENDOR, 0.4), (PendingReason.PART, 0.3), (PendingReason.CHANGE, 0.2),
-              (PendingReason.PROBLEM, 0.1))  # fmt: skip
+LONG_HOLDS = (
+    (PendingReason.VENDOR, 0.4),
+    (PendingReason.PART, 0.3),
+    (PendingReason.CHANGE, 0.2),
+    (PendingReason.PROBLEM, 0.1),
+)
 RESOLUTIONS = {
-    'incident': ((ResolutionCode.SOLVED_PERMANENTLY, 0.45), (ResolutionCode.SOLVED_WORKAROUND, 0.18),
-                 (ResolutionCode.SOLVED_REMOTELY, 0.15), (ResolutionCode.USER_ERROR, 0.05),
-                 (ResolutionCode.NOT_REPRODUCIBLE, 0.05), (ResolutionCode.DUPLICATE, 0.04),
-                 (ResolutionCode.KNOWN_ERROR, 0.04), (ResolutionCode.SOLVED_BY_CHANGE, 0.02),
-                 (ResolutionCode.CANCELLED, 0.02)),
-    'case': ((ResolutionCode.REQUEST_FULFILLED, 0.6), (ResolutionCode.SOLVED_REMOTELY, 0.2),
-             (ResolutionCode.USER_ERROR, 0.1), (ResolutionCode.CANCELLED, 0.1)),
-}  # fmt: skip
-PENDING = ((PendingReason.CUSTOMER, 0.45), (PendingReason.VENDOR, 0.25), (PendingReason.PART, 0.1),
-           (PendingReason.CHANGE, 0.1), (PendingReason.PROBLEM, 0.05), (PendingReason.EVENT, 0.05))  # fmt: skip
+    'incident': (
+        (ResolutionCode.SOLVED_PERMANENTLY, 0.45),
+        (ResolutionCode.SOLVED_WORKAROUND, 0.18),
+        (ResolutionCode.SOLVED_REMOTELY, 0.15),
+        (ResolutionCode.USER_ERROR, 0.05),
+        (ResolutionCode.NOT_REPRODUCIBLE, 0.05),
+        (ResolutionCode.DUPLICATE, 0.04),
+        (ResolutionCode.KNOWN_ERROR, 0.04),
+        (ResolutionCode.SOLVED_BY_CHANGE, 0.02),
+        (ResolutionCode.CANCELLED, 0.02),
+    ),
+    'case': (
+        (ResolutionCode.REQUEST_FULFILLED, 0.6),
+        (ResolutionCode.SOLVED_REMOTELY, 0.2),
+        (ResolutionCode.USER_ERROR, 0.1),
+        (ResolutionCode.CANCELLED, 0.1),
+    ),
+}
+PENDING = (
+    (PendingReason.CUSTOMER, 0.45),
+    (PendingReason.VENDOR, 0.25),
+    (PendingReason.PART, 0.1),
+    (PendingReason.CHANGE, 0.1),
+    (PendingReason.PROBLEM, 0.05),
+    (PendingReason.EVENT, 0.05),
+)
 SUMMARIES = {
-    'Hardware': ('Laptop does not start', 'Screen flickers', 'Docking station not detected', 'Printer jams',
-                 'Battery drains within an hour', 'Keyboard keys stuck'),
-    'Software': ('Application crashes on start', 'Cannot save documents', 'Error after the latest update',
-                 'Licence expired message', 'Report export fails', 'Slow response when searching'),
-    'Network': ('VPN drops every few minutes', 'No Wi-Fi on the third floor', 'Site link down',
-                'Very slow network in the branch', 'Cannot reach the intranet', 'Firewall blocks supplier portal'),
-    'Email': ('Mails stuck in the outbox', 'Calendar invitations not arriving', 'Mailbox full',
-              'Shared mailbox not visible', 'Phishing mail received'),
-    'Access': ('Account locked', 'Password reset needed', 'No access to the shared drive', 'MFA token lost',
-               'New starter needs accounts'),
+    'Hardware': (
+        'Laptop does not start',
+        'Screen flickers',
+        'Docking station not detected',
+        'Printer jams',
+        'Battery drains within an hour',
+        'Keyboard keys stuck',
+    ),
+    'Software': (
+        'Application crashes on start',
+        'Cannot save documents',
+        'Error after the latest update',
+        'Licence expired message',
+        'Report export fails',
+        'Slow response when searching',
+    ),
+    'Network': (
+        'VPN drops every few minutes',
+        'No Wi-Fi on the third floor',
+        'Site link down',
+        'Very slow network in the branch',
+        'Cannot reach the intranet',
+        'Firewall blocks supplier portal',
+    ),
+    'Email': (
+        'Mails stuck in the outbox',
+        'Calendar invitations not arriving',
+        'Mailbox full',
+        'Shared mailbox not visible',
+        'Phishing mail received',
+    ),
+    'Access': (
+        'Account locked',
+        'Password reset needed',
+        'No access to the shared drive',
+        'MFA token lost',
+        'New starter needs accounts',
+    ),
     'Database': ('Queries time out', 'Backup job failed', 'Replication lag alarm', 'Tablespace almost full'),
     'Server': ('Server not responding', 'Disk space alarm', 'High CPU load', 'Patch installation failed'),
     'Storage': ('File share not reachable', 'Quota exceeded', 'Restore of a deleted folder'),
     'Security': ('Malware alert on workstation', 'Suspicious login reported', 'Vulnerability scan finding'),
     'Telephony': ('Desk phone has no dial tone', 'Softphone drops calls', 'Conference room system offline'),
-}  # fmt: skip
-MONITORING_SUMMARIES = ('Availability check failed', 'Response time above threshold',
-                        'Error rate above threshold', 'Certificate expires in 7 days', 'Disk usage above 90 %',
-                        'Service restarted unexpectedly')  # fmt: skip
-AGENT_COMMENTS = ('We are looking into it and will update you shortly.', 'Could you try again and tell us '
-                  'whether it works now?', 'A technician will contact you today.',
-                  'We have applied a fix; please check on your side.')  # fmt: skip
-CALLER_COMMENTS = ('Any update on this?', 'It happened again this morning.', 'Thanks, I will try that.',
-                   'Still not working for me.')  # fmt: skip
-WORK_NOTES = ('Checked the logs: errors since the last deployment.', 'Reproduced on a test machine.',
-              'Vendor case opened.', 'Restarted the service, monitoring for now.',
-              'Related to a known problem, linked the workaround.')  # fmt: skip
-NOTES = ('Restarted the service and verified with the caller.', 'Applied the documented workaround.',
-         'Replaced the faulty part.', 'Reset the configuration to the standard.', 'Fixed permissions.')  # fmt: skip
+}
+MONITORING_SUMMARIES = (
+    'Availability check failed',
+    'Response time above threshold',
+    'Error rate above threshold',
+    'Certificate expires in 7 days',
+    'Disk usage above 90 %',
+    'Service restarted unexpectedly',
+)
+AGENT_COMMENTS = (
+    'We are looking into it and will update you shortly.',
+    'Could you try again and tell us whether it works now?',
+    'A technician will contact you today.',
+    'We have applied a fix; please check on your side.',
+)
+CALLER_COMMENTS = (
+    'Any update on this?',
+    'It happened again this morning.',
+    'Thanks, I will try that.',
+    'Still not working for me.',
+)
+WORK_NOTES = (
+    'Checked the logs: errors since the last deployment.',
+    'Reproduced on a test machine.',
+    'Vendor case opened.',
+    'Restarted the service, monitoring for now.',
+    'Related to a known problem, linked the workaround.',
+)
+NOTES = (
+    'Restarted the service and verified with the caller.',
+    'Applied the documented workaround.',
+    'Replaced the faulty part.',
+    'Reset the configuration to the standard.',
+    'Fixed permissions.',
+)
 REJECTIONS = ('The problem came back this morning.', 'Still not working.', 'Only partly fixed.')
 ESCALATIONS = ('Needs {group}.', 'Beyond first-line scope: handing to {group}.', 'Root cause lies with {group}.')
 RESOLUTION_LABELS = dict(ResolutionCode.choices)
 PENDING_LABELS = dict(PendingReason.choices)
 CHANNEL_LABELS = dict(TicketChannel.choices)
 KIND_LABELS = dict(TicketKind.choices)
-TIMELINE_CHANNEL = {'portal': 'ui', 'email': 'email', 'phone': 'ui', 'walk_in': 'ui', 'monitoring': 'monitoring',
-                    'api': 'api'}  # fmt: skip
+TIMELINE_CHANNEL = {
+    'portal': 'ui',
+    'email': 'email',
+    'phone': 'ui',
+    'walk_in': 'ui',
+    'monitoring': 'monitoring',
+    'api': 'api',
+}
 CLOCK_LABELS = dict(ClockKind.choices)
 
 TICKET_TABLE = Table(
     Ticket,
-    ['id', 'created_at', 'updated_at', 'number', 'kind', 'short_description', 'description', 'state', 'caller_id',
-     'opened_by_id', 'channel', 'category_id', 'subcategory_id', 'symptom', 'service_id', 'ci_id', 'impact',
-     'urgency', 'priority', 'assignment_group_id', 'assignee_id', 'pending_reason', 'pending_note', 'pending_until',
-     'resolution_code', 'resolution_notes', 'reassignment_count', 'reopen_count', 'opened_at', 'assigned_at',
-     'accepted_at', 'completed_at', 'closed_at'],
-)  # fmt: skip
+    [
+        'id',
+        'created_at',
+        'updated_at',
+        'number',
+        'kind',
+        'short_description',
+        'description',
+        'state',
+        'caller_id',
+        'opened_by_id',
+        'channel',
+        'category_id',
+        'subcategory_id',
+        'symptom',
+        'service_id',
+        'ci_id',
+        'impact',
+        'urgency',
+        'priority',
+        'assignment_group_id',
+        'assignee_id',
+        'pending_reason',
+        'pending_note',
+        'pending_until',
+        'resolution_code',
+        'resolution_notes',
+        'reassignment_count',
+        'reopen_count',
+        'opened_at',
+        'assigned_at',
+        'accepted_at',
+        'completed_at',
+        'closed_at',
+    ],
+)
 CLOCK_TABLE = Table(
     SlaClock,
-    ['id', 'created_at', 'updated_at', 'ticket_id', 'kind', 'name', 'sla_id', 'ola_id', 'support_group_id',
-     'calendar_id', 'target_minutes', 'warning_percents', 'pause_states', 'state', 'started_at', 'elapsed',
-     'run_started_at', 'due_at', 'next_check_at', 'next_percent', 'warned_at', 'breached_at', 'stopped_at',
-     'stop_reason'],
-)  # fmt: skip
+    [
+        'id',
+        'created_at',
+        'updated_at',
+        'ticket_id',
+        'kind',
+        'name',
+        'sla_id',
+        'ola_id',
+        'support_group_id',
+        'calendar_id',
+        'target_minutes',
+        'warning_percents',
+        'pause_states',
+        'state',
+        'started_at',
+        'elapsed',
+        'run_started_at',
+        'due_at',
+        'next_check_at',
+        'next_percent',
+        'warned_at',
+        'breached_at',
+        'stopped_at',
+        'stop_reason',
+    ],
+)
 PAUSE_TABLE = Table(ClockPause, ['id', 'clock_id', 'started_at', 'ended_at', 'ticket_state', 'reason'])
 EVENT_TABLE = Table(
     ClockEvent,
@@ -236,8 +363,32 @@ class Tickets:
     # --------------------------------------------------------------------------------------------- set-up
     def _hours(self, days: int) -> list[float]:
         """Cumulative share of tickets opened by each hour of the period: busy weekdays, quiet nights."""
-        hour_weight = [0.15, 0.1, 0.1, 0.1, 0.15, 0.3, 0.6, 1.2, 2.0, 2.4, 2.3, 2.1, 1.6, 2.0, 2.2, 2.0, 1.7, 1.2,
-                       0.8, 0.6, 0.5, 0.4, 0.3, 0.2]  # fmt: skip
+        hour_weight = [
+            0.15,
+            0.1,
+            0.1,
+            0.1,
+            0.15,
+            0.3,
+            0.6,
+            1.2,
+            2.0,
+            2.4,
+            2.3,
+            2.1,
+            1.6,
+            2.0,
+            2.2,
+            2.0,
+            1.7,
+            1.2,
+            0.8,
+            0.6,
+            0.5,
+            0.4,
+            0.3,
+            0.2,
+        ]
         weights = []
         for hour in range(days * 24):
             moment = self.start_at + hour * HOUR
@@ -266,11 +417,34 @@ class Tickets:
         """A log-normal delay in seconds (at least half a minute) around `median` minutes."""
         return max(30, int(median * 60 * math.exp(self.rng.gauss(0, sigma))))
 
-    def _entry(self, ticket: int, kind: str, actor: int | None, channel: str, at: int, message: str = '',
-               changes: str = '[]', data: str = '{}', public: bool = False) -> None:  # fmt: skip
-        self.write(TIMELINE_TABLE, (
-            self.ids.timeline, self.ticket_type, ticket, kind, actor, channel, at, message, changes, data, public,
-        ))  # fmt: skip
+    def _entry(
+        self,
+        ticket: int,
+        kind: str,
+        actor: int | None,
+        channel: str,
+        at: int,
+        message: str = '',
+        changes: str = '[]',
+        data: str = '{}',
+        public: bool = False,
+    ) -> None:
+        self.write(
+            TIMELINE_TABLE,
+            (
+                self.ids.timeline,
+                self.ticket_type,
+                ticket,
+                kind,
+                actor,
+                channel,
+                at,
+                message,
+                changes,
+                data,
+                public,
+            ),
+        )
         self.ids.timeline += 1
         self.totals['timeline'] += 1
 
@@ -391,17 +565,47 @@ class Tickets:
         # ---- the ticket as it stands now, and its history
         state = 'new'
         row = {
-            'group': None, 'assignee': None, 'assigned': None, 'accepted': None, 'completed': None, 'closed': None,
-            'pending': ('', '', None), 'resolution': ('', ''), 'reassignments': 0, 'reopens': 0, 'updated': opened,
-        }  # fmt: skip
+            'group': None,
+            'assignee': None,
+            'assigned': None,
+            'accepted': None,
+            'completed': None,
+            'closed': None,
+            'pending': ('', '', None),
+            'resolution': ('', ''),
+            'reassignments': 0,
+            'reopens': 0,
+            'updated': opened,
+        }
         segments = [(opened, 'new', '')]  # (since, state, pause reason)
         stints: list[Stint] = []
         completions: list[int] = []
-        created = self._created(pk, kind, summary, caller, opened_by, channel, category, subcategory, service, ci,
-                                impact, urgency, priority, opened)  # fmt: skip
-        self._entry(pk, 'created', opened_by if channel != 'monitoring' else self.desk.integration,
-                    TIMELINE_CHANNEL[channel], opened, f'{KIND_LABELS[kind]} opened via {CHANNEL_LABELS[channel]}',
-                    created, public=True)  # fmt: skip
+        created = self._created(
+            pk,
+            kind,
+            summary,
+            caller,
+            opened_by,
+            channel,
+            category,
+            subcategory,
+            service,
+            ci,
+            impact,
+            urgency,
+            priority,
+            opened,
+        )
+        self._entry(
+            pk,
+            'created',
+            opened_by if channel != 'monitoring' else self.desk.integration,
+            TIMELINE_CHANNEL[channel],
+            opened,
+            f'{KIND_LABELS[kind]} opened via {CHANNEL_LABELS[channel]}',
+            created,
+            public=True,
+        )
         deferred_retargets = []
         for at, action, actor, extra in steps:
             if at > now:
@@ -411,14 +615,18 @@ class Tickets:
             message, data, public = '', '', True
             if action in ('assign', 'reassign', 'escalate'):
                 team = extra
-                changes.append(self._change('assignment_group', self.team_names.get(row['group'], 'null'),
-                                            self.team_names[team.id]))  # fmt: skip
+                changes.append(
+                    self._change(
+                        'assignment_group', self.team_names.get(row['group'], 'null'), self.team_names[team.id]
+                    )
+                )
                 if row['assignee'] is not None:
                     changes.append(self._change('assignee', self.names[row['assignee']], 'null'))
                 if action != 'assign':
                     row['reassignments'] += 1
-                    changes.append(self._change('reassignment_count', str(row['reassignments'] - 1),
-                                                str(row['reassignments'])))  # fmt: skip
+                    changes.append(
+                        self._change('reassignment_count', str(row['reassignments'] - 1), str(row['reassignments']))
+                    )
                 if row['assigned'] is None:
                     row['assigned'] = at
                     changes.append(self._change('assigned_at', 'null', _iso(at)))
@@ -444,15 +652,19 @@ class Tickets:
                 note = 'Waiting for an answer.' if reason == PendingReason.CUSTOMER else 'Waiting on a third party.'
                 until = at + 5 * DAY if rng.random() < 0.5 else None
                 row['pending'] = (reason, note, until)
-                changes += [self._change('pending_reason', '""', _j(str(reason))),
-                            self._change('pending_note', '""', _j(note))]  # fmt: skip
+                changes += [
+                    self._change('pending_reason', '""', _j(str(reason))),
+                    self._change('pending_note', '""', _j(note)),
+                ]
                 if until:
                     changes.append(self._change('pending_until', 'null', _iso(until)))
                 state, message, name = 'pending', note, 'pend'
             elif action == 'resume':
                 reason, note, until = row['pending']
-                changes += [self._change('pending_reason', _j(str(reason)), '""'),
-                            self._change('pending_note', _j(note), '""')]  # fmt: skip
+                changes += [
+                    self._change('pending_reason', _j(str(reason)), '""'),
+                    self._change('pending_note', _j(note), '""'),
+                ]
                 if until:
                     changes.append(self._change('pending_until', _iso(until), 'null'))
                 row['pending'] = ('', '', None)
@@ -461,17 +673,21 @@ class Tickets:
                 code, notes = str(extra), rng.choice(NOTES)
                 row['resolution'], row['completed'] = (code, notes), at
                 completions.append(at)
-                changes += [self._change('resolution_code', '""', _j(code)),
-                            self._change('resolution_notes', '""', _j(notes)),
-                            self._change('completed_at', 'null', _iso(at))]  # fmt: skip
+                changes += [
+                    self._change('resolution_code', '""', _j(code)),
+                    self._change('resolution_notes', '""', _j(notes)),
+                    self._change('completed_at', 'null', _iso(at)),
+                ]
                 state, message, name = 'completed', notes, 'complete'
             elif action == 'reject':
                 code, notes = row['resolution']
                 row['reopens'] += 1
-                changes += [self._change('resolution_code', _j(code), '""'),
-                            self._change('resolution_notes', _j(notes), '""'),
-                            self._change('reopen_count', str(row['reopens'] - 1), str(row['reopens'])),
-                            self._change('completed_at', _iso(row['completed']), 'null')]  # fmt: skip
+                changes += [
+                    self._change('resolution_code', _j(code), '""'),
+                    self._change('resolution_notes', _j(notes), '""'),
+                    self._change('reopen_count', str(row['reopens'] - 1), str(row['reopens'])),
+                    self._change('completed_at', _iso(row['completed']), 'null'),
+                ]
                 reason = rng.choice(REJECTIONS)
                 row['resolution'], row['completed'] = ('', ''), None
                 state, message, name = 'accepted', f'Resolution rejected: {reason}', 'reject'
@@ -488,44 +704,113 @@ class Tickets:
             else:  # comments and work notes
                 text = {'comment': AGENT_COMMENTS, 'caller_comment': CALLER_COMMENTS, 'work_note': WORK_NOTES}
                 internal = action == 'work_note'
-                self._entry(pk, 'work_note' if internal else 'comment', actor, 'ui', at, rng.choice(text[action]),
-                            public=not internal)  # fmt: skip
+                self._entry(
+                    pk,
+                    'work_note' if internal else 'comment',
+                    actor,
+                    'ui',
+                    at,
+                    rng.choice(text[action]),
+                    public=not internal,
+                )
                 if not internal:
                     row['updated'] = at
                 continue
             row['updated'] = at
             channel_of_step = 'system' if actor is None else ('monitoring' if actor == self.desk.integration else 'ui')
-            self._entry(pk, 'transition', actor, channel_of_step, at, message, '[' + ', '.join(changes) + ']',
-                        f'{{"action": "{name}", "from": "{before}", "to": "{state}"{data}}}', public)  # fmt: skip
+            self._entry(
+                pk,
+                'transition',
+                actor,
+                channel_of_step,
+                at,
+                message,
+                '[' + ', '.join(changes) + ']',
+                f'{{"action": "{name}", "from": "{before}", "to": "{state}"{data}}}',
+                public,
+            )
             if state != segments[-1][1]:
                 pause_reason = PENDING_LABELS[row['pending'][0]] if state == 'pending' else ''
                 segments.append((at, state, pause_reason))
             if action in ('reassign', 'escalate'):
                 deferred_retargets.append((at, actor, len(stints) - 2))
 
-        self.write(TICKET_TABLE, (
-            pk, opened, row['updated'], number, kind, summary, '', state, caller, opened_by, channel, category,
-            subcategory, '', service, ci, impact, urgency, priority, row['group'], row['assignee'],
-            row['pending'][0], row['pending'][1], row['pending'][2],
-            row['resolution'][0] if state in ('completed', 'closed') else '',
-            row['resolution'][1] if state in ('completed', 'closed') else '',
-            row['reassignments'], row['reopens'], opened, row['assigned'], row['accepted'],
-            row['completed'] if state in ('completed', 'closed') else None, row['closed'],
-        ))  # fmt: skip
+        self.write(
+            TICKET_TABLE,
+            (
+                pk,
+                opened,
+                row['updated'],
+                number,
+                kind,
+                summary,
+                '',
+                state,
+                caller,
+                opened_by,
+                channel,
+                category,
+                subcategory,
+                '',
+                service,
+                ci,
+                impact,
+                urgency,
+                priority,
+                row['group'],
+                row['assignee'],
+                row['pending'][0],
+                row['pending'][1],
+                row['pending'][2],
+                row['resolution'][0] if state in ('completed', 'closed') else '',
+                row['resolution'][1] if state in ('completed', 'closed') else '',
+                row['reassignments'],
+                row['reopens'],
+                opened,
+                row['assigned'],
+                row['accepted'],
+                row['completed'] if state in ('completed', 'closed') else None,
+                row['closed'],
+            ),
+        )
         self._clocks(pk, kind, priority, opened, row, segments, stints, completions, state, deferred_retargets)
 
-    def _created(self, pk, kind, summary, caller, opened_by, channel, category, subcategory, service, ci, impact,
-                 urgency, priority, opened) -> str:  # fmt: skip
+    def _created(
+        self,
+        pk,
+        kind,
+        summary,
+        caller,
+        opened_by,
+        channel,
+        category,
+        subcategory,
+        service,
+        ci,
+        impact,
+        urgency,
+        priority,
+        opened,
+    ) -> str:
         cats = self.desk.category_names
         values = {
-            'kind': _j(kind), 'short_description': _j(summary), 'state': '"new"', 'caller': self.names[caller],
-            'opened_by': self.names[opened_by], 'channel': _j(channel),
+            'kind': _j(kind),
+            'short_description': _j(summary),
+            'state': '"new"',
+            'caller': self.names[caller],
+            'opened_by': self.names[opened_by],
+            'channel': _j(channel),
             'category': _j(cats[category]) if category else None,
             'subcategory': _j(f'{cats[category]} › {cats[subcategory]}') if subcategory else None,
-            'service': _j(self.service_names[service]), 'ci': _j(self.ci_names[ci]) if ci is not None else None,
-            'impact': _j(impact), 'urgency': _j(urgency), 'priority': str(priority), 'reassignment_count': '0',
-            'reopen_count': '0', 'opened_at': _iso(opened),
-        }  # fmt: skip
+            'service': _j(self.service_names[service]),
+            'ci': _j(self.ci_names[ci]) if ci is not None else None,
+            'impact': _j(impact),
+            'urgency': _j(urgency),
+            'priority': str(priority),
+            'reassignment_count': '0',
+            'reopen_count': '0',
+            'opened_at': _iso(opened),
+        }
         parts = [
             f'{{"field": "{name}", "label": {self.labels[name]}, "before": null, "after": {values[name]}}}'
             for name in self.created_fields
@@ -551,12 +836,19 @@ class Tickets:
             accept_end = stint.accepted if stint.accepted is not None else stint.end
             accept_reason = 'accepted' if stint.accepted is not None else 'handoff'
             made[index] = {
-                'accept': self._clock(pk, 'ola_accept', ola, stint, stint.start, accept_end, accept_reason,
-                                      segments),  # fmt: skip
-                'resolve': self._clock(pk, 'ola_resolve', ola, stint, stint.start,
-                                       stint.end if handed else (completions[-1] if finished else None),
-                                       'handoff' if handed else 'completed', segments, reopens=not handed),
-            }  # fmt: skip
+                'accept': self._clock(pk, 'ola_accept', ola, stint, stint.start, accept_end, accept_reason, segments),
+                'resolve': self._clock(
+                    pk,
+                    'ola_resolve',
+                    ola,
+                    stint,
+                    stint.start,
+                    stint.end if handed else (completions[-1] if finished else None),
+                    'handoff' if handed else 'completed',
+                    segments,
+                    reopens=not handed,
+                ),
+            }
         for at, actor, index in retargets:
             handed = made.get(index)
             if not handed:
@@ -568,14 +860,18 @@ class Tickets:
             started_lines = [f'{c["name"]} started ({c["target"]}, {c["calendar"]})' for c in (started or {}).values()]
             summaries = [c['summary'] for c in handed.values() if c['stopped'] == at]
             new = [c['summary_open'] for c in (started or {}).values()]
-            data = (f'{{"retargeted": [], "dropped": [], "handed_over": [{", ".join(summaries)}], '
-                    f'"started": [{", ".join(new)}], "priority": {priority}, '
-                    f'"group": {self.team_names[stints[index + 1].team.id]}}}')  # fmt: skip
-            self._entry(pk, 'sla_retarget', actor, 'ui', at, 'SLA re-targeted: ' + '; '.join(lines + started_lines),
-                        '[]', data)  # fmt: skip
+            data = (
+                f'{{"retargeted": [], "dropped": [], "handed_over": [{", ".join(summaries)}], '
+                f'"started": [{", ".join(new)}], "priority": {priority}, '
+                f'"group": {self.team_names[stints[index + 1].team.id]}}}'
+            )
+            self._entry(
+                pk, 'sla_retarget', actor, 'ui', at, 'SLA re-targeted: ' + '; '.join(lines + started_lines), '[]', data
+            )
 
-    def _clock(self, ticket, kind, agreement: Agreement, stint, start, stop, stop_reason, segments,
-               reopens: bool = False) -> dict:  # fmt: skip
+    def _clock(
+        self, ticket, kind, agreement: Agreement, stint, start, stop, stop_reason, segments, reopens: bool = False
+    ) -> dict:
         """One clock from `start` to `stop` (None: still open), pausing in the agreement's pause states and, for
         clocks a reopen runs again, while the ticket waited Completed. Writes the clock, its pauses and events."""
         rng, now = self.rng, self.now
@@ -647,12 +943,35 @@ class Tickets:
         else:
             name, sla_id, ola_id, group = f'{CLOCK_LABELS[kind]} · {stint.team.name}', None, agreement.id, stint.team.id
         updated = max([start, *(t for t in (stop, breached, *warnings) if t is not None)])
-        self.write(CLOCK_TABLE, (
-            clock_id, start, min(updated, now), ticket, kind, name, sla_id, ola_id, group, calendar.id, target,
-            _j(tuple(agreement.warning_percents)), _j(tuple(agreement.pause_states)), clock_state, start, elapsed,
-            run_started, due, next_check, next_percent, warnings[0] if warnings else None, breached, stop,
-            stop_reason if stop is not None else '',
-        ))  # fmt: skip
+        self.write(
+            CLOCK_TABLE,
+            (
+                clock_id,
+                start,
+                min(updated, now),
+                ticket,
+                kind,
+                name,
+                sla_id,
+                ola_id,
+                group,
+                calendar.id,
+                target,
+                _j(tuple(agreement.warning_percents)),
+                _j(tuple(agreement.pause_states)),
+                clock_state,
+                start,
+                elapsed,
+                run_started,
+                due,
+                next_check,
+                next_percent,
+                warnings[0] if warnings else None,
+                breached,
+                stop,
+                stop_reason if stop is not None else '',
+            ),
+        )
         for since, until, state, reason in pauses:
             self.write(PAUSE_TABLE, (self.ids.pause, clock_id, since, until, state, reason))
             self.ids.pause += 1
@@ -669,26 +988,46 @@ class Tickets:
             event_id = self.ids.event
             self.ids.event += 1
             self.totals['events'] += 1
-            self.write(EVENT_TABLE, (
-                event_id, clock_id, p, event, crossing, at, claim, False, min(at + rng.randrange(1, 30), now), '[]',
-            ))  # fmt: skip
+            self.write(
+                EVENT_TABLE,
+                (
+                    event_id,
+                    clock_id,
+                    p,
+                    event,
+                    crossing,
+                    at,
+                    claim,
+                    False,
+                    min(at + rng.randrange(1, 30), now),
+                    '[]',
+                ),
+            )
             if event == 'breach':
                 message = f'{name} breached: target {_minutes_text(target)} ({calendar.name})'
             else:
                 local = timezone.localtime(_dt(due), self.zone).strftime('%Y-%m-%d %H:%M') if due else 'paused'
                 message = f'{name}: {p} % of {_minutes_text(target)} used, due {local}'
-            data = (f'{{"clock": {clock_id}, "clock_kind": "{kind}", "event": {event_id}, "percent": {p}, '
-                    f'"crossed_at": {_iso(crossing)}, "due_at": {_iso(due)}, "target_minutes": {target}}}')  # fmt: skip
-            self._entry(ticket, 'sla_breach' if event == 'breach' else 'sla_warning', None, 'system', at, message,
-                        '[]', data)  # fmt: skip
-        summary_fields = (f'"name": {_j(name)}, "target": "{_minutes_text(target)}", "target_minutes": {target}, '
-                          f'"calendar": {_j(calendar.name)}')  # fmt: skip
+            data = (
+                f'{{"clock": {clock_id}, "clock_kind": "{kind}", "event": {event_id}, "percent": {p}, '
+                f'"crossed_at": {_iso(crossing)}, "due_at": {_iso(due)}, "target_minutes": {target}}}'
+            )
+            self._entry(
+                ticket, 'sla_breach' if event == 'breach' else 'sla_warning', None, 'system', at, message, '[]', data
+            )
+        summary_fields = (
+            f'"name": {_j(name)}, "target": "{_minutes_text(target)}", "target_minutes": {target}, '
+            f'"calendar": {_j(calendar.name)}'
+        )
         return {
-            'name': name, 'state': clock_state, 'stopped': stop, 'target': _minutes_text(target),
+            'name': name,
+            'state': clock_state,
+            'stopped': stop,
+            'target': _minutes_text(target),
             'calendar': calendar.name,
             'summary': f'{{{summary_fields}, "due_at": {_iso(due)}, "state": "{clock_state}"}}',
             'summary_open': f'{{{summary_fields}, "due_at": null}}',
-        }  # fmt: skip
+        }
 
 
 def priority_cells() -> dict[int, list[tuple[str, str]]]:

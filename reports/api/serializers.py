@@ -27,17 +27,37 @@ class ReportScheduleSerializer(serializers.ModelSerializer):
         slug_field='name', queryset=SupportGroup.objects.all(), required=False, allow_null=True
     )
     service = serializers.SlugRelatedField(
-        slug_field='number', queryset=ConfigurationItem.objects.services(), required=False, allow_null=True,
+        slug_field='number',
+        queryset=ConfigurationItem.objects.services(),
+        required=False,
+        allow_null=True,
         help_text='Service CI number.',
-    )  # fmt: skip
+    )
     channel = serializers.ChoiceField(choices=TicketChannel.choices, required=False, allow_blank=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
         model = ReportSchedule
-        fields = ['id', 'name', 'owner', 'extra_recipients', 'frequency', 'slices', 'kind', 'priority', 'group',
-                  'service', 'category', 'channel', 'active', 'next_run_at', 'last_run_at', 'created_at', 'updated_at',
-                  'url']  # fmt: skip
+        fields = [
+            'id',
+            'name',
+            'owner',
+            'extra_recipients',
+            'frequency',
+            'slices',
+            'kind',
+            'priority',
+            'group',
+            'service',
+            'category',
+            'channel',
+            'active',
+            'next_run_at',
+            'last_run_at',
+            'created_at',
+            'updated_at',
+            'url',
+        ]
         read_only_fields = ['next_run_at', 'last_run_at', 'created_at', 'updated_at']
 
     def get_url(self, obj) -> str:
@@ -61,9 +81,25 @@ class ReportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Report
-        fields = ['id', 'title', 'notes', 'schedule', 'created_by', 'period_start', 'period_end', 'interval',
-                  'slices', 'filters', 'send', 'summary', 'emailed_to', 'sent_at', 'csv_url', 'created_at',
-                  'updated_at']  # fmt: skip
+        fields = [
+            'id',
+            'title',
+            'notes',
+            'schedule',
+            'created_by',
+            'period_start',
+            'period_end',
+            'interval',
+            'slices',
+            'filters',
+            'send',
+            'summary',
+            'emailed_to',
+            'sent_at',
+            'csv_url',
+            'created_at',
+            'updated_at',
+        ]
         read_only_fields = ['schedule', 'summary', 'emailed_to', 'sent_at', 'created_at', 'updated_at']
 
     def get_csv_url(self, obj) -> str:

@@ -56,13 +56,18 @@ class MetricListView(MetricsAccess, APIView):
         return Response(
             {
                 'measures': [
-                    {'measure': slug, 'label': MEASURES[slug].label, 'unit': MEASURES[slug].unit,
-                     'definition': MEASURES[slug].definition, 'counted_on': MEASURES[slug].counted_on,
-                     'url': request.build_absolute_uri(f'{slug}/')}
+                    {
+                        'measure': slug,
+                        'label': MEASURES[slug].label,
+                        'unit': MEASURES[slug].unit,
+                        'definition': MEASURES[slug].definition,
+                        'counted_on': MEASURES[slug].counted_on,
+                        'url': request.build_absolute_uri(f'{slug}/'),
+                    }
                     for slug in API_MEASURES
                 ]
             }
-        )  # fmt: skip
+        )
 
 
 class MetricView(MetricsAccess, APIView):
@@ -80,9 +85,11 @@ class MetricView(MetricsAccess, APIView):
             return Response(selectors.measure(measure, slice_))
         except NotRepresentable:
             raise ValidationError(
-                {'source': 'The daily rollups hold one of group, service, category, channel or agent at a time; '
-                           'use source=live to combine them.'}
-            ) from None  # fmt: skip
+                {
+                    'source': 'The daily rollups hold one of group, service, category, channel or agent at a time; '
+                    'use source=live to combine them.'
+                }
+            ) from None
 
 
 class ReportScheduleViewSet(ItsmModelViewSet):

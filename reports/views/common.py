@@ -165,98 +165,197 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
     opened = [p['volume']['opened'] for p in trend]
     completed = [p['volume']['completed'] for p in trend]
     charts['volume'] = _chart(
-        'chart-volume', 'Opened vs completed, and backlog', labels,
+        'chart-volume',
+        'Opened vs completed, and backlog',
+        labels,
         [
-            {'label': 'Opened', 'type': 'bar', 'data': opened, 'color': 'blue', 'unit': 'tickets',
-             'urls': [_series_url('volume', slice_, p, part='opened') for p in trend]},
-            {'label': 'Completed', 'type': 'bar', 'data': completed, 'color': 'green', 'unit': 'tickets',
-             'urls': [_series_url('volume', slice_, p, part='completed') for p in trend]},
-            {'label': 'Open at end of period', 'type': 'line', 'data': [p['backlog'] for p in trend],
-             'color': 'orange', 'unit': 'tickets', 'urls': [], 'axis': 'y'},
+            {
+                'label': 'Opened',
+                'type': 'bar',
+                'data': opened,
+                'color': 'blue',
+                'unit': 'tickets',
+                'urls': [_series_url('volume', slice_, p, part='opened') for p in trend],
+            },
+            {
+                'label': 'Completed',
+                'type': 'bar',
+                'data': completed,
+                'color': 'green',
+                'unit': 'tickets',
+                'urls': [_series_url('volume', slice_, p, part='completed') for p in trend],
+            },
+            {
+                'label': 'Open at end of period',
+                'type': 'line',
+                'data': [p['backlog'] for p in trend],
+                'color': 'orange',
+                'unit': 'tickets',
+                'urls': [],
+                'axis': 'y',
+            },
         ],
         y={'title': 'Tickets', 'unit': 'tickets', 'integer': True},
         x=period,
         empty=not any(opened) and not any(completed) and not data['backlog']['count'],
         help_text=MEASURES['volume'].definition,
-    )  # fmt: skip
+    )
 
     mttr = [p['mttr'] for p in trend]
     charts['mttr'] = _chart(
-        'chart-mttr', 'MTTR trend', labels,
+        'chart-mttr',
+        'MTTR trend',
+        labels,
         [
-            {'label': 'Mean', 'type': 'line', 'data': [m['mean_hours'] for m in mttr], 'color': 'red', 'unit': 'h',
-             'urls': [_series_url('mttr', slice_, p) for p in trend]},
-            {'label': 'Median', 'type': 'line', 'data': [m['median_hours'] for m in mttr], 'color': 'purple',
-             'unit': 'h', 'urls': [_series_url('mttr', slice_, p) for p in trend]},
-            {'label': '90th percentile', 'type': 'line', 'data': [m['p90_hours'] for m in mttr], 'color': 'gray',
-             'unit': 'h', 'dashed': True, 'urls': [_series_url('mttr', slice_, p) for p in trend]},
+            {
+                'label': 'Mean',
+                'type': 'line',
+                'data': [m['mean_hours'] for m in mttr],
+                'color': 'red',
+                'unit': 'h',
+                'urls': [_series_url('mttr', slice_, p) for p in trend],
+            },
+            {
+                'label': 'Median',
+                'type': 'line',
+                'data': [m['median_hours'] for m in mttr],
+                'color': 'purple',
+                'unit': 'h',
+                'urls': [_series_url('mttr', slice_, p) for p in trend],
+            },
+            {
+                'label': '90th percentile',
+                'type': 'line',
+                'data': [m['p90_hours'] for m in mttr],
+                'color': 'gray',
+                'unit': 'h',
+                'dashed': True,
+                'urls': [_series_url('mttr', slice_, p) for p in trend],
+            },
         ],
         y={'title': 'Hours from opened to completed', 'unit': 'h'},
         x=period,
         empty=not any(m['count'] for m in mttr),
         help_text=MEASURES['mttr'].definition,
-    )  # fmt: skip
+    )
 
     sla = [p['sla_compliance'] for p in trend]
     charts['sla'] = _chart(
-        'chart-sla', 'SLA compliance and breaches', labels,
+        'chart-sla',
+        'SLA compliance and breaches',
+        labels,
         [
-            {'label': 'Response met', 'type': 'line', 'data': [s['response']['percent'] for s in sla],
-             'color': 'teal', 'unit': '%', 'urls': [_series_url('sla_compliance', slice_, p, part='response')
-                                                   for p in trend]},
-            {'label': 'Resolution met', 'type': 'line', 'data': [s['resolution']['percent'] for s in sla],
-             'color': 'indigo', 'unit': '%', 'urls': [_series_url('sla_compliance', slice_, p, part='resolution')
-                                                     for p in trend]},
-            {'label': 'Targets breached', 'type': 'bar', 'data': [s['overall']['breached'] for s in sla],
-             'color': 'red', 'unit': 'targets', 'axis': 'y2',
-             'urls': [_series_url('sla_compliance', slice_, p, part='breached') for p in trend]},
+            {
+                'label': 'Response met',
+                'type': 'line',
+                'data': [s['response']['percent'] for s in sla],
+                'color': 'teal',
+                'unit': '%',
+                'urls': [_series_url('sla_compliance', slice_, p, part='response') for p in trend],
+            },
+            {
+                'label': 'Resolution met',
+                'type': 'line',
+                'data': [s['resolution']['percent'] for s in sla],
+                'color': 'indigo',
+                'unit': '%',
+                'urls': [_series_url('sla_compliance', slice_, p, part='resolution') for p in trend],
+            },
+            {
+                'label': 'Targets breached',
+                'type': 'bar',
+                'data': [s['overall']['breached'] for s in sla],
+                'color': 'red',
+                'unit': 'targets',
+                'axis': 'y2',
+                'urls': [_series_url('sla_compliance', slice_, p, part='breached') for p in trend],
+            },
         ],
         y={'title': 'Targets met', 'unit': '%', 'min': 0, 'max': 100},
         y2={'title': 'Targets breached', 'unit': 'targets', 'integer': True},
         x=period,
         empty=not any(s['overall']['total'] for s in sla),
         help_text=MEASURES['sla_compliance'].definition,
-    )  # fmt: skip
+    )
 
     answer = [p['answer_rate'] for p in trend]
     charts['answer'] = _chart(
-        'chart-answer', 'Answer rate with volume', labels,
+        'chart-answer',
+        'Answer rate with volume',
+        labels,
         [
-            {'label': 'Answer rate', 'type': 'line', 'data': [a['percent'] for a in answer], 'color': 'green',
-             'unit': '%', 'urls': [_series_url('answer_rate', slice_, p) for p in trend]},
-            {'label': 'Opened', 'type': 'bar', 'data': opened, 'color': 'azure', 'unit': 'tickets', 'axis': 'y2',
-             'urls': [_series_url('volume', slice_, p, part='opened') for p in trend]},
+            {
+                'label': 'Answer rate',
+                'type': 'line',
+                'data': [a['percent'] for a in answer],
+                'color': 'green',
+                'unit': '%',
+                'urls': [_series_url('answer_rate', slice_, p) for p in trend],
+            },
+            {
+                'label': 'Opened',
+                'type': 'bar',
+                'data': opened,
+                'color': 'azure',
+                'unit': 'tickets',
+                'axis': 'y2',
+                'urls': [_series_url('volume', slice_, p, part='opened') for p in trend],
+            },
         ],
         y={'title': 'Accepted within target', 'unit': '%', 'min': 0, 'max': 100},
         y2={'title': 'Tickets opened', 'unit': 'tickets', 'integer': True},
         x=period,
         empty=not any(a['decided'] for a in answer) and not any(opened),
         help_text=MEASURES['answer_rate'].definition,
-    )  # fmt: skip
+    )
 
     rows = data.get('by_priority', [])
     charts['priority'] = _chart(
-        'chart-priority', 'MTTR by priority', [r['label'] for r in rows],
+        'chart-priority',
+        'MTTR by priority',
+        [r['label'] for r in rows],
         [
-            {'label': 'Mean', 'type': 'bar', 'data': [r['figures']['mttr']['mean_hours'] for r in rows],
-             'color': 'red', 'unit': 'h', 'urls': [r['urls']['mttr'] for r in rows]},
-            {'label': 'Median', 'type': 'bar', 'data': [r['figures']['mttr']['median_hours'] for r in rows],
-             'color': 'purple', 'unit': 'h', 'urls': [r['urls']['mttr'] for r in rows]},
+            {
+                'label': 'Mean',
+                'type': 'bar',
+                'data': [r['figures']['mttr']['mean_hours'] for r in rows],
+                'color': 'red',
+                'unit': 'h',
+                'urls': [r['urls']['mttr'] for r in rows],
+            },
+            {
+                'label': 'Median',
+                'type': 'bar',
+                'data': [r['figures']['mttr']['median_hours'] for r in rows],
+                'color': 'purple',
+                'unit': 'h',
+                'urls': [r['urls']['mttr'] for r in rows],
+            },
         ],
         y={'title': 'Hours from opened to completed', 'unit': 'h'},
         x='Priority',
         empty=not any(r['figures']['mttr']['count'] for r in rows),
         help_text=MEASURES['mttr'].definition,
-    )  # fmt: skip
+    )
 
     buckets = data['backlog']['buckets']
     charts['backlog'] = _chart(
-        'chart-backlog', 'Backlog by age', [b['label'] for b in buckets],
-        [{'label': 'Open tickets', 'type': 'bar', 'data': [b['count'] for b in buckets], 'color': 'orange',
-          'unit': 'tickets', 'urls': [b['url'] for b in buckets]}],
+        'chart-backlog',
+        'Backlog by age',
+        [b['label'] for b in buckets],
+        [
+            {
+                'label': 'Open tickets',
+                'type': 'bar',
+                'data': [b['count'] for b in buckets],
+                'color': 'orange',
+                'unit': 'tickets',
+                'urls': [b['url'] for b in buckets],
+            }
+        ],
         y={'title': 'Open tickets', 'unit': 'tickets', 'integer': True},
         x='Age since opened',
         empty=not data['backlog']['count'],
         help_text=MEASURES['backlog'].definition,
-    )  # fmt: skip
+    )
     return charts

@@ -51,8 +51,16 @@ class ReportScheduleListView(ObjectListView):
 class ReportScheduleDetailView(ObjectDetailView):
     queryset = selectors.schedule_list()
     template_name = 'reports/reportschedule_detail.html'
-    fields = ['owner', 'frequency', Column('slices_text', 'Slices'), Column('filters_text', 'Filters'),
-              'extra_recipients', 'next_run_at', 'last_run_at', 'active']  # fmt: skip
+    fields = [
+        'owner',
+        'frequency',
+        Column('slices_text', 'Slices'),
+        Column('filters_text', 'Filters'),
+        'extra_recipients',
+        'next_run_at',
+        'last_run_at',
+        'active',
+    ]
 
     def get_extra_context(self, obj):
         return {'reports': list(selectors.report_list().filter(schedule=obj)[:20])}
@@ -101,15 +109,25 @@ class ReportListView(ObjectListView):
 class ReportDetailView(ObjectDetailView):
     queryset = selectors.report_list()
     template_name = 'reports/report_detail.html'
-    fields = ['period_start', 'period_end', 'interval', Column('slices_text', 'Slices'),
-              Column('filters_text', 'Filters'), 'schedule', 'created_by', 'sent_at']  # fmt: skip
+    fields = [
+        'period_start',
+        'period_end',
+        'interval',
+        Column('slices_text', 'Slices'),
+        Column('filters_text', 'Filters'),
+        'schedule',
+        'created_by',
+        'sent_at',
+    ]
 
     def get_extra_context(self, obj):
         from ..choices import Breakdown
 
         summary = obj.summary or {}
-        slices = [(Breakdown(d).label if d in Breakdown.values else d, rows)
-                  for d, rows in (summary.get('slices') or {}).items()]  # fmt: skip
+        slices = [
+            (Breakdown(d).label if d in Breakdown.values else d, rows)
+            for d, rows in (summary.get('slices') or {}).items()
+        ]
         return {'summary': summary, 'slice_tables': slices}
 
 

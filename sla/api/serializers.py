@@ -88,9 +88,21 @@ class ServiceLevelAgreementSerializer(AgreementSerializer):
     class Meta:
         model = ServiceLevelAgreement
         fields = [
-            'id', 'name', 'ticket_kind', 'priority', 'service', 'response_minutes', 'resolution_minutes', 'calendar',
-            'warning_percents', 'pause_states', 'active', 'description', 'created_at', 'updated_at',
-        ]  # fmt: skip
+            'id',
+            'name',
+            'ticket_kind',
+            'priority',
+            'service',
+            'response_minutes',
+            'resolution_minutes',
+            'calendar',
+            'warning_percents',
+            'pause_states',
+            'active',
+            'description',
+            'created_at',
+            'updated_at',
+        ]
         read_only_fields = ['id', 'created_at', 'updated_at']
         validators = []  # the one-active-SLA rules are checked by the model, which names the clash
 
@@ -104,9 +116,20 @@ class OperationalLevelAgreementSerializer(AgreementSerializer):
     class Meta:
         model = OperationalLevelAgreement
         fields = [
-            'id', 'name', 'group', 'priority', 'accept_minutes', 'resolve_minutes', 'calendar', 'warning_percents',
-            'pause_states', 'active', 'description', 'created_at', 'updated_at',
-        ]  # fmt: skip
+            'id',
+            'name',
+            'group',
+            'priority',
+            'accept_minutes',
+            'resolve_minutes',
+            'calendar',
+            'warning_percents',
+            'pause_states',
+            'active',
+            'description',
+            'created_at',
+            'updated_at',
+        ]
         read_only_fields = ['id', 'created_at', 'updated_at']
         validators = []
 
@@ -118,9 +141,22 @@ class UnderpinningContractSerializer(serializers.ModelSerializer):
     class Meta:
         model = UnderpinningContract
         fields = [
-            'id', 'name', 'supplier', 'reference', 'service', 'response_minutes', 'resolution_minutes', 'calendar',
-            'contact_email', 'contact_phone', 'valid_from', 'valid_until', 'notes', 'created_at', 'updated_at',
-        ]  # fmt: skip
+            'id',
+            'name',
+            'supplier',
+            'reference',
+            'service',
+            'response_minutes',
+            'resolution_minutes',
+            'calendar',
+            'contact_email',
+            'contact_phone',
+            'valid_from',
+            'valid_until',
+            'notes',
+            'created_at',
+            'updated_at',
+        ]
         read_only_fields = ['id', 'created_at', 'updated_at']
         validators = []
 
@@ -143,9 +179,18 @@ class BusinessCalendarSerializer(serializers.ModelSerializer):
     class Meta:
         model = BusinessCalendar
         fields = [
-            'id', 'name', 'timezone', 'hours', 'holiday_country', 'holiday_subdivision', 'custom_holidays',
-            'description', 'builtin', 'created_at', 'updated_at',
-        ]  # fmt: skip
+            'id',
+            'name',
+            'timezone',
+            'hours',
+            'holiday_country',
+            'holiday_subdivision',
+            'custom_holidays',
+            'description',
+            'builtin',
+            'created_at',
+            'updated_at',
+        ]
         read_only_fields = ['id', 'builtin', 'created_at', 'updated_at']
 
 
@@ -167,9 +212,19 @@ class TicketClockSerializer(serializers.ModelSerializer):
     class Meta:
         model = SlaClock
         fields = [
-            'name', 'kind', 'target_minutes', 'started_at', 'due_at', 'state', 'elapsed_business_seconds',
-            'remaining_business_seconds', 'breached', 'stopped_at', 'group', 'calendar',
-        ]  # fmt: skip
+            'name',
+            'kind',
+            'target_minutes',
+            'started_at',
+            'due_at',
+            'state',
+            'elapsed_business_seconds',
+            'remaining_business_seconds',
+            'breached',
+            'stopped_at',
+            'group',
+            'calendar',
+        ]
         read_only_fields = fields
 
     def _now(self):
@@ -195,9 +250,18 @@ class SlaClockSerializer(TicketClockSerializer):
 
     class Meta(TicketClockSerializer.Meta):
         fields = [
-            'id', 'ticket', *TicketClockSerializer.Meta.fields, 'sla', 'ola', 'warning_percents', 'pause_states',
-            'next_check_at', 'warned_at', 'breached_at', 'stop_reason',
-        ]  # fmt: skip
+            'id',
+            'ticket',
+            *TicketClockSerializer.Meta.fields,
+            'sla',
+            'ola',
+            'warning_percents',
+            'pause_states',
+            'next_check_at',
+            'warned_at',
+            'breached_at',
+            'stop_reason',
+        ]
         read_only_fields = fields
 
 
@@ -220,7 +284,17 @@ class ClockEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = ClockEvent
         fields = [
-            'id', 'clock', 'ticket', 'clock_name', 'clock_kind', 'kind', 'percent', 'crossed_at', 'at', 'superseded',
-            'notified_at', 'recipients',
-        ]  # fmt: skip
+            'id',
+            'clock',
+            'ticket',
+            'clock_name',
+            'clock_kind',
+            'kind',
+            'percent',
+            'crossed_at',
+            'at',
+            'superseded',
+            'notified_at',
+            'recipients',
+        ]
         read_only_fields = fields

@@ -48,8 +48,11 @@ class NavigationAndRoleTests(ItsmTestCase):
 
     def test_role_permissions(self):
         def perms(role):
-            return set(Group.objects.get(name=role).permissions.filter(content_type__app_label='cmdb')
-                       .values_list('codename', flat=True))  # fmt: skip
+            return set(
+                Group.objects.get(name=role)
+                .permissions.filter(content_type__app_label='cmdb')
+                .values_list('codename', flat=True)
+            )
 
         views = {'view_configurationitem', 'view_relationship', 'view_service', 'view_raciassignment'}
         for role in (Role.SERVICE_DESK_AGENT, Role.L3_ENGINEER, Role.MANAGER, Role.INCIDENT_MANAGER):
@@ -66,8 +69,14 @@ class NavigationAndRoleTests(ItsmTestCase):
         mine, theirs = make_service(service_owner=owner), make_service()
         web = Client()
         web.force_login(owner)
-        data = {'name': mine.ci.name, 'kind': 'business', 'status': 'degraded', 'criticality': 'high',
-                'environment': 'production', 'ci_status': 'in_production'}  # fmt: skip
+        data = {
+            'name': mine.ci.name,
+            'kind': 'business',
+            'status': 'degraded',
+            'criticality': 'high',
+            'environment': 'production',
+            'ci_status': 'in_production',
+        }
         self.assertHttpStatus(web.post(reverse('cmdb:service_edit', kwargs={'pk': mine.ci.number}), data), 302)
         response = web.post(
             reverse('cmdb:service_edit', kwargs={'pk': theirs.ci.number}), {**data, 'name': theirs.ci.name}

@@ -38,9 +38,11 @@ class ChangeControlTests(ItsmTestCase):
         self.assertHttpStatus(response, 400)
         self.assertEqual(
             response.data['change_reference'],
-            [f'{self.prod.number} is in production: to edit it, give the approved change that covers it '
-             '(change_reference, e.g. CHG0000123).'],
-        )  # fmt: skip
+            [
+                f'{self.prod.number} is in production: to edit it, give the approved change that covers it '
+                '(change_reference, e.g. CHG0000123).'
+            ],
+        )
         self.prod.refresh_from_db()
         self.assertEqual(self.prod.location, '')
 
@@ -97,8 +99,13 @@ class ChangeControlTests(ItsmTestCase):
         web = Client()
         web.force_login(self.make_user(Role.CHANGE_MANAGER))
         url = reverse('cmdb:configurationitem_edit', kwargs={'number': self.prod.number})
-        data = {'name': 'prod-db', 'ci_class': 'server', 'status': 'maintenance', 'environment': 'production',
-                'attr_hostname': 'host.example.com'}  # fmt: skip
+        data = {
+            'name': 'prod-db',
+            'ci_class': 'server',
+            'status': 'maintenance',
+            'environment': 'production',
+            'attr_hostname': 'host.example.com',
+        }
         response = web.post(url, data)
         self.assertHttpStatus(response, 200)
         self.assertIn('change_reference', response.context['form'].errors)

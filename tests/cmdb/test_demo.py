@@ -15,8 +15,18 @@ def test_demo_estate_loads_idempotently_and_hangs_together():
     counts = [m.objects.count() for m in (ConfigurationItem, Service, Relationship, RaciAssignment)]
     call_command('load_demo_data')
     assert [m.objects.count() for m in (ConfigurationItem, Service, Relationship, RaciAssignment)] == counts
-    catalogue = {'Desktop PC', 'Virus protection', 'Managed mail', 'E-mail services', 'Backups', 'Server systems',
-                 'LAN', 'WAN', 'VPN', 'Distributed file systems'}  # fmt: skip
+    catalogue = {
+        'Desktop PC',
+        'Virus protection',
+        'Managed mail',
+        'E-mail services',
+        'Backups',
+        'Server systems',
+        'LAN',
+        'WAN',
+        'VPN',
+        'Distributed file systems',
+    }
     assert catalogue <= set(Service.objects.values_list('ci__name', flat=True))
     assert Service.objects.count() == len(SERVICES)
     classes = set(ConfigurationItem.objects.values_list('ci_class', flat=True))
@@ -32,6 +42,10 @@ def test_demo_estate_loads_idempotently_and_hangs_together():
     names = {item.name for item in services_impacted_by(router)}
     assert {'Managed mail', 'E-mail services', 'Incident management', 'LAN'} <= names
     assert 'WAN' not in names  # the router depends on the WAN, not the other way round
-    upstream = {item.name for item in ci_impact(ConfigurationItem.objects.get(name='E-mail services'),
-                                                direction=ImpactDirection.UPSTREAM, depth=8)}  # fmt: skip
+    upstream = {
+        item.name
+        for item in ci_impact(
+            ConfigurationItem.objects.get(name='E-mail services'), direction=ImpactDirection.UPSTREAM, depth=8
+        )
+    }
     assert {'Microsoft Exchange', 'vm-mail-01', 'esx-fra-01', 'LAN 2 – Data centre'} <= upstream

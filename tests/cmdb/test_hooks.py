@@ -47,14 +47,29 @@ class IncidentHookTests(ItsmTestCase):
         self.assertEqual(
             response.data['items'],
             [
-                {'number': self.app.number, 'name': 'Exchange', 'ci_class': 'application', 'depth': 1,
-                 'path': [self.server.number, self.app.number]},
-                {'number': self.backup.number, 'name': 'Backups', 'ci_class': 'service', 'depth': 1,
-                 'path': [self.server.number, self.backup.number]},
-                {'number': self.mail.number, 'name': 'Managed mail', 'ci_class': 'service', 'depth': 2,
-                 'path': [self.server.number, self.app.number, self.mail.number]},
+                {
+                    'number': self.app.number,
+                    'name': 'Exchange',
+                    'ci_class': 'application',
+                    'depth': 1,
+                    'path': [self.server.number, self.app.number],
+                },
+                {
+                    'number': self.backup.number,
+                    'name': 'Backups',
+                    'ci_class': 'service',
+                    'depth': 1,
+                    'path': [self.server.number, self.backup.number],
+                },
+                {
+                    'number': self.mail.number,
+                    'name': 'Managed mail',
+                    'ci_class': 'service',
+                    'depth': 2,
+                    'path': [self.server.number, self.app.number, self.mail.number],
+                },
             ],
-        )  # fmt: skip
+        )
         response = self.client.get(f'/api/v1/cis/{self.mail.number}/impact/?direction=upstream&depth=1&path=false')
         self.assertEqual(
             response.data['items'],

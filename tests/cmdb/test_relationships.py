@@ -51,9 +51,11 @@ class RelationshipRefusalTests(ItsmTestCase):
         self.assertHttpStatus(response, 400)
         self.assertEqual(
             response.data['type'],
-            ['A server cannot run on an application: "runs on" links an application, database or virtual machine '
-             'to a server, storage or virtual machine.'],
-        )  # fmt: skip
+            [
+                'A server cannot run on an application: "runs on" links an application, database or virtual machine '
+                'to a server, storage or virtual machine.'
+            ],
+        )
 
     def test_unknown_number_and_type(self):
         response = self.client.post(

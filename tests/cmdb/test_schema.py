@@ -12,8 +12,14 @@ from tests.base import ItsmTestCase
 from .factories import REQUIRED_ATTRIBUTES, make_ci
 
 GOOD = {
-    CIClass.SERVER: {'hostname': 'db1.example.com', 'ip_address': '10.1.2.3', 'cpu_count': 32, 'memory_gb': 256,
-                     'form_factor': 'rack', 'warranty_until': '2028-06-30'},
+    CIClass.SERVER: {
+        'hostname': 'db1.example.com',
+        'ip_address': '10.1.2.3',
+        'cpu_count': 32,
+        'memory_gb': 256,
+        'form_factor': 'rack',
+        'warranty_until': '2028-06-30',
+    },
     CIClass.VIRTUAL_MACHINE: {'hostname': 'vm1.example.com', 'hypervisor': 'kvm', 'memory_gb': 7.5},
     CIClass.WORKSTATION: {'hostname': 'pc-0042', 'form_factor': 'laptop', 'assigned_to': 'agent'},
     CIClass.APPLICATION: {'url': 'https://shop.example.com', 'license': 'in_house', 'user_count': 1200},
@@ -23,7 +29,7 @@ GOOD = {
     CIClass.STORAGE: {'storage_type': 'nas', 'capacity_tb': 96, 'protocol': 'nfs'},
     CIClass.SERVICE: {'service_hours': '24x7', 'portal_url': 'https://mail.example.com'},
     CIClass.DOCUMENT: {'document_type': 'runbook', 'url': 'https://wiki.example.com/r/1', 'review_by': '2027-01-01'},
-}  # fmt: skip
+}
 
 # (class, attributes, the attribute the error names, words the error says)
 BAD = [
@@ -80,8 +86,12 @@ def test_all_problems_are_reported_at_once():
 
 def test_text_from_csv_is_coerced_before_validation():
     raw = {'engine': 'mysql', 'port': '3306', 'size_gb': '12.5', 'replicated': 'yes'}
-    assert coerce_attributes(CIClass.DATABASE, raw) == {'engine': 'mysql', 'port': 3306, 'size_gb': 12.5,
-                                                        'replicated': True}  # fmt: skip
+    assert coerce_attributes(CIClass.DATABASE, raw) == {
+        'engine': 'mysql',
+        'port': 3306,
+        'size_gb': 12.5,
+        'replicated': True,
+    }
     assert coerce_attributes(CIClass.DATABASE, {'port': 'eighty'}) == {'port': 'eighty'}  # left for validation
 
 

@@ -20,16 +20,27 @@ class ConfigurationItemViewTests(ViewTestCases.ModelViewTestCase):
         return {'name': 'Webshop', 'ci_class': 'application', 'status': 'installed', 'environment': 'test'}
 
     def edit_data(self, obj):
-        return {'name': obj.name, 'ci_class': obj.ci_class, 'status': 'maintenance', 'environment': obj.environment,
-                'attr_user_count': '250'}  # fmt: skip
+        return {
+            'name': obj.name,
+            'ci_class': obj.ci_class,
+            'status': 'maintenance',
+            'environment': obj.environment,
+            'attr_user_count': '250',
+        }
 
     def test_add_form_shows_the_attributes_of_the_chosen_class(self):
         self.login(Role.ADMINISTRATOR)
         response = self.client.get(self.url('add'), {'ci_class': 'database'})
         self.assertContains(response, 'name="attr_engine"')
         self.assertContains(response, 'hx-get')
-        data = {'name': 'orders-db', 'ci_class': 'database', 'status': 'installed', 'environment': 'production',
-                'attr_engine': 'postgresql', 'attr_port': '5432'}  # fmt: skip
+        data = {
+            'name': 'orders-db',
+            'ci_class': 'database',
+            'status': 'installed',
+            'environment': 'production',
+            'attr_engine': 'postgresql',
+            'attr_port': '5432',
+        }
         self.assertHttpStatus(self.client.post(self.url('add'), data), 302)
         self.assertEqual(
             ConfigurationItem.objects.get(name='orders-db').attributes, {'engine': 'postgresql', 'port': 5432}
@@ -37,8 +48,13 @@ class ConfigurationItemViewTests(ViewTestCases.ModelViewTestCase):
 
     def test_bad_attribute_is_shown_by_its_input(self):
         self.login(Role.ADMINISTRATOR)
-        data = {'name': 'orders-db', 'ci_class': 'database', 'status': 'installed', 'environment': 'production',
-                'attr_engine': 'dbase'}  # fmt: skip
+        data = {
+            'name': 'orders-db',
+            'ci_class': 'database',
+            'status': 'installed',
+            'environment': 'production',
+            'attr_engine': 'dbase',
+        }
         response = self.client.post(self.url('add'), data)
         self.assertHttpStatus(response, 200)
         self.assertIn('attr_engine', response.context['form'].errors)
@@ -52,8 +68,14 @@ class ServiceViewTests(ViewTestCases.ModelViewTestCase):
         return make_service(**kwargs)
 
     def form_data(self):
-        return {'name': 'Managed mail', 'kind': 'business', 'status': 'operational', 'criticality': 'high',
-                'environment': 'production', 'ci_status': 'in_production'}  # fmt: skip
+        return {
+            'name': 'Managed mail',
+            'kind': 'business',
+            'status': 'operational',
+            'criticality': 'high',
+            'environment': 'production',
+            'ci_status': 'in_production',
+        }
 
     def edit_data(self, obj):
         return {**self.form_data(), 'name': obj.ci.name, 'status': 'degraded'}
@@ -103,12 +125,22 @@ class RaciAssignmentViewTests(ViewTestCases.ModelViewTestCase):
 
     def form_data(self):
         person = self.make_user(Role.SERVICE_OWNER, first_name='Lin', last_name='Park')
-        return {'service': make_service().pk, 'activity': RaciActivity.COMMUNICATIONS, 'role': RaciRole.ACCOUNTABLE,
-                'person': person.pk, 'notes': ''}  # fmt: skip
+        return {
+            'service': make_service().pk,
+            'activity': RaciActivity.COMMUNICATIONS,
+            'role': RaciRole.ACCOUNTABLE,
+            'person': person.pk,
+            'notes': '',
+        }
 
     def edit_data(self, obj):
-        return {'service': obj.service_id, 'activity': obj.activity, 'role': obj.role, 'person': obj.person_id,
-                'notes': 'Weekdays'}  # fmt: skip
+        return {
+            'service': obj.service_id,
+            'activity': obj.activity,
+            'role': obj.role,
+            'person': obj.person_id,
+            'notes': 'Weekdays',
+        }
 
 
 class CIPageTests(ItsmTestCase):

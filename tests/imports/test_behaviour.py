@@ -191,14 +191,27 @@ class ImportBehaviourTests(ItsmTestCase):
         from django.core.management import call_command
 
         tty = TTYStringIO()
-        call_command('import_incidents', str(SERVICENOW_EXCERPT), '--format', 'servicenow-event-log',
-                     stdout=io.StringIO(), stderr=tty)  # fmt: skip
+        call_command(
+            'import_incidents',
+            str(SERVICENOW_EXCERPT),
+            '--format',
+            'servicenow-event-log',
+            stdout=io.StringIO(),
+            stderr=tty,
+        )
         self.assertIn('\rImporting servicenow-event-log', tty.getvalue())
         self.assertIn('100.0%', tty.getvalue())
         self.assertIn('tickets/s, ETA 0:00', tty.getvalue())
         quiet = TTYStringIO()
-        call_command('import_incidents', str(SERVICENOW_EXCERPT), '--format', 'servicenow-event-log',
-                     '--no-progress', stdout=io.StringIO(), stderr=quiet)  # fmt: skip
+        call_command(
+            'import_incidents',
+            str(SERVICENOW_EXCERPT),
+            '--format',
+            'servicenow-event-log',
+            '--no-progress',
+            stdout=io.StringIO(),
+            stderr=quiet,
+        )
         self.assertEqual(quiet.getvalue(), '')
 
     def test_progress_bar_draws_rate_and_eta(self):
@@ -207,12 +220,15 @@ class ImportBehaviourTests(ItsmTestCase):
         result = services.ImportResult(path='x', mapping='x', rows=100, tickets=40)
         result.started -= 10  # ten seconds in
         bar(result, 250, 1000)
-        self.assertIn('\rImporting x  25.0% [######------------------] 100 rows, 40 tickets, 4 tickets/s, ETA 0:30',
-                      stream.getvalue())  # fmt: skip
+        self.assertIn(
+            '\rImporting x  25.0% [######------------------] 100 rows, 40 tickets, 4 tickets/s, ETA 0:30',
+            stream.getvalue(),
+        )
         bar.finish()
         self.assertTrue(stream.getvalue().endswith('\n'))
-        self.assertEqual([format_duration(75), format_duration(3725), format_duration(None)], ['1:15', '1:02:05',
-                         '--:--'])  # fmt: skip
+        self.assertEqual(
+            [format_duration(75), format_duration(3725), format_duration(None)], ['1:15', '1:02:05', '--:--']
+        )
 
     def test_no_task_is_queued(self):
         with mock.patch('celery.app.task.Task.apply_async') as queued:

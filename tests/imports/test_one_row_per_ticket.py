@@ -40,8 +40,10 @@ class OneRowPerTicketTests(ItsmTestCase):
         self.assertEqual(vpn.description, 'Since Monday the VPN client disconnects\nabout once an hour.')
         self.assertEqual((vpn.opened_at, vpn.assigned_at, vpn.accepted_at), (utc('2024-03-04 09:15'),) * 2 + (None,))
         self.assertEqual((vpn.category.name, vpn.channel), ('VPN', 'portal'))
-        self.assertEqual(vpn.source_data, {'request_type': 'Report a problem', 'labels': 'vpn',
-                                           'updated': '2024-03-04T09:20:00+00:00', 'events': 0})  # fmt: skip
+        self.assertEqual(
+            vpn.source_data,
+            {'request_type': 'Report a problem', 'labels': 'vpn', 'updated': '2024-03-04T09:20:00+00:00', 'events': 0},
+        )
         printer = self.ticket('ITSM-102')
         self.assertEqual(
             (printer.state, printer.assignee.first_name, printer.channel), ('accepted', 'Dee Okafor', 'email')

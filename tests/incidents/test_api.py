@@ -86,9 +86,12 @@ class PriorityMatrixAPITests(APITestCases.ModelAPITestCase):
         PriorityMatrixEntry.objects.all().delete()
 
     def make_object(self, **kwargs):
-        free = [(i, u) for i in ('severe', 'high', 'medium', 'low', 'none')
-                for u in ('immediate', 'critical', 'urgent', 'normal', 'negotiated')
-                if not PriorityMatrixEntry.objects.filter(impact=i, urgency=u).exists()]  # fmt: skip
+        free = [
+            (i, u)
+            for i in ('severe', 'high', 'medium', 'low', 'none')
+            for u in ('immediate', 'critical', 'urgent', 'normal', 'negotiated')
+            if not PriorityMatrixEntry.objects.filter(impact=i, urgency=u).exists()
+        ]
         impact, urgency = free[0]
         return PriorityMatrixEntry.objects.create(impact=impact, urgency=urgency, priority=3)
 
@@ -124,9 +127,24 @@ class TicketActionTests(ItsmTestCase):
         ticket = make_ticket(caller=self.requester, impact='medium', urgency='urgent')
         response = self.api_client(self.agent).get(f'/api/v1/incidents/{ticket.number}/')
         self.assertHttpStatus(response, 200)
-        for key in ('number', 'state', 'impact', 'urgency', 'priority', 'priority_label', 'group', 'assignee',
-                    'caller', 'reassignment_count', 'reopen_count', 'opened_at', 'assigned_at', 'accepted_at',
-                    'completed_at', 'closed_at'):  # fmt: skip
+        for key in (
+            'number',
+            'state',
+            'impact',
+            'urgency',
+            'priority',
+            'priority_label',
+            'group',
+            'assignee',
+            'caller',
+            'reassignment_count',
+            'reopen_count',
+            'opened_at',
+            'assigned_at',
+            'accepted_at',
+            'completed_at',
+            'closed_at',
+        ):
             self.assertIn(key, response.data)
         self.assertEqual((response.data['priority'], response.data['priority_label']), (2, 'P2'))
         self.assertEqual(response.data['caller'], 'robin')
@@ -194,12 +212,25 @@ class TicketActionTests(ItsmTestCase):
         self.assertEqual(response.data['code'], 'permission_denied')
 
     def test_accept_next_takes_the_highest_priority_of_my_groups(self):
-        low = make_ticket(caller=self.requester, impact='low', urgency='normal', state=S.ASSIGNED, group=self.group,
-                          agent=self.agent)  # fmt: skip
-        high = make_ticket(caller=self.requester, impact='high', urgency='critical', state=S.ASSIGNED,
-                           group=self.group, agent=self.agent)  # fmt: skip
-        make_ticket(caller=self.requester, impact='severe', urgency='immediate', state=S.ASSIGNED, group=self.l2,
-                    agent=self.engineer)  # fmt: skip
+        low = make_ticket(
+            caller=self.requester, impact='low', urgency='normal', state=S.ASSIGNED, group=self.group, agent=self.agent
+        )
+        high = make_ticket(
+            caller=self.requester,
+            impact='high',
+            urgency='critical',
+            state=S.ASSIGNED,
+            group=self.group,
+            agent=self.agent,
+        )
+        make_ticket(
+            caller=self.requester,
+            impact='severe',
+            urgency='immediate',
+            state=S.ASSIGNED,
+            group=self.l2,
+            agent=self.engineer,
+        )
         response = self.api_client(self.agent).post('/api/v1/incidents/accept-next/')
         self.assertHttpStatus(response, 200)
         self.assertEqual(response.data['number'], high.number)
@@ -308,7 +339,17 @@ class TicketActionTests(ItsmTestCase):
     def test_schema_lists_every_action(self):
         response = self.api_client(self.agent).get(reverse('api:schema'), {'format': 'json'})
         paths = response.json()['paths']
-        for action in ('assign', 'accept', 'pend', 'resume', 'escalate', 'complete', 'confirm', 'reject',
-                       'comments', 'timeline'):  # fmt: skip
+        for action in (
+            'assign',
+            'accept',
+            'pend',
+            'resume',
+            'escalate',
+            'complete',
+            'confirm',
+            'reject',
+            'comments',
+            'timeline',
+        ):
             self.assertIn(f'/api/v1/incidents/{{number}}/{action}/', paths)
             self.assertIn(f'/api/v1/cases/{{number}}/{action}/', paths)

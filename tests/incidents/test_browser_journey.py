@@ -34,11 +34,16 @@ def desk():
     hardware, _ = Category.objects.get_or_create(name='Hardware', parent=None)
     Category.objects.get_or_create(name='Laptop', parent=hardware)
     ResponseTemplate.objects.get_or_create(
-        name='Greeting', defaults={'kind': 'opening', 'text': 'Hello {caller_name},\n\nthank you for contacting the '
-                                                              'service desk about {number}.'},
-    )  # fmt: skip
-    callers = [make_user(first_name=first, last_name=last, vip=vip) for first, last, vip in
-               [('Alice', 'Archer', False), ('Bruno', 'Baker', True), ('Chen', 'Cho', False)]]  # fmt: skip
+        name='Greeting',
+        defaults={
+            'kind': 'opening',
+            'text': 'Hello {caller_name},\n\nthank you for contacting the service desk about {number}.',
+        },
+    )
+    callers = [
+        make_user(first_name=first, last_name=last, vip=vip)
+        for first, last, vip in [('Alice', 'Archer', False), ('Bruno', 'Baker', True), ('Chen', 'Cho', False)]
+    ]
     backlog = [
         ('Core switch in building B is down', 'high', 'critical', 'assigned'),
         ('Payroll export fails with error 500', 'medium', 'urgent', 'accepted'),
@@ -47,8 +52,16 @@ def desk():
         ('Shared drive is slow', 'medium', 'normal', 'pending'),
     ]
     for n, (text, impact, urgency, state) in enumerate(backlog):
-        make_ticket(caller=callers[n % 3], short_description=text, impact=impact, urgency=urgency, state=state,
-                    group=l1, agent=sam, channel='phone')  # fmt: skip
+        make_ticket(
+            caller=callers[n % 3],
+            short_description=text,
+            impact=impact,
+            urgency=urgency,
+            state=state,
+            group=l1,
+            agent=sam,
+            channel='phone',
+        )
     return {'robin': robin, 'sam': sam, 'nina': nina}
 
 

@@ -102,8 +102,11 @@ def test_escalation_goes_to_the_next_tier_and_counts():
     services.ticket_escalate(ticket=ticket, actor=Actor(user=agent), reason='Needs server access')
     ticket.refresh_from_db()
     assert (ticket.state, ticket.assignment_group, ticket.assignee, ticket.reassignment_count) == (
-        S.ASSIGNED, l2, None, 1,
-    )  # fmt: skip
+        S.ASSIGNED,
+        l2,
+        None,
+        1,
+    )
     entry = TimelineEntry.objects.for_object(ticket).filter(kind=TimelineKind.TRANSITION).last()
     assert entry.message == 'Needs server access' and entry.data['action'] == 'escalate'
 

@@ -70,11 +70,18 @@ class PortalHomeTests(PortalTestCase):
 class PortalCreateTests(PortalTestCase):
     def test_report_an_incident_in_plain_words(self):
         mail = make_service('E-mail')
-        response = self.client.post(reverse('incidents:portal_new'), {
-            'kind': 'incident', 'short_description': 'Outlook keeps asking for my password',
-            'description': 'Since the update this morning.', 'service': mail.ci.pk, 'urgency': 'urgent',
-            'impact': 'medium',
-        }, follow=True)  # fmt: skip
+        response = self.client.post(
+            reverse('incidents:portal_new'),
+            {
+                'kind': 'incident',
+                'short_description': 'Outlook keeps asking for my password',
+                'description': 'Since the update this morning.',
+                'service': mail.ci.pk,
+                'urgency': 'urgent',
+                'impact': 'medium',
+            },
+            follow=True,
+        )
         ticket = Ticket.objects.get()
         self.assertRedirects(response, portal_url(ticket))
         self.assertContains(response, f'We have received your request as {ticket.number}')
@@ -84,15 +91,27 @@ class PortalCreateTests(PortalTestCase):
         )
 
     def test_open_a_case(self):
-        self.client.post(reverse('incidents:portal_new'), {
-            'kind': 'case', 'short_description': 'I need a second monitor', 'urgency': 'negotiated', 'impact': 'low',
-        })  # fmt: skip
+        self.client.post(
+            reverse('incidents:portal_new'),
+            {
+                'kind': 'case',
+                'short_description': 'I need a second monitor',
+                'urgency': 'negotiated',
+                'impact': 'low',
+            },
+        )
         self.assertEqual(Ticket.objects.get().number[:2], 'CS')
 
     def test_invalid_report_keeps_the_input(self):
-        response = self.client.post(reverse('incidents:portal_new'), {
-            'kind': 'incident', 'short_description': '', 'description': 'My details <stay>', 'urgency': 'immediate',
-        })  # fmt: skip
+        response = self.client.post(
+            reverse('incidents:portal_new'),
+            {
+                'kind': 'incident',
+                'short_description': '',
+                'description': 'My details <stay>',
+                'urgency': 'immediate',
+            },
+        )
         self.assertHttpStatus(response, 400)
         self.assertContains(response, 'My details &lt;stay&gt;', status_code=400)
         self.assertIn('urgency', response.context['form'].errors)  # "immediate" is for the desk to decide
@@ -192,9 +211,10 @@ class PortalIsolationTests(PortalTestCase):
         upload = SimpleUploadedFile('trace.txt', b'internal', content_type='text/plain')
         internal = services.ticket_attach(ticket=ticket, actor=Actor(user=self.agent), upload=upload, public=False)
         mine = services.ticket_attach(
-            ticket=ticket, actor=Actor(user=self.robin),
+            ticket=ticket,
+            actor=Actor(user=self.robin),
             upload=SimpleUploadedFile('mine.txt', b'ok', content_type='text/plain'),
-        )  # fmt: skip
+        )
         self.assertHttpStatus(self.client.get(internal.get_absolute_url()), 404)
         response = self.client.get(mine.get_absolute_url())
         self.assertEqual(response.status_code, 200)

@@ -87,8 +87,11 @@ class QueueContentTests(QueueTestCase):
         self.assertHttpStatus(self.client.get(reverse('incidents:queue_group', args=[999999])), 404)
 
     def test_query_count_does_not_grow_with_rows(self):
-        for name, url in (('mine', QUEUE), ('all', f'{QUEUE}?q=all'),
-                          ('group', reverse('incidents:queue_group', args=[self.desk.pk]))):  # fmt: skip
+        for name, url in (
+            ('mine', QUEUE),
+            ('all', f'{QUEUE}?q=all'),
+            ('group', reverse('incidents:queue_group', args=[self.desk.pk])),
+        ):
             with self.subTest(queue=name):
                 self.ticket(S.ACCEPTED)
                 self.ticket(S.ASSIGNED)

@@ -165,8 +165,13 @@ class RightsTests(TicketPageTestCase):
 
     def test_anonymous_is_sent_to_login_everywhere(self):
         ticket = self.ticket()
-        for url in (ticket.get_absolute_url(), self.action_url(ticket, 'assign'), reverse('incidents:queue'),
-                    reverse('incidents:portal'), reverse('incidents:ticket_add')):  # fmt: skip
+        for url in (
+            ticket.get_absolute_url(),
+            self.action_url(ticket, 'assign'),
+            reverse('incidents:queue'),
+            reverse('incidents:portal'),
+            reverse('incidents:ticket_add'),
+        ):
             with self.subTest(url=url):
                 response = self.client.get(url)
                 self.assertHttpStatus(response, 302)
@@ -479,9 +484,15 @@ class CreateFormTests(TicketPageTestCase):
         link(payroll.ci, 'depends_on', app)
         self.as_agent()
         data = {
-            'kind': 'incident', 'caller': 'robin', 'channel': 'phone', 'short_description': 'Payslips missing',
-            'ci': app.number, 'impact': 'high', 'urgency': 'critical', 'assignment_group': self.desk.pk,
-        }  # fmt: skip
+            'kind': 'incident',
+            'caller': 'robin',
+            'channel': 'phone',
+            'short_description': 'Payslips missing',
+            'ci': app.number,
+            'impact': 'high',
+            'urgency': 'critical',
+            'assignment_group': self.desk.pk,
+        }
         response = self.client.post(reverse('incidents:ticket_add'), data)
         self.assertHttpStatus(response, 302)
         ticket = Ticket.objects.get(short_description='Payslips missing')
@@ -490,8 +501,15 @@ class CreateFormTests(TicketPageTestCase):
 
     def test_unknown_caller_and_ci_keep_the_input(self):
         self.as_agent()
-        data = {'kind': 'case', 'caller': 'nobody', 'channel': 'phone', 'short_description': 'Need a headset',
-                'ci': 'CI9999999', 'impact': 'low', 'urgency': 'normal'}  # fmt: skip
+        data = {
+            'kind': 'case',
+            'caller': 'nobody',
+            'channel': 'phone',
+            'short_description': 'Need a headset',
+            'ci': 'CI9999999',
+            'impact': 'low',
+            'urgency': 'normal',
+        }
         response = self.client.post(reverse('incidents:case_add'), data)
         self.assertHttpStatus(response, 200)
         errors = response.context['form'].errors

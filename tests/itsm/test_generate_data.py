@@ -54,8 +54,17 @@ def check_data_set(manifest: synthetic.Manifest) -> None:
     )
 
     # Model validation on a sample of every kind of record.
-    for model in (Ticket, SlaClock, ClockPause, ClockEvent, TimelineEntry, ConfigurationItem, Relationship, Service,
-                  SupportGroup):  # fmt: skip
+    for model in (
+        Ticket,
+        SlaClock,
+        ClockPause,
+        ClockEvent,
+        TimelineEntry,
+        ConfigurationItem,
+        Relationship,
+        Service,
+        SupportGroup,
+    ):
         _clean_sample(model)
     _clean_sample(User, username__startswith='syn.')
 
@@ -192,8 +201,12 @@ def test_a_second_run_keeps_the_data_set_and_reset_replaces_it(capsys):
     again = generate(incidents=150)
     assert 'already present' in capsys.readouterr().err
     assert again == first
-    assert counts == (Ticket.objects.count(), TimelineEntry.objects.count(), SlaClock.objects.count(),
-                      User.objects.count())  # fmt: skip
+    assert counts == (
+        Ticket.objects.count(),
+        TimelineEntry.objects.count(),
+        SlaClock.objects.count(),
+        User.objects.count(),
+    )
 
     with pytest.raises(CommandError, match='--reset'):
         generate(incidents=120)
@@ -279,9 +292,11 @@ def test_copy_load_on_postgresql(monkeypatch):
     check_data_set(manifest)
     # The id sequences continue after the generated ids.
     ticket = incident_services.ticket_create(
-        actor=Actor.system(), caller=User.objects.filter(username__startswith='syn.user.').first(),
-        short_description='After COPY', notify=False,
-    )  # fmt: skip
+        actor=Actor.system(),
+        caller=User.objects.filter(username__startswith='syn.user.').first(),
+        short_description='After COPY',
+        notify=False,
+    )
     assert ticket.pk == manifest.last_ticket + 1
     assert Ticket.objects.filter(state__in=OPEN_STATES).exists()
     generate(incidents=300, reset=True)

@@ -72,13 +72,23 @@ def build_desk() -> Desk:
     desk = SupportGroupFactory(name='Service Desk', tier=Tier.L1, members=[alice], escalation_group=network)
     always = BusinessCalendar.objects.builtin_24x7()
     sla = sla_services.sla_create(
-        actor=SYSTEM, name='P3 incidents', ticket_kind='incident', priority=3, response_minutes=60,
-        resolution_minutes=480, calendar=always,
-    )  # fmt: skip
-    ola = sla_services.ola_create(
-        actor=SYSTEM, name='Desk OLA', support_group=desk, priority=None, accept_minutes=30, resolve_minutes=240,
+        actor=SYSTEM,
+        name='P3 incidents',
+        ticket_kind='incident',
+        priority=3,
+        response_minutes=60,
+        resolution_minutes=480,
         calendar=always,
-    )  # fmt: skip
+    )
+    ola = sla_services.ola_create(
+        actor=SYSTEM,
+        name='Desk OLA',
+        support_group=desk,
+        priority=None,
+        accept_minutes=30,
+        resolve_minutes=240,
+        calendar=always,
+    )
     world = Desk(desk=desk, network=network, alice=alice, bob=bob, caller=caller, sla=sla, ola=ola)
     a, b, c = Actor(user=alice), Actor(user=bob), Actor(user=caller)
 

@@ -197,8 +197,12 @@ class ReportAPITests(APITestCases.ModelAPITestCase):
         )
 
     def create_data(self):
-        return {'period_start': '2026-03-02', 'period_end': '2026-03-08', 'slices': ['priority'],
-                'filters': {'priority': '3'}}  # fmt: skip
+        return {
+            'period_start': '2026-03-02',
+            'period_end': '2026-03-08',
+            'slices': ['priority'],
+            'filters': {'priority': '3'},
+        }
 
     def filter_cases(self):
         first = self.make_object(title='Desk weekly')

@@ -163,5 +163,6 @@ class HandBuiltDeskTests(TestCase):
             with self.subTest(source=source):
                 rows = selectors.tickets_behind('mttr', self.slice(source))
                 numbers = set(rows.values_list('number', flat=True))
-                self.assertEqual(numbers, {self.world.t1.number, self.world.t2.number, self.world.t3.number,
-                                           self.world.t4.number})  # fmt: skip
+                self.assertEqual(
+                    numbers, {self.world.t1.number, self.world.t2.number, self.world.t3.number, self.world.t4.number}
+                )

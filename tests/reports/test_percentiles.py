@@ -49,9 +49,15 @@ class PercentilePathsTests(TestCase):
                 opened = START + dt.timedelta(days=day, minutes=rng.randrange(0, 600))
                 seconds = rng.choice([3600.0, 7200.0, rng.uniform(30, 500_000), rng.lognormvariate(9, 1.5)])
                 completed = opened + dt.timedelta(seconds=seconds)
-                rows.append(Ticket(
-                    short_description='p', caller=caller, state='completed', opened_at=opened, completed_at=completed,
-                ))  # fmt: skip
+                rows.append(
+                    Ticket(
+                        short_description='p',
+                        caller=caller,
+                        state='completed',
+                        opened_at=opened,
+                        completed_at=completed,
+                    )
+                )
                 delta = (completed - opened).total_seconds()
                 cls.durations.setdefault(completed.date() - dt.timedelta(days=completed.weekday()), []).append(delta)
         for ticket in rows:

@@ -29,8 +29,18 @@ SYSTEM = Actor.system()
 UTC = dt.UTC
 TODAY = dt.date(2026, 3, 10)
 NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-MEASURES = ('mttr', 'mtta', 'sla_compliance', 'ola_compliance', 'fcr', 'reopen_rate', 'reassignment_rate', 'volume',
-            'answer_rate', 'backlog')  # fmt: skip
+MEASURES = (
+    'mttr',
+    'mtta',
+    'sla_compliance',
+    'ola_compliance',
+    'fcr',
+    'reopen_rate',
+    'reassignment_rate',
+    'volume',
+    'answer_rate',
+    'backlog',
+)
 # (opened, hours to completion or None, group index, agent index, priority-ish urgency)
 TICKETS = [
     (dt.datetime(2026, 1, 5, 8, 0, tzinfo=UTC), 3, 0, 0, Urgency.URGENT),
@@ -73,21 +83,35 @@ class PeriodRollupTests(TestCase):
         always = BusinessCalendar.objects.builtin_24x7()
         for priority in range(1, 5):
             sla_services.sla_create(
-                actor=SYSTEM, name=f'P{priority}', ticket_kind='incident', priority=priority,
-                response_minutes=30 * priority, resolution_minutes=360 * priority, calendar=always,
-            )  # fmt: skip
+                actor=SYSTEM,
+                name=f'P{priority}',
+                ticket_kind='incident',
+                priority=priority,
+                response_minutes=30 * priority,
+                resolution_minutes=360 * priority,
+                calendar=always,
+            )
         sla_services.ola_create(
-            actor=SYSTEM, name='Desk OLA', support_group=cls.groups[0], priority=None, accept_minutes=30,
-            resolve_minutes=600, calendar=always,
-        )  # fmt: skip
+            actor=SYSTEM,
+            name='Desk OLA',
+            support_group=cls.groups[0],
+            priority=None,
+            accept_minutes=30,
+            resolve_minutes=600,
+            calendar=always,
+        )
         cls.tickets = []
         with frozen(TICKETS[0][0]) as clock:
             for number, (opened, hours, group, agent, urgency) in enumerate(TICKETS):
                 clock.set(opened)
                 ticket = tickets.ticket_create(
-                    actor=Actor(user=cls.caller), caller=cls.caller, short_description=f'Ticket {number}',
-                    impact=Impact.MEDIUM, urgency=urgency, notify=False,
-                )  # fmt: skip
+                    actor=Actor(user=cls.caller),
+                    caller=cls.caller,
+                    short_description=f'Ticket {number}',
+                    impact=Impact.MEDIUM,
+                    urgency=urgency,
+                    notify=False,
+                )
                 worker = Actor(user=cls.agents[agent])
                 ticket = tickets.ticket_assign(
                     ticket=ticket, actor=worker, group=cls.groups[group], assignee=cls.agents[agent], notify=False
@@ -97,9 +121,11 @@ class PeriodRollupTests(TestCase):
                 if hours is not None:
                     clock.set(opened + dt.timedelta(hours=hours))
                     ticket = tickets.ticket_complete(
-                        ticket=ticket, actor=worker, resolution_code=ResolutionCode.SOLVED_PERMANENTLY,
+                        ticket=ticket,
+                        actor=worker,
+                        resolution_code=ResolutionCode.SOLVED_PERMANENTLY,
                         resolution_notes='Done.',
-                    )  # fmt: skip
+                    )
                 cls.tickets.append(ticket)
             clock.set(NOW)
             sla_services.sla_sweep(now=NOW)
@@ -182,8 +208,9 @@ class PeriodRollupTests(TestCase):
             {r['key'] for r in selectors.breakdown(desk_year, 'agent')},
             {str(self.agents[0].pk), str(self.agents[1].pk)},
         )
-        one = Slice(start=dt.date(2026, 1, 1), end=TODAY, interval=Interval.MONTH, group=desk.pk,
-                    agent=self.agents[1].pk)  # fmt: skip
+        one = Slice(
+            start=dt.date(2026, 1, 1), end=TODAY, interval=Interval.MONTH, group=desk.pk, agent=self.agents[1].pk
+        )
         self.assert_paths_agree(one)
         servers = Slice(start=dt.date(2026, 1, 1), end=TODAY, group=self.groups[1].pk)
         rows = selectors.breakdown(servers.replace(source=Source.ROLLUP), 'agent')
@@ -192,9 +219,13 @@ class PeriodRollupTests(TestCase):
     def test_a_late_reopen_re_sums_the_month_it_left(self):
         def february():  # rows are replaced whole: looked up again by their cell
             return PeriodRollup.objects.get(
-                period=RollupPeriod.MONTH, start=dt.date(2026, 2, 1), dimension=Dimension.ALL, kind='incident',
-                priority=self.tickets[4].priority, combined=False,
-            )  # fmt: skip
+                period=RollupPeriod.MONTH,
+                start=dt.date(2026, 2, 1),
+                dimension=Dimension.ALL,
+                kind='incident',
+                priority=self.tickets[4].priority,
+                combined=False,
+            )
 
         # Completed in February: the ticket of 1 February (Berlin) and the one opened on 27 February.
         self.assertEqual(february().completed, 2)
@@ -207,8 +238,18 @@ class PeriodRollupTests(TestCase):
 
     def test_recomputing_is_idempotent(self):
         def snapshot():
-            fields = ('period', 'start', 'dimension', 'key', 'combined', 'kind', 'priority', *COUNTER_FIELDS,
-                      'accept_hist', 'resolve_hist')  # fmt: skip
+            fields = (
+                'period',
+                'start',
+                'dimension',
+                'key',
+                'combined',
+                'kind',
+                'priority',
+                *COUNTER_FIELDS,
+                'accept_hist',
+                'resolve_hist',
+            )
             return list(PeriodRollup.objects.order_by(*fields[:7]).values_list(*fields))
 
         before = snapshot()

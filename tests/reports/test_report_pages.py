@@ -26,12 +26,22 @@ class ReportScheduleViewTests(ViewTestCases.ModelViewTestCase):
 
     def form_data(self):
         owner = make_user(Role.MANAGER)
-        return {'name': 'Desk weekly', 'owner': owner.pk, 'frequency': 'weekly', 'slices': ['priority', 'group'],
-                'active': 'on'}  # fmt: skip
+        return {
+            'name': 'Desk weekly',
+            'owner': owner.pk,
+            'frequency': 'weekly',
+            'slices': ['priority', 'group'],
+            'active': 'on',
+        }
 
     def edit_data(self, obj):
-        return {'name': 'Desk monthly', 'owner': obj.owner_id, 'frequency': 'monthly', 'slices': ['service'],
-                'active': 'on'}  # fmt: skip
+        return {
+            'name': 'Desk monthly',
+            'owner': obj.owner_id,
+            'frequency': 'monthly',
+            'slices': ['service'],
+            'active': 'on',
+        }
 
     def test_edit_moves_the_next_send_time(self):
         schedule = self.make_object()

@@ -54,9 +54,14 @@ class SmallDesk(TestCase):
         cls.caller = make_user(username='cal')
         cls.group = SupportGroupFactory(name='Desk', members=[cls.agent])
         sla_services.sla_create(
-            actor=SYSTEM, name='P3', ticket_kind='incident', priority=3, response_minutes=60,
-            resolution_minutes=480, calendar=BusinessCalendar.objects.builtin_24x7(),
-        )  # fmt: skip
+            actor=SYSTEM,
+            name='P3',
+            ticket_kind='incident',
+            priority=3,
+            response_minutes=60,
+            resolution_minutes=480,
+            calendar=BusinessCalendar.objects.builtin_24x7(),
+        )
 
     def run_ticket(self, clock, opened: dt.datetime, *, hours: float = 2):
         desk = Actor(user=self.agent)
@@ -141,9 +146,12 @@ class SmallDesk(TestCase):
             services.rollup_refresh(now=at(10))
             clock.set(at(10, 12))
             imported = tickets.ticket_create(
-                actor=SYSTEM, caller=self.caller, short_description='From the old tool', opened_at=at(1, 8),
+                actor=SYSTEM,
+                caller=self.caller,
+                short_description='From the old tool',
+                opened_at=at(1, 8),
                 channel='email',
-            )  # fmt: skip
+            )
             services.rollup_refresh(now=at(10, 12))
             day_1 = DailyRollup.objects.get(day=dt.date(2026, 3, 1), dimension=Dimension.ALL)
             self.assertEqual((day_1.opened, day_1.priority), (1, imported.priority))
@@ -211,13 +219,23 @@ class RandomDeskAgreementTests(TestCase):
         groups = {l1.pk: agents, l2.pk: engineers, other.pk: engineers[:1]}
         for priority in range(1, 5):
             sla_services.sla_create(
-                actor=SYSTEM, name=f'P{priority}', ticket_kind='incident', priority=priority,
-                response_minutes=30 * priority, resolution_minutes=240 * priority, calendar=always,
-            )  # fmt: skip
+                actor=SYSTEM,
+                name=f'P{priority}',
+                ticket_kind='incident',
+                priority=priority,
+                response_minutes=30 * priority,
+                resolution_minutes=240 * priority,
+                calendar=always,
+            )
         sla_services.ola_create(
-            actor=SYSTEM, name='L1 OLA', support_group=l1, priority=None, accept_minutes=20, resolve_minutes=300,
+            actor=SYSTEM,
+            name='L1 OLA',
+            support_group=l1,
+            priority=None,
+            accept_minutes=20,
+            resolve_minutes=300,
             calendar=always,
-        )  # fmt: skip
+        )
         services_ = [make_ci(CIClass.SERVICE, name) for name in ('Mail', 'VPN')]
         categories = [Category.objects.create(name=name) for name in ('Hardware', 'Software')]
         impacts = [Impact.HIGH, Impact.MEDIUM, Impact.LOW, Impact.NONE]
@@ -228,11 +246,17 @@ class RandomDeskAgreementTests(TestCase):
                 clock.set(opened)
                 caller = rng.choice(callers)
                 ticket = tickets.ticket_create(
-                    actor=Actor(user=caller), caller=caller, short_description=f'Random {number}', notify=False,
-                    kind='incident' if rng.random() < 0.85 else 'case', impact=rng.choice(impacts),
-                    urgency=rng.choice(urgencies), channel=rng.choice(['portal', 'phone', 'email']),
-                    service=rng.choice([*services_, None]), category=rng.choice([*categories, None]),
-                )  # fmt: skip
+                    actor=Actor(user=caller),
+                    caller=caller,
+                    short_description=f'Random {number}',
+                    notify=False,
+                    kind='incident' if rng.random() < 0.85 else 'case',
+                    impact=rng.choice(impacts),
+                    urgency=rng.choice(urgencies),
+                    channel=rng.choice(['portal', 'phone', 'email']),
+                    service=rng.choice([*services_, None]),
+                    category=rng.choice([*categories, None]),
+                )
                 if rng.random() < 0.1:
                     continue  # stays New
                 group = rng.choice([l1, l1, other])
@@ -306,8 +330,18 @@ class RandomDeskAgreementTests(TestCase):
         yield base.replace(agent=self.agents[0].pk, interval=Interval.MONTH)
 
     def test_every_measure_agrees(self):
-        measures = ('mttr', 'mtta', 'sla_compliance', 'ola_compliance', 'fcr', 'reopen_rate', 'reassignment_rate',
-                    'volume', 'answer_rate', 'backlog')  # fmt: skip
+        measures = (
+            'mttr',
+            'mtta',
+            'sla_compliance',
+            'ola_compliance',
+            'fcr',
+            'reopen_rate',
+            'reassignment_rate',
+            'volume',
+            'answer_rate',
+            'backlog',
+        )
         checked = 0
         # Exact percentiles (few tickets, the default here), then the histogram estimates used at scale.
         for limit in (50_000, 0):

@@ -53,9 +53,12 @@ class ScheduledReportTests(TestCase):
         cls.manager = make_user(Role.MANAGER, username='mia', email='mia@example.com')
         with frozen(when(2026, 3, 2, 8)):  # a Monday before the tickets: the first run is on 9 March
             cls.schedule = services.schedule_create(
-                actor=Actor(user=cls.manager), name='Desk weekly', owner=cls.manager,
-                extra_recipients='ops@example.com, cio@example.com', slices=['group', 'agent'],
-            )  # fmt: skip
+                actor=Actor(user=cls.manager),
+                name='Desk weekly',
+                owner=cls.manager,
+                extra_recipients='ops@example.com, cio@example.com',
+                slices=['group', 'agent'],
+            )
 
     def test_defaults_to_weekly(self):
         self.assertEqual(self.schedule.frequency, 'weekly')
@@ -118,8 +121,13 @@ class ScheduledReportTests(TestCase):
 
     def test_generating_from_the_page_and_mailing_it_to_me(self):
         self.client.force_login(self.manager)
-        data = {'period_start': '2026-03-02', 'period_end': '2026-03-08', 'slices': ['priority'], 'send_to_me': 'on',
-                'group': self.world.desk.pk}  # fmt: skip
+        data = {
+            'period_start': '2026-03-02',
+            'period_end': '2026-03-08',
+            'slices': ['priority'],
+            'send_to_me': 'on',
+            'group': self.world.desk.pk,
+        }
         with frozen(NOW), self.captureOnCommitCallbacks(execute=True):
             response = self.client.post(reverse('reports:report_add'), data)
         self.assertEqual(response.status_code, 302)

@@ -65,10 +65,15 @@ class ServiceLevelAgreementAPITests(APITestCases.ModelAPITestCase):
     def test_shape_and_defaults(self):
         response = self.api_client(self.writer()).post(
             self.list_url(),
-            {'name': 'P0 incidents', 'ticket_kind': 'incident', 'priority': 0, 'response_minutes': 15,
-             'resolution_minutes': 240},
+            {
+                'name': 'P0 incidents',
+                'ticket_kind': 'incident',
+                'priority': 0,
+                'response_minutes': 15,
+                'resolution_minutes': 240,
+            },
             format='json',
-        )  # fmt: skip
+        )
         self.assertHttpStatus(response, 201)
         self.assertEqual(response.data['calendar'], '24x7')
         self.assertEqual(response.data['service'], None)
@@ -82,8 +87,13 @@ class ServiceLevelAgreementAPITests(APITestCases.ModelAPITestCase):
 
     def test_targets_and_warnings_are_checked(self):
         client = self.api_client(self.writer())
-        for bad in ({'response_minutes': 0}, {'warning_percents': [120]}, {'response_minutes': 2000},
-                    {'pause_states': ['closed']}, {'calendar': 'nope'}):  # fmt: skip
+        for bad in (
+            {'response_minutes': 0},
+            {'warning_percents': [120]},
+            {'response_minutes': 2000},
+            {'pause_states': ['closed']},
+            {'calendar': 'nope'},
+        ):
             with self.subTest(bad=bad):
                 response = client.post(self.list_url(), {**self.create_data(), **bad}, format='json')
                 self.assertHttpStatus(response, 400)
@@ -148,8 +158,13 @@ class BusinessCalendarAPITests(APITestCases.ModelAPITestCase):
 
     def test_invalid_calendars_are_refused(self):
         client = self.api_client(self.writer())
-        for bad in ({'timezone': 'Europe/Atlantis'}, {'hours': {'mon': ['17:00-09:00']}}, {'hours': {}},
-                    {'holiday_country': 'ZZ'}, {'custom_holidays': ['24.12.2026']}):  # fmt: skip
+        for bad in (
+            {'timezone': 'Europe/Atlantis'},
+            {'hours': {'mon': ['17:00-09:00']}},
+            {'hours': {}},
+            {'holiday_country': 'ZZ'},
+            {'custom_holidays': ['24.12.2026']},
+        ):
             with self.subTest(bad=bad):
                 self.assertHttpStatus(client.post(self.list_url(), {**self.create_data(), **bad}, format='json'), 400)
 
@@ -173,9 +188,14 @@ class UnderpinningContractAPITests(APITestCases.ModelAPITestCase):
 
     def make_object(self, **kwargs):
         return services.contract_create(
-            actor=SYSTEM, name=f'Maintenance {next(_numbers)}', supplier='Northwind', response_minutes=240,
-            resolution_minutes=1440, calendar=always(), **kwargs,
-        )  # fmt: skip
+            actor=SYSTEM,
+            name=f'Maintenance {next(_numbers)}',
+            supplier='Northwind',
+            response_minutes=240,
+            resolution_minutes=1440,
+            calendar=always(),
+            **kwargs,
+        )
 
     def create_data(self):
         return {
@@ -311,9 +331,9 @@ class TicketSlaFieldTests(ItsmTestCase):
         by_kind = {c['kind']: c for c in response.data['sla']}
         self.assertEqual(set(by_kind), {'response', 'resolution', 'ola_accept', 'ola_resolve'})
         self.assertTrue(
-            {'name', 'kind', 'target_minutes', 'started_at', 'due_at', 'state', 'elapsed_business_seconds',
-             'breached'} <= set(by_kind['response'])
-        )  # fmt: skip
+            {'name', 'kind', 'target_minutes', 'started_at', 'due_at', 'state', 'elapsed_business_seconds', 'breached'}
+            <= set(by_kind['response'])
+        )
         self.assertEqual(by_kind['response']['name'], 'Response · P3 incidents')
         self.assertEqual(by_kind['response']['target_minutes'], 60)
         self.assertEqual(by_kind['response']['elapsed_business_seconds'], 5400)

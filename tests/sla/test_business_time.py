@@ -119,8 +119,9 @@ def test_night_shift_is_three_hours_in_spring_and_five_in_autumn():
 def test_thirty_minute_dst_of_lord_howe():
     lord_howe = ZoneInfo('Australia/Lord_Howe')
     calendar = daily('00:00-24:00', timezone='Australia/Lord_Howe')
-    schedule = Schedule.from_hours({d: ['00:00-24:00'] for d in EVERY_DAY}, timezone='Australia/Lord_Howe',
-                                   custom=[dt.date(2020, 1, 1)])  # fmt: skip
+    schedule = Schedule.from_hours(
+        {d: ['00:00-24:00'] for d in EVERY_DAY}, timezone='Australia/Lord_Howe', custom=[dt.date(2020, 1, 1)]
+    )
     # Clocks go back by 30 minutes at 02:00 on 5 April 2026.
     day, next_day = dt.datetime(2026, 4, 5, tzinfo=lord_howe), dt.datetime(2026, 4, 6, tzinfo=lord_howe)
     assert business_time_between(schedule, day, next_day) == dt.timedelta(hours=24, minutes=30)

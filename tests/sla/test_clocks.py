@@ -204,9 +204,11 @@ def test_ola_clocks_follow_the_group_and_stop_on_hand_over(p3):
         tickets.ticket_accept(ticket=ticket, actor=Actor(user=engineer))
         clock.advance(hours=1)
         tickets.ticket_complete(
-            ticket=ticket, actor=Actor(user=engineer), resolution_code=ResolutionCode.SOLVED_PERMANENTLY,
+            ticket=ticket,
+            actor=Actor(user=engineer),
+            resolution_code=ResolutionCode.SOLVED_PERMANENTLY,
             resolution_notes='Replaced the switch port.',
-        )  # fmt: skip
+        )
     ola = {(c.kind, c.support_group.name): c for c in SlaClock.objects.filter(ticket=ticket, kind__startswith='ola')}
     assert ola['ola_accept', 'Service Desk'].state == ClockState.MET
     assert ola['ola_resolve', 'Service Desk'].stop_reason == StopReason.HANDOFF

@@ -142,9 +142,13 @@ def test_a_response_breach_is_not_escalated_to_the_service_owner(team, django_ca
     with frozen(T0):
         caller = make_user(Role.REQUESTER)
         ticket = tickets.ticket_create(
-            actor=Actor(user=caller), caller=caller, short_description='WAN down', impact=Impact.HIGH,
-            urgency=Urgency.CRITICAL, service=make_ci('service', name='WAN', owner=owner),
-        )  # fmt: skip
+            actor=Actor(user=caller),
+            caller=caller,
+            short_description='WAN down',
+            impact=Impact.HIGH,
+            urgency=Urgency.CRITICAL,
+            service=make_ci('service', name='WAN', owner=owner),
+        )
         tickets.ticket_assign(ticket=ticket, actor=Actor(user=agent), group=group)
     mail.outbox.clear()
     sweep(django_capture_on_commit_callbacks, T0 + dt.timedelta(minutes=16))
@@ -273,11 +277,20 @@ def _idle_clocks(count: int) -> None:
     template = SlaClock.objects.filter(ticket=ticket).first()
     later = T0 + dt.timedelta(days=30)
     SlaClock.objects.bulk_create(
-        SlaClock(ticket=t, kind=ClockKind.RESOLUTION, name='Resolution', calendar_id=template.calendar_id,
-                 target_minutes=100_000, started_at=T0, run_started_at=T0, due_at=later, next_check_at=later,
-                 next_percent=75)
+        SlaClock(
+            ticket=t,
+            kind=ClockKind.RESOLUTION,
+            name='Resolution',
+            calendar_id=template.calendar_id,
+            target_minutes=100_000,
+            started_at=T0,
+            run_started_at=T0,
+            due_at=later,
+            next_check_at=later,
+            next_percent=75,
+        )
         for t in made
-    )  # fmt: skip
+    )
 
 
 def test_the_sweep_costs_the_clocks_due_not_the_open_tickets(p3, team, django_capture_on_commit_callbacks):

@@ -115,9 +115,13 @@ class UnderpinningContractViewTests(ViewTestCases.ModelViewTestCase):
 
     def make_object(self, **kwargs):
         return services.contract_create(
-            actor=SYSTEM, name=f'Maintenance {next(_numbers)}', supplier='Northwind', response_minutes=240,
-            resolution_minutes=1440, calendar=always(),
-        )  # fmt: skip
+            actor=SYSTEM,
+            name=f'Maintenance {next(_numbers)}',
+            supplier='Northwind',
+            response_minutes=240,
+            resolution_minutes=1440,
+            calendar=always(),
+        )
 
     def form_data(self):
         return {

@@ -100,21 +100,34 @@ def overdue_ticket(db):
 def test_beat_and_a_worker_record_a_breach_exactly_once(overdue_ticket, tmp_path):
     queue = f'pitcrew-sla-test-{uuid.uuid4().hex}'
     every_second = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.SECONDS)
-    PeriodicTask.objects.create(name=f'SLA sweep ({queue})', task='sla.tasks.sla_sweep_task', interval=every_second,
-                                queue=queue)  # fmt: skip
+    PeriodicTask.objects.create(
+        name=f'SLA sweep ({queue})', task='sla.tasks.sla_sweep_task', interval=every_second, queue=queue
+    )
     env = environment(tmp_path)
     worker = Process(
-        ['worker', '--pool=solo', '--loglevel=info', f'--queues={queue}', f'--hostname={queue}@%h',
-         '--without-gossip', '--without-mingle', '--without-heartbeat'],
+        [
+            'worker',
+            '--pool=solo',
+            '--loglevel=info',
+            f'--queues={queue}',
+            f'--hostname={queue}@%h',
+            '--without-gossip',
+            '--without-mingle',
+            '--without-heartbeat',
+        ],
         env={**env, 'CELERY_TASK_ALWAYS_EAGER': 'true'},
         log=tmp_path / 'worker.log',
-    )  # fmt: skip
+    )
     beat = Process(
-        ['beat', '--loglevel=info', '--scheduler=django_celery_beat.schedulers:DatabaseScheduler',
-         f'--pidfile={tmp_path / "beat.pid"}'],
+        [
+            'beat',
+            '--loglevel=info',
+            '--scheduler=django_celery_beat.schedulers:DatabaseScheduler',
+            f'--pidfile={tmp_path / "beat.pid"}',
+        ],
         env=env,
         log=tmp_path / 'beat.log',
-    )  # fmt: skip
+    )
     response = SlaClock.objects.get(ticket=overdue_ticket, kind=ClockKind.RESPONSE)
     try:
         deadline = time.monotonic() + 90

@@ -73,19 +73,24 @@ class Command(BaseCommand):
         parser.add_argument('path', help='The CSV file, plain or gzipped.')
         source = parser.add_mutually_exclusive_group(required=True)
         source.add_argument(
-            '--format', dest='format_name', metavar='NAME',
+            '--format',
+            dest='format_name',
+            metavar='NAME',
             help=f'A mapping shipped with Pitcrew: {", ".join(shipped_names())}.',
-        )  # fmt: skip
+        )
         source.add_argument('--mapping', metavar='FILE', help='A mapping file (TOML) of your own.')
         parser.add_argument(
-            '--batch-size', type=int, default=services.BATCH_SIZE,
+            '--batch-size',
+            type=int,
+            default=services.BATCH_SIZE,
             help=f'Tickets written per transaction (default {services.BATCH_SIZE}).',
-        )  # fmt: skip
+        )
         parser.add_argument('--no-progress', action='store_true', help='No progress bar on stderr.')
         parser.add_argument(
-            '--no-rollup', action='store_true',
+            '--no-rollup',
+            action='store_true',
             help="Leave the reports' daily rollups to their periodic refresh instead of recomputing the days now.",
-        )  # fmt: skip
+        )
         parser.add_argument(
             '--max-errors', type=int, default=100, help='How many bad rows and failed tickets to list (default 100).'
         )
@@ -99,9 +104,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         bar = ProgressBar(self.stderr, f'Importing {chosen.name}', enabled=not no_progress and self.stderr.isatty())
         try:
-            result = services.import_file(
-                path, chosen, batch_size=batch_size, progress=bar, rollup=not no_rollup
-            )  # fmt: skip
+            result = services.import_file(path, chosen, batch_size=batch_size, progress=bar, rollup=not no_rollup)
         except (MappingError, FileNotFoundError) as error:
             raise CommandError(str(error)) from None
         except KeyboardInterrupt:
