@@ -22,7 +22,7 @@ from bench import Result, dataset, measure
 from incidents.choices import OPEN_STATES
 from incidents.models import Ticket
 from itsm.models import SupportGroup, User
-from itsm.synthetic.reference import EMAIL_DOMAIN, USER_PREFIX
+from synthetic.reference import EMAIL_DOMAIN, USER_PREFIX
 
 SAMPLES = 60
 CREATES = 300

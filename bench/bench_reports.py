@@ -23,10 +23,10 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 from bench import Result, dataset, measure
 from incidents.models import Ticket
 from itsm.models import SupportGroup, User
-from itsm.synthetic.reference import EMAIL_DOMAIN, USER_PREFIX
 from reports.api.views import MetricView
 from reports.services import rollup_refresh
 from reports.views.dashboards import OverviewView, TeamDashboardView
+from synthetic.reference import EMAIL_DOMAIN, USER_PREFIX
 
 TEAM = 'Linux Server Team'
 

@@ -1,7 +1,7 @@
 """The SLA sweep at 20,000, 50,000 and 200,000 running clocks, of which 1,000 are due, on top of the benchmark
 data set (PostgreSQL).
 
-For each size the synthetic generator adds a backlog of new tickets to the data set (`itsm.synthetic.add_backlog`:
+For each size the synthetic generator adds a backlog of new tickets to the data set (`synthetic.dataset.add_backlog`:
 tickets with their response and resolution clocks running); one UPDATE then places those clocks: half around the
 clock and half on an office-hours calendar with German holidays, most of them with their next warning days
 away, and cohorts of 1,000 reaching their 75 % warning a minute apart. So every timed sweep finds exactly 1,000
@@ -21,8 +21,8 @@ from django.db import connection
 
 from bench import Result, dataset, measure
 from itsm.celery import app
-from itsm.synthetic import add_backlog
 from sla.models import BusinessCalendar, ClockEvent, SlaClock
+from synthetic.dataset import add_backlog
 
 SIZES = (20_000, 50_000, 200_000)
 DUE = 1_000

@@ -1,4 +1,4 @@
-"""The data set every benchmark runs on: built once by `generate_data` (itsm.synthetic), kept between runs.
+"""The data set every benchmark runs on: built once by `generate_data` (synthetic), kept between runs.
 
 By default 1,000,000 tickets over a year and an estate of 100,000 CIs; BENCH_INCIDENTS and BENCH_CIS pick
 another size for a quick run (BENCH_INCIDENTS=50000 BENCH_CIS=10000 make bench). When the database holds a data
@@ -16,7 +16,7 @@ import os
 from django.db.models import Max
 
 from bench import Result
-from itsm.synthetic import Manifest, current, generate, remove_tickets
+from synthetic.dataset import Manifest, current, generate, remove_tickets
 
 INCIDENTS = int(os.environ.get('BENCH_INCIDENTS', '1000000'))
 CIS = int(os.environ.get('BENCH_CIS', '100000'))

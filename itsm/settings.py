@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     'changes',
     'reports',
     'imports',
+    'synthetic',
 ]
 
 MIDDLEWARE = [

@@ -336,7 +336,7 @@ def generate(
     rollups: bool = True,
     log: Callable[[str], None] = _stderr,
 ) -> Manifest:
-    """Generate the data set (or find it already there); see `itsm.synthetic` for what it holds.
+    """Generate the data set (or find it already there); see `synthetic` for what it holds.
 
     Without `reset`, a data set generated with the same parameters is kept as it is, and a different one is
     refused (DatasetError); with `reset`, whatever synthetic data is there is removed first.

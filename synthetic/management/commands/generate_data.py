@@ -1,8 +1,8 @@
-"""`manage.py generate_data --incidents N --cis M`: a realistic synthetic desk and CMDB estate (see itsm.synthetic)."""
+"""`manage.py generate_data --incidents N --cis M`: a realistic synthetic desk and CMDB estate (see synthetic)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from itsm.synthetic import DatasetError, generate
+from synthetic.dataset import DatasetError, generate
 
 
 class Command(BaseCommand):

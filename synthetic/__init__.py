@@ -1,6 +1,6 @@
 """Synthetic data: a realistic service desk and CMDB estate of any size, for load tests, benchmarks and demos.
 
-`generate(incidents=N, cis=M)` (or `manage.py generate_data --incidents N --cis M`) creates:
+`synthetic.dataset.generate(incidents=N, cis=M)` (or `manage.py generate_data --incidents N --cis M`) creates:
 
 - 16 support groups on three tiers (two service desks, L2 teams, L3 experts) with escalation paths, agents with
   the matching roles, team leads, a manager, a monitoring integration and callers (N / 50, up to 20,000);
@@ -18,11 +18,7 @@ Numbers continue the `NumberSequence` counters (INC, CS, CI), so the application
 after them. On PostgreSQL rows are loaded with COPY, streamed while they are generated; elsewhere (SQLite in the
 tests) with `bulk_create`. Then VACUUM ANALYZE and the report rollups are rebuilt.
 
-The generator lives in the project package, not in one app, because it writes every app's tables (people, CMDB,
-incidents, SLA clocks, rollups), as the demo loader and the URL configuration do; no app imports it. The CMDB
-part (`estate`) is generic and could serve on its own.
+The generator is an app of its own because it writes every app's tables (people, CMDB, incidents, SLA clocks,
+rollups); the core and the process apps never import it. The CMDB part (`estate`) is generic and could serve on
+its own.
 """
-
-from .dataset import DatasetError, Manifest, add_backlog, current, generate, present, remove, remove_tickets
-
-__all__ = ['DatasetError', 'Manifest', 'add_backlog', 'current', 'generate', 'present', 'remove', 'remove_tickets']

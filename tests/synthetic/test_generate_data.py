@@ -1,4 +1,4 @@
-"""`manage.py generate_data` and `itsm.synthetic`: valid records, tickets whose states, milestones, histories and
+"""`manage.py generate_data` and `synthetic`: valid records, tickets whose states, milestones, histories and
 SLA clocks agree, numbering that carries on, pages that render, idempotent runs and --reset; on SQLite
 (bulk_create) and PostgreSQL (COPY, with the secondary indexes dropped and built again)."""
 
@@ -19,14 +19,14 @@ from cmdb.models import ConfigurationItem, Relationship, Service
 from incidents import services as incident_services
 from incidents.choices import OPEN_STATES
 from incidents.models import Ticket
-from itsm import synthetic
 from itsm.audit import Actor
 from itsm.models import NumberSequence, SupportGroup, TimelineEntry, User
-from itsm.synthetic import dataset as synthetic_dataset
-from itsm.synthetic.estate import Layout
-from itsm.synthetic.progress import Progress
 from reports.models import DailyRollup
 from sla.models import ClockEvent, ClockPause, SlaClock
+from synthetic import dataset as synthetic
+from synthetic import dataset as synthetic_dataset
+from synthetic.estate import Layout
+from synthetic.progress import Progress
 
 SMALL = {'incidents': 400, 'cis': 150, 'seed': 7, 'days': 20}
 
