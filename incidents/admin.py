@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Attachment, Category, PriorityMatrixEntry, ResponseTemplate, Ticket
+from .models import Category, PriorityMatrixEntry, ResponseTemplate, Ticket
 
 
 @admin.register(Ticket)
@@ -57,12 +57,3 @@ class PriorityMatrixEntryAdmin(admin.ModelAdmin):
 class ResponseTemplateAdmin(admin.ModelAdmin):
     list_display = ['name', 'kind', 'active']
     list_filter = ['kind', 'active']
-
-
-@admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
-    list_display = ['filename', 'ticket', 'size', 'uploaded_by', 'created_at']
-    raw_id_fields = ['ticket']
-
-    def has_add_permission(self, request):
-        return False

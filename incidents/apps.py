@@ -14,7 +14,7 @@ READERS = (
     Role.KNOWLEDGE_MANAGER,
     Role.CAB_MEMBER,
 )
-REFERENCE = ('category', 'prioritymatrixentry', 'responsetemplate', 'attachment')
+REFERENCE = ('category', 'prioritymatrixentry', 'responsetemplate')
 
 
 def perms(actions: str, models: tuple[str, ...]) -> list[str]:
@@ -27,11 +27,11 @@ class IncidentsConfig(AppConfig):
 
     role_permissions = {
         # Requesters see and open only their own tickets (querysets apply `visible_to`).
-        Role.REQUESTER: perms('view add', TICKETS) + ['view_attachment', 'add_attachment'],
-        AGENT_ROLES: perms('view add change', TICKETS) + perms('view', REFERENCE) + ['add_attachment'],
+        Role.REQUESTER: perms('view add', TICKETS),
+        AGENT_ROLES: perms('view add change', TICKETS) + perms('view', REFERENCE),
         Role.INCIDENT_MANAGER: perms('add change delete', ('category', 'responsetemplate')),
         READERS: perms('view', TICKETS) + perms('view', REFERENCE),
-        Role.INTEGRATION: perms('view add change', TICKETS) + perms('view', REFERENCE) + ['add_attachment'],
+        Role.INTEGRATION: perms('view add change', TICKETS) + perms('view', REFERENCE),
     }
 
     nav_items = [
@@ -90,9 +90,14 @@ class IncidentsConfig(AppConfig):
     ]
 
     def ready(self):
-        from itsm import search
+        from itsm import hooks, search
 
+        from . import notifications
         from .models import Ticket
+
+        hooks.subscribe(hooks.CREATED, notifications.on_created, model=Ticket)
+        hooks.subscribe(hooks.TRANSITIONED, notifications.on_transitioned, model=Ticket)
+        hooks.subscribe(hooks.COMMENTED, notifications.on_commented, model=Ticket)
 
         search.register(
             Ticket,

@@ -63,6 +63,12 @@ class PendingReason(models.TextChoices):
 S = TicketState
 TICKET_WORKFLOW = Workflow(
     field='state',
+    states=TicketState,
+    triage=(S.NEW,),
+    awaiting_acceptance=(S.ASSIGNED,),
+    paused=(S.PENDING,),
+    finished=(S.COMPLETED, S.CLOSED),
+    final=(S.CLOSED,),
     transitions=[
         # New → Assigned, and Assigned → Assigned to another group (a reassignment).
         Transition('assign', 'Assign', sources=(S.NEW, S.ASSIGNED), target=S.ASSIGNED, requires=('assignment_group',)),

@@ -13,9 +13,11 @@ from django.db.models import Q
 from django.urls import reverse
 
 from itsm.choices import Impact, Priority, TicketKind, Urgency
-from itsm.models import NumberedModel, TimestampedModel
+from itsm.models import TimestampedModel
+from itsm.records import ProcessRecord, ProcessRecordQuerySet
 
-from .choices import OPEN_STATES, PendingReason, ResolutionCode, TicketChannel, TicketState
+from .actions import TICKET_ACTIONS
+from .choices import OPEN_STATES, TICKET_WORKFLOW, PendingReason, ResolutionCode, TicketChannel, TicketState
 
 NUMBER_PREFIXES = {TicketKind.INCIDENT: 'INC', TicketKind.CASE: 'CS'}
 
@@ -63,23 +65,12 @@ class PriorityMatrixEntry(models.Model):
         return reverse('incidents:prioritymatrixentry_list')
 
 
-class TicketQuerySet(models.QuerySet):
+class TicketQuerySet(ProcessRecordQuerySet):
     def incidents(self):
         return self.filter(kind=TicketKind.INCIDENT)
 
     def cases(self):
         return self.filter(kind=TicketKind.CASE)
-
-    def open(self):
-        return self.filter(state__in=OPEN_STATES)
-
-    def visible_to(self, user):
-        """Requesters see the tickets they are the caller of (or opened); staff with view rights see all."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        if user.is_requester_only:
-            return self.filter(Q(caller=user) | Q(opened_by=user))
-        return self
 
     def by_number(self, number: str):
         """Match the current number or the number the ticket had under its other kind (after a conversion)."""
@@ -87,10 +78,13 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(Q(number=number) | Q(alternate_number=number))
 
 
-class Ticket(NumberedModel):
+class Ticket(ProcessRecord):
     """An incident or a case, from opening to closure."""
 
     number_start = 1001
+    workflow = TICKET_WORKFLOW
+    actions = TICKET_ACTIONS
+    requester_fields = ('caller', 'opened_by')
 
     kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.INCIDENT, db_index=True)
     alternate_number = models.CharField(
@@ -101,14 +95,9 @@ class Ticket(NumberedModel):
         editable=False,
         help_text='The number this ticket had (or will have again) under its other kind.',
     )
-    short_description = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
     state = models.CharField(max_length=12, choices=TicketState.choices, default=TicketState.NEW, editable=False)
 
     caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name='tickets_called')
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name='tickets_opened'
-    )
     channel = models.CharField(max_length=12, choices=TicketChannel.choices, default=TicketChannel.PORTAL)
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name='+', limit_choices_to={'parent': None}
@@ -146,12 +135,6 @@ class Ticket(NumberedModel):
         max_length=300, blank=True, editable=False, help_text='Set when an agent overrode the computed priority.'
     )
 
-    assignment_group = models.ForeignKey(
-        'itsm.SupportGroup', null=True, blank=True, on_delete=models.PROTECT, related_name='tickets'
-    )
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name='tickets_assigned'
-    )
     pending_reason = models.CharField(max_length=12, choices=PendingReason.choices, blank=True, editable=False)
     pending_note = models.CharField(max_length=300, blank=True, editable=False)
     pending_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -198,11 +181,9 @@ class Ticket(NumberedModel):
         default=dict, blank=True, editable=False, help_text='Source values Pitcrew has no field for.'
     )
 
-    opened_at = models.DateTimeField(db_index=True)
     assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = TicketQuerySet.as_manager()
 
@@ -242,9 +223,6 @@ class Ticket(NumberedModel):
             ),
         ]
 
-    def __str__(self) -> str:
-        return f'{self.number} {self.short_description}'
-
     @property
     def number_prefix(self) -> str:  # the prefix follows the kind, so a case gets CS… and an incident INC…
         return NUMBER_PREFIXES[TicketKind(self.kind)]
@@ -256,9 +234,21 @@ class Ticket(NumberedModel):
     def priority_label(self) -> str:
         return f'P{self.priority}'
 
+    def may_work(self, user) -> bool:
+        from .actions import is_worker
+
+        return is_worker(user)
+
     @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
+    def sla_kind(self) -> str:
+        return self.kind
+
+    @property
+    def sla_responded(self) -> bool:
+        return self.accepted_at is not None
+
+    def pause_reason(self) -> str:
+        return self.get_pending_reason_display() if self.state == TicketState.PENDING and self.pending_reason else ''
 
 
 class IncidentManager(models.Manager.from_queryset(TicketQuerySet)):
@@ -297,31 +287,6 @@ class Case(Ticket):
         if self._state.adding:
             self.kind = TicketKind.CASE
         super().save(*args, **kwargs)
-
-
-def attachment_path(instance, filename: str) -> str:
-    return f'attachments/{instance.ticket.number}/{filename}'
-
-
-class Attachment(TimestampedModel):
-    """A file on a ticket. Size and type are checked by the service that stores it."""
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name='attachments')
-    file = models.FileField(upload_to=attachment_path, max_length=300)
-    filename = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name='+')
-    public = models.BooleanField(default=True, help_text='Visible to the caller in the portal.')
-
-    class Meta:
-        ordering = ['created_at']
-
-    def __str__(self) -> str:
-        return self.filename
-
-    def get_absolute_url(self) -> str:
-        return reverse('incidents:attachment_download', args=[self.pk])
 
 
 class ResponseTemplate(TimestampedModel):

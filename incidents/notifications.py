@@ -22,6 +22,36 @@ class Event(models.TextChoices):
 CALLER_EVENTS = {Event.RECEIVED, Event.ACCEPTED, Event.PENDING, Event.COMPLETED, Event.CLOSED, Event.COMMENTED}
 
 
+# The message each lifecycle step sends (the caller hears of progress, a group of work handed to it).
+ON_TRANSITION = {
+    'assign': Event.ASSIGNED,
+    'escalate': Event.ASSIGNED,
+    'accept': Event.ACCEPTED,
+    'pend': Event.PENDING,
+    'complete': Event.COMPLETED,
+    'confirm': Event.CLOSED,
+    'auto_close': Event.CLOSED,
+}
+
+
+def on_created(ticket, *, actor, notify: bool = True, **kwargs) -> None:
+    if notify:
+        ticket_event(ticket, Event.RECEIVED)
+
+
+def on_transitioned(ticket, *, action: str, notify: bool = True, **kwargs) -> None:
+    if notify and action in ON_TRANSITION:
+        ticket_event(ticket, ON_TRANSITION[action])
+
+
+def on_commented(ticket, *, actor, entry, **kwargs) -> None:
+    """Staff replies reach the caller; the caller's own words are not mailed back to them."""
+    from .actions import is_worker
+
+    if is_worker(actor.user) and not ticket.is_party(actor.user):
+        ticket_event(ticket, Event.COMMENTED, extra={'comment': entry.message})
+
+
 def recipients_for(ticket, event: str) -> list[str]:
     """E-mail addresses for one event: the caller, the assigned group, or the group's manager."""
     if event in CALLER_EVENTS:

@@ -7,7 +7,6 @@ notifications for after commit. Views, the API, Celery tasks and management comm
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,53 +15,28 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from itsm import audit
+from itsm import audit, conversation, hooks
 from itsm.audit import Actor
 from itsm.choices import Channel, Impact, Role, TicketKind, TimelineKind, Urgency
 from itsm.errors import ApplicationError, Conflict, NotAllowed
 from itsm.models import SupportGroup, User
 from itsm.numbering import next_number
 from itsm.workflow import lock
-from sla import services as sla_services
 
 from . import notifications
-from .choices import TICKET_WORKFLOW, TicketChannel, TicketState
-from .models import NUMBER_PREFIXES, Attachment, Category, PriorityMatrixEntry, ResponseTemplate, Ticket
+from .actions import TICKET_ACTIONS, staff_only
+from .choices import TicketChannel, TicketState
+from .models import NUMBER_PREFIXES, Category, PriorityMatrixEntry, ResponseTemplate, Ticket
 from .priority import compute_priority, forget_matrix
 
-ALLOWED_ATTACHMENT_TYPES = {
-    'application/pdf',
-    'image/png',
-    'image/jpeg',
-    'image/gif',
-    'image/webp',
-    'text/plain',
-    'text/csv',
-    'application/zip',
-    'application/json',
-    'message/rfc822',
-    'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-    'application/vnd.oasis.opendocument.text',
-    'application/vnd.oasis.opendocument.spreadsheet',
-}
-
-# Who may act on a ticket as staff (anyone else only as its caller).
-WORKER_ROLES = (Role.SERVICE_DESK_AGENT, Role.L2_ENGINEER, Role.L3_ENGINEER, Role.INCIDENT_MANAGER, Role.ADMINISTRATOR)
 BACKFILL_ROLES = (Role.INTEGRATION, Role.ADMINISTRATOR)
 
 
-def _is_worker(user: User | None) -> bool:
-    return bool(user and (user.is_superuser or user.has_role(*WORKER_ROLES)))
-
-
-def _require_worker(actor: Actor, what: str) -> None:
-    if actor.user is not None and not _is_worker(actor.user):
-        raise NotAllowed(f'Only service desk staff can {what}.')
-
-
-def _is_caller_side(ticket: Ticket, user: User | None) -> bool:
-    return bool(user and user.pk in (ticket.caller_id, ticket.opened_by_id))
+def _require_staff(actor: Actor, what: str) -> None:
+    """For writes that are not declared actions (edits, work notes): the same rule as the staff-only actions."""
+    refusal = staff_only(what)(None, actor.user)
+    if refusal is not None:
+        raise refusal
 
 
 # ------------------------------------------------------------------------------------------------ create
@@ -126,9 +100,7 @@ def ticket_create(
     audit.record_created(
         ticket, actor=actor, message=f'{ticket.get_kind_display()} opened via {ticket.get_channel_display()}'
     )
-    sla_services.ticket_opened(ticket=ticket, actor=actor)
-    if notify:
-        notifications.ticket_event(ticket, notifications.Event.RECEIVED)
+    hooks.emit(hooks.CREATED, ticket, actor=actor, notify=notify)
     if assignment_group is not None:
         ticket_assign(ticket=ticket, actor=actor, group=assignment_group, assignee=assignee, notify=notify)
     return ticket
@@ -167,7 +139,7 @@ EDITABLE_FIELDS = {
 @transaction.atomic
 def ticket_update(*, ticket: Ticket, actor: Actor, **fields: Any) -> Ticket:
     """Edit descriptive fields. A new impact or urgency recomputes the priority unless it was overridden."""
-    _require_worker(actor, 'edit tickets')
+    _require_staff(actor, 'edit tickets')
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError({name: 'This field cannot be changed here.' for name in sorted(unknown)})
@@ -182,32 +154,32 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **fields: Any) -> Ticket:
     _validate_ticket(ticket)
     ticket.save()
     audit.record_changes(ticket, before, actor=actor, public=False)
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    hooks.emit(hooks.CHANGED, ticket, actor=actor)
     return ticket
 
 
 @transaction.atomic
 def ticket_override_priority(*, ticket: Ticket, actor: Actor, priority: int, reason: str) -> Ticket:
     """Set a priority other than the matrix's; only with a reason, which the timeline keeps."""
-    _require_worker(actor, 'override priorities')
     if not (reason or '').strip():
         raise ValidationError({'reason': 'A reason is required to override the priority.'})
     if priority not in range(5):
         raise ValidationError({'priority': 'Priority must be between 0 (P0) and 4 (P4).'})
     ticket = lock(ticket)
+    TICKET_ACTIONS.check(ticket, 'priority', actor)
     before = audit.snapshot(ticket)
     ticket.priority = priority
     ticket.priority_override_reason = reason.strip()
     ticket.save(update_fields=['priority', 'priority_override_reason', 'updated_at'])
     audit.record_changes(ticket, before, actor=actor, message=f'Priority overridden: {reason.strip()}')
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    hooks.emit(hooks.CHANGED, ticket, actor=actor)
     return ticket
 
 
 @transaction.atomic
 def ticket_link_parent(*, ticket: Ticket, actor: Actor, parent: Ticket | None) -> Ticket:
     """Make `ticket` a child of `parent` (a master or major incident), or unlink it with None."""
-    _require_worker(actor, 'link tickets')
+    TICKET_ACTIONS.check(ticket, 'parent', actor)
     if parent is not None:
         if parent.pk == ticket.pk:
             raise ValidationError({'parent': 'A ticket cannot be its own parent.'})
@@ -230,8 +202,8 @@ def ticket_link_parent(*, ticket: Ticket, actor: Actor, parent: Ticket | None) -
 def ticket_convert(*, ticket: Ticket, actor: Actor, to_kind: str) -> Ticket:
     """Turn a case into an incident or back. The row, its history and its links stay; the number follows the
     kind, and the previous number keeps finding the ticket."""
-    _require_worker(actor, 'convert tickets')
     ticket = lock(ticket)
+    TICKET_ACTIONS.check(ticket, 'convert', actor)
     if ticket.kind == to_kind:
         raise Conflict(f'{ticket.number} is already a {ticket.get_kind_display().lower()}.', code='same_kind')
     if ticket.state == TicketState.CLOSED:
@@ -257,7 +229,7 @@ def ticket_convert(*, ticket: Ticket, actor: Actor, to_kind: str) -> Ticket:
         ],
         public=True,
     )
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    hooks.emit(hooks.CHANGED, ticket, actor=actor)
     return ticket
 
 
@@ -273,9 +245,8 @@ def ticket_assign(
     notify: bool = True,
 ) -> Ticket:
     """New → Assigned, or Assigned → Assigned to another group (counted as a reassignment)."""
-    _require_worker(actor, 'assign tickets')
     ticket = lock(ticket)
-    TICKET_WORKFLOW.check(ticket, 'assign')
+    TICKET_ACTIONS.check(ticket, 'assign', actor)
     if assignee is not None and not group.members.filter(pk=assignee.pk).exists():
         raise ValidationError({'assignee': f'{assignee} is not a member of {group}.'})
     if ticket.state == TicketState.ASSIGNED and ticket.assignment_group_id == group.pk and assignee is None:
@@ -285,10 +256,7 @@ def ticket_assign(
         changes['reassignment_count'] = ticket.reassignment_count + 1
     if ticket.assigned_at is None:
         changes['assigned_at'] = timezone.now()
-    TICKET_WORKFLOW.run(ticket, 'assign', actor=actor, changes=changes, message=reason, public=False)
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
-    if notify:
-        notifications.ticket_event(ticket, notifications.Event.ASSIGNED)
+    TICKET_ACTIONS.run(ticket, 'assign', actor=actor, changes=changes, message=reason, public=False, notify=notify)
     return ticket
 
 
@@ -298,15 +266,8 @@ def ticket_accept(*, ticket: Ticket, actor: Actor) -> Ticket:
     row lock makes the first win; the others get a 409 because the ticket is no longer Assigned."""
     user = actor.user
     ticket = lock(ticket)
-    TICKET_WORKFLOW.check(ticket, 'accept')
-    if user is None or not ticket.assignment_group.members.filter(pk=user.pk).exists():
-        raise NotAllowed(f'Only a member of {ticket.assignment_group} can accept {ticket.number}.')
-    if ticket.assignee_id not in (None, user.pk):
-        raise Conflict(f'{ticket.number} is assigned to {ticket.assignee}.', code='assigned_to_other')
     changes = {'assignee': user, 'accepted_at': ticket.accepted_at or timezone.now()}
-    TICKET_WORKFLOW.run(ticket, 'accept', actor=actor, changes=changes, message=f'Accepted by {user}')
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
-    notifications.ticket_event(ticket, notifications.Event.ACCEPTED)
+    TICKET_ACTIONS.run(ticket, 'accept', actor=actor, changes=changes, message=f'Accepted by {user}')
     return ticket
 
 
@@ -327,25 +288,20 @@ def ticket_pend(
     *, ticket: Ticket, actor: Actor, reason: str, note: str = '', until: dt.datetime | None = None
 ) -> Ticket:
     """Accepted → Pending: waiting on the customer, a vendor, a part, a change; a reason is required."""
-    _require_worker(actor, 'put tickets on hold')
     ticket = lock(ticket)
     if until is not None and until <= timezone.now():
         raise ValidationError({'until': 'The expected date must be in the future.'})
     changes = {'pending_reason': reason or '', 'pending_note': note, 'pending_until': until}
-    TICKET_WORKFLOW.run(ticket, 'pend', actor=actor, changes=changes, message=note)
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
-    notifications.ticket_event(ticket, notifications.Event.PENDING)
+    TICKET_ACTIONS.run(ticket, 'pend', actor=actor, changes=changes, message=note)
     return ticket
 
 
 @transaction.atomic
 def ticket_resume(*, ticket: Ticket, actor: Actor, note: str = '') -> Ticket:
     """Pending → Accepted."""
-    _require_worker(actor, 'resume tickets')
     ticket = lock(ticket)
     changes = {'pending_reason': '', 'pending_note': '', 'pending_until': None}
-    TICKET_WORKFLOW.run(ticket, 'resume', actor=actor, changes=changes, message=note)
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
+    TICKET_ACTIONS.run(ticket, 'resume', actor=actor, changes=changes, message=note)
     return ticket
 
 
@@ -354,21 +310,25 @@ def next_tier_group(group: SupportGroup | None) -> SupportGroup | None:
 
 
 @transaction.atomic
-def ticket_escalate(*, ticket: Ticket, actor: Actor, reason: str, group: SupportGroup | None = None) -> Ticket:
+def ticket_escalate(
+    *, ticket: Ticket, actor: Actor, reason: str, group: SupportGroup | None = None, hierarchical: bool = False
+) -> Ticket:
     """Functional escalation: hand the ticket to `group`, or to the next tier of its current group. Counts a
-    reassignment and leaves the ticket Assigned for the new group to accept."""
-    _require_worker(actor, 'escalate tickets')
+    reassignment and leaves the ticket Assigned for the new group to accept. `hierarchical` informs the group's
+    manager instead (`ticket_escalate_hierarchical`)."""
+    if hierarchical:
+        return ticket_escalate_hierarchical(ticket=ticket, actor=actor, reason=reason)
     if not (reason or '').strip():
         raise ValidationError({'reason': 'A reason is required to escalate.'})
     ticket = lock(ticket)
-    TICKET_WORKFLOW.check(ticket, 'escalate')
+    TICKET_ACTIONS.check(ticket, 'escalate', actor)
     target = group or next_tier_group(ticket.assignment_group)
     if target is None:
         raise ValidationError({'group': f'{ticket.assignment_group} has no next tier: choose a group.'})
     if target.pk == ticket.assignment_group_id:
         raise ValidationError({'group': f'{ticket.number} is already with {target}.'})
     changes = {'assignment_group': target, 'assignee': None, 'reassignment_count': ticket.reassignment_count + 1}
-    TICKET_WORKFLOW.run(
+    TICKET_ACTIONS.workflow.run(
         ticket,
         'escalate',
         actor=actor,
@@ -377,8 +337,6 @@ def ticket_escalate(*, ticket: Ticket, actor: Actor, reason: str, group: Support
         data={'reason': reason.strip()},
         public=False,
     )
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
-    notifications.ticket_event(ticket, notifications.Event.ASSIGNED)
     return ticket
 
 
@@ -386,11 +344,9 @@ def ticket_escalate(*, ticket: Ticket, actor: Actor, reason: str, group: Support
 def ticket_escalate_hierarchical(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     """Hierarchical escalation: tell the group's manager (and for P0/P1 the service owner) that targets are at
     risk or impact is high. The ticket stays where it is."""
-    _require_worker(actor, 'escalate tickets')
     if not (reason or '').strip():
         raise ValidationError({'reason': 'A reason is required to escalate.'})
-    if ticket.assignment_group is None or ticket.assignment_group.manager is None:
-        raise ValidationError({'group': f'{ticket.number} has no group manager to escalate to.'})
+    TICKET_ACTIONS.check(ticket, 'escalate_management', actor)
     audit.record(
         ticket,
         actor=actor,
@@ -405,16 +361,13 @@ def ticket_escalate_hierarchical(*, ticket: Ticket, actor: Actor, reason: str) -
 @transaction.atomic
 def ticket_complete(*, ticket: Ticket, actor: Actor, resolution_code: str, resolution_notes: str) -> Ticket:
     """Accepted → Completed: service restored or a fix in place; resolution code and notes are required."""
-    _require_worker(actor, 'complete tickets')
     ticket = lock(ticket)
     changes = {
         'resolution_code': resolution_code or '',
         'resolution_notes': (resolution_notes or '').strip(),
         'completed_at': timezone.now(),
     }
-    TICKET_WORKFLOW.run(ticket, 'complete', actor=actor, changes=changes, message=changes['resolution_notes'])
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
-    notifications.ticket_event(ticket, notifications.Event.COMPLETED)
+    TICKET_ACTIONS.run(ticket, 'complete', actor=actor, changes=changes, message=changes['resolution_notes'])
     return ticket
 
 
@@ -422,13 +375,9 @@ def ticket_complete(*, ticket: Ticket, actor: Actor, resolution_code: str, resol
 def ticket_confirm(*, ticket: Ticket, actor: Actor) -> Ticket:
     """Completed → Closed with the caller's consent (the caller, or an agent on the caller's behalf)."""
     ticket = lock(ticket)
-    if not (_is_caller_side(ticket, actor.user) or _is_worker(actor.user) or actor.user is None):
-        raise NotAllowed(f'Only the caller or an agent can confirm {ticket.number}.')
-    TICKET_WORKFLOW.run(
+    TICKET_ACTIONS.run(
         ticket, 'confirm', actor=actor, changes={'closed_at': timezone.now()}, message='Resolution confirmed'
     )
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
-    notifications.ticket_event(ticket, notifications.Event.CLOSED)
     return ticket
 
 
@@ -438,15 +387,13 @@ def ticket_reject(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
     if not (reason or '').strip():
         raise ValidationError({'reason': 'A reason is required to reject the resolution.'})
     ticket = lock(ticket)
-    if not (_is_caller_side(ticket, actor.user) or _is_worker(actor.user)):
-        raise NotAllowed(f'Only the caller or an agent can reject the resolution of {ticket.number}.')
     changes = {
         'reopen_count': ticket.reopen_count + 1,
         'completed_at': None,
         'resolution_code': '',
         'resolution_notes': '',
     }
-    TICKET_WORKFLOW.run(
+    TICKET_ACTIONS.run(
         ticket,
         'reject',
         actor=actor,
@@ -454,7 +401,6 @@ def ticket_reject(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
         message=f'Resolution rejected: {reason.strip()}',
         data={'reason': reason.strip()},
     )
-    sla_services.ticket_changed(ticket=ticket, actor=actor)
     return ticket
 
 
@@ -475,15 +421,13 @@ def ticket_close_stale(*, now: dt.datetime | None = None, days: int | None = Non
             ticket = Ticket.objects.select_for_update().get(pk=pk)
             if ticket.state != TicketState.COMPLETED or ticket.completed_at > cutoff:
                 continue
-            TICKET_WORKFLOW.run(
+            TICKET_ACTIONS.workflow.run(
                 ticket,
                 'auto_close',
                 actor=actor,
                 changes={'closed_at': now or timezone.now()},
                 message=f'Closed automatically after {days} days without an answer from the caller.',
             )
-            sla_services.ticket_changed(ticket=ticket, actor=actor)
-            notifications.ticket_event(ticket, notifications.Event.CLOSED)
             closed += 1
     return closed
 
@@ -491,57 +435,13 @@ def ticket_close_stale(*, now: dt.datetime | None = None, days: int | None = Non
 # ------------------------------------------------------------------------------------- notes and files
 @transaction.atomic
 def ticket_comment(*, ticket: Ticket, actor: Actor, body: str, internal: bool = False):
-    """Add a customer-visible comment, or an internal work note (staff only; never shown to requesters)."""
-    body = (body or '').strip()
-    if not body:
-        raise ValidationError({'body': 'Write something first.'})
-    if internal:
-        _require_worker(actor, 'write work notes')
-    elif not (_is_worker(actor.user) or _is_caller_side(ticket, actor.user) or actor.user is None):
-        raise NotAllowed(f'You cannot comment on {ticket.number}.')
-    entry = audit.record(
-        ticket,
-        actor=actor,
-        kind=TimelineKind.WORK_NOTE if internal else TimelineKind.COMMENT,
-        message=body,
-        public=not internal,
-    )
-    if not internal:
-        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
-        if _is_worker(actor.user) and not _is_caller_side(ticket, actor.user):
-            notifications.ticket_event(ticket, notifications.Event.COMMENTED, extra={'comment': body})
-    return entry
+    """Add a customer-visible comment, or an internal work note (see `itsm.conversation.comment`)."""
+    return conversation.comment(ticket, actor=actor, body=body, internal=internal)
 
 
-@transaction.atomic
-def ticket_attach(*, ticket: Ticket, actor: Actor, upload, public: bool = True) -> Attachment:
+def ticket_attach(*, ticket: Ticket, actor: Actor, upload, public: bool = True):
     """Store a file on a ticket, within the size limit and the allowed types."""
-    if not (_is_worker(actor.user) or _is_caller_side(ticket, actor.user)):
-        raise NotAllowed(f'You cannot add files to {ticket.number}.')
-    if upload.size > settings.ATTACHMENT_MAX_BYTES:
-        limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
-        raise ValidationError({'file': f'{upload.name} is larger than the {limit} MB limit.'})
-    content_type = mimetypes.guess_type(upload.name)[0] or 'application/octet-stream'
-    if content_type not in ALLOWED_ATTACHMENT_TYPES:
-        raise ValidationError({'file': f'Files of type {content_type} are not accepted.'})
-    attachment = Attachment.objects.create(
-        ticket=ticket,
-        file=upload,
-        filename=upload.name[:200],
-        content_type=content_type,
-        size=upload.size,
-        uploaded_by=actor.user,
-        public=public or not _is_worker(actor.user),
-    )
-    audit.record(
-        ticket,
-        actor=actor,
-        kind=TimelineKind.ATTACHMENT,
-        message=f'Attached {attachment.filename}',
-        data={'attachment': attachment.pk, 'size': attachment.size},
-        public=attachment.public,
-    )
-    return attachment
+    return conversation.attach(ticket, actor=actor, upload=upload, public=public)
 
 
 class _Placeholders(dict):

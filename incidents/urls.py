@@ -60,7 +60,6 @@ urlpatterns = [
         conversation.InsertTemplateView.as_view(),
         name='ticket_insert_template',
     ),
-    path('attachments/<int:pk>/', conversation.attachment_download, name='attachment_download'),
     # Form helpers (htmx)
     path('tickets/lookup/priority/', lookups.PriorityPreviewView.as_view(), name='priority_preview'),
     path('tickets/lookup/subcategories/', lookups.SubcategoryOptionsView.as_view(), name='subcategory_options'),

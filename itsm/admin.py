@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from . import audit, services
 from .audit import Actor
-from .models import NumberSequence, SupportGroup, TimelineEntry, User
+from .models import Attachment, NumberSequence, SupportGroup, TimelineEntry, User
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -89,3 +89,13 @@ class TimelineEntryAdmin(ReadOnlyAdmin):
     list_select_related = ['actor', 'content_type']
     date_hierarchy = 'at'
     ordering = ['-at', '-id']
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ['filename', 'record_number', 'size', 'uploaded_by', 'created_at']
+    search_fields = ['record_number', 'filename']
+    readonly_fields = ['content_type', 'object_id', 'record_number']
+
+    def has_add_permission(self, request):
+        return False

@@ -25,6 +25,8 @@ class ItsmConfig(AppConfig):
 
     role_permissions = {
         STAFF: ['view_user', 'view_supportgroup'],
+        # Files on records: whether a person may add one to a given record is the record's rule (itsm.conversation).
+        tuple(Role.values): ['view_attachment', 'add_attachment'],
     }
 
     def ready(self):

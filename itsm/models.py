@@ -187,3 +187,33 @@ class TimelineEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied('Timeline entries are append-only.')
+
+
+def attachment_path(instance, filename: str) -> str:
+    return f'attachments/{instance.record_number}/{filename}'
+
+
+class Attachment(TimestampedModel):
+    """A file on any process record. Size and type are checked by the service that stores it
+    (`itsm.conversation.attach`); `record_number` keeps the storage path readable without a join."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name='+')
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey('content_type', 'object_id')
+    record_number = models.CharField(max_length=16, editable=False)
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=200)
+    mime_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name='+')
+    public = models.BooleanField(default=True, help_text='Visible to the requester in the portal.')
+
+    class Meta:
+        ordering = ['created_at', 'id']
+        indexes = [models.Index(fields=['content_type', 'object_id', 'created_at'], name='attachment_record')]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse('itsm:attachment_download', args=[self.pk])

@@ -25,3 +25,14 @@ def timeline_for(obj, *, public_only: bool = False) -> QuerySet[TimelineEntry]:
 
 def user_groups_of(user: User) -> QuerySet[SupportGroup]:
     return SupportGroup.objects.filter(members=user, active=True)
+
+
+def member_group_ids(user) -> frozenset[int]:
+    """Ids of the support groups `user` belongs to, read once per user object (guards ask it per record)."""
+    if user is None or not getattr(user, 'is_authenticated', False):
+        return frozenset()
+    cached = getattr(user, '_member_group_ids', None)
+    if cached is None:
+        cached = frozenset(SupportGroup.objects.filter(members=user).values_list('pk', flat=True))
+        user._member_group_ids = cached
+    return cached

@@ -71,3 +71,14 @@ class SlaConfig(AppConfig):
             weight=701,
         ),
     ]
+
+    def ready(self):
+        from itsm import hooks
+        from itsm.records import ProcessRecord
+
+        from . import services
+
+        # Clocks follow every process record: started when it opens, brought in line after every change.
+        hooks.subscribe(hooks.CREATED, services.on_record_created, model=ProcessRecord)
+        hooks.subscribe(hooks.CHANGED, services.on_record_changed, model=ProcessRecord)
+        hooks.subscribe(hooks.TRANSITIONED, services.on_record_changed, model=ProcessRecord)

@@ -404,6 +404,16 @@ def ticket_changed(*, ticket, actor: Actor, now: dt.datetime | None = None) -> l
     return _sync(ticket, actor=actor, now=now or timezone.now(), opening=False)
 
 
+def on_record_created(record, *, actor: Actor, **kwargs) -> list[SlaClock]:
+    """Hook: a process record opened."""
+    return ticket_opened(ticket=record, actor=actor)
+
+
+def on_record_changed(record, *, actor: Actor, **kwargs) -> list[SlaClock]:
+    """Hook: a process record moved or changed."""
+    return ticket_changed(ticket=record, actor=actor)
+
+
 @dataclass
 class _Changes:
     retargeted: list[dict[str, Any]] = field(default_factory=list)

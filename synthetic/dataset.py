@@ -24,8 +24,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from cmdb.models import ConfigurationItem, RaciAssignment, Relationship, Service
-from incidents.models import Attachment, Ticket
-from itsm.models import NumberSequence, SupportGroup, TimelineEntry, User
+from incidents.models import Ticket
+from itsm.models import Attachment, NumberSequence, SupportGroup, TimelineEntry, User
 from itsm.numbering import format_number, next_numbers
 from sla.models import ClockEvent, ClockPause, OperationalLevelAgreement, SlaClock
 
@@ -153,6 +153,10 @@ def _remove_rows(steps: list[tuple[str, str, bool]]) -> None:
                 cursor.execute(f'DELETE FROM {table} WHERE {where}')
 
 
+def _ticket_type_id() -> int:
+    return ContentType.objects.get_for_model(Ticket).pk
+
+
 def _ticket_steps(tickets: str, timeline: str, *, truncate_ok: bool) -> list[tuple[str, str, bool]]:
     """The `_remove_rows` steps for the tickets `tickets` (a query of ids) selects and all that hangs off them;
     `timeline` selects the history entries to go."""
@@ -162,7 +166,7 @@ def _ticket_steps(tickets: str, timeline: str, *, truncate_ok: bool) -> list[tup
         (ClockPause._meta.db_table, f'clock_id IN ({clocks})', truncate_ok),
         (SlaClock._meta.db_table, f'ticket_id IN ({tickets})', truncate_ok),
         (TimelineEntry._meta.db_table, timeline, truncate_ok),
-        (Attachment._meta.db_table, f'ticket_id IN ({tickets})', False),
+        (Attachment._meta.db_table, f'object_id IN ({tickets}) AND content_type_id = {_ticket_type_id()}', False),
         (Ticket._meta.db_table, f'id IN ({tickets})', truncate_ok),
     ]
 

@@ -15,7 +15,7 @@ EXEMPT = {
     'itsm.TimelineEntry': 'append-only history written by services; read through each record (test_audit.py)',
     'reports.DailyRollup': 'rollup rows rebuilt from tickets by reports.services; read via metrics (tests/reports)',
     'reports.PeriodRollup': 'daily rollup rows summed per week and month by reports.services (test_period_rollups.py)',
-    'incidents.Attachment': 'files belong to a ticket: uploaded, listed and downloaded on the ticket and portal pages '
+    'itsm.Attachment': 'files belong to a process record: uploaded, listed and downloaded on its pages and the portal '
     '(tests/incidents/test_views_tickets.py, test_portal.py, test_notifications.py)',
 }
 

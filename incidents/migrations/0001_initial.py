@@ -4,7 +4,10 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import incidents.models
+
+def attachment_path(instance, filename):
+    # Files on tickets moved to itsm.Attachment (itsm 0003); this table is dropped by incidents 0006.
+    return f'attachments/{instance.ticket.number}/{filename}'
 
 
 class Migration(migrations.Migration):
@@ -372,7 +375,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('file', models.FileField(max_length=300, upload_to=incidents.models.attachment_path)),
+                ('file', models.FileField(max_length=300, upload_to=attachment_path)),
                 ('filename', models.CharField(max_length=200)),
                 ('content_type', models.CharField(max_length=100)),
                 ('size', models.PositiveIntegerField()),

@@ -8,17 +8,13 @@ from django.utils import timezone
 
 from itsm.permissions import user_can
 
-from .. import selectors, services
+from .. import selectors
+from ..actions import is_worker
 from ..models import Ticket
 
 # htmx leaves 4xx answers unswapped; ours that carry this header are form fragments with the error shown inline
 # (static/pitcrew/incidents/incidents.js swaps them into place).
 INLINE_ERROR_HEADER = 'Pitcrew-Inline-Error'
-
-
-def is_worker(user) -> bool:
-    """Service desk staff: the people the services let act on tickets as agents."""
-    return bool(user and user.is_authenticated and user.has_role(*services.WORKER_ROLES))
 
 
 def can_work(user) -> bool:

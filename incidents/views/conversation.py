@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views import View
 
 from itsm.audit import Actor
 from itsm.errors import ApplicationError
-from itsm.permissions import user_can
 from itsm.views.generic import ObjectViewMixin, add_service_errors
 
-from .. import selectors, services
+from .. import services
 from ..forms import AttachmentForm, CommentForm
-from ..models import Attachment, ResponseTemplate, Ticket
+from ..models import ResponseTemplate, Ticket
 from .common import StaffOnlyMixin, find_ticket, inline_error
 from .tickets import detail_context, render_refresh
 
-__all__ = ('AttachView', 'CommentView', 'InsertTemplateView', 'attachment_download')
+__all__ = ('AttachView', 'CommentView', 'InsertTemplateView')
 
 
 class TicketFormPostView(StaffOnlyMixin, ObjectViewMixin, View):
@@ -107,26 +104,3 @@ class InsertTemplateView(StaffOnlyMixin, ObjectViewMixin, View):
             text = services.render_template_text(template, ticket=ticket, agent=request.user)
             body = f'{typed.rstrip()}\n\n{text}' if typed.strip() else text
         return render(request, 'incidents/ticket/_comment_body.html', {'body': body, 'ticket': ticket})
-
-
-@login_required
-def attachment_download(request, pk: int):
-    """A ticket's file, for people who may see the ticket; requesters get only public files of their own tickets."""
-    attachment = get_object_or_404(Attachment.objects.select_related('ticket'), pk=pk)
-    user = request.user
-    staff = not user.is_requester_only and user_can(user, Ticket, 'view')
-    if staff:
-        visible = Ticket.objects.visible_to(user).filter(pk=attachment.ticket_id).exists()
-    else:
-        visible = attachment.public and selectors.my_requests(user).filter(pk=attachment.ticket_id).exists()
-    if not visible:
-        raise Http404('No such file.')
-    try:
-        handle = attachment.file.open('rb')
-    except (FileNotFoundError, ValueError):
-        raise Http404('The file is missing from storage.') from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
-    )
-    response['X-Content-Type-Options'] = 'nosniff'
-    return response

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import auth, groups, pages, people
+from . import auth, files, groups, pages, people
 
 app_name = 'itsm'
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path('password/done/', auth.PasswordChangeDoneView.as_view(), name='password_change_done'),
     path('profile/', pages.profile, name='profile'),
     path('search/', pages.search, name='search'),
+    path('attachments/<int:pk>/', files.attachment_download, name='attachment_download'),
     # People
     path('people/', people.UserListView.as_view(), name='user_list'),
     path('people/add/', people.UserCreateView.as_view(), name='user_add'),

@@ -9,9 +9,10 @@ from django.urls import reverse
 from cmdb.choices import CIClass
 from incidents import services
 from incidents.choices import TicketState
-from incidents.models import Attachment, Ticket
+from incidents.models import Ticket
 from itsm.audit import Actor
 from itsm.choices import Role
+from itsm.models import Attachment
 from tests.base import ItsmTestCase
 from tests.cmdb.factories import make_ci, make_service
 from tests.factories import make_group_with_agent, make_ticket, make_user

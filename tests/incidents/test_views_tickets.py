@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from cmdb.choices import CIClass, Criticality
 from incidents.choices import TicketState
-from incidents.models import Attachment, Category, ResponseTemplate, Ticket
+from incidents.models import Category, ResponseTemplate, Ticket
 from itsm.audit import Actor
 from itsm.choices import Role, Tier, TimelineKind
+from itsm.models import Attachment
 from tests.base import ItsmTestCase
 from tests.cmdb.factories import link, make_ci, make_service
 from tests.factories import SupportGroupFactory, make_group_with_agent, make_ticket, make_user
