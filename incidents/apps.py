@@ -90,11 +90,12 @@ class IncidentsConfig(AppConfig):
     ]
 
     def ready(self):
-        from itsm import hooks, search
+        from itsm import hooks, notify, search
 
         from . import notifications
         from .models import Ticket
 
+        notify.register_audience('service_owner', notifications.service_owner)
         hooks.subscribe(hooks.CREATED, notifications.on_created, model=Ticket)
         hooks.subscribe(hooks.TRANSITIONED, notifications.on_transitioned, model=Ticket)
         hooks.subscribe(hooks.COMMENTED, notifications.on_commented, model=Ticket)

@@ -230,6 +230,10 @@ class Ticket(ProcessRecord):
     def get_absolute_url(self) -> str:
         return reverse('incidents:ticket_detail', kwargs={'number': self.number})
 
+    def notification_path(self, *, requester: bool) -> str:
+        """Where a message links to: the portal page for the caller, the desk page for staff."""
+        return reverse('incidents:portal_ticket', args=[self.number]) if requester else self.get_absolute_url()
+
     @property
     def priority_label(self) -> str:
         return f'P{self.priority}'

@@ -1,10 +1,15 @@
-"""Who hears about what on a ticket (domain §4/§5), rendered from templates and sent by Celery after commit."""
+"""Who hears about what on a ticket (domain §4/§5), through the notification kit (`itsm.notify`).
+
+The lifecycle's hooks call `on_created`, `on_transitioned` and `on_commented`; each event's text is
+`templates/incidents/email/<event>.txt`. The caller hears of progress (with a link to the portal), the group of
+work handed to it, and its manager (and for P0/P1 the service owner) of a hierarchical escalation.
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 
+from itsm import notify
 from itsm.choices import Role
 
 
@@ -21,8 +26,7 @@ class Event(models.TextChoices):
 
 CALLER_EVENTS = {Event.RECEIVED, Event.ACCEPTED, Event.PENDING, Event.COMPLETED, Event.CLOSED, Event.COMMENTED}
 
-
-# The message each lifecycle step sends (the caller hears of progress, a group of work handed to it).
+# The message each lifecycle step sends.
 ON_TRANSITION = {
     'assign': Event.ASSIGNED,
     'escalate': Event.ASSIGNED,
@@ -32,6 +36,33 @@ ON_TRANSITION = {
     'confirm': Event.CLOSED,
     'auto_close': Event.CLOSED,
 }
+
+
+def audience_for(ticket, event: str) -> list[str]:
+    if event in CALLER_EVENTS:
+        return ['requester']
+    if event == Event.ESCALATED:
+        return ['manager', 'service_owner'] if ticket.priority <= 1 and ticket.service_id else ['manager']
+    return ['group']
+
+
+def ticket_event(ticket, event: str, *, extra: dict | None = None) -> list[str]:
+    """Queue the message for `event` once the surrounding transaction commits."""
+    return notify.notify(
+        ticket,
+        str(event),
+        audience_for(ticket, event),
+        label=Event(event).label,
+        extra=extra,
+        public=event in CALLER_EVENTS,
+    )
+
+
+def service_owner(ticket, **extra) -> list[str]:
+    """The owner recorded on the ticket's service, when they hold the service owner role."""
+    details = getattr(ticket.service, 'service_details', None) if ticket.service_id else None
+    owner = getattr(details, 'service_owner', None)
+    return [owner.email] if owner is not None and owner.email and owner.has_role(Role.SERVICE_OWNER) else []
 
 
 def on_created(ticket, *, actor, notify: bool = True, **kwargs) -> None:
@@ -46,51 +77,5 @@ def on_transitioned(ticket, *, action: str, notify: bool = True, **kwargs) -> No
 
 def on_commented(ticket, *, actor, entry, **kwargs) -> None:
     """Staff replies reach the caller; the caller's own words are not mailed back to them."""
-    from .actions import is_worker
-
-    if is_worker(actor.user) and not ticket.is_party(actor.user):
+    if ticket.may_work(actor.user) and not ticket.is_party(actor.user):
         ticket_event(ticket, Event.COMMENTED, extra={'comment': entry.message})
-
-
-def recipients_for(ticket, event: str) -> list[str]:
-    """E-mail addresses for one event: the caller, the assigned group, or the group's manager."""
-    if event in CALLER_EVENTS:
-        return [ticket.caller.email] if ticket.caller.email else []
-    group = ticket.assignment_group
-    if group is None:
-        return []
-    if event == Event.ASSIGNED:
-        if group.email:
-            return [group.email]
-        return sorted(email for email in group.members.filter(is_active=True).values_list('email', flat=True) if email)
-    if event == Event.ESCALATED:
-        addresses = [group.manager.email] if group.manager and group.manager.email else []
-        if ticket.priority <= 1 and ticket.service_id:
-            addresses += _service_owner_emails(ticket.service)
-        return sorted(set(addresses))
-    return []
-
-
-def _service_owner_emails(service) -> list[str]:
-    details = getattr(service, 'service_details', None)
-    owner = getattr(details, 'service_owner', None)
-    return [owner.email] if owner is not None and owner.email and owner.has_role(Role.SERVICE_OWNER) else []
-
-
-def ticket_event(ticket, event: str, *, extra: dict | None = None) -> None:
-    """Queue the e-mail for `event` once the surrounding transaction commits (never for uncommitted data)."""
-    recipients = recipients_for(ticket, event)
-    if not recipients:
-        return
-    from .tasks import send_ticket_notification_task
-
-    ticket_id, payload = ticket.pk, dict(extra or {})
-    transaction.on_commit(lambda: send_ticket_notification_task.delay(ticket_id, str(event), recipients, payload))
-
-
-def subject_for(ticket, event: str) -> str:
-    return f'[{ticket.number}] {Event(event).label}: {ticket.short_description}'[:200]
-
-
-def site_url(path: str) -> str:
-    return f'{settings.SITE_URL}{path}'
