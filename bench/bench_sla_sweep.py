@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
 from bench import Result, dataset, measure
+from incidents.models import Ticket
 from itsm.celery import app
 from sla.models import BusinessCalendar, ClockEvent, SlaClock
 from synthetic.dataset import add_backlog
@@ -65,7 +67,8 @@ def _place(tickets: range, calendars: tuple[BusinessCalendar, BusinessCalendar])
                                - (n %% %(due)s) * interval '1 millisecond'
                           ELSE %(base)s + interval '3 days' + n * interval '1 second' END AS check_at
                       FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM {SlaClock._meta.db_table}
-                            WHERE ticket_id BETWEEN %(first)s AND %(last)s) numbered) v
+                            WHERE content_type_id = %(ticket_type)s
+                              AND object_id BETWEEN %(first)s AND %(last)s) numbered) v
                 WHERE clock.id = v.id""",
             {
                 'always': always.pk,
@@ -74,6 +77,7 @@ def _place(tickets: range, calendars: tuple[BusinessCalendar, BusinessCalendar])
                 'due': DUE,
                 'cohorts': WARMUP + TIMED,
                 'base': BASE,
+                'ticket_type': ContentType.objects.get_for_model(Ticket).pk,
                 'first': tickets.start,
                 'last': tickets.stop - 1,
             },
@@ -97,7 +101,11 @@ def run() -> list[Result]:
     try:
         for size in SIZES:
             tickets = add_backlog(size // 2, opened_at=BASE - dt.timedelta(days=1))
-            clocks = SlaClock.objects.filter(ticket_id__gte=tickets.start, ticket_id__lt=tickets.stop)
+            clocks = SlaClock.objects.filter(
+                content_type=ContentType.objects.get_for_model(Ticket),
+                object_id__gte=tickets.start,
+                object_id__lt=tickets.stop,
+            )
             if clocks.count() != size:
                 raise RuntimeError(f'{clocks.count()} clocks in the backlog, expected {size}')
             _place(tickets, calendars)
@@ -107,7 +115,7 @@ def run() -> list[Result]:
             results.append(measure(f'sla_sweep: {DUE:,} due of {size:,} running clocks', calls, warmup=0))
             idle = [lambda: _sweep(BASE + (WARMUP + TIMED) * STEP)] * TIMED
             results.append(measure(f'sla_sweep: nothing due, {size:,} running clocks', idle, warmup=0))
-            announced = ClockEvent.objects.filter(clock__ticket_id__gte=tickets.start).count()
+            announced = ClockEvent.objects.filter(clock__in=clocks).count()
             if announced != DUE * (WARMUP + TIMED):
                 raise RuntimeError(f'{announced} warnings announced, expected {DUE * (WARMUP + TIMED)}')
             dataset.remove_added(manifest)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from incidents.choices import TicketChannel, TicketState
+from incidents.choices import TICKET_WORKFLOW, TicketChannel, TicketState
 from incidents.priority import compute_priority
 from itsm.choices import Impact, Urgency
 
@@ -33,10 +33,17 @@ from .reader import SourceTicket
 
 __all__ = ['FINISHED', 'EventPlan', 'RowError', 'TicketPlan', 'build_ticket', 'digest_of']
 
-# The states that follow "accepted" in the lifecycle; reaching any of them means someone had taken the ticket.
-ACCEPTED_OR_LATER = (TicketState.ACCEPTED, TicketState.PENDING, TicketState.COMPLETED, TicketState.CLOSED)
-FINISHED = (TicketState.COMPLETED, TicketState.CLOSED)
-WITH_GROUP = (TicketState.ASSIGNED, TicketState.ACCEPTED, TicketState.PENDING)
+# State groups as the ticket lifecycle declares them (incidents.choices.TICKET_WORKFLOW), not re-typed here.
+# Finished: the work is done (completed or closed); resolution facts and completion times belong to these.
+FINISHED = TICKET_WORKFLOW.finished_states
+# With a group: open and out of triage (assigned, accepted, pending).
+WITH_GROUP = tuple(s for s in TICKET_WORKFLOW.open_states if s not in TICKET_WORKFLOW.triage_states)
+# Taken: out of triage and no longer waiting for acceptance; reaching any of these means someone accepted it.
+ACCEPTED_OR_LATER = tuple(
+    s
+    for s in TICKET_WORKFLOW.all_states
+    if s not in (*TICKET_WORKFLOW.triage_states, *TICKET_WORKFLOW.awaiting_acceptance_states)
+)
 # Resolution facts count from completion: some exports repeat them on every row, even before the fix.
 RESOLUTION_FIELDS = ('resolution_code', 'resolution_notes', 'resolved_by')
 
@@ -303,11 +310,16 @@ def _milestones(values: dict[str, Any], events: list[EventPlan]) -> None:
         events, lambda v: v.get('assignment_group') or v['state'] in WITH_GROUP
     )
     accepted = values.get('accepted_at') or _first(events, lambda v: v['state'] in ACCEPTED_OR_LATER)
-    if not events and state != TicketState.NEW and assigned is None and values.get('assignment_group'):
+    if (
+        not events
+        and state not in TICKET_WORKFLOW.triage_states
+        and assigned is None
+        and values.get('assignment_group')
+    ):
         assigned = opened  # one row per ticket: assigned when opened, as far as anyone can tell
-    if state == TicketState.NEW:
+    if state in TICKET_WORKFLOW.triage_states:
         assigned = accepted = None
-    elif state == TicketState.ASSIGNED:
+    elif state in TICKET_WORKFLOW.awaiting_acceptance_states:
         accepted = None
     accepted = _clamp(accepted, opened, completed)
     assigned = _clamp(assigned, opened, accepted or completed)

@@ -411,7 +411,8 @@ class Writer:
         agreement = self.refs.agreement(ticket.kind, ticket.priority)
         elapsed = ticket.completed_at - ticket.opened_at
         return SlaClock(
-            ticket_id=ticket.pk,
+            content_type=self.ticket_type,
+            object_id=ticket.pk,
             kind=ClockKind.RESOLUTION,
             name=f'{ClockKind.RESOLUTION.label} · {agreement.name}',
             sla=agreement,
@@ -475,7 +476,7 @@ class Writer:
         entries = self._event_entries(ticket.pk, plan, new_events, previous)
         entries.append(self._summary_entry(ticket.pk, plan, verb='Updated from', changes=changes))
         TimelineEntry.objects.bulk_create(entries)
-        SlaClock.objects.filter(ticket=ticket, sla__in=self.refs.recorded_agreements()).delete()
+        SlaClock.objects.for_record(ticket).filter(sla__in=self.refs.recorded_agreements()).delete()
         clock = self._clock(ticket, plan)
         if clock is not None:
             clock.save()

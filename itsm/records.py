@@ -60,6 +60,7 @@ class ProcessRecord(NumberedModel):
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     attachments = GenericRelation('itsm.Attachment', content_type_field='content_type', object_id_field='object_id')
+    sla_clocks = GenericRelation('sla.SlaClock', related_query_name='%(class)s')  # clock lookups: ticket__number
 
     # Declared by each subclass.
     workflow = None  # itsm.workflow.Workflow

@@ -131,7 +131,7 @@ def clocks_csv(clocks) -> str:
         for c in clocks:
             breached = c.breached
             yield [
-                c.ticket.number,
+                c.record.number,
                 c.name,
                 c.kind,
                 'breached' if breached else 'met',
@@ -139,8 +139,8 @@ def clocks_csv(clocks) -> str:
                 _local(c.started_at),
                 _local(c.stopped_at),
                 _local(c.breached_at),
-                c.ticket.assignment_group or '',
-                c.ticket.assignee or '',
+                c.record.assignment_group or '',
+                c.record.assignee or '',
             ]
 
     header = [

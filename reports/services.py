@@ -121,16 +121,17 @@ def days_touched_since(since: dt.datetime) -> set[dt.date]:
     from itsm.models import TimelineEntry
     from sla.models import ClockPause, SlaClock
 
-    ids = set(Ticket.objects.filter(updated_at__gte=since).values_list('pk', flat=True))
-    ids |= set(SlaClock.objects.filter(updated_at__gte=since).values_list('ticket_id', flat=True))
-    days: set[dt.date] = set()
     ticket_type = ContentType.objects.get_for_model(Ticket)
+    ticket_clocks = SlaClock.objects.filter(content_type=ticket_type)
+    ids = set(Ticket.objects.filter(updated_at__gte=since).values_list('pk', flat=True))
+    ids |= set(ticket_clocks.filter(updated_at__gte=since).values_list('object_id', flat=True))
+    days: set[dt.date] = set()
     ordered = sorted(ids)
     for index in range(0, len(ordered), 500):
         chunk = ordered[index : index + 500]
         for moments in Ticket.objects.filter(pk__in=chunk).values_list('opened_at', 'accepted_at', 'completed_at'):
             days.update(local_day(m) for m in moments if m is not None)
-        for moments in SlaClock.objects.filter(ticket_id__in=chunk).values_list('breached_at', 'stopped_at'):
+        for moments in ticket_clocks.filter(object_id__in=chunk).values_list('breached_at', 'stopped_at'):
             days.update(local_day(m) for m in moments if m is not None)
         # A reopen clears completed_at; its transition keeps the value it had, so that day is re-rolled too.
         rejects = TimelineEntry.objects.filter(
@@ -141,7 +142,9 @@ def days_touched_since(since: dt.datetime) -> set[dt.date]:
                 if change.get('field') == 'completed_at' and change.get('before'):
                     days.add(local_day(dt.datetime.fromisoformat(change['before'])))
         # ...and the clocks it ran again record the stop they undid as a pause in Completed.
-        undone = ClockPause.objects.filter(clock__ticket_id__in=chunk, ticket_state=TicketState.COMPLETED)
+        undone = ClockPause.objects.filter(
+            clock__content_type=ticket_type, clock__object_id__in=chunk, ticket_state=TicketState.COMPLETED
+        )
         days.update(local_day(m) for m in undone.values_list('started_at', flat=True))
     return days
 

@@ -95,7 +95,7 @@ def badge_for(clock: SlaClock, *, now: dt.datetime | None = None) -> Badge:
 
 
 def badges_for(clocks, *, now: dt.datetime | None = None, include_stopped: bool = False) -> list[Badge]:
-    """Badges of a ticket's open clocks; with `include_stopped`, or when none is open, its stopped ones too."""
+    """Badges of a record's open clocks; with `include_stopped`, or when none is open, its stopped ones too."""
     clocks = list(clocks)
     shown = [c for c in clocks if c.stopped_at is None]
     if include_stopped:

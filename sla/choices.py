@@ -4,8 +4,8 @@ from django.db import models
 
 
 class ClockKind(models.TextChoices):
-    """What a clock measures: the SLA's response (to Accepted) and resolution (to Completed), and a support
-    group's OLA accept and resolve targets while the ticket is with that group."""
+    """What a clock measures: the SLA's response (until someone takes the record on) and resolution (until its
+    work is finished), and a support group's OLA accept and resolve targets while the record is with that group."""
 
     RESPONSE = 'response', 'Response'
     RESOLUTION = 'resolution', 'Resolution'
@@ -48,10 +48,8 @@ EVENT_KIND_COLOURS = {EventKind.WARNING: 'orange', EventKind.BREACH: 'red'}
 
 BREACH_PERCENT = 100
 DEFAULT_WARNING_PERCENTS = [75, 90]
-# Ticket states that stop the clock from counting by default: waiting on the customer, a vendor, a part...
-DEFAULT_PAUSE_STATES = ['pending']
-# The states an agreement may choose to pause in (a clock stops, rather than pauses, at Completed and Closed).
-PAUSABLE_STATES = [('new', 'New'), ('assigned', 'Assigned'), ('accepted', 'Accepted'), ('pending', 'Pending')]
+# The states an agreement may pause in, and those it pauses in by default, come from the records' workflows
+# (`sla.records.pausable_states`, `default_pause_states`): a clock stops, rather than pauses, in finished states.
 
 WEEKDAYS = [
     ('mon', 'Monday'),

@@ -1,13 +1,18 @@
-"""Filters of the service level pages and API (one filter set per model, shared by both)."""
+"""Filters of the service level pages and API (one filter set per model, shared by both).
+
+A clock's record may be any kind of process record: filters and searches on the record (`ticket`, `group`, `q`)
+look through each record kind's relation (`sla.records.record_q`), one join per kind."""
 
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 
-from itsm.choices import Priority, TicketKind
+from itsm.choices import Priority
 from itsm.filters import TextSearchFilterSet
 from itsm.models import SupportGroup
 
+from . import records
 from .choices import ClockKind, ClockState, EventKind
 from .models import (
     BusinessCalendar,
@@ -40,7 +45,8 @@ class BusinessCalendarFilterSet(TextSearchFilterSet):
 
 class ServiceLevelAgreementFilterSet(TextSearchFilterSet):
     search_fields = ('name', 'description')
-    ticket_kind = django_filters.ChoiceFilter(choices=TicketKind.choices)
+    # Lazy but not callable: the choices are read when used, and the API schema still lists them.
+    ticket_kind = django_filters.ChoiceFilter(choices=CallableChoiceIterator(records.kind_choices))
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     service = django_filters.CharFilter(field_name='service__number', lookup_expr='iexact', label='Service (number)')
     calendar = django_filters.CharFilter(field_name='calendar__name', lookup_expr='iexact')
@@ -82,11 +88,34 @@ class UnderpinningContractFilterSet(TextSearchFilterSet):
         return queryset.filter(current) if value else queryset.exclude(current)
 
 
-class SlaClockFilterSet(TextSearchFilterSet):
-    search_fields = ('ticket__number', 'ticket__short_description', 'name')
+def _record_number(queryset, name, value, prefix=''):
+    return queryset.filter(records.record_q('number', 'iexact', value, prefix=prefix)) if value else queryset
+
+
+class RecordSearchFilterSet(TextSearchFilterSet):
+    """`q` also searches the number and short description of the clock's record, whatever kind it is."""
+
+    record_search_fields: tuple[str, ...] = ('number', 'short_description')
+    own_search_fields: tuple[str, ...] = ()
+    record_prefix = ''
+
+    def filter_text(self, queryset, name, value):
+        text = value.strip()
+        if not text:
+            return queryset
+        condition = Q()
+        for field in self.record_search_fields:
+            condition |= records.record_q(field, 'icontains', text, prefix=self.record_prefix)
+        for field in self.own_search_fields:
+            condition |= Q(**{f'{field}__icontains': text})
+        return queryset.filter(condition)
+
+
+class SlaClockFilterSet(RecordSearchFilterSet):
+    own_search_fields = ('name',)
     state = django_filters.MultipleChoiceFilter(choices=ClockState.choices)
     kind = django_filters.MultipleChoiceFilter(choices=ClockKind.choices)
-    ticket = django_filters.CharFilter(field_name='ticket__number', lookup_expr='iexact', label='Ticket (number)')
+    ticket = django_filters.CharFilter(method='filter_record', label='Ticket (number)')
     group = django_filters.ModelChoiceFilter(
         field_name='support_group', method='filter_group', queryset=SupportGroup.objects.all(), label='Support group'
     )
@@ -101,18 +130,24 @@ class SlaClockFilterSet(TextSearchFilterSet):
         model = SlaClock
         fields = []
 
+    def filter_record(self, queryset, name, value):
+        return _record_number(queryset, name, value)
+
     def filter_group(self, queryset, name, value):
-        return queryset.filter(Q(support_group=value) | Q(support_group__isnull=True, ticket__assignment_group=value))
+        held = Q(support_group__isnull=True) & records.record_q('assignment_group', 'exact', value)
+        return queryset.filter(Q(support_group=value) | held)
 
     def filter_at_risk(self, queryset, name, value):
         risky = Q(stopped_at__isnull=True, warned_at__isnull=False, breached_at__isnull=True)
         return queryset.filter(risky) if value else queryset.exclude(risky)
 
 
-class ClockEventFilterSet(TextSearchFilterSet):
-    search_fields = ('clock__ticket__number', 'clock__name')
+class ClockEventFilterSet(RecordSearchFilterSet):
+    record_search_fields = ('number',)
+    own_search_fields = ('clock__name',)
+    record_prefix = 'clock__'
     kind = django_filters.ChoiceFilter(choices=EventKind.choices)
-    ticket = django_filters.CharFilter(field_name='clock__ticket__number', lookup_expr='iexact', label='Ticket')
+    ticket = django_filters.CharFilter(method='filter_record', label='Ticket')
     clock_kind = django_filters.MultipleChoiceFilter(field_name='clock__kind', choices=ClockKind.choices)
     after = django_filters.IsoDateTimeFilter(field_name='at', lookup_expr='gte')
     before = django_filters.IsoDateTimeFilter(field_name='at', lookup_expr='lt')
@@ -121,12 +156,18 @@ class ClockEventFilterSet(TextSearchFilterSet):
         model = ClockEvent
         fields = ['superseded']
 
+    def filter_record(self, queryset, name, value):
+        return _record_number(queryset, name, value, prefix='clock__')
+
 
 class ClockPauseFilterSet(django_filters.FilterSet):
-    ticket = django_filters.CharFilter(field_name='clock__ticket__number', lookup_expr='iexact', label='Ticket')
+    ticket = django_filters.CharFilter(method='filter_record', label='Ticket')
     clock = django_filters.NumberFilter(field_name='clock', label='Clock (id)')
     open = django_filters.BooleanFilter(field_name='ended_at', lookup_expr='isnull', label='Still paused')
 
     class Meta:
         model = ClockPause
         fields = ['ticket_state']
+
+    def filter_record(self, queryset, name, value):
+        return _record_number(queryset, name, value, prefix='clock__')

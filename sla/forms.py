@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 
 from cmdb.models import ConfigurationItem
 
-from . import business_time
-from .choices import PAUSABLE_STATES, WEEKDAYS
+from . import business_time, records
+from .choices import WEEKDAYS
 from .models import (
     BusinessCalendar,
     OperationalLevelAgreement,
@@ -57,11 +57,11 @@ class AgreementForm(forms.ModelForm):
         required=False, initial='75, 90', label='Warnings at (%)', help_text='Warn when this share has passed.'
     )
     pause_states = forms.MultipleChoiceField(
-        choices=PAUSABLE_STATES,
+        choices=records.pausable_states,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        initial=['pending'],
-        label='Pause while the ticket is',
+        initial=records.default_pause_states,
+        label='Pause while the record is',
         help_text='The clocks stop counting in these states and go on where they stopped afterwards.',
     )
     wide_fields = ('description', 'pause_states')

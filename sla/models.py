@@ -1,15 +1,17 @@
-"""Service level management: business calendars, agreements as data, and one clock per ticket and target.
+"""Service level management: business calendars, agreements as data, and one clock per record and target.
 
-Agreements (SLAs per service or by default × ticket kind × priority, OLAs per support group, underpinning
-contracts with suppliers) are records an administrator edits. When a ticket opens or moves, `sla.services`
-starts, pauses, resumes, stops or re-targets its clocks. A clock keeps what it needs to answer without
-replaying history: business time accumulated before the current run, when the current run started and when
-the next warning or the breach falls due (`next_check_at`, indexed, so the sweep reads only clocks that are
-due). Paused intervals are kept for the history panel; warnings and breaches are claimed in `ClockEvent`,
-whose unique (clock, percent) makes each one happen exactly once.
+Agreements (SLAs per service or by default × record kind × priority, OLAs per support group, underpinning
+contracts with suppliers) are records an administrator edits. When a process record (an incident, a case, a
+problem...) opens or moves, `sla.services` starts, pauses, resumes, stops or re-targets its clocks. A clock
+keeps what it needs to answer without replaying history: business time accumulated before the current run, when
+the current run started and when the next warning or the breach falls due (`next_check_at`, indexed, so the
+sweep reads only clocks that are due). Paused intervals are kept for the history panel; warnings and breaches
+are claimed in `ClockEvent`, whose unique (clock, percent) makes each one happen exactly once.
 
-Clocks reference `incidents.Ticket` directly: queues sort by nearest due, lists filter on breaches and the API
-nests each ticket's clocks, which a foreign key serves with plain joins and one prefetch per page.
+A clock belongs to any `itsm.records.ProcessRecord` through a generic relation (`content_type`, `object_id`,
+`record`); each record model has the reverse `sla_clocks`. Queues sort by nearest due and lists filter on
+breaches with one correlated subquery per record kind, served by partial indexes that lead with
+(content_type, object_id), and a page of records fetches all its clocks with one prefetch.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -26,15 +30,13 @@ from django.utils import timezone
 from itsm.choices import Priority, TicketKind
 from itsm.models import TimestampedModel
 
-from . import business_time
+from . import business_time, records
 from .choices import (
     BREACH_PERCENT,
     BUILTIN_24X7,
     CLOCK_STATE_COLOURS,
-    DEFAULT_PAUSE_STATES,
     DEFAULT_WARNING_PERCENTS,
     EVENT_KIND_COLOURS,
-    PAUSABLE_STATES,
     ClockKind,
     ClockState,
     EventKind,
@@ -57,7 +59,7 @@ def _default_warnings() -> list[int]:
 
 
 def _default_pause_states() -> list[str]:
-    return list(DEFAULT_PAUSE_STATES)
+    return records.default_pause_states()
 
 
 def _always() -> dict[str, list[str]]:
@@ -85,9 +87,10 @@ def validate_percents(values: Any) -> list[int]:
 
 
 def validate_pause_states(values: Any) -> list[str]:
-    allowed = [value for value, _ in PAUSABLE_STATES]
+    """The states of any process record's workflow that a clock may pause in (its open states), in order."""
+    allowed = [value for value, _ in records.pausable_states()]
     if not isinstance(values, list) or any(v not in allowed for v in values):
-        raise ValidationError(f'Pause states are ticket states among: {", ".join(allowed)}.')
+        raise ValidationError(f'Pause states are open record states among: {", ".join(allowed)}.')
     return [v for v in allowed if v in values]
 
 
@@ -346,10 +349,12 @@ class AgreementBase(TimestampedModel):
 
 
 class ServiceLevelAgreement(AgreementBase):
-    """An SLA: response (to Accepted) and resolution (to Completed) targets for one ticket kind and priority,
-    for one service or, without a service, for every service that has no SLA of its own."""
+    """An SLA: response (until someone takes the record on) and resolution (until its work is finished) targets for
+    one record kind (`ticket_kind`: incident, case...) and priority, for one service or, without a service, for
+    every service that has no SLA of its own."""
 
-    ticket_kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.INCIDENT)
+    # The kinds the process records declare (incident, case...): `sla.records.kind_choices`.
+    ticket_kind = models.CharField(max_length=24, choices=records.kind_choices, default=TicketKind.INCIDENT)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices)
     service = models.ForeignKey(
         'cmdb.ConfigurationItem',
@@ -408,7 +413,7 @@ class ServiceLevelAgreement(AgreementBase):
 
 
 class OperationalLevelAgreement(AgreementBase):
-    """An OLA: how fast a support group accepts and resolves the tickets it holds, for one priority or all."""
+    """An OLA: how fast a support group accepts and resolves the records it holds, for one priority or all."""
 
     support_group = models.ForeignKey('itsm.SupportGroup', on_delete=models.CASCADE, related_name='olas')
     priority = models.PositiveSmallIntegerField(
@@ -513,8 +518,14 @@ class UnderpinningContract(TimestampedModel):
 #
 
 
+class SlaClockQuerySet(models.QuerySet):
+    def for_record(self, record):
+        """The clocks of one process record."""
+        return self.filter(content_type=ContentType.objects.get_for_model(record), object_id=record.pk)
+
+
 class SlaClock(TimestampedModel):
-    """One target of one ticket, counting business time on its calendar.
+    """One target of one process record, counting business time on its calendar.
 
     Elapsed time = `elapsed` (accumulated before the current run) + business time since `run_started_at` when
     running. `due_at` is when the target runs out if nothing pauses it (None while paused or stopped);
@@ -522,7 +533,11 @@ class SlaClock(TimestampedModel):
     A breach is final: a clock that breached stays `breached` when it stops.
     """
 
-    ticket = models.ForeignKey('incidents.Ticket', on_delete=models.CASCADE, related_name='sla_clocks')
+    # The record measured: any process record (deleted with it through its `sla_clocks` relation). The indexes
+    # below lead with (content_type, object_id), so the content type needs no index of its own.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name='+', db_index=False)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey('content_type', 'object_id')
     kind = models.CharField(max_length=12, choices=ClockKind.choices)
     name = models.CharField(max_length=200)
     sla = models.ForeignKey(
@@ -557,29 +572,46 @@ class SlaClock(TimestampedModel):
 
     badge_colors = {'state': CLOCK_STATE_COLOURS}
 
+    objects = SlaClockQuerySet.as_manager()
+
     class Meta:
-        ordering = ['ticket', 'id']
+        ordering = ['content_type', 'object_id', 'id']
         verbose_name = 'SLA clock'
         indexes = [
             # The sweep reads only clocks whose next warning or breach is due.
             models.Index(fields=['next_check_at'], condition=Q(next_check_at__isnull=False), name='sla_clock_due'),
-            models.Index(fields=['ticket', 'due_at'], name='sla_clock_ticket_due'),
+            # A record's clocks (the engine, the panel, a page's prefetch, the breached and at-risk filters).
+            models.Index(fields=['content_type', 'object_id', 'due_at'], name='sla_clock_record_due'),
             # The queues' nearest due: a small index of the open clocks, read without touching the table.
             models.Index(
-                fields=['ticket', 'due_at'],
+                fields=['content_type', 'object_id', 'due_at'],
                 condition=Q(stopped_at__isnull=True, due_at__isnull=False),
                 name='sla_clock_open_due',
+            ),
+            # The breached and at-risk filters (the same conditions as `sla.selectors`): small indexes of the few
+            # clocks that missed or are close to missing, so neither filter reads the clock table.
+            models.Index(
+                fields=['content_type', 'object_id'],
+                condition=Q(breached_at__isnull=False) | Q(state=ClockState.BREACHED),
+                name='sla_clock_breached',
+            ),
+            models.Index(
+                fields=['content_type', 'object_id'],
+                condition=Q(stopped_at__isnull=True, warned_at__isnull=False, breached_at__isnull=True),
+                name='sla_clock_at_risk',
             ),
             models.Index(fields=['state', 'due_at'], name='sla_clock_state_due'),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=['ticket', 'kind'], condition=Q(stopped_at__isnull=True), name='sla_clock_one_open_per_kind'
+                fields=['content_type', 'object_id', 'kind'],
+                condition=Q(stopped_at__isnull=True),
+                name='sla_clock_one_open_per_kind',
             ),
         ]
 
     def __str__(self) -> str:
-        return f'{self.ticket.number} · {self.name}'
+        return f'{getattr(self.record, "number", "?")} · {self.name}'
 
     def get_absolute_url(self) -> str:
         return reverse('sla:slaclock_detail', args=[self.pk])
@@ -635,12 +667,13 @@ class SlaClock(TimestampedModel):
 
 
 class ClockPause(models.Model):
-    """An interval in which a clock did not count, and why (the ticket state and its pending reason)."""
+    """An interval in which a clock did not count, and why (the record's state, kept in `ticket_state` as the API
+    names it, and the reason the record gives)."""
 
     clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name='pauses')
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
-    ticket_state = models.CharField(max_length=12)
+    ticket_state = models.CharField(max_length=24)
     reason = models.CharField(max_length=120, blank=True)
 
     class Meta:

@@ -1,8 +1,11 @@
 """Read-side queries of service level management: which agreement applies, clocks for lists and panels, and
-the ticket annotations and filters the queues use (nearest due, breached, at risk), each a single subquery."""
+the annotations and filters the queues of any process record use (nearest due, breached, at risk), each a single
+correlated subquery on the clocks of the queryset's record kind (a constant content type, so the partial indexes
+on (content_type, object_id, due_at) serve them as a foreign key's would)."""
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from .choices import ClockState
@@ -22,7 +25,7 @@ __all__ = [
     'clock_list',
     'clock_pause_list',
     'clock_prefetch',
-    'clocks_for_ticket',
+    'clocks_for_record',
     'contract_list',
     'filter_at_risk',
     'filter_breached',
@@ -52,19 +55,22 @@ def contract_list() -> QuerySet[UnderpinningContract]:
 
 
 def clock_list() -> QuerySet[SlaClock]:
-    return SlaClock.objects.select_related('ticket', 'calendar', 'support_group', 'sla', 'ola')
+    """Clocks with what lists show; their records come in one query per record kind on the page."""
+    return SlaClock.objects.select_related('calendar', 'support_group', 'sla', 'ola').prefetch_related('record')
 
 
 def clock_event_list() -> QuerySet[ClockEvent]:
-    return ClockEvent.objects.select_related('clock__ticket', 'clock__calendar')
+    return ClockEvent.objects.select_related('clock__calendar').prefetch_related('clock__record')
 
 
 def clock_pause_list() -> QuerySet[ClockPause]:
-    return ClockPause.objects.select_related('clock__ticket')
+    return ClockPause.objects.select_related('clock').prefetch_related('clock__record')
 
 
-def sla_for(*, kind: str, priority: int, service_id: int | None) -> ServiceLevelAgreement | None:
-    """The active SLA for a ticket: the service's own for its kind and priority, else the default."""
+def sla_for(*, kind: str, priority: int | None, service_id: int | None) -> ServiceLevelAgreement | None:
+    """The active SLA for a record: the service's own for its kind and priority, else the default."""
+    if priority is None:
+        return None
     candidates = ServiceLevelAgreement.objects.filter(active=True, ticket_kind=kind, priority=priority)
     if service_id is None:
         candidates = candidates.filter(service__isnull=True)
@@ -73,7 +79,7 @@ def sla_for(*, kind: str, priority: int, service_id: int | None) -> ServiceLevel
     return candidates.select_related('calendar').order_by(F('service').asc(nulls_last=True)).first()
 
 
-def ola_for(*, group_id: int | None, priority: int) -> OperationalLevelAgreement | None:
+def ola_for(*, group_id: int | None, priority: int | None) -> OperationalLevelAgreement | None:
     """The active OLA of a support group for a priority, else the group's OLA for every priority."""
     if group_id is None:
         return None
@@ -84,51 +90,50 @@ def ola_for(*, group_id: int | None, priority: int) -> OperationalLevelAgreement
 
 
 def clock_prefetch(to_attr: str | None = None) -> Prefetch:
-    """Each ticket's clocks with their calendars, in the order they started: one query for a whole page."""
+    """Each record's clocks with their calendars, in the order they started: one query for a whole page."""
     queryset = SlaClock.objects.select_related('calendar', 'support_group').order_by('id')
     return Prefetch('sla_clocks', queryset=queryset, to_attr=to_attr)
 
 
-def clocks_for_ticket(ticket) -> list[SlaClock]:
-    """A ticket's clocks with pauses and events, for the SLA panel (three queries)."""
-    return list(
-        SlaClock.objects.filter(ticket=ticket)
+def clocks_for_record(record) -> list[SlaClock]:
+    """A record's clocks with pauses and events, for the SLA panel (three queries)."""
+    clocks = list(
+        SlaClock.objects.for_record(record)
         .select_related('calendar', 'support_group', 'sla', 'ola')
         .prefetch_related('pauses', 'events')
         .order_by('id')
     )
+    for clock in clocks:
+        clock.record = record
+    return clocks
 
 
-def _nearest_due() -> Subquery:
-    clocks = SlaClock.objects.filter(ticket=OuterRef('pk'), stopped_at__isnull=True, due_at__isnull=False)
-    return Subquery(clocks.order_by('due_at').values('due_at')[:1])
+def _clocks_of(records: QuerySet) -> QuerySet[SlaClock]:
+    """The clocks of the outer query's record (`OuterRef('pk')`), for a queryset of any process record."""
+    content_type = ContentType.objects.get_for_model(records.model)
+    return SlaClock.objects.filter(content_type=content_type, object_id=OuterRef('pk'))
 
 
-def with_nearest_due(tickets: QuerySet) -> QuerySet:
-    """Annotate `sla_due`: the earliest due time among the ticket's open, counting clocks (None if none)."""
-    return tickets.annotate(sla_due=_nearest_due())
+def with_nearest_due(records: QuerySet) -> QuerySet:
+    """Annotate `sla_due`: the earliest due time among the record's open, counting clocks (None if none)."""
+    clocks = _clocks_of(records).filter(stopped_at__isnull=True, due_at__isnull=False)
+    return records.annotate(sla_due=Subquery(clocks.order_by('due_at').values('due_at')[:1]))
 
 
-def order_by_nearest_due(tickets: QuerySet, *then: str) -> QuerySet:
-    """Nearest SLA due first (overdue before due, tickets without a counting clock last), then `then`."""
-    return with_nearest_due(tickets).order_by(F('sla_due').asc(nulls_last=True), *then)
+def order_by_nearest_due(records: QuerySet, *then: str) -> QuerySet:
+    """Nearest SLA due first (overdue before due, records without a counting clock last), then `then`."""
+    return with_nearest_due(records).order_by(F('sla_due').asc(nulls_last=True), *then)
 
 
-def filter_breached(tickets: QuerySet, breached: bool) -> QuerySet:
-    """Tickets with (or without) a clock that missed its target."""
+def filter_breached(records: QuerySet, breached: bool) -> QuerySet:
+    """Records with (or without) a clock that missed its target."""
+    condition = Exists(_clocks_of(records).filter(Q(breached_at__isnull=False) | Q(state=ClockState.BREACHED)))
+    return records.filter(condition if breached else ~condition)
+
+
+def filter_at_risk(records: QuerySet, at_risk: bool) -> QuerySet:
+    """Records with (or without) an open clock past a warning threshold that has not breached (yet)."""
     condition = Exists(
-        SlaClock.objects.filter(ticket=OuterRef('pk')).filter(
-            Q(breached_at__isnull=False) | Q(state=ClockState.BREACHED)
-        )
+        _clocks_of(records).filter(stopped_at__isnull=True, warned_at__isnull=False, breached_at__isnull=True)
     )
-    return tickets.filter(condition if breached else ~condition)
-
-
-def filter_at_risk(tickets: QuerySet, at_risk: bool) -> QuerySet:
-    """Tickets with (or without) an open clock past a warning threshold that has not breached (yet)."""
-    condition = Exists(
-        SlaClock.objects.filter(
-            ticket=OuterRef('pk'), stopped_at__isnull=True, warned_at__isnull=False, breached_at__isnull=True
-        )
-    )
-    return tickets.filter(condition if at_risk else ~condition)
+    return records.filter(condition if at_risk else ~condition)

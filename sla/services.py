@@ -1,12 +1,15 @@
-"""Writes of service level management: calendars and agreements, the clocks of each ticket, and the sweep.
+"""Writes of service level management: calendars and agreements, the clocks of each process record, and the sweep.
 
-Ticket services call `ticket_opened` once and `ticket_changed` after every transition or edit; both bring the
-ticket's clocks in line with it: start, pause in the agreement's pause states, resume, stop when met (or
-breached), hand OLA clocks over when the group changes, run the resolution clock again when the caller
-rejects a fix, and re-target when a new priority, service, kind or group selects another agreement.
+The hooks of every process record (`itsm.hooks`, subscribed in `SlaConfig.ready`) call `record_opened` once and
+`record_changed` after every transition or edit; both bring the record's clocks in line with it: start, pause in
+the agreement's pause states, resume, stop when met (or breached), hand OLA clocks over when the group changes,
+run the resolution clock again when the work is reopened, and re-target when a new priority, service, kind or
+group selects another agreement. What a state means is read from the record's `workflow` (triage, awaiting
+acceptance, finished, final), what is measured from the record (`sla_kind`, `sla_priority`, `sla_service_id`,
+`sla_responded`, `pause_reason()`): no state of any record is named here.
 
 `sla_sweep` announces warnings and breaches. It reads only clocks whose `next_check_at` has passed (a partial
-index), so it costs O(clocks due), not O(open tickets). Each announcement is a `ClockEvent` row claimed with
+index), so it costs O(clocks due), not O(open records). Each announcement is a `ClockEvent` row claimed with
 INSERT … ON CONFLICT DO NOTHING under a unique (clock, percent) constraint, in the same transaction as its
 timeline entry; the e-mail is queued after commit. Overlapping sweeps lock disjoint clocks (SKIP LOCKED), a
 repeated sweep finds the rows already there, and a sweep that dies before commit leaves nothing claimed.
@@ -19,7 +22,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -63,18 +65,16 @@ __all__ = [
     'ola_create',
     'ola_delete',
     'ola_update',
+    'record_changed',
+    'record_opened',
     'sla_create',
     'sla_delete',
     'sla_sweep',
     'sla_update',
-    'ticket_changed',
-    'ticket_opened',
 ]
 
-# Ticket states (as stored; the incidents app owns their definition).
-NEW, ASSIGNED, ACCEPTED, PENDING, COMPLETED, CLOSED = 'new', 'assigned', 'accepted', 'pending', 'completed', 'closed'
-WITH_GROUP = (ASSIGNED, ACCEPTED, PENDING)
-FINISHED = (COMPLETED, CLOSED)
+# The pause a reopened clock records for the time the finished work waited (for a confirmation, mostly).
+REOPEN_REASON = 'Awaiting confirmation'
 
 SWEEP_BATCH = 500
 # Announcements claimed longer ago than this without their e-mail having gone out are queued again.
@@ -119,7 +119,7 @@ def calendar_delete(*, calendar: BusinessCalendar, actor: Actor) -> None:
 
 @transaction.atomic
 def sla_create(*, actor: Actor, **fields: Any) -> ServiceLevelAgreement:
-    """Create an SLA. It applies to tickets opened (or re-prioritised) from now on."""
+    """Create an SLA. It applies to records opened (or re-prioritised) from now on."""
     return record_create(model=ServiceLevelAgreement, fields=fields, actor=actor)
 
 
@@ -196,9 +196,9 @@ def _plan(clock: SlaClock, now: dt.datetime) -> None:
     clock.next_check_at = clock.instant_of(clock.threshold(pending[0])) if pending else None
 
 
-def _new_clock(*, ticket, kind: str, agreement, start: dt.datetime) -> SlaClock:
+def _new_clock(*, record, kind: str, agreement, start: dt.datetime) -> SlaClock:
     clock = SlaClock(
-        ticket=ticket,
+        record=record,
         kind=kind,
         started_at=start,
         run_started_at=start,
@@ -226,13 +226,12 @@ def _apply_agreement(clock: SlaClock, agreement) -> None:
     clock.pause_states = list(agreement.pause_states)
 
 
-def _pause(clock: SlaClock, *, at: dt.datetime, ticket) -> None:
+def _pause(clock: SlaClock, *, at: dt.datetime, state: str, reason: str) -> None:
     clock.elapsed = clock.elapsed_at(at)
     clock.run_started_at = None
     if clock.state == ClockState.RUNNING:
         clock.state = ClockState.PAUSED
-    reason = ticket.get_pending_reason_display() if ticket.state == PENDING and ticket.pending_reason else ''
-    ClockPause.objects.create(clock=clock, started_at=at, ticket_state=ticket.state, reason=reason[:120])
+    ClockPause.objects.create(clock=clock, started_at=at, ticket_state=state, reason=(reason or '')[:120])
     _plan(clock, at)
     clock.save()
 
@@ -267,10 +266,11 @@ def _stop(clock: SlaClock, *, at: dt.datetime, reason: str) -> ClockEvent | None
     return claimed
 
 
-def _reopen(clock: SlaClock, *, at: dt.datetime) -> None:
-    """Run a clock stopped by completion again (the caller rejected the fix); the wait counts as a pause."""
+def _reopen(clock: SlaClock, *, at: dt.datetime, waited_in: str) -> None:
+    """Run a clock stopped by completion again (the work was reopened, e.g. the caller rejected the fix); the wait
+    in the finished state `waited_in` counts as a pause."""
     ClockPause.objects.create(
-        clock=clock, started_at=clock.stopped_at, ended_at=at, ticket_state=COMPLETED, reason='Awaiting confirmation'
+        clock=clock, started_at=clock.stopped_at, ended_at=at, ticket_state=waited_in, reason=REOPEN_REASON
     )
     clock.stopped_at, clock.stop_reason = None, ''
     clock.run_started_at = at
@@ -294,7 +294,7 @@ def _summary(clock: SlaClock) -> dict[str, Any]:
 
 def _retarget(clock: SlaClock, *, agreement, at: dt.datetime) -> dict[str, Any]:
     """Apply another agreement to an open clock, counting business time since its start on the new calendar
-    (less its pauses), as if the ticket had been under the new agreement from the start."""
+    (less its pauses), as if the record had been under the new agreement from the start."""
     before = _summary(clock)
     _apply_agreement(clock, agreement)
     pauses = [(p.started_at, p.ended_at or at) for p in clock.pauses.all()]
@@ -351,8 +351,8 @@ def _timeline_entry(clock: SlaClock, event: ClockEvent, *, now: dt.datetime, act
         due = timezone.localtime(clock.due_at).strftime('%Y-%m-%d %H:%M') if clock.due_at else 'paused'
         message = f'{clock.name}: {event.percent} % of {format_minutes(clock.target_minutes)} used, due {due}'
     return TimelineEntry(
-        content_type=_ticket_content_type(),
-        object_id=clock.ticket_id,
+        content_type_id=clock.content_type_id,
+        object_id=clock.object_id,
         kind=kind,
         actor=actor.user,
         channel=actor.channel,
@@ -371,10 +371,6 @@ def _timeline_entry(clock: SlaClock, event: ClockEvent, *, now: dt.datetime, act
     )
 
 
-def _ticket_content_type() -> ContentType:
-    return ContentType.objects.get_by_natural_key('incidents', 'ticket')
-
-
 def _notify_on_commit(event_ids: list[int]) -> None:
     if not event_ids:
         return
@@ -388,30 +384,33 @@ def _notify_on_commit(event_ids: list[int]) -> None:
 
 
 #
-# A ticket's clocks
+# A record's clocks
 #
 
 
 @transaction.atomic
-def ticket_opened(*, ticket, actor: Actor, now: dt.datetime | None = None) -> list[SlaClock]:
-    """Start the response and resolution clocks of a new ticket at its opening time."""
-    return _sync(ticket, actor=actor, now=now or timezone.now(), opening=True)
+def record_opened(*, record, actor: Actor, now: dt.datetime | None = None) -> list[SlaClock]:
+    """Start the clocks of a new process record at its opening time."""
+    return _sync(record, actor=actor, now=now or timezone.now(), opening=True)
 
 
 @transaction.atomic
-def ticket_changed(*, ticket, actor: Actor, now: dt.datetime | None = None) -> list[SlaClock]:
-    """Bring the ticket's clocks in line with its state, group, priority, service and kind (after any change)."""
-    return _sync(ticket, actor=actor, now=now or timezone.now(), opening=False)
+def record_changed(
+    *, record, actor: Actor, now: dt.datetime | None = None, source: str | None = None
+) -> list[SlaClock]:
+    """Bring the record's clocks in line with its state, group, priority, service and kind (after any change).
+    `source` is the state a transition left, when there was one."""
+    return _sync(record, actor=actor, now=now or timezone.now(), opening=False, source=source)
 
 
 def on_record_created(record, *, actor: Actor, **kwargs) -> list[SlaClock]:
     """Hook: a process record opened."""
-    return ticket_opened(ticket=record, actor=actor)
+    return record_opened(record=record, actor=actor)
 
 
-def on_record_changed(record, *, actor: Actor, **kwargs) -> list[SlaClock]:
-    """Hook: a process record moved or changed."""
-    return ticket_changed(ticket=record, actor=actor)
+def on_record_changed(record, *, actor: Actor, source: str | None = None, **kwargs) -> list[SlaClock]:
+    """Hook: a process record moved (`source` is the state it left) or changed."""
+    return record_changed(record=record, actor=actor, source=source)
 
 
 @dataclass
@@ -422,24 +421,56 @@ class _Changes:
     started: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _sync(ticket, *, actor: Actor, now: dt.datetime, opening: bool) -> list[SlaClock]:
+@dataclass(frozen=True)
+class _Situation:
+    """Where a record stands, as the clocks see it: its state read through its workflow's categories."""
+
+    state: str
+    finished: bool  # the work is done: resolution targets are met
+    final: bool  # closed: a resolution clock stops as Closed
+    group_id: int | None  # the group holding the record (none while in triage)
+    with_group: bool  # open and held by a group: the OLA resolve clock counts
+    awaiting_acceptance: bool  # held by a group, taken by nobody: the OLA accept clock counts
+    responded: bool  # the response target is met
+    waited_in: str  # the finished state a reopened clock's pause records
+
+    @classmethod
+    def of(cls, record, *, source: str | None = None) -> _Situation:
+        workflow = type(record).workflow
+        state = workflow.state_of(record)
+        in_triage = state in workflow.triage_states
+        resting = [s for s in workflow.finished_states if s not in workflow.final_states]
+        return cls(
+            state=state,
+            finished=state in workflow.finished_states,
+            final=state in workflow.final_states,
+            group_id=None if in_triage else record.assignment_group_id,
+            with_group=state in workflow.open_states and not in_triage,
+            awaiting_acceptance=state in workflow.awaiting_acceptance_states,
+            responded=bool(record.sla_responded),
+            waited_in=source if source in workflow.finished_states else (resting or [state])[0],
+        )
+
+
+def _sync(record, *, actor: Actor, now: dt.datetime, opening: bool, source: str | None = None) -> list[SlaClock]:
     clocks = list(
-        SlaClock.objects.select_for_update(of=('self',))
+        SlaClock.objects.for_record(record)
+        .select_for_update(of=('self',))
         .select_related('calendar', 'sla', 'ola')
-        .filter(ticket_id=ticket.pk)
         .order_by('id')
     )
     for clock in clocks:
-        clock.ticket = ticket
+        clock.record = record
+    situation = _Situation.of(record, source=source)
     changes = _Changes()
-    clocks = _sync_sla(ticket, clocks, actor=actor, now=now, opening=opening, changes=changes)
-    clocks = _sync_ola(ticket, clocks, actor=actor, now=now, changes=changes)
+    clocks = _sync_sla(record, clocks, situation, now=now, opening=opening, changes=changes)
+    clocks = _sync_ola(record, clocks, situation, now=now, changes=changes)
     for clock in clocks:
         if clock.stopped_at is not None:
             continue
-        pause = ticket.state in clock.pause_states
+        pause = situation.state in clock.pause_states
         if pause and clock.run_started_at is not None:
-            _pause(clock, at=now, ticket=ticket)
+            _pause(clock, at=now, state=situation.state, reason=record.pause_reason())
         elif not pause and clock.run_started_at is None:
             _resume(clock, at=now)
     if changes.retargeted or changes.dropped or changes.handed_over:
@@ -453,7 +484,7 @@ def _sync(ticket, *, actor: Actor, now: dt.datetime, opening: bool) -> list[SlaC
         if changes.handed_over:
             lines += [f'{c["name"]} started ({c["target"]}, {c["calendar"]})' for c in changes.started]
         audit.record(
-            ticket,
+            record,
             actor=actor,
             kind=TimelineKind.SLA_RETARGET,
             message='SLA re-targeted: ' + '; '.join(lines),
@@ -462,26 +493,26 @@ def _sync(ticket, *, actor: Actor, now: dt.datetime, opening: bool) -> list[SlaC
                 'dropped': changes.dropped,
                 'handed_over': changes.handed_over,
                 'started': changes.started if changes.handed_over else [],
-                'priority': ticket.priority,
-                'group': str(ticket.assignment_group or ''),
+                'priority': record.sla_priority,
+                'group': str(record.assignment_group or ''),
             },
         )
     return clocks
 
 
-def _sync_sla(ticket, clocks, *, actor, now, opening, changes: _Changes) -> list[SlaClock]:
-    agreement = selectors.sla_for(kind=ticket.kind, priority=ticket.priority, service_id=ticket.service_id)
+def _sync_sla(record, clocks, situation: _Situation, *, now, opening, changes: _Changes) -> list[SlaClock]:
+    agreement = selectors.sla_for(kind=record.sla_kind, priority=record.sla_priority, service_id=record.sla_service_id)
     for kind in SLA_KINDS:
         mine = [c for c in clocks if c.kind == kind]
         current = next((c for c in mine if c.stopped_at is None), None)
-        done = ticket.accepted_at is not None if kind == ClockKind.RESPONSE else ticket.state in FINISHED
+        done = situation.responded if kind == ClockKind.RESPONSE else situation.finished
         last = mine[-1] if mine else None
         if current is None and not done and last is not None and last.stop_reason == StopReason.COMPLETED:
-            _reopen(last, at=now)
+            _reopen(last, at=now, waited_in=situation.waited_in)
             current = last
         if current is None and last is None and not done and agreement is not None:
-            start = ticket.opened_at if opening else now
-            current = _new_clock(ticket=ticket, kind=kind, agreement=agreement, start=start)
+            start = record.opened_at if opening else now
+            current = _new_clock(record=record, kind=kind, agreement=agreement, start=start)
             clocks.append(current)
         if current is None:
             continue
@@ -495,35 +526,35 @@ def _sync_sla(ticket, clocks, *, actor, now, opening, changes: _Changes) -> list
                 continue
         if done:
             reason = StopReason.ACCEPTED if kind == ClockKind.RESPONSE else StopReason.COMPLETED
-            if ticket.state == CLOSED and kind == ClockKind.RESOLUTION:
+            if situation.final and kind == ClockKind.RESOLUTION:
                 reason = StopReason.CLOSED
             _stop(current, at=now, reason=reason)
     return clocks
 
 
-def _sync_ola(ticket, clocks, *, actor, now, changes: _Changes) -> list[SlaClock]:
-    group_id = ticket.assignment_group_id if ticket.state != NEW else None
+def _sync_ola(record, clocks, situation: _Situation, *, now, changes: _Changes) -> list[SlaClock]:
+    group_id = situation.group_id
     for clock in clocks:
         if clock.kind in OLA_KINDS and clock.stopped_at is None and clock.support_group_id != group_id:
             _stop(clock, at=now, reason=StopReason.HANDOFF)
             changes.handed_over.append({**_summary(clock), 'state': clock.state})
     if group_id is None:
         return clocks
-    agreement = selectors.ola_for(group_id=group_id, priority=ticket.priority)
+    agreement = selectors.ola_for(group_id=group_id, priority=record.sla_priority)
     for kind in OLA_KINDS:
         mine = [c for c in clocks if c.kind == kind]
         current = next((c for c in mine if c.stopped_at is None), None)
         last = mine[-1] if mine else None
         same_stint = last is not None and last.support_group_id == group_id and last.stop_reason != StopReason.HANDOFF
         if kind == ClockKind.OLA_ACCEPT:
-            wanted, done = ticket.state == ASSIGNED, ticket.state != ASSIGNED
+            wanted, done = situation.awaiting_acceptance, not situation.awaiting_acceptance
         else:
-            wanted, done = ticket.state in WITH_GROUP, ticket.state in FINISHED
+            wanted, done = situation.with_group, situation.finished
         if current is None and wanted and same_stint and last.stop_reason == StopReason.COMPLETED:
-            _reopen(last, at=now)
+            _reopen(last, at=now, waited_in=situation.waited_in)
             current = last
         elif current is None and wanted and not same_stint and agreement is not None:
-            current = _new_clock(ticket=ticket, kind=kind, agreement=agreement, start=now)
+            current = _new_clock(record=record, kind=kind, agreement=agreement, start=now)
             clocks.append(current)
             changes.started.append(_summary(current))
         if current is None:

@@ -44,7 +44,7 @@ urlpatterns = [
     path('calendars/<int:pk>/', views.BusinessCalendarDetailView.as_view(), name='businesscalendar_detail'),
     path('calendars/<int:pk>/edit/', views.BusinessCalendarEditView.as_view(), name='businesscalendar_edit'),
     path('calendars/<int:pk>/delete/', views.BusinessCalendarDeleteView.as_view(), name='businesscalendar_delete'),
-    # Clocks, announcements and pauses (read-only: the ticket lifecycle and the sweep write them)
+    # Clocks, announcements and pauses (read-only: the records' lifecycles and the sweep write them)
     path('clocks/', views.SlaClockListView.as_view(), name='slaclock_list'),
     path('clocks/<int:pk>/', views.SlaClockDetailView.as_view(), name='slaclock_detail'),
     path('events/', views.ClockEventListView.as_view(), name='clockevent_list'),

@@ -292,8 +292,8 @@ class SlaClockListView(ObjectListView):
     template_name = 'sla/slaclock_list.html'
     title = 'SLA monitor'
     columns = [
-        Column('__str__', 'Clock', linkify=True, order_by='ticket__number'),
-        Column('ticket', template='sla/cells/ticket.html', order_by=None),
+        Column('__str__', 'Clock', linkify=True, order_by='content_type,object_id,id'),
+        Column('record', 'Ticket', template='sla/cells/ticket.html', order_by=None),
         'kind',
         Column('state', template='sla/cells/clock.html'),
         Column('target_minutes', 'Target', template=TARGET, css_class='text-end'),
@@ -311,7 +311,7 @@ class SlaClockDetailView(ObjectDetailView):
         return []
 
     def get_extra_context(self, obj):
-        return {'clocks': [obj], 'ticket': obj.ticket}
+        return {'clocks': [obj], 'record': obj.record}
 
 
 class ClockEventListView(ObjectListView):
@@ -320,7 +320,7 @@ class ClockEventListView(ObjectListView):
     title = 'SLA events'
     columns = [
         Column('__str__', 'Event', linkify=True, order_by=None),
-        Column('ticket', template='sla/cells/event_ticket.html', order_by=None),
+        Column('record', 'Ticket', template='sla/cells/event_ticket.html', order_by=None),
         'kind',
         Column('at', 'Recorded'),
         Column('percent', 'At %', css_class='text-end'),

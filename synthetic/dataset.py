@@ -160,11 +160,12 @@ def _ticket_type_id() -> int:
 def _ticket_steps(tickets: str, timeline: str, *, truncate_ok: bool) -> list[tuple[str, str, bool]]:
     """The `_remove_rows` steps for the tickets `tickets` (a query of ids) selects and all that hangs off them;
     `timeline` selects the history entries to go."""
-    clocks = f'SELECT id FROM {SlaClock._meta.db_table} WHERE ticket_id IN ({tickets})'
+    ticket_clocks = f'object_id IN ({tickets}) AND content_type_id = {_ticket_type_id()}'
+    clocks = f'SELECT id FROM {SlaClock._meta.db_table} WHERE {ticket_clocks}'
     return [
         (ClockEvent._meta.db_table, f'clock_id IN ({clocks})', truncate_ok),
         (ClockPause._meta.db_table, f'clock_id IN ({clocks})', truncate_ok),
-        (SlaClock._meta.db_table, f'ticket_id IN ({tickets})', truncate_ok),
+        (SlaClock._meta.db_table, ticket_clocks, truncate_ok),
         (TimelineEntry._meta.db_table, timeline, truncate_ok),
         (Attachment._meta.db_table, f'object_id IN ({tickets}) AND content_type_id = {_ticket_type_id()}', False),
         (Ticket._meta.db_table, f'id IN ({tickets})', truncate_ok),
@@ -209,11 +210,12 @@ def remove(log: Callable[[str], None] = lambda message: None) -> None:
         cursor.execute('ANALYZE synthetic_tickets')
         tickets = 'SELECT id FROM synthetic_tickets'
         kept = 'NOT EXISTS (SELECT 1 FROM synthetic_tickets s WHERE s.id = {})'.format
+        # Clocks that stay: those of tickets that stay, and those of any other kind of record.
+        kept_clock = f'(content_type_id <> {types[Ticket]} OR {kept("object_id")})'
         # What stays but points at what goes lets go of it (as the models' SET_NULL would).
         for sql in (
-            f'UPDATE {t[SlaClock]} SET ola_id = NULL WHERE ola_id IN ({olas}) AND {kept("ticket_id")}',
-            f'UPDATE {t[SlaClock]} SET support_group_id = NULL WHERE support_group_id IN ({groups}) '
-            f'AND {kept("ticket_id")}',
+            f'UPDATE {t[SlaClock]} SET ola_id = NULL WHERE ola_id IN ({olas}) AND {kept_clock}',
+            f'UPDATE {t[SlaClock]} SET support_group_id = NULL WHERE support_group_id IN ({groups}) AND {kept_clock}',
             f'UPDATE {t[Ticket]} SET parent_id = NULL WHERE parent_id IN ({tickets}) AND {kept(t[Ticket] + ".id")}',
             f'UPDATE {t[ConfigurationItem]} SET support_group_id = NULL WHERE support_group_id IN ({groups}) '
             f"AND description <> '{estate_module.MARKER}'",

@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from incidents.choices import PendingReason, ResolutionCode, TicketChannel
+from incidents.choices import TICKET_WORKFLOW, PendingReason, ResolutionCode, TicketChannel, TicketState
 from incidents.models import Ticket
 from incidents.priority import matrix
 from itsm.audit import audited_fields
 from itsm.choices import Impact, TicketKind, Tier, Urgency
+from itsm.errors import InvalidTransition
 from itsm.models import TimelineEntry
 from itsm.numbering import format_number
 from sla import business_time
@@ -226,7 +227,8 @@ CLOCK_TABLE = Table(
         'id',
         'created_at',
         'updated_at',
-        'ticket_id',
+        'content_type_id',
+        'object_id',
         'kind',
         'name',
         'sla_id',
@@ -515,7 +517,9 @@ class Tickets:
             opened_by = rng.choice(path[0].members)
         steps: list[tuple] = []  # (time, action, actor, extra)
         t = opened + (rng.randrange(0, 60) if channel == 'monitoring' else self._minutes(ASSIGN_MEDIAN[priority], 0.9))
-        assigner = self.desk.integration if channel == 'monitoring' else rng.choice(path[0].members)
+        # Monitoring events are routed on arrival by the system: the integration that raises them may open
+        # tickets but not assign them (assigning is staff work in `incidents.actions`).
+        assigner = None if channel == 'monitoring' else rng.choice(path[0].members)
         steps.append((t, 'assign', assigner, path[0]))
         for position, team in enumerate(path):
             last = position == len(path) - 1
@@ -563,7 +567,7 @@ class Tickets:
             steps = []
 
         # ---- the ticket as it stands now, and its history
-        state = 'new'
+        state = str(TicketState.NEW)
         row = {
             'group': None,
             'assignee': None,
@@ -577,7 +581,7 @@ class Tickets:
             'reopens': 0,
             'updated': opened,
         }
-        segments = [(opened, 'new', '')]  # (since, state, pause reason)
+        segments = [(opened, state, '')]  # (since, state, pause reason)
         stints: list[Stint] = []
         completions: list[int] = []
         created = self._created(
@@ -611,6 +615,11 @@ class Tickets:
             if at > now:
                 break
             before = state
+            # Each step is a transition of the ticket lifecycle (a hand-over before acceptance is an assignment);
+            # its target state comes from the declaration, and a step the current state does not allow fails.
+            name = 'assign' if action == 'reassign' else action
+            if name in TICKET_WORKFLOW.transitions:
+                state = _lifecycle_target(state, name)
             changes: list[str] = []
             message, data, public = '', '', True
             if action in ('assign', 'reassign', 'escalate'):
@@ -633,20 +642,19 @@ class Tickets:
                 if stints:
                     stints[-1].end = at
                 stints.append(Stint(team, at))
-                row['group'], row['assignee'], state = team.id, None, 'assigned'
+                row['group'], row['assignee'] = team.id, None
                 public = False
                 if action == 'escalate':
                     message = rng.choice(ESCALATIONS).format(group=team.name)
                     data = f', "reason": {_j(message)}'
-                name = 'escalate' if action == 'escalate' else 'assign'
             elif action == 'accept':
                 changes.append(self._change('assignee', 'null', self.names[actor]))
                 if row['accepted'] is None:
                     row['accepted'] = at
                     changes.append(self._change('accepted_at', 'null', _iso(at)))
-                row['assignee'], state = actor, 'accepted'
+                row['assignee'] = actor
                 stints[-1].accepted = at
-                message, name = f'Accepted by {self.desk.names[actor]}', 'accept'
+                message = f'Accepted by {self.desk.names[actor]}'
             elif action == 'pend':
                 reason = extra
                 note = 'Waiting for an answer.' if reason == PendingReason.CUSTOMER else 'Waiting on a third party.'
@@ -658,7 +666,7 @@ class Tickets:
                 ]
                 if until:
                     changes.append(self._change('pending_until', 'null', _iso(until)))
-                state, message, name = 'pending', note, 'pend'
+                message = note
             elif action == 'resume':
                 reason, note, until = row['pending']
                 changes += [
@@ -668,7 +676,6 @@ class Tickets:
                 if until:
                     changes.append(self._change('pending_until', _iso(until), 'null'))
                 row['pending'] = ('', '', None)
-                state, name = 'accepted', 'resume'
             elif action == 'complete':
                 code, notes = str(extra), rng.choice(NOTES)
                 row['resolution'], row['completed'] = (code, notes), at
@@ -678,7 +685,7 @@ class Tickets:
                     self._change('resolution_notes', '""', _j(notes)),
                     self._change('completed_at', 'null', _iso(at)),
                 ]
-                state, message, name = 'completed', notes, 'complete'
+                message = notes
             elif action == 'reject':
                 code, notes = row['resolution']
                 row['reopens'] += 1
@@ -690,12 +697,11 @@ class Tickets:
                 ]
                 reason = rng.choice(REJECTIONS)
                 row['resolution'], row['completed'] = ('', ''), None
-                state, message, name = 'accepted', f'Resolution rejected: {reason}', 'reject'
+                message = f'Resolution rejected: {reason}'
                 data = f', "reason": {_j(reason)}'
             elif action in ('confirm', 'auto_close'):
                 row['closed'] = at
                 changes.append(self._change('closed_at', 'null', _iso(at)))
-                state, name = 'closed', action
                 if action == 'confirm':
                     message = 'Resolution confirmed'
                 else:
@@ -730,11 +736,12 @@ class Tickets:
                 public,
             )
             if state != segments[-1][1]:
-                pause_reason = PENDING_LABELS[row['pending'][0]] if state == 'pending' else ''
+                pause_reason = PENDING_LABELS.get(row['pending'][0], '')  # a pending reason only while Pending
                 segments.append((at, state, pause_reason))
             if action in ('reassign', 'escalate'):
                 deferred_retargets.append((at, actor, len(stints) - 2))
 
+        finished = state in TICKET_WORKFLOW.finished_states
         self.write(
             TICKET_TABLE,
             (
@@ -762,14 +769,14 @@ class Tickets:
                 row['pending'][0],
                 row['pending'][1],
                 row['pending'][2],
-                row['resolution'][0] if state in ('completed', 'closed') else '',
-                row['resolution'][1] if state in ('completed', 'closed') else '',
+                row['resolution'][0] if finished else '',
+                row['resolution'][1] if finished else '',
                 row['reassignments'],
                 row['reopens'],
                 opened,
                 row['assigned'],
                 row['accepted'],
-                row['completed'] if state in ('completed', 'closed') else None,
+                row['completed'] if finished else None,
                 row['closed'],
             ),
         )
@@ -796,7 +803,7 @@ class Tickets:
         values = {
             'kind': _j(kind),
             'short_description': _j(summary),
-            'state': '"new"',
+            'state': _j(str(TicketState.NEW)),
             'caller': self.names[caller],
             'opened_by': self.names[opened_by],
             'channel': _j(channel),
@@ -809,6 +816,7 @@ class Tickets:
             'priority': str(priority),
             'reassignment_count': '0',
             'reopen_count': '0',
+            'knowledge_used': 'false',
             'opened_at': _iso(opened),
         }
         parts = [
@@ -949,6 +957,7 @@ class Tickets:
                 clock_id,
                 start,
                 min(updated, now),
+                self.ticket_type,
                 ticket,
                 kind,
                 name,
@@ -1050,6 +1059,17 @@ def _cumulative(weights: list[float]) -> list[float]:
         total += weight
         out.append(total)
     return [value / total for value in out] if total else out
+
+
+def _lifecycle_target(state: str, name: str) -> str:
+    """The state transition `name` of the ticket lifecycle leads to from `state`; InvalidTransition when the
+    lifecycle does not allow it there (as `Workflow.check` refuses it in the services)."""
+    transition = TICKET_WORKFLOW.get(name)
+    if state not in transition.sources:
+        raise InvalidTransition(
+            f'A ticket cannot {transition.label.lower()} when it is {state}.', extra={'state': state, 'action': name}
+        )
+    return str(transition.target)
 
 
 def _pick(rng: random.Random, weighted):

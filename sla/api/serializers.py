@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cmdb.models import ConfigurationItem
-from itsm.choices import Priority, TicketKind
+from itsm.choices import Priority
 from itsm.models import SupportGroup
 
-from ..choices import PAUSABLE_STATES
+from .. import records
 from ..models import (
     BusinessCalendar,
     ClockEvent,
@@ -45,12 +44,21 @@ class PriorityField(serializers.ChoiceField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field({'type': 'string', 'enum': TicketKind.values})
 class TicketKindField(serializers.ChoiceField):
-    """`incident` or `case` (documented inline: the tickets' own `kind` enum keeps its name)."""
+    """A kind of process record an SLA applies to: `incident` or `case` today, whatever kinds the records declare
+    (`sla.records.kind_choices`). Documented inline, so the tickets' own `kind` enum keeps its name."""
 
     def __init__(self, **kwargs):
-        super().__init__(choices=TicketKind.choices, **kwargs)
+        choices = records.kind_choices()
+        super().__init__(choices=choices, **kwargs)
+        self._spectacular_annotation = {'field': {'type': 'string', 'enum': [value for value, _ in choices]}}
+
+
+class PauseStateField(serializers.ChoiceField):
+    """A state an agreement's clocks pause in: an open state of any process record's workflow."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=records.pausable_states(), **kwargs)
 
 
 class CalendarField(serializers.SlugRelatedField):
@@ -72,7 +80,7 @@ class ServiceField(serializers.SlugRelatedField):
 class AgreementSerializer(serializers.ModelSerializer):
     calendar = CalendarField(required=False, help_text='Business calendar by name (default: 24x7).')
     warning_percents = serializers.ListField(child=serializers.IntegerField(), required=False)
-    pause_states = serializers.ListField(child=serializers.ChoiceField(choices=PAUSABLE_STATES), required=False)
+    pause_states = serializers.ListField(child=PauseStateField(), required=False)
 
     def validate(self, attrs):
         if self.instance is None and 'calendar' not in attrs:
@@ -241,9 +249,11 @@ class TicketClockSerializer(serializers.ModelSerializer):
 
 
 class SlaClockSerializer(TicketClockSerializer):
-    """A clock on its own (`/api/v1/sla-clocks/`): the ticket, its agreement and its pauses."""
+    """A clock on its own (`/api/v1/sla-clocks/`): its record's number (`ticket`), its agreement and its pauses."""
 
-    ticket = serializers.SlugRelatedField(slug_field='number', read_only=True)
+    ticket = serializers.CharField(
+        source='record.number', read_only=True, help_text='Number of the record the clock measures.'
+    )
     sla = serializers.PrimaryKeyRelatedField(read_only=True)
     ola = serializers.PrimaryKeyRelatedField(read_only=True)
     stop_reason = serializers.CharField(read_only=True, help_text='accepted, completed, handoff or closed')
@@ -266,8 +276,8 @@ class SlaClockSerializer(TicketClockSerializer):
 
 
 class ClockPauseSerializer(serializers.ModelSerializer):
-    ticket = serializers.CharField(source='clock.ticket.number', read_only=True)
-    ticket_state = serializers.CharField(read_only=True, help_text='The ticket state that paused the clock.')
+    ticket = serializers.CharField(source='clock.record.number', read_only=True)
+    ticket_state = serializers.CharField(read_only=True, help_text='The record state that paused the clock.')
 
     class Meta:
         model = ClockPause
@@ -276,7 +286,7 @@ class ClockPauseSerializer(serializers.ModelSerializer):
 
 
 class ClockEventSerializer(serializers.ModelSerializer):
-    ticket = serializers.CharField(source='clock.ticket.number', read_only=True)
+    ticket = serializers.CharField(source='clock.record.number', read_only=True)
     clock_name = serializers.CharField(source='clock.name', read_only=True)
     clock_kind = serializers.CharField(source='clock.kind', read_only=True)
     kind = serializers.CharField(read_only=True, help_text='warning or breach')

@@ -48,7 +48,7 @@ class ServiceViewSet(ItsmModelViewSet):
 
 
 class ServiceLevelAgreementViewSet(ServiceViewSet):
-    """SLAs: response and resolution targets per ticket kind and priority, for a service or by default."""
+    """SLAs: response and resolution targets per record kind and priority, for a service or by default."""
 
     queryset = selectors.sla_list()
     serializer_class = s.ServiceLevelAgreementSerializer
@@ -57,7 +57,7 @@ class ServiceLevelAgreementViewSet(ServiceViewSet):
 
 
 class OperationalLevelAgreementViewSet(ServiceViewSet):
-    """OLAs: accept and resolve targets of a support group while it holds a ticket."""
+    """OLAs: accept and resolve targets of a support group while it holds a record."""
 
     queryset = selectors.ola_list()
     serializer_class = s.OperationalLevelAgreementSerializer
@@ -97,7 +97,7 @@ class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 class SlaClockViewSet(ReadOnlyViewSet):
-    """Every clock of every ticket (written only by the ticket lifecycle and the sweep)."""
+    """Every clock of every process record (written only by the records' lifecycles and the sweep)."""
 
     queryset = selectors.clock_list().order_by('-id')
     serializer_class = s.SlaClockSerializer

@@ -1,8 +1,10 @@
-"""`{% load sla %}`: SLA badges with a live countdown for queues and ticket pages, and the per-ticket SLA panel.
+"""`{% load sla %}`: SLA badges with a live countdown for queues and record pages, and the per-record SLA panel.
 
-{% sla_badges ticket %}      badges of the ticket's open clocks (uses the clocks `incidents.selectors`
-                             prefetches, so a queue page costs one query for every row's badges)
-{% sla_panel ticket %}       a card with every clock, its progress and its history (pauses, warnings)
+{% sla_badges record %}      badges of the record's open clocks (uses the clocks the queue's selector prefetches,
+                             e.g. `incidents.selectors`, so a queue page costs one query for every row's badges)
+{% sla_panel record %}       a card with every clock, its progress and its history (pauses, warnings)
+
+`record` is any process record (a ticket, a problem...).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from django.utils import timezone
 
 from ..badges import badges_for, format_duration
 from ..models import format_minutes
-from ..selectors import clocks_for_ticket
+from ..selectors import clocks_for_record
 
 register = template.Library()
 
@@ -32,8 +34,8 @@ def _script_once(context) -> bool:
 
 
 @register.simple_tag(takes_context=True)
-def sla_badges(context, ticket, include_stopped: bool = False):
-    clocks = ticket.sla_clocks.all() if getattr(ticket, 'pk', None) else []
+def sla_badges(context, record, include_stopped: bool = False):
+    clocks = record.sla_clocks.all() if getattr(record, 'pk', None) else []
     badges = badges_for(clocks, include_stopped=include_stopped)
     if not badges:
         return ''
@@ -41,9 +43,9 @@ def sla_badges(context, ticket, include_stopped: bool = False):
 
 
 @register.simple_tag(takes_context=True)
-def sla_panel(context, ticket):
+def sla_panel(context, record):
     now = timezone.now()
-    clocks = clocks_for_ticket(ticket)
+    clocks = clocks_for_record(record)
     rows = []
     for clock in clocks:
         elapsed = clock.elapsed_at(now)
@@ -56,7 +58,13 @@ def sla_panel(context, ticket):
                 'target': format_minutes(clock.target_minutes),
             }
         )
-    context_data = {'rows': rows, 'ticket': ticket, 'script': _script_once(context), 'request': context.get('request')}
+    context_data = {
+        'rows': rows,
+        'record': record,
+        'noun': record._meta.verbose_name,
+        'script': _script_once(context),
+        'request': context.get('request'),
+    }
     return render_to_string('sla/_panel_body.html', context_data)
 
 
@@ -81,9 +89,9 @@ def sla_badge(clock):
 
 
 @register.filter
-def ticket_url(ticket) -> str:
-    """A ticket's page, or '' where the ticket pages are not installed."""
+def record_url(record) -> str:
+    """A record's page, or '' where its pages are not installed (or the record is gone)."""
     try:
-        return ticket.get_absolute_url()
-    except NoReverseMatch:
+        return record.get_absolute_url() if record is not None else ''
+    except (NoReverseMatch, AttributeError):
         return ''

@@ -394,9 +394,9 @@ class ServiceNowImportTests(ItsmTestCase):
         self.assertFalse(ServiceLevelAgreement.objects.filter(active=True).exists())
 
     def test_recorded_sla_verdicts_are_stopped_resolution_clocks(self):
-        clocks = SlaClock.objects.select_related('ticket', 'sla')
+        clocks = SlaClock.objects.select_related('sla').prefetch_related('record')
         self.assertEqual(clocks.count(), 11)
-        met = {c.ticket.source_number for c in clocks if c.state == ClockState.MET}
+        met = {c.record.source_number for c in clocks if c.state == ClockState.MET}
         self.assertEqual(met, {n for n, e in EXPECTED.items() if e[12]})
         clock = clocks.get(ticket__source_number='INC0000388')
         self.assertEqual(

@@ -295,7 +295,7 @@ class ClockEventAPITests(ReadOnlyAPITests, APITestCases.ModelAPITestCase):
 
     def filter_cases(self):
         event = self.make_object()
-        return [({'kind': 'breach', 'ticket': event.clock.ticket.number}, [event]), ({'kind': 'warning'}, [])]
+        return [({'kind': 'breach', 'ticket': event.clock.record.number}, [event]), ({'kind': 'warning'}, [])]
 
 
 class ClockPauseAPITests(ReadOnlyAPITests, APITestCases.ModelAPITestCase):
@@ -308,7 +308,7 @@ class ClockPauseAPITests(ReadOnlyAPITests, APITestCases.ModelAPITestCase):
 
     def filter_cases(self):
         pause = self.make_object()
-        return [({'ticket': pause.clock.ticket.number, 'open': 'true'}, [pause])]
+        return [({'ticket': pause.clock.record.number, 'open': 'true'}, [pause])]
 
 
 # ------------------------------------------------------------------------------------------- tickets' `sla`

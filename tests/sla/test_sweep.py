@@ -278,7 +278,7 @@ def _idle_clocks(count: int) -> None:
     later = T0 + dt.timedelta(days=30)
     SlaClock.objects.bulk_create(
         SlaClock(
-            ticket=t,
+            record=t,
             kind=ClockKind.RESOLUTION,
             name='Resolution',
             calendar_id=template.calendar_id,

@@ -114,8 +114,8 @@ def check_data_set(manifest: synthetic.Manifest) -> None:
 
     # Clocks: what sla.services would keep for these tickets.
     clocks = defaultdict(list)
-    for clock in SlaClock.objects.filter(ticket_id__in=tickets).prefetch_related('events', 'pauses'):
-        clocks[clock.ticket_id].append(clock)
+    for clock in SlaClock.objects.filter(ticket__in=tickets).prefetch_related('events', 'pauses'):
+        clocks[clock.object_id].append(clock)
     olas = {g.pk for g in SupportGroup.objects.filter(olas__isnull=False)}
     for pk, ticket in tickets.items():
         kinds = Counter(c.kind for c in clocks[pk])
