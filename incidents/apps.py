@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 from itsm.choices import Role
-from itsm.navigation import NavItem
+from itsm.navigation import nav_section
 from itsm.roles import AGENT_ROLES
 
 TICKETS = ('ticket', 'incident', 'case')
@@ -35,57 +35,37 @@ class IncidentsConfig(AppConfig):
     }
 
     nav_items = [
-        NavItem(
-            'Queues', 'incidents:queue', 'incidents.change_ticket', icon='inbox', section='Service desk', weight=10
-        ),
-        NavItem(
-            'Incidents',
-            'incidents:incident_list',
+        *nav_section(
+            'Service desk',
             'incidents.change_ticket',
-            icon='alert-triangle',
-            section='Service desk',
-            weight=11,
+            [
+                ('Queues', 'incidents:queue', 'inbox', 10),
+                ('Incidents', 'incidents:incident_list', 'alert-triangle', 11),
+                ('Cases', 'incidents:case_list', 'briefcase', 12),
+                ('New ticket', 'incidents:ticket_add', 'plus', 13),
+            ],
         ),
-        NavItem(
-            'Cases',
-            'incidents:case_list',
-            'incidents.change_ticket',
-            icon='briefcase',
-            section='Service desk',
-            weight=12,
-        ),
-        NavItem(
-            'New ticket',
-            'incidents:ticket_add',
-            'incidents.change_ticket',
-            icon='plus',
-            section='Service desk',
-            weight=13,
-        ),
-        NavItem('My requests', 'incidents:portal', '', icon='lifebuoy', section='Self-service', weight=5),
-        NavItem(
-            'Categories',
-            'incidents:category_list',
-            'incidents.view_category',
-            icon='tags',
-            section='Configuration',
-            weight=800,
-        ),
-        NavItem(
-            'Priority matrix',
-            'incidents:prioritymatrixentry_list',
-            'incidents.view_prioritymatrixentry',
-            icon='grid-dots',
-            section='Configuration',
-            weight=801,
-        ),
-        NavItem(
-            'Response templates',
-            'incidents:responsetemplate_list',
-            'incidents.view_responsetemplate',
-            icon='message-dots',
-            section='Configuration',
-            weight=802,
+        *nav_section('Self-service', '', [('My requests', 'incidents:portal', 'lifebuoy', 5)]),
+        *nav_section(
+            'Configuration',
+            '',
+            [
+                ('Categories', 'incidents:category_list', 'tags', 800, 'incidents.view_category'),
+                (
+                    'Priority matrix',
+                    'incidents:prioritymatrixentry_list',
+                    'grid-dots',
+                    801,
+                    'incidents.view_prioritymatrixentry',
+                ),
+                (
+                    'Response templates',
+                    'incidents:responsetemplate_list',
+                    'message-dots',
+                    802,
+                    'incidents.view_responsetemplate',
+                ),
+            ],
         ),
     ]
 

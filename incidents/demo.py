@@ -1,219 +1,22 @@
 """Demo incidents and cases in every state, opened through the services so each has a real history."""
 
+import csv
 import datetime as dt
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 
 from itsm.audit import Actor
-from itsm.choices import Channel, Impact, TicketKind, Urgency
+from itsm.choices import Channel, TicketKind
 from itsm.models import SupportGroup, User
 
 from . import services
 from .choices import PendingReason, ResolutionCode, TicketChannel, TicketState
 from .models import Category, Ticket
 
-IM, UR = Impact, Urgency
-# (kind, short description, caller, channel, impact, urgency, category, subcategory, service name, group, target
-#  state, hours ago)
-TICKETS = [
-    (
-        'incident',
-        'E-mail not syncing on laptop since this morning',
-        'requester',
-        'portal',
-        IM.LOW,
-        UR.NORMAL,
-        'Email',
-        'Mailbox',
-        'Managed mail',
-        'Service Desk',
-        'new',
-        1,
-    ),
-    (
-        'incident',
-        'VPN drops every few minutes when working from home',
-        'requester2',
-        'phone',
-        IM.MEDIUM,
-        UR.URGENT,
-        'Network',
-        'VPN',
-        'VPN',
-        'Service Desk',
-        'assigned',
-        3,
-    ),
-    (
-        'incident',
-        'Finance share not reachable from 3rd floor',
-        'requester',
-        'phone',
-        IM.MEDIUM,
-        UR.CRITICAL,
-        'Network',
-        'File share',
-        'Distributed file systems',
-        'Network Operations',
-        'accepted',
-        5,
-    ),
-    (
-        'incident',
-        'Printer on 2nd floor jams on every job',
-        'requester2',
-        'walk_in',
-        IM.LOW,
-        UR.NORMAL,
-        'Hardware',
-        'Printer',
-        'Desktop PC',
-        'Desktop Support',
-        'pending',
-        30,
-    ),
-    (
-        'incident',
-        'Antivirus flags payroll export as malware',
-        'requester',
-        'email',
-        None,
-        None,
-        'Security',
-        'Malware',
-        'Virus protection',
-        'Service Desk',
-        'completed',
-        50,
-    ),
-    (
-        'incident',
-        'Laptop does not boot after update',
-        'requester2',
-        'portal',
-        IM.LOW,
-        UR.URGENT,
-        'Hardware',
-        'Laptop',
-        'Desktop PC',
-        'Desktop Support',
-        'closed',
-        120,
-    ),
-    (
-        'incident',
-        'Nightly backup of ERP database failed',
-        'monitoring',
-        'monitoring',
-        IM.HIGH,
-        UR.CRITICAL,
-        'Database',
-        'Backup',
-        'Backups',
-        'Server and Storage',
-        'accepted',
-        2,
-    ),
-    (
-        'incident',
-        'WAN link to Lyon office down',
-        'monitoring',
-        'monitoring',
-        IM.HIGH,
-        UR.IMMEDIATE,
-        'Network',
-        'WAN',
-        'WAN',
-        'Network Operations',
-        'assigned',
-        0.5,
-    ),
-    (
-        'incident',
-        'Outlook asks for password repeatedly',
-        'requester',
-        'portal',
-        IM.LOW,
-        UR.NORMAL,
-        'Email',
-        'Mailbox',
-        'E-mail services',
-        None,
-        'new',
-        0.2,
-    ),
-    (
-        'case',
-        'Access to the sales dashboard for new hire',
-        'requester2',
-        'portal',
-        IM.LOW,
-        UR.NEGOTIATED,
-        'Access',
-        'Account',
-        None,
-        'Service Desk',
-        'assigned',
-        20,
-    ),
-    (
-        'case',
-        'How do I set up e-mail on my phone?',
-        'requester',
-        'email',
-        None,
-        None,
-        'Email',
-        'Mailbox',
-        'Managed mail',
-        None,
-        'new',
-        4,
-    ),
-    (
-        'case',
-        'Request a second monitor',
-        'requester2',
-        'portal',
-        IM.NONE,
-        UR.NEGOTIATED,
-        'Hardware',
-        'Desktop',
-        'Desktop PC',
-        'Desktop Support',
-        'accepted',
-        72,
-    ),
-    (
-        'case',
-        'Suggestion: dark mode for the intranet',
-        'requester',
-        'portal',
-        IM.NONE,
-        UR.NEGOTIATED,
-        'Software',
-        'Application',
-        None,
-        'Service Desk',
-        'completed',
-        96,
-    ),
-    (
-        'case',
-        'Restore a deleted folder from last week',
-        'requester',
-        'phone',
-        IM.LOW,
-        UR.NORMAL,
-        'Database',
-        'Backup',
-        'Backups',
-        'Server and Storage',
-        'closed',
-        200,
-    ),
-]
+# One row per ticket: who reports what through which channel, where it goes and how far its life has got.
+TICKETS_FILE = Path(__file__).resolve().parent / 'data' / 'demo_tickets.csv'
 
 ACCEPTORS = {
     'Service Desk': 'agent',
@@ -277,28 +80,32 @@ def _walk(ticket: Ticket, target: str, group_name: str | None, hours_ago: float)
 @transaction.atomic
 def load(log=print) -> None:
     created = 0
-    for kind, text, caller, channel, impact, urgency, cat, sub, service, group, state, hours in TICKETS:
+    with TICKETS_FILE.open(newline='') as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        text, channel, group = row['short_description'], row['channel'], row['group'] or None
         if Ticket.objects.filter(short_description=text).exists():
             continue
-        caller_user = User.objects.get(username=caller)
-        category, subcategory = _category(cat, sub)
+        caller_user = User.objects.get(username=row['caller'])
+        category, subcategory = _category(row['category'] or None, row['subcategory'] or None)
         actor_user = caller_user if channel in (TicketChannel.PORTAL,) else User.objects.get(username='agent')
         ticket = services.ticket_create(
             actor=Actor(user=actor_user, channel=Channel.MONITORING if channel == 'monitoring' else Channel.UI),
-            kind=TicketKind(kind),
+            kind=TicketKind(row['kind']),
             short_description=text,
             description=f'{text}.\n\nReported via {channel.replace("_", "-")}.',
             caller=caller_user,
             channel=channel,
-            impact=impact,
-            urgency=urgency,
+            impact=row['impact'],
+            urgency=row['urgency'],
             category=category,
             subcategory=subcategory,
-            service=_service(service),
+            service=_service(row['service'] or None),
             notify=False,
         )
+        hours = float(row['hours_ago'])
         Ticket.objects.filter(pk=ticket.pk).update(opened_at=timezone.now() - dt.timedelta(hours=hours))
         ticket.refresh_from_db()
-        _walk(ticket, state, group, hours)
+        _walk(ticket, row['state'], group, hours)
         created += 1
     log(f'incidents: {created} tickets created')

@@ -1,7 +1,8 @@
 """Forms of the ticket pages and the portal. They parse and validate input; `incidents.services` decides and writes.
 
-Each action form takes the ticket it acts on and offers `service_kwargs()`: what its service receives besides the
-ticket and the actor.
+The action forms (`itsm.forms.ActionForm`) take the ticket they act on as `record` and offer `service_kwargs()`:
+what the action's service receives besides the ticket and the actor. Those any record shares (assign, escalate, a
+reason, a note) come from `itsm.forms`, named here for `TICKET_ACTIONS`.
 """
 
 from __future__ import annotations
@@ -12,81 +13,15 @@ from django import forms
 from django.db.models import Q
 
 from cmdb.models import ConfigurationItem
+from itsm import forms as core
 from itsm.choices import Impact, Priority, TicketKind, Urgency
+from itsm.forms import ActionForm, PersonField, group_choices, staff_people
 from itsm.models import SupportGroup, User
 
 from .choices import PendingReason, ResolutionCode, TicketChannel
 from .models import Category, PriorityMatrixEntry, ResponseTemplate, Ticket
 
-__all__ = (
-    'AssignForm',
-    'AttachmentForm',
-    'BulkActionForm',
-    'CategoryForm',
-    'CommentForm',
-    'CompleteForm',
-    'ConvertForm',
-    'EscalateForm',
-    'NoInputForm',
-    'NoteForm',
-    'ParentForm',
-    'PendForm',
-    'PortalAttachmentForm',
-    'PortalCommentForm',
-    'PortalRejectForm',
-    'PortalTicketForm',
-    'PriorityForm',
-    'PriorityMatrixEntryForm',
-    'PriorityMatrixForm',
-    'ReasonForm',
-    'ResponseTemplateForm',
-    'TicketCreateForm',
-    'TicketEditForm',
-)
-
 DATETIME_LOCAL = '%Y-%m-%dT%H:%M'
-
-
-def group_choices():
-    return SupportGroup.objects.active().order_by('tier', 'name')
-
-
-def staff_people():
-    """People who can be given work: active members of an active support group."""
-    return (
-        User.objects.filter(is_active=True, support_groups__active=True)
-        .distinct()
-        .order_by('first_name', 'last_name', 'username')
-    )
-
-
-class PersonField(forms.CharField):
-    """A person picked by username (or e-mail address) from a search box with suggestions."""
-
-    default_error_messages = {'unknown': 'Nobody is called “%(value)s”: pick a person from the suggestions.'}
-
-    def __init__(self, *args, datalist: str = '', **kwargs):
-        kwargs.setdefault('max_length', 254)
-        super().__init__(*args, **kwargs)
-        self.widget.attrs.update({'autocomplete': 'off', 'spellcheck': 'false'})
-        if datalist:
-            self.widget.attrs['list'] = datalist
-
-    def prepare_value(self, value):
-        if isinstance(value, User):
-            return value.username
-        if isinstance(value, int):
-            return User.objects.filter(pk=value).values_list('username', flat=True).first() or value
-        return value
-
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        person = User.objects.filter(Q(username__iexact=value) | Q(email__iexact=value), is_active=True).first()
-        if person is None:
-            raise forms.ValidationError(self.error_messages['unknown'], code='unknown', params={'value': value})
-        return person
 
 
 class ConfigurationItemField(forms.CharField):
@@ -224,9 +159,6 @@ class TicketCreateForm(TicketFormBase):
         self.fields['assignment_group'].queryset = group_choices()
         self.fields['assignee'].queryset = staff_people()
 
-    def service_fields(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
-
 
 class TicketEditForm(TicketFormBase):
     """Descriptive fields an agent may change while the ticket is open."""
@@ -251,39 +183,10 @@ class TicketEditForm(TicketFormBase):
             'eta': forms.DateTimeInput(attrs={'type': 'datetime-local'}, format=DATETIME_LOCAL),
         }
 
-    def service_fields(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
-
 
 # -------------------------------------------------------------------------------------------------- actions
-class ActionForm(forms.Form):
-    """Input of one ticket action; `service_kwargs()` is what the service receives."""
-
-    def __init__(self, *args, ticket: Ticket, user: User, **kwargs):
-        self.ticket, self.user = ticket, user
-        super().__init__(*args, **kwargs)
-
-    def service_kwargs(self) -> dict[str, Any]:
-        return dict(self.cleaned_data)
-
-
-class NoInputForm(ActionForm):
-    """Actions that need nothing but a click (accept, confirm)."""
-
-
-class AssignForm(ActionForm):
-    group = forms.ModelChoiceField(queryset=SupportGroup.objects.none(), label='Group')
-    assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, label='Person', empty_label='— anyone in the group —'
-    )
-    reason = forms.CharField(required=False, max_length=300, label='Note', help_text='Kept in the history.')
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields['group'].queryset = group_choices()
-        self.fields['assignee'].queryset = staff_people()
-        if not self.is_bound and self.ticket.assignment_group_id:
-            self.initial.setdefault('group', self.ticket.assignment_group_id)
+class AssignForm(core.AssignForm):
+    members_url = 'incidents:assignee_options'
 
 
 class PendForm(ActionForm):
@@ -294,29 +197,6 @@ class PendForm(ActionForm):
         label='Expected by',
         widget=forms.DateTimeInput(attrs={'type': 'datetime-local'}, format=DATETIME_LOCAL),
     )
-
-
-class NoteForm(ActionForm):
-    note = forms.CharField(required=False, max_length=300, label='Note')
-
-
-class EscalateForm(ActionForm):
-    group = forms.ModelChoiceField(queryset=SupportGroup.objects.none(), required=False, label='To group')
-    reason = forms.CharField(max_length=300, label='Reason', widget=forms.Textarea(attrs={'rows': 2}))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        groups = group_choices()
-        if self.ticket.assignment_group_id:
-            groups = groups.exclude(pk=self.ticket.assignment_group_id)
-        self.fields['group'].queryset = groups
-        current = self.ticket.assignment_group
-        next_tier = current.escalation_group if current is not None else None
-        self.fields['group'].empty_label = f'Next tier: {next_tier}' if next_tier else '— choose a group —'
-
-
-class ReasonForm(ActionForm):
-    reason = forms.CharField(max_length=300, label='Reason', widget=forms.Textarea(attrs={'rows': 2}))
 
 
 class CompleteForm(ActionForm):
@@ -330,7 +210,7 @@ class CompleteForm(ActionForm):
 
 class ConvertForm(ActionForm):
     def target_kind(self) -> str:
-        return TicketKind.CASE if self.ticket.kind == TicketKind.INCIDENT else TicketKind.INCIDENT
+        return TicketKind.CASE if self.record.kind == TicketKind.INCIDENT else TicketKind.INCIDENT
 
     def service_kwargs(self) -> dict[str, Any]:
         return {'to_kind': self.target_kind()}
@@ -346,8 +226,8 @@ class ParentForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound and self.ticket.parent_id:
-            self.initial['parent'] = self.ticket.parent.number
+        if not self.is_bound and self.record.parent_id:
+            self.initial['parent'] = self.record.parent.number
 
     def clean_parent(self):
         number = self.cleaned_data['parent'].strip()
@@ -366,33 +246,28 @@ class PriorityForm(ActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial['priority'] = self.ticket.priority
+            self.initial['priority'] = self.record.priority
 
 
-class CommentForm(forms.Form):
-    """A customer-visible comment or an internal work note."""
+class CommentForm(core.CommentForm):
+    """A work note, or a comment the caller receives by e-mail and sees in the portal."""
 
     VISIBILITY = (('internal', 'Internal work note'), ('public', 'Comment to the caller'))
+    placeholder = 'Write a work note or a comment to the caller'
 
-    visibility = forms.ChoiceField(choices=VISIBILITY, initial='internal', widget=forms.RadioSelect, label='Type')
-    body = forms.CharField(label='Text', widget=forms.Textarea(attrs={'rows': 4}), max_length=20000)
-
-    def service_kwargs(self) -> dict[str, Any]:
-        return {'body': self.cleaned_data['body'], 'internal': self.cleaned_data['visibility'] == 'internal'}
-
-
-class AttachmentForm(forms.Form):
-    file = forms.FileField(label='File')
-    internal = forms.BooleanField(required=False, label='Internal (not shown to the caller)')
-
-    def service_kwargs(self) -> dict[str, Any]:
-        return {'upload': self.cleaned_data['file'], 'public': not self.cleaned_data['internal']}
+    def success_message(self, record) -> str:
+        return (
+            super().success_message(record)
+            if self.cleaned_data['visibility'] == 'internal'
+            else f'Comment sent to {record.caller}.'
+        )
 
 
 class BulkActionForm(forms.Form):
-    """Queue rows selected for one bulk operation; each ticket then goes through its service on its own."""
+    """Queue rows selected for one bulk operation (a declared action); each ticket then goes through it on its own."""
 
     OPERATIONS = (('assign', 'Assign'), ('priority', 'Set priority'))
+    INPUT = {'assign': ('group', 'assignee', 'reason'), 'priority': ('priority', 'reason')}
 
     tickets = forms.ModelMultipleChoiceField(
         queryset=Ticket.objects.all(), error_messages={'required': 'Select at least one ticket.'}
@@ -423,6 +298,10 @@ class BulkActionForm(forms.Form):
             if not (cleaned.get('reason') or '').strip():
                 self.add_error('reason', 'A reason is required to override the priority.')
         return cleaned
+
+    def service_kwargs(self) -> dict[str, Any]:
+        """The input of the chosen action, for each selected ticket."""
+        return {name: self.cleaned_data[name] for name in self.INPUT[self.cleaned_data['operation']]}
 
 
 # ------------------------------------------------------------------------------------------------ portal

@@ -85,6 +85,7 @@ class Ticket(ProcessRecord):
     workflow = TICKET_WORKFLOW
     actions = TICKET_ACTIONS
     requester_fields = ('caller', 'opened_by')
+    sla_kinds = TicketKind.choices  # agreements name incidents and cases apart
 
     kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.INCIDENT, db_index=True)
     alternate_number = models.CharField(

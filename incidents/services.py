@@ -18,7 +18,7 @@ from django.utils import timezone
 from itsm import audit, conversation, hooks
 from itsm.audit import Actor
 from itsm.choices import Channel, Impact, Role, TicketKind, TimelineKind, Urgency
-from itsm.errors import ApplicationError, Conflict, NotAllowed
+from itsm.errors import Conflict, NotAllowed
 from itsm.models import SupportGroup, User
 from itsm.numbering import next_number
 from itsm.workflow import lock
@@ -206,29 +206,17 @@ def ticket_convert(*, ticket: Ticket, actor: Actor, to_kind: str) -> Ticket:
     TICKET_ACTIONS.check(ticket, 'convert', actor)
     if ticket.kind == to_kind:
         raise Conflict(f'{ticket.number} is already a {ticket.get_kind_display().lower()}.', code='same_kind')
-    if ticket.state == TicketState.CLOSED:
-        raise Conflict(f'{ticket.number} is closed and cannot be converted.', code='closed')
-    old_number = ticket.number
+    before = {'kind': ticket.kind, 'number': ticket.number, 'alternate_number': ticket.alternate_number}
     new_prefix = NUMBER_PREFIXES[TicketKind(to_kind)]
     new_number = ticket.alternate_number or next_number(new_prefix, start=Ticket.number_start)
-    ticket.kind, ticket.number, ticket.alternate_number = to_kind, new_number, old_number
+    ticket.kind, ticket.number, ticket.alternate_number = to_kind, new_number, before['number']
     ticket.save(update_fields=['kind', 'number', 'alternate_number', 'updated_at'])
-    audit.record(
-        ticket,
-        actor=actor,
-        kind=TimelineKind.FIELD_CHANGE,
-        message=f'Converted from {old_number} to {new_number}',
-        changes=[
-            {
-                'field': 'kind',
-                'label': 'kind',
-                'before': 'case' if to_kind == 'incident' else 'incident',
-                'after': to_kind,
-            },
-            {'field': 'number', 'label': 'number', 'before': old_number, 'after': new_number},
-        ],
-        public=True,
-    )
+    changes = [
+        {'field': name, 'label': name.replace('_', ' '), 'before': value, 'after': getattr(ticket, name)}
+        for name, value in before.items()
+    ]
+    message = f'Converted from {before["number"]} to {new_number}'
+    audit.record(ticket, actor=actor, kind=TimelineKind.FIELD_CHANGE, message=message, changes=changes, public=True)
     hooks.emit(hooks.CHANGED, ticket, actor=actor)
     return ticket
 
@@ -493,13 +481,3 @@ def channel_for_actor(actor: Actor) -> str:
         Channel.MONITORING: TicketChannel.MONITORING,
         Channel.EMAIL: TicketChannel.EMAIL,
     }.get(actor.channel, TicketChannel.PORTAL)
-
-
-def find_ticket(number: str) -> Ticket:
-    """A ticket by its current or former number, or ApplicationError 404."""
-    ticket = Ticket.objects.by_number(number).first()
-    if ticket is None:
-        error = ApplicationError(f'No ticket {number}.', code='not_found')
-        error.status_code = 404
-        raise error
-    return ticket

@@ -2,46 +2,40 @@
 
 Tickets are addressed by number (`INC0001001`, `CS0001001`; a former number after a conversion still works).
 The same ticket pages answer under /tickets/, /incidents/ and /cases/, named `ticket_*`, `incident_*` and
-`case_*` like the API's routes; each lifecycle action has its own name (`incidents:ticket_accept`, ...).
+`case_*` like the API's routes; each action of `TICKET_ACTIONS` has its own name (`incidents:ticket_accept`, ...),
+built by `itsm.views.records.record_routes`.
 """
 
-from django.urls import path, register_converter
+from django.urls import path
 
-from .views import actions, conversation, lookups, portal, queues, reference, tickets
-from .views.registry import ACTIONS
+from itsm.views.pickers import AssigneeOptionsView, PeopleOptionsView
+from itsm.views.records import RecordActionView, record_routes
 
-
-class TicketNumberConverter:
-    regex = '[A-Za-z]{2,4}[0-9]{4,12}'
-
-    def to_python(self, value: str) -> str:
-        return value.upper()
-
-    def to_url(self, value: str) -> str:
-        return str(value)
+from .models import Ticket
+from .views import lookups, portal, queues, reference, tickets
+from .views.tickets import TICKET_PAGE, TicketDetailView, TicketEditView
 
 
-register_converter(TicketNumberConverter, 'ticketnumber')
+def ticket_routes(prefix: str, name: str, kind: str = '') -> list:
+    return record_routes(TICKET_PAGE, prefix, name, detail_view=TicketDetailView, edit_view=TicketEditView, kind=kind)
 
 
-def ticket_routes(prefix: str, name: str, kind: str) -> list:
-    number = f'{prefix}/<ticketnumber:number>/'
-    return [
-        path(number, tickets.TicketDetailView.as_view(kind=kind), name=f'{name}_detail'),
-        path(f'{number}edit/', tickets.TicketEditView.as_view(kind=kind), name=f'{name}_edit'),
-        *[
-            path(f'{number}{action.slug}/', actions.TicketActionView.as_view(), {'action': key}, name=f'{name}_{key}')
-            for key, action in ACTIONS.items()
-        ],
-    ]
-
+accept_next = RecordActionView.as_view(
+    page=TICKET_PAGE,
+    done_message='You accepted {record.number}: {record.short_description}',
+    nothing_message='Nothing is waiting in your groups: every assigned ticket has an owner.',
+    back_url='incidents:queue',
+)
+# Whoever may open (or change) tickets gets the suggestions of the ticket forms.
+people_options = PeopleOptionsView.as_view(model=Ticket, permission_action='add')
+assignee_options = AssigneeOptionsView.as_view(model=Ticket, permission_action='change')
 
 app_name = 'incidents'
 urlpatterns = [
     # Queues
     path('queues/', queues.QueueView.as_view(), name='queue'),
     path('queues/group/<int:group_id>/', queues.QueueView.as_view(), name='queue_group'),
-    path('queues/accept-next/', actions.AcceptNextView.as_view(), name='accept_next'),
+    path('queues/accept-next/', accept_next, {'action': 'accept_next'}, name='accept_next'),
     # Lists and the create form
     path('tickets/', tickets.TicketListView.as_view(), name='ticket_list'),
     path('tickets/new/', tickets.TicketCreateView.as_view(), name='ticket_add'),
@@ -50,31 +44,29 @@ urlpatterns = [
     path('cases/', tickets.CaseListView.as_view(), name='case_list'),
     path('cases/new/', tickets.TicketCreateView.as_view(kind='case'), name='case_add'),
     # Ticket pages, actions, conversation
-    *ticket_routes('tickets', 'ticket', ''),
+    *ticket_routes('tickets', 'ticket'),
     *ticket_routes('incidents', 'incident', 'incident'),
     *ticket_routes('cases', 'case', 'case'),
-    path('tickets/<ticketnumber:number>/comment/', conversation.CommentView.as_view(), name='ticket_comment'),
-    path('tickets/<ticketnumber:number>/attach/', conversation.AttachView.as_view(), name='ticket_attach'),
     path(
-        'tickets/<ticketnumber:number>/insert-template/',
-        conversation.InsertTemplateView.as_view(),
+        'tickets/<recordnumber:number>/insert-template/',
+        tickets.InsertTemplateView.as_view(),
         name='ticket_insert_template',
     ),
     # Form helpers (htmx)
     path('tickets/lookup/priority/', lookups.PriorityPreviewView.as_view(), name='priority_preview'),
     path('tickets/lookup/subcategories/', lookups.SubcategoryOptionsView.as_view(), name='subcategory_options'),
     path('tickets/lookup/ci-service/', lookups.CIServiceView.as_view(), name='ci_service'),
-    path('tickets/lookup/people/', lookups.PeopleOptionsView.as_view(), name='people_options'),
+    path('tickets/lookup/people/', people_options, name='people_options'),
     path('tickets/lookup/cis/', lookups.CIOptionsView.as_view(), name='ci_options'),
-    path('tickets/lookup/assignees/', lookups.AssigneeOptionsView.as_view(), name='assignee_options'),
+    path('tickets/lookup/assignees/', assignee_options, name='assignee_options'),
     # Requester portal
     path('portal/', portal.PortalHomeView.as_view(), name='portal'),
     path('portal/new/', portal.PortalCreateView.as_view(), name='portal_new'),
-    path('portal/<ticketnumber:number>/', portal.PortalTicketView.as_view(), name='portal_ticket'),
-    path('portal/<ticketnumber:number>/comment/', portal.PortalCommentView.as_view(), name='portal_comment'),
-    path('portal/<ticketnumber:number>/attach/', portal.PortalAttachView.as_view(), name='portal_attach'),
-    path('portal/<ticketnumber:number>/confirm/', portal.PortalConfirmView.as_view(), name='portal_confirm'),
-    path('portal/<ticketnumber:number>/reject/', portal.PortalRejectView.as_view(), name='portal_reject'),
+    path('portal/<recordnumber:number>/', portal.PortalTicketView.as_view(), name='portal_ticket'),
+    path('portal/<recordnumber:number>/comment/', portal.PortalCommentView.as_view(), name='portal_comment'),
+    path('portal/<recordnumber:number>/attach/', portal.PortalAttachView.as_view(), name='portal_attach'),
+    path('portal/<recordnumber:number>/confirm/', portal.PortalConfirmView.as_view(), name='portal_confirm'),
+    path('portal/<recordnumber:number>/reject/', portal.PortalRejectView.as_view(), name='portal_reject'),
     # Categories
     path('categories/', reference.CategoryListView.as_view(), name='category_list'),
     path('categories/add/', reference.CategoryCreateView.as_view(), name='category_add'),

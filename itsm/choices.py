@@ -83,6 +83,16 @@ class Priority(models.IntegerChoices):
     P4 = 4, 'P4'
 
 
+# What each priority means to the desk (domain §3), shown next to priority badges.
+PRIORITY_MEANINGS = {
+    0: 'Critical: the whole company or many sites',
+    1: 'High: business units or sites, major impact',
+    2: 'Medium: workgroups slowed, no acceptable workaround',
+    3: 'Low: one person, day-to-day problem',
+    4: 'Planning: requests, advice, agreed downgrades',
+}
+
+
 class TicketKind(models.TextChoices):
     INCIDENT = 'incident', 'Incident'
     CASE = 'case', 'Case'

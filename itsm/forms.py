@@ -1,4 +1,8 @@
-"""Forms of the core pages. They validate input; the services in `itsm.services` do the writing."""
+"""Forms of the core pages and of every process record's page. They validate input; services do the writing.
+
+A record action's form (`ActionForm`) takes the record it acts on and the person acting, and offers
+`service_kwargs()`: what the action's service receives besides the record and the actor.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,74 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.db.models import Q
+from django.urls import reverse
 
 from .choices import Role
 from .models import SupportGroup, User
 
-__all__ = ('PasswordChangeForm', 'SupportGroupForm', 'UserCreateForm', 'UserEditForm')
+__all__ = (
+    'ActionForm',
+    'AssignForm',
+    'AttachmentForm',
+    'CommentForm',
+    'EscalateForm',
+    'NoInputForm',
+    'NoteForm',
+    'PasswordChangeForm',
+    'PersonField',
+    'ReasonForm',
+    'SupportGroupForm',
+    'UserCreateForm',
+    'UserEditForm',
+    'group_choices',
+    'staff_people',
+)
 
 USER_FIELDS = ['first_name', 'last_name', 'username', 'email', 'phone', 'department', 'location', 'vip', 'is_active']
+
+
+def group_choices():
+    """The support groups work can be handed to, lowest tier first."""
+    return SupportGroup.objects.active().order_by('tier', 'name')
+
+
+def staff_people():
+    """People who can be given work: active members of an active support group."""
+    return (
+        User.objects.filter(is_active=True, support_groups__active=True)
+        .distinct()
+        .order_by('first_name', 'last_name', 'username')
+    )
+
+
+class PersonField(forms.CharField):
+    """A person picked by username (or e-mail address) from a search box with suggestions (`datalist`: the id of
+    the `<datalist>` that offers them)."""
+
+    default_error_messages = {'unknown': 'Nobody is called “%(value)s”: pick a person from the suggestions.'}
+
+    def __init__(self, *args, datalist: str = '', **kwargs):
+        kwargs.setdefault('max_length', 254)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({'autocomplete': 'off', 'spellcheck': 'false'})
+        if datalist:
+            self.widget.attrs['list'] = datalist
+
+    def prepare_value(self, value):
+        if isinstance(value, User):
+            return value.username
+        if isinstance(value, int):
+            return User.objects.filter(pk=value).values_list('username', flat=True).first() or value
+        return value
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        person = User.objects.filter(Q(username__iexact=value) | Q(email__iexact=value), is_active=True).first()
+        if person is None:
+            raise forms.ValidationError(self.error_messages['unknown'], code='unknown', params={'value': value})
+        return person
 
 
 class UserFormBase(forms.ModelForm):
@@ -134,3 +199,112 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
     """Django's form (old password, new password twice), one field per row."""
 
     wide_fields = ('old_password', 'new_password1', 'new_password2')
+
+
+# ------------------------------------------------------------------------------------------- process records
+class ActionForm(forms.Form):
+    """Input of one record action (`itsm.workflow.Action.form`); `service_kwargs()` is what its service receives."""
+
+    wide_fields = ('reason',)
+
+    def __init__(self, *args, record, user, **kwargs):
+        self.record, self.user = record, user
+        super().__init__(*args, **kwargs)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class NoInputForm(ActionForm):
+    """Actions that need nothing but a click (accept, confirm)."""
+
+
+class NoteForm(ActionForm):
+    note = forms.CharField(required=False, max_length=300, label='Note')
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(max_length=300, label='Reason', widget=forms.Textarea(attrs={'rows': 2}))
+
+
+class AssignForm(ActionForm):
+    """Hand a record to a support group, and optionally to one of its members.
+
+    `members_url` names the page that answers the person select for a group (`?group=<id>&field_id=...`); with it,
+    picking a group narrows the people offered to its members.
+    """
+
+    members_url = ''
+
+    group = forms.ModelChoiceField(queryset=SupportGroup.objects.none(), label='Group')
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label='Person', empty_label='— anyone in the group —'
+    )
+    reason = forms.CharField(required=False, max_length=300, label='Note', help_text='Kept in the history.')
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields['group'].queryset = group_choices()
+        self.fields['assignee'].queryset = staff_people()
+        if self.members_url:
+            person = self['assignee'].auto_id
+            self.fields['group'].widget.attrs.update(
+                {
+                    'hx-get': f'{reverse(self.members_url)}?field_id={person}',
+                    'hx-trigger': 'change',
+                    'hx-target': f'#{person}',
+                    'hx-swap': 'outerHTML',
+                }
+            )
+        if not self.is_bound and self.record.assignment_group_id:
+            self.initial.setdefault('group', self.record.assignment_group_id)
+
+
+class EscalateForm(ActionForm):
+    """Functional escalation: to a chosen group, or (left empty) the next tier of the record's group."""
+
+    group = forms.ModelChoiceField(queryset=SupportGroup.objects.none(), required=False, label='To group')
+    reason = forms.CharField(max_length=300, label='Reason', widget=forms.Textarea(attrs={'rows': 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups = group_choices()
+        if self.record.assignment_group_id:
+            groups = groups.exclude(pk=self.record.assignment_group_id)
+        self.fields['group'].queryset = groups
+        current = self.record.assignment_group
+        next_tier = current.escalation_group if current is not None else None
+        self.fields['group'].empty_label = f'Next tier: {next_tier}' if next_tier else '— choose a group —'
+
+
+class CommentForm(forms.Form):
+    """A customer-visible comment or an internal work note on any record (`itsm.conversation.comment`)."""
+
+    VISIBILITY = (('internal', 'Internal work note'), ('public', 'Comment to the requester'))
+    placeholder = 'Write a work note or a comment'
+
+    visibility = forms.ChoiceField(choices=(), initial='internal', widget=forms.RadioSelect, label='Type')
+    body = forms.CharField(label='Text', widget=forms.Textarea(attrs={'rows': 4}), max_length=20000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields['visibility'].choices = self.VISIBILITY
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {'body': self.cleaned_data['body'], 'internal': self.cleaned_data['visibility'] == 'internal'}
+
+    def success_message(self, record) -> str:
+        return 'Work note added.' if self.cleaned_data['visibility'] == 'internal' else 'Comment added.'
+
+
+class AttachmentForm(forms.Form):
+    """A file on any record (`itsm.conversation.attach`); internal files stay with the desk."""
+
+    file = forms.FileField(label='File')
+    internal = forms.BooleanField(required=False, label='Internal (not shown to requesters)')
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {'upload': self.cleaned_data['file'], 'public': not self.cleaned_data['internal']}
+
+    def success_message(self, record) -> str:
+        return f'{self.cleaned_data["file"].name} attached.'

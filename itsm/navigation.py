@@ -30,6 +30,15 @@ class NavItem:
     weight: int = 100
 
 
+def nav_section(section: str, permission: str, items: list[tuple]) -> list[NavItem]:
+    """Items of one section from short rows `(label, url_name, icon, weight[, permission])`; a row's own
+    permission replaces the section's."""
+    return [
+        NavItem(label, url, (rest or [permission])[0], icon, section, weight)
+        for label, url, icon, weight, *rest in items
+    ]
+
+
 def menu_for(user, path: str = '') -> list[dict]:
     """Sections of visible items: [{'section', 'items': [{'label', 'url', 'icon', 'active'}]}].
 

@@ -144,8 +144,10 @@ def deliver(
     template: str = '',
     context: dict | None = None,
     data: dict | None = None,
+    summary: str = '',
 ) -> Message | None:
-    """Render and send one notification now through every channel and record it on the record's timeline."""
+    """Render and send one notification now through every channel and record it on the record's timeline
+    (`summary` there, the subject by default)."""
     if not recipients:
         return None
     extra = dict(extra or {})
@@ -164,7 +166,7 @@ def deliver(
         record,
         actor=Actor.system(),
         kind=TimelineKind.NOTIFICATION,
-        message=subject,
+        message=summary or subject,
         data={**message.data, 'recipients': recipients},
         public=public,
     )

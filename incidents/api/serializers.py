@@ -1,15 +1,19 @@
-"""Ticket representations and the small input serializers of each action. They validate; services decide."""
+"""Ticket representations and the small input serializers of each action (those any record shares, such as
+`AssignSerializer`, come from `itsm.api.serializers`). They validate; services decide."""
 
 from django.db.models import prefetch_related_objects
 from rest_framework import serializers
 
-from itsm.api.serializers import TimelineEntrySerializer
+from cmdb.api.fields import CINumberField
+from itsm.api.fields import GroupField, UsernameField
+
+# The shared action inputs, named here too for TICKET_ACTIONS.
 from itsm.choices import Impact, Priority, Urgency
 from sla.api.serializers import TicketClockSerializer
 
 from ..choices import PendingReason, ResolutionCode, TicketChannel
 from ..models import Category, PriorityMatrixEntry, ResponseTemplate, Ticket
-from .fields import CategoryField, CINumberField, GroupField, UsernameField
+from .fields import CategoryField
 
 
 class TicketListSerializer(serializers.ListSerializer):
@@ -97,32 +101,8 @@ class TicketSerializer(serializers.ModelSerializer):
             'source_number',
             'source_data',
         ]
-        read_only_fields = [
-            'number',
-            'kind',
-            'alternate_number',
-            'state',
-            'priority',
-            'priority_override_reason',
-            'pending_reason',
-            'pending_note',
-            'pending_until',
-            'resolution_code',
-            'resolution_notes',
-            'reassignment_count',
-            'reopen_count',
-            'assigned_at',
-            'accepted_at',
-            'completed_at',
-            'closed_at',
-            'created_at',
-            'updated_at',
-            'location',
-            'problem_reference',
-            'change_reference',
-            'caused_by_change',
-            'knowledge_used',
-        ]
+        # Fields the model does not let anyone edit (state, counters, milestones...) are read-only already.
+        read_only_fields = ['kind']
 
     def get_url(self, ticket) -> str:
         request = self.context.get('request')
@@ -138,7 +118,6 @@ class TicketUpdateSerializer(TicketSerializer):
 
     class Meta(TicketSerializer.Meta):
         fields = [*TicketSerializer.Meta.fields, 'priority_reason']
-        read_only_fields = [f for f in TicketSerializer.Meta.read_only_fields if f != 'priority'] + ['opened_at']
 
     def validate(self, attrs):
         if 'priority' in attrs and not (attrs.get('priority_reason') or '').strip():
@@ -146,20 +125,10 @@ class TicketUpdateSerializer(TicketSerializer):
         return attrs
 
 
-class AssignSerializer(serializers.Serializer):
-    group = GroupField()
-    assignee = UsernameField(required=False, allow_null=True)
-    reason = serializers.CharField(required=False, allow_blank=True, default='')
-
-
 class PendSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=PendingReason.choices)
     note = serializers.CharField(required=False, allow_blank=True, default='')
     until = serializers.DateTimeField(required=False, allow_null=True)
-
-
-class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default='')
 
 
 class EscalateSerializer(serializers.Serializer):
@@ -175,8 +144,9 @@ class CompleteSerializer(serializers.Serializer):
     resolution_notes = serializers.CharField()
 
 
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+class PrioritySerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Priority.choices, help_text='The priority the matrix would not give.')
+    reason = serializers.CharField(help_text='Why; the history keeps it.')
 
 
 class ConvertSerializer(serializers.Serializer):
@@ -187,23 +157,6 @@ class ParentSerializer(serializers.Serializer):
     parent = serializers.SlugRelatedField(
         slug_field='number', queryset=Ticket.objects.all(), allow_null=True, help_text='Parent ticket number.'
     )
-
-
-class CommentSerializer(serializers.Serializer):
-    body = serializers.CharField()
-    internal = serializers.BooleanField(required=False, default=False)
-
-
-class CommentOutputSerializer(TimelineEntrySerializer):
-    body = serializers.CharField(source='message')
-    internal = serializers.SerializerMethodField()
-
-    class Meta(TimelineEntrySerializer.Meta):
-        fields = ['id', 'body', 'internal', 'actor', 'actor_name', 'channel', 'at']
-        read_only_fields = fields
-
-    def get_internal(self, entry) -> bool:
-        return not entry.public
 
 
 class CategorySerializer(serializers.ModelSerializer):

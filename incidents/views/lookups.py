@@ -1,4 +1,5 @@
-"""Small htmx answers behind the ticket forms: priority preview, subcategories, suggestions for pickers."""
+"""Small htmx answers behind the ticket forms: priority preview, subcategories, CI suggestions (people and group
+members: `itsm.views.pickers`)."""
 
 from __future__ import annotations
 
@@ -8,24 +9,13 @@ from django.shortcuts import render
 from django.views import View
 
 from cmdb.models import ConfigurationItem
-from itsm.choices import Impact, Urgency
-from itsm.models import SupportGroup, User
-from itsm.views.generic import ObjectViewMixin
+from itsm.choices import PRIORITY_MEANINGS, Impact, Urgency
+from itsm.views.generic import ObjectViewMixin, StaffOnlyMixin
 
 from ..choices import PRIORITY_COLOURS
-from ..forms import ConfigurationItemField, TicketCreateForm, staff_people
+from ..forms import ConfigurationItemField, TicketCreateForm
 from ..models import Category, Ticket
 from ..priority import compute_priority
-from .common import PRIORITY_MEANINGS, StaffOnlyMixin
-
-__all__ = (
-    'AssigneeOptionsView',
-    'CIOptionsView',
-    'CIServiceView',
-    'PeopleOptionsView',
-    'PriorityPreviewView',
-    'SubcategoryOptionsView',
-)
 
 SUGGESTIONS = 15
 
@@ -82,23 +72,6 @@ class CIServiceView(LookupView):
         )
 
 
-class PeopleOptionsView(LookupView):
-    """`<option>`s of people matching what was typed in a person box."""
-
-    def get(self, request):
-        term = request.GET.get('caller', request.GET.get('q', '')).strip()
-        people = User.objects.none()
-        if len(term) >= 2:
-            people = User.objects.filter(
-                Q(username__icontains=term)
-                | Q(first_name__icontains=term)
-                | Q(last_name__icontains=term)
-                | Q(email__icontains=term),
-                is_active=True,
-            ).order_by('first_name', 'last_name', 'username')[:SUGGESTIONS]
-        return render(request, 'incidents/ticket/_people_options.html', {'people': people})
-
-
 class CIOptionsView(LookupView):
     def get(self, request):
         term = request.GET.get('ci', request.GET.get('q', '')).strip()
@@ -108,25 +81,3 @@ class CIOptionsView(LookupView):
                 'name'
             )[:SUGGESTIONS]
         return render(request, 'incidents/ticket/_ci_options.html', {'items': items})
-
-
-class AssigneeOptionsView(LookupView):
-    """The person select of an assign form, narrowed to the members of the chosen group."""
-
-    permission_action = 'change'
-
-    def get(self, request):
-        chosen = request.GET.get('group') or request.GET.get('assignment_group') or ''
-        group = SupportGroup.objects.filter(pk=chosen).first() if chosen.isdigit() else None
-        people = group.members.filter(is_active=True).order_by('first_name', 'last_name') if group else staff_people()
-        selected = request.GET.get('assignee', '')
-        return render(
-            request,
-            'incidents/ticket/_assignee_select.html',
-            {
-                'people': people,
-                'selected': selected,
-                'field_id': request.GET.get('field_id', 'id_assignee'),
-                'small': bool(request.GET.get('small')),
-            },
-        )

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views import View
 
@@ -21,22 +20,13 @@ from itsm.audit import Actor
 from itsm.choices import TimelineKind
 from itsm.errors import ApplicationError
 from itsm.permissions import user_can
-from itsm.views.generic import add_service_errors
+from itsm.views.generic import add_service_errors, error_text
 
 from .. import selectors, services
 from ..choices import ACTIVE_STATES, STATE_COLOURS, TicketChannel, TicketState
 from ..forms import PortalAttachmentForm, PortalCommentForm, PortalRejectForm, PortalTicketForm
 from ..models import Ticket
-
-__all__ = (
-    'PortalAttachView',
-    'PortalCommentView',
-    'PortalConfirmView',
-    'PortalCreateView',
-    'PortalHomeView',
-    'PortalRejectView',
-    'PortalTicketView',
-)
+from .common import find_ticket
 
 # What the portal's conversation shows of the public history: messages, e-mails sent, state changes, files.
 CONVERSATION_KINDS = (
@@ -75,10 +65,7 @@ class PortalMixin(LoginRequiredMixin):
     """Signed-in people, on their own tickets."""
 
     def ticket(self, number: str) -> Ticket:
-        ticket = selectors.my_requests(self.request.user).by_number(number).first()
-        if ticket is None:
-            raise Http404(f'No ticket {number}.')
-        return ticket
+        return find_ticket(number, queryset=selectors.my_requests(self.request.user))
 
     def actor(self) -> Actor:
         return Actor.from_request(self.request)
@@ -187,7 +174,7 @@ class PortalPostView(PortalMixin, View):
                 message = self.call(ticket, form)
             except (ValidationError, ApplicationError) as error:
                 if form is None:
-                    messages.error(request, error.detail if isinstance(error, ApplicationError) else error.messages[0])
+                    messages.error(request, error_text(error))
                     return redirect('incidents:portal_ticket', number=ticket.number)
                 add_service_errors(form, error)
                 status = getattr(error, 'status_code', 400)

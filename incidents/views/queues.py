@@ -17,29 +17,25 @@ from itsm.audit import Actor
 from itsm.errors import ApplicationError, InvalidTransition
 from itsm.models import SupportGroup
 from itsm.selectors import user_groups_of
-from itsm.views.generic import Column, ObjectListView
+from itsm.views.generic import Column, ObjectListView, StaffOnlyMixin, compact_age, error_text
+from itsm.views.records import run_action
 
-from .. import selectors, services
+from .. import selectors
 from ..choices import OPEN_STATES, PRIORITY_COLOURS, STATE_COLOURS, TICKET_WORKFLOW, TicketState
 from ..forms import BulkActionForm
 from ..models import Ticket
 from ..selectors import Queue
-from .common import StaffOnlyMixin, compact_age
 from .filters import TicketFilters, filter_bar_context
-
-__all__ = ('QueueView', 'refusal_text')
 
 BUILT_IN = (Queue.MINE, Queue.UNASSIGNED, Queue.ALL_OPEN)
 
 
 def refusal_text(error: ValidationError | ApplicationError) -> str:
-    """Why a service refused, short enough to list one line per ticket."""
+    """Why a service refused, short enough to list one line per ticket (a refused move does not name it again)."""
     if isinstance(error, InvalidTransition) and {'state', 'action'} <= set(error.extra):
         label = TICKET_WORKFLOW.get(error.extra['action']).label.lower()
         return f'cannot {label}: it is {TicketState(error.extra["state"]).label}'
-    if isinstance(error, ApplicationError):
-        return error.detail
-    return ' '.join(error.messages)
+    return error_text(error)
 
 
 class QueueView(StaffOnlyMixin, ObjectListView):
@@ -95,15 +91,10 @@ class QueueView(StaffOnlyMixin, ObjectListView):
         columns = self.get_columns(queryset)
         queryset, sort = self.sort(queryset, columns)
         page = Paginator(queryset, self.page_size()).get_page(self.request.GET.get('page'))
-        my_groups = selectors.my_group_ids(user)
         rows = list(page.object_list)
         for ticket in rows:
             ticket.age = compact_age(ticket.opened_at)
-            ticket.can_accept = (
-                ticket.state == TicketState.ASSIGNED
-                and ticket.assignment_group_id in my_groups
-                and ticket.assignee_id in (None, user.pk)
-            )
+            ticket.can_accept = Ticket.actions.allows(ticket, 'accept', user)
         name, group = self.current_queue()
         context = {
             'queue_name': name,
@@ -138,27 +129,17 @@ class QueueView(StaffOnlyMixin, ObjectListView):
         }
 
     def post(self, request, *args, **kwargs):
-        """Bulk operation on the selected rows; each ticket goes through its service and is reported on its own."""
+        """Bulk operation on the selected rows: each ticket goes through the declared action (assign or priority)
+        on its own, and is reported on its own."""
         form = BulkActionForm(request.POST)
         if not form.is_valid():
             return render(request, self.template_name, self.get_context(bulk_form=form), status=400)
         data = form.cleaned_data
-        actor = Actor.from_request(request)
+        action, actor = Ticket.actions.get(data['operation']), Actor.from_request(request)
         done, refused = [], []
         for ticket in data['tickets'].order_by(*selectors.QUEUE_ORDER):
             try:
-                if data['operation'] == 'assign':
-                    services.ticket_assign(
-                        ticket=ticket,
-                        actor=actor,
-                        group=data['group'],
-                        assignee=data['assignee'],
-                        reason=data['reason'],
-                    )
-                else:
-                    services.ticket_override_priority(
-                        ticket=ticket, actor=actor, priority=data['priority'], reason=data['reason']
-                    )
+                run_action(action, ticket, actor=actor, data=form.service_kwargs())
             except (ValidationError, ApplicationError) as error:
                 refused.append(f'{ticket.number}: {refusal_text(error)}')
             else:

@@ -30,24 +30,6 @@ from ..forms import CategoryForm, PriorityMatrixEntryForm, PriorityMatrixForm, R
 from ..models import Category, PriorityMatrixEntry, ResponseTemplate
 from ..priority import default_priority
 
-__all__ = (
-    'CategoryCreateView',
-    'CategoryDeleteView',
-    'CategoryDetailView',
-    'CategoryEditView',
-    'CategoryListView',
-    'PriorityMatrixEntryCreateView',
-    'PriorityMatrixEntryDetailView',
-    'PriorityMatrixEntryEditView',
-    'PriorityMatrixEntryResetView',
-    'PriorityMatrixView',
-    'ResponseTemplateCreateView',
-    'ResponseTemplateDeleteView',
-    'ResponseTemplateDetailView',
-    'ResponseTemplateEditView',
-    'ResponseTemplateListView',
-)
-
 
 # ------------------------------------------------------------------------------------------------ categories
 def category_list():

@@ -1,42 +1,21 @@
-"""Agent ticket pages: lists of incidents and cases, the ticket page, and the create and edit forms."""
+"""Agent ticket pages: lists of incidents and cases, the ticket page (`TICKET_PAGE`), the create and edit forms."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views import View
 
-from itsm.choices import TicketKind
-from itsm.errors import ApplicationError
-from itsm.views.generic import (
-    Column,
-    ObjectCreateView,
-    ObjectEditView,
-    ObjectListView,
-    ObjectViewMixin,
-    add_service_errors,
-)
+from itsm.choices import PRIORITY_MEANINGS, TicketKind
+from itsm.views.generic import Column, ObjectCreateView, ObjectListView, StaffOnlyMixin
+from itsm.views.records import RecordDetailView, RecordEditView, RecordPage, RecordViewMixin
 
 from .. import selectors, services
-from ..choices import OPEN_STATES, PRIORITY_COLOURS, STATE_COLOURS, TicketState
-from ..forms import AttachmentForm, CommentForm, TicketCreateForm, TicketEditForm
+from ..choices import PRIORITY_COLOURS, STATE_COLOURS
+from ..forms import CommentForm, TicketCreateForm, TicketEditForm
 from ..models import Case, Incident, ResponseTemplate, Ticket
-from .common import PRIORITY_MEANINGS, StaffOnlyMixin, can_work, find_ticket, inline_error
 from .filters import TicketFilters, filter_bar_context
-from .registry import available_actions
-
-__all__ = (
-    'CaseListView',
-    'IncidentListView',
-    'TicketCreateView',
-    'TicketDetailView',
-    'TicketEditView',
-    'TicketListView',
-    'detail_context',
-    'render_refresh',
-)
 
 TICKET_COLUMNS = [
     Column('number', template='incidents/cells/number.html'),
@@ -85,63 +64,44 @@ class CaseListView(TicketListView):
 
 
 # ------------------------------------------------------------------------------------------------- detail
-def detail_context(request, ticket: Ticket, **extra) -> dict[str, Any]:
-    """Everything the ticket page and its refreshed fragments show."""
-    user = request.user
-    impacted = []
-    if ticket.ci_id:
-        from cmdb.selectors import services_impacted_by
-
-        impacted = services_impacted_by(ticket.ci)
-    working = can_work(user)
-    actions = available_actions(ticket, user)
-    context = {
-        'object': ticket,
-        'ticket': ticket,
-        'opts': Ticket._meta,
-        'title': str(ticket),
-        'timeline': list(selectors.ticket_timeline(ticket))[::-1],
-        'timeline_visibility': True,
-        'attachments': list(ticket.attachments.select_related('uploaded_by')),
-        'children': list(selectors.children_of(ticket)),
-        'impacted_services': impacted,
-        'toolbar_actions': [a for a in actions if not a.in_menu],
-        'menu_actions': [a for a in actions if a.in_menu],
-        'can_work': working,
-        'can_edit': working and ticket.state != TicketState.CLOSED,
-        'state_colours': STATE_COLOURS,
-        'priority_colours': PRIORITY_COLOURS,
-        'is_open': ticket.state in OPEN_STATES,
-        'comment_form': CommentForm(),
-        'attach_form': AttachmentForm(),
-        'response_templates': list(ResponseTemplate.objects.filter(active=True)) if working else [],
-    }
-    context.update(extra)
-    return context
-
-
-def render_refresh(
-    request,
-    ticket: Ticket,
-    *,
-    message: str = '',
-    status: int = 200,
-    primary: str = 'incidents/ticket/_panel.html',
-    **extra,
-):
-    """htmx answer after a change: `primary` for the element that asked (the action panel by default), plus the
-    header, summary, facts and history swapped out of band."""
-    fresh = find_ticket(ticket.number)
-    context = detail_context(request, fresh, message=message, primary=primary, **extra)
-    response = render(request, 'incidents/ticket/_refresh.html', context, status=status)
-    return inline_error(response) if status >= 400 else response
-
-
-class TicketDetailView(StaffOnlyMixin, ObjectViewMixin, View):
-    """A ticket with its lifecycle actions, conversation, attachments and history."""
+class TicketPage(RecordPage):
+    """The ticket page: `records/detail.html` with the ticket's header, facts, summary and source, its SLA panel,
+    communication templates in the comment box, and the services its CI impacts."""
 
     model = Ticket
-    permission_action = 'view'
+    queryset = selectors.ticket_list()
+    template_name = 'incidents/ticket_detail.html'
+    header_template = 'incidents/ticket/_header.html'
+    summary_template = 'incidents/ticket/_summary.html'
+    facts_template = 'incidents/ticket/_facts.html'
+    comment_template = 'incidents/ticket/_comment_form.html'
+    fields_template = 'incidents/ticket/_form_fields.html'
+    comment_form_class = CommentForm
+
+    def extra_context(self, request, ticket: Ticket) -> dict[str, Any]:
+        impacted = []
+        if ticket.ci_id:
+            from cmdb.selectors import services_impacted_by
+
+            impacted = services_impacted_by(ticket.ci)
+        working = self.can_work(request.user, ticket)
+        return {
+            'children': list(selectors.children_of(ticket)),
+            'impacted_services': impacted,
+            'state_colours': STATE_COLOURS,
+            'priority_colours': PRIORITY_COLOURS,
+            'response_templates': list(ResponseTemplate.objects.filter(active=True)) if working else [],
+        }
+
+
+TICKET_PAGE = TicketPage()
+
+
+class TicketDetailView(RecordDetailView):
+    """A ticket under /tickets/, /incidents/ or /cases/ (`kind`: the other kind is shown at its own address).
+    Requesters are sent to the portal's page of their own tickets."""
+
+    page = TICKET_PAGE
     kind = ''
 
     def dispatch(self, request, *args, **kwargs):
@@ -152,11 +112,27 @@ class TicketDetailView(StaffOnlyMixin, ObjectViewMixin, View):
                 return redirect('incidents:portal_ticket', number=own.number)
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request, number):
-        ticket = find_ticket(number)
-        if ticket.number != number.upper() or (self.kind and ticket.kind != self.kind):
-            return redirect(ticket.get_absolute_url())
-        return render(request, 'incidents/ticket_detail.html', detail_context(request, ticket))
+    def redirect_url(self, ticket: Ticket) -> str:
+        wrong_kind = self.kind and ticket.kind != self.kind
+        return ticket.get_absolute_url() if wrong_kind else super().redirect_url(ticket)
+
+
+class InsertTemplateView(RecordViewMixin, View):
+    """The comment box again, with a communication template's text (placeholders filled) added to what was typed."""
+
+    page = TICKET_PAGE
+    permission_action = 'change'
+
+    def get(self, request, *args, **kwargs):
+        ticket = self.get_record()
+        body = typed = request.GET.get('body', '')
+        chosen = request.GET.get('template', '')
+        template = ResponseTemplate.objects.filter(pk=chosen, active=True).first() if chosen.isdigit() else None
+        if template is not None:
+            text = services.render_template_text(template, ticket=ticket, agent=request.user)
+            body = f'{typed.rstrip()}\n\n{text}' if typed.strip() else text
+        context = {'body': body, 'placeholder': self.page.comment_form_class.placeholder}
+        return render(request, 'records/_comment_body.html', context)
 
 
 # ------------------------------------------------------------------------------------------ create and edit
@@ -199,45 +175,17 @@ def ticket_form_context(form) -> dict[str, Any]:
     }
 
 
-class TicketEditView(StaffOnlyMixin, ObjectEditView):
+class TicketEditView(RecordEditView):
     """Descriptive fields; as a full page, or (htmx) as a panel on the ticket page."""
 
-    model = Ticket
+    page = TICKET_PAGE
     form_class = TicketEditForm
     service = services.ticket_update
     service_object_kwarg = 'ticket'
     template_name = 'incidents/ticket_form.html'
-    kind = ''
-
-    def get_object(self) -> Ticket:
-        return find_ticket(self.kwargs['number'])
 
     def form_context(self, form, obj=None) -> dict[str, Any]:
         context = super().form_context(form, obj)
         context.update(ticket_form_context(form))
         context['title'] = f'Edit {obj}' if obj else 'Edit ticket'
         return context
-
-    def get(self, request, *args, **kwargs):
-        ticket = self.get_object()
-        if request.htmx:
-            form = self.get_form(instance=ticket)
-            return render(request, 'incidents/ticket/_edit_panel.html', {**self.form_context(form, ticket)})
-        return super().get(request, *args, **kwargs)
-
-    def post(self, request, *args, **kwargs):
-        if not request.htmx:
-            return super().post(request, *args, **kwargs)
-        ticket = self.get_object()
-        form = self.get_form(instance=self.get_object())
-        status = 400
-        if form.is_valid():
-            try:
-                saved = self.save(form)
-            except (ValidationError, ApplicationError) as error:
-                add_service_errors(form, error)
-                status = getattr(error, 'status_code', 400)
-            else:
-                return render_refresh(request, saved, message=f'{saved.number} updated.')
-        response = render(request, 'incidents/ticket/_edit_panel.html', self.form_context(form, ticket), status=status)
-        return inline_error(response)

@@ -4,6 +4,8 @@ from rest_framework import serializers
 from itsm.choices import Role, Tier
 from itsm.models import SupportGroup, TimelineEntry, User
 
+from .fields import GroupField, UsernameField
+
 
 class UserSerializer(serializers.ModelSerializer):
     roles = serializers.ListField(
@@ -71,6 +73,41 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
     def get_actor_name(self, entry) -> str:
         return str(entry.actor) if entry.actor else 'System'
+
+
+class AssignSerializer(serializers.Serializer):
+    """Hand a record to a support group (name or id), optionally to one of its members."""
+
+    group = GroupField()
+    assignee = UsernameField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default='')
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default='')
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class CommentSerializer(serializers.Serializer):
+    """A comment on a record (`internal`: a work note, which requesters never see)."""
+
+    body = serializers.CharField()
+    internal = serializers.BooleanField(required=False, default=False)
+
+
+class CommentOutputSerializer(TimelineEntrySerializer):
+    body = serializers.CharField(source='message')
+    internal = serializers.SerializerMethodField()
+
+    class Meta(TimelineEntrySerializer.Meta):
+        fields = ['id', 'body', 'internal', 'actor', 'actor_name', 'channel', 'at']
+        read_only_fields = fields
+
+    def get_internal(self, entry) -> bool:
+        return not entry.public
 
 
 class TokenRequestSerializer(serializers.Serializer):

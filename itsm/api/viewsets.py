@@ -1,6 +1,6 @@
 """Base viewset: CRUD through audited services, lookups by reference number, role permissions."""
 
-from rest_framework import viewsets
+from rest_framework import exceptions, viewsets
 
 from itsm import services
 from itsm.audit import Actor
@@ -19,6 +19,13 @@ class ItsmModelViewSet(viewsets.ModelViewSet):
 
     def actor(self) -> Actor:
         return Actor.from_request(self.request)
+
+    def initial(self, request, *args, **kwargs):
+        # A method the viewset does not offer (`http_method_names`) is 405 for everyone, not a 403 from the
+        # permission check that would otherwise run first.
+        if request.method.lower() not in self.http_method_names:
+            raise exceptions.MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.record_create(

@@ -10,7 +10,8 @@ An app view is a few declarative lines::
 Reads come from a selector, writes go through a service with an `Actor`, and every view checks the model
 permission of its action (`itsm.permissions.ModelPermissionMixin`). URL names follow
 `<app_label>:<model_name>_<action>` (`list`, `detail`, `add`, `edit`, `delete`); detail, edit and delete take
-`number` for numbered models (`itsm.models.NumberedModel`) and `pk` otherwise.
+`number` for numbered models (`itsm.models.NumberedModel`) and `pk` otherwise. Process records (incidents, problems,
+changes...) have richer pages built on these: `itsm.views.records`.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -46,10 +48,18 @@ __all__ = (
     'ObjectDetailView',
     'ObjectEditView',
     'ObjectListView',
+    'StaffOnlyMixin',
     'add_service_errors',
+    'error_text',
+    'inline_error',
     'lookup_kwarg',
     'object_url',
+    'safe_next',
 )
+
+# htmx leaves 4xx answers unswapped; those carrying this header are form fragments with the error shown inline
+# (static/pitcrew/records/records.js swaps them into place).
+INLINE_ERROR_HEADER = 'Pitcrew-Inline-Error'
 
 
 def lookup_kwarg(model: type[models.Model]) -> str:
@@ -72,6 +82,13 @@ def object_url(obj_or_model, action: str) -> str:
         return ''
 
 
+def error_text(error: ValidationError | ApplicationError) -> str:
+    """A service's refusal as one line, for a message or a list of refusals."""
+    if isinstance(error, ApplicationError):
+        return error.detail
+    return ' '.join(error.messages)
+
+
 def add_service_errors(form, error: ValidationError | ApplicationError) -> None:
     """Put a service's refusal back on the form: per field where the form has that field, at the top otherwise."""
     if isinstance(error, ApplicationError):
@@ -89,9 +106,32 @@ def add_service_errors(form, error: ValidationError | ApplicationError) -> None:
                 form.add_error(None, f'{label}{message}')
 
 
+def inline_error(response: HttpResponse) -> HttpResponse:
+    """Mark a 4xx htmx answer as a form to swap in (the refusal shown next to the input)."""
+    response[INLINE_ERROR_HEADER] = '1'
+    return response
+
+
+def safe_next(request, default: str = '') -> str:
+    """The `next` address the request carries (POST or query string), when it stays on this site."""
+    url = request.POST.get('next') or request.GET.get('next') or ''
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=False):
+        return url
+    return default
+
+
 #
 # Base
 #
+
+
+class StaffOnlyMixin:
+    """Desk pages. People who only raise requests use the portal, where they see nothing but their own records."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_requester_only:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
 
 
 class ObjectViewMixin(ModelPermissionMixin):
@@ -383,10 +423,8 @@ class ObjectFormView(ObjectViewMixin, View):
         return type(self).service
 
     def get_success_url(self, obj) -> str:
-        url = self.request.POST.get('next') or self.request.GET.get('next') or ''
-        if url and url_has_allowed_host_and_scheme(url, allowed_hosts={self.request.get_host()}):
-            return url
-        return obj.get_absolute_url() if hasattr(obj, 'get_absolute_url') else object_url(obj, 'detail')
+        default = obj.get_absolute_url() if hasattr(obj, 'get_absolute_url') else object_url(obj, 'detail')
+        return safe_next(self.request, default)
 
     def save(self, form) -> models.Model:
         raise NotImplementedError
@@ -494,8 +532,7 @@ class ObjectActionView(ObjectViewMixin, View):
         try:
             self.perform(obj)
         except (ValidationError, ApplicationError) as error:
-            text = error.detail if isinstance(error, ApplicationError) else ' '.join(error.messages)
-            messages.error(request, text)
+            messages.error(request, error_text(error))
             return HttpResponseRedirect(self.get_success_url(obj))
         messages.success(request, self.success_message or f'{self.action_label}: done for “{obj}”.')
         return HttpResponseRedirect(self.get_success_url(obj))
@@ -527,7 +564,21 @@ class ObjectDeleteView(ObjectActionView):
             text = f'{label} cannot be deleted: it is still referenced by {shown}.'
             return self.render(self.context(obj, error=text, blockers=blockers), status=409)
         except (ValidationError, ApplicationError) as error:
-            text = error.detail if isinstance(error, ApplicationError) else ' '.join(error.messages)
-            return self.render(self.context(obj, error=text), status=409)
+            return self.render(self.context(obj, error=error_text(error)), status=409)
         messages.success(request, self.success_message or f'{label} deleted.')
         return HttpResponseRedirect(self.get_success_url(obj))
+
+
+def compact_age(moment, now=None) -> str:
+    """How long ago, in the largest one or two units: 45m, 3h 20m, 2d 4h, 6w (queue rows)."""
+    if moment is None:
+        return ''
+    seconds = max(0, int(((now or timezone.now()) - moment).total_seconds()))
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if days >= 14:
+        return f'{days // 7}w'
+    if days:
+        return f'{days}d {hours % 24}h' if hours % 24 else f'{days}d'
+    if hours:
+        return f'{hours}h {minutes % 60}m' if minutes % 60 else f'{hours}h'
+    return f'{minutes}m'

@@ -1,42 +1,9 @@
-/* Ticket pages and queues: inline refusals, the action panel, and row selection for bulk changes. */
+/* Queues: row selection for bulk changes (the ticket page's behaviour is in records/records.js). */
 (function () {
   'use strict';
 
-  // A refused form comes back as a 4xx fragment carrying this header: swap it in so the reason shows next to
-  // the input, instead of the generic "could not be updated" alert.
-  var INLINE_ERROR_HEADER = 'Pitcrew-Inline-Error';
-
-  document.body.addEventListener('htmx:beforeSwap', function (event) {
-    var xhr = event.detail.xhr;
-    if (xhr && xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader(INLINE_ERROR_HEADER)) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
-
-  // An action form opened in the panel gets the focus (its first invalid field after a refusal).
   document.body.addEventListener('htmx:afterSwap', function (event) {
-    var target = event.detail.target;
-    if (!target) return;
-    if (target.id === 'ticket-action-panel') {
-      var form = target.querySelector('form');
-      if (form) {
-        var field = form.querySelector('.is-invalid') ||
-          form.querySelector('input:not([type=hidden]):not([disabled]), select, textarea, button[type=submit]');
-        if (field) field.focus({preventScroll: true});
-      }
-      if (target.firstElementChild) target.scrollIntoView({block: 'nearest', behavior: 'smooth'});
-    }
-    if (target.id === 'object-table') updateSelection();
-  });
-
-  document.addEventListener('click', function (event) {
-    var close = event.target.closest('[data-pc-close-panel]');
-    var panel = document.getElementById('ticket-action-panel');
-    if (close && panel && panel.contains(close)) {
-      event.preventDefault();
-      panel.innerHTML = '';
-    }
+    if (event.detail.target && event.detail.target.id === 'object-table') updateSelection();
   });
 
   // Queue rows: "select all", the count of selected rows, and the fields of the chosen bulk operation.
