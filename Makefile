@@ -57,8 +57,8 @@ $(CHROMIUM):
 run: setup ## Run the app with embedded defaults (SQLite, filesystem broker): web, worker and beat
 	$(BIN)/python scripts/run.py
 
-test: setup ## Run the test suite (extra pytest options: make test PYTEST_ARGS='-k health -x')
-	env -u DEBUG $(BIN)/pytest $(PYTEST_ARGS)
+test: setup ## Run the test suite and print its coverage (extra pytest options: make test PYTEST_ARGS='-k health -x')
+	env -u DEBUG $(BIN)/pytest --cov $(PYTEST_ARGS)
 
 lint: setup ## Check code style (ruff)
 	$(BIN)/ruff check .

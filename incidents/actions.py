@@ -14,7 +14,7 @@ from itsm.errors import Conflict, NotAllowed
 from itsm.selectors import member_group_ids
 from itsm.workflow import Action, ActionSet
 
-from .choices import OPEN_STATES, TICKET_WORKFLOW
+from .choices import TICKET_WORKFLOW
 
 # Who may act on a ticket as staff (anyone else only as its caller).
 WORKER_ROLES = (Role.SERVICE_DESK_AGENT, Role.L2_ENGINEER, Role.L3_ENGINEER, Role.INCIDENT_MANAGER, Role.ADMINISTRATOR)
@@ -74,6 +74,9 @@ def _parent_done(ticket) -> str:
 def _convert_label(ticket) -> str:
     return 'Convert to case' if ticket.kind == TicketKind.INCIDENT else 'Convert to incident'
 
+
+# A new ticket has no group yet, so no group manager to tell.
+WITH_GROUP = tuple(s for s in TICKET_WORKFLOW.open_states if s not in TICKET_WORKFLOW.triage_states)
 
 SERVICES = 'incidents.services'
 FORMS = 'incidents.forms'
@@ -186,7 +189,7 @@ TICKET_ACTIONS = ActionSet(
             'Escalate to management',
             f'{SERVICES}.ticket_escalate_hierarchical',
             guard=may_escalate_to_management,
-            states=OPEN_STATES,
+            states=WITH_GROUP,
             form='itsm.forms.ReasonForm',
             serializer='itsm.api.serializers.ReasonSerializer',
             icon='speakerphone',

@@ -3,6 +3,10 @@
 A model gets its CRUD, permission, timeline, filter and query-count tests by subclassing
 `APITestCases.ModelAPITestCase` and `ViewTestCases.ModelViewTestCase` and declaring a few attributes.
 `tests/test_model_coverage.py` fails for a model of ours that has neither.
+
+What is written is read back from the database (`assertStored`), and every write is also tried by someone without
+the right (`user_without`), whatever the declared roles: a refusal test never passes by not running.
+Lifecycle actions of process records have their own generated tests: see `tests/workflow.py`.
 """
 
 from __future__ import annotations
@@ -10,14 +14,16 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from django.db import connection
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, models
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
 from rest_framework.test import APIClient
 
 from itsm.choices import Role, TimelineKind
-from itsm.models import NumberedModel, TimelineEntry
+from itsm.models import NumberedModel, TimelineEntry, User
+from itsm.permissions import user_can
 
 from .factories import make_user
 
@@ -59,14 +65,132 @@ def _lookup_value(obj) -> Any:
     return obj.number if isinstance(obj, NumberedModel) else obj.pk
 
 
+TRUE_INPUT = (True, 'on', 'true', 'True', '1', 1)
+
+
+def _same_text(a: Any, b: Any) -> bool:
+    return str(a).strip().casefold() == str(b).strip().casefold()
+
+
+def _names_of(related) -> set[str]:
+    """How input may name a related object: its key, username, name or number, or its display text."""
+    names = {str(related.pk), str(related)}
+    for attr in ('username', 'name', 'number'):
+        value = getattr(related, attr, None)
+        if value not in (None, ''):
+            names.add(str(value))
+    return {name.casefold() for name in names}
+
+
+def _words(value: Any) -> list[str]:
+    """The words of a value, however nested: input typed as text ("50, 75, 90") against the structure stored."""
+    if isinstance(value, dict):
+        return [w for item in value.values() for w in _words(item)]
+    if isinstance(value, list | tuple):
+        return [w for item in value for w in _words(item)]
+    return str(value).replace(',', ' ').casefold().split() if value is not None else []
+
+
+def _stores(obj, f, value: Any) -> bool:
+    """Whether field `f` of `obj` holds the submitted `value` (as the form or serializer would have cleaned it)."""
+    if f.many_to_many:
+        stored = [_names_of(item) for item in getattr(obj, f.name).all()]
+        wanted = [str(v).casefold() for v in (value if isinstance(value, list | tuple) else [value]) if v != '']
+        return len(stored) == len(wanted) and all(any(w in names for names in stored) for w in wanted)
+    if f.is_relation:
+        related = getattr(obj, f.name)
+        if value in (None, ''):
+            return related is None
+        return related is not None and str(value).casefold() in _names_of(related)
+    stored = getattr(obj, f.attname)
+    if f.name == 'password' and hasattr(obj, 'check_password'):
+        return obj.check_password(value)
+    if isinstance(f, models.BooleanField):
+        return stored == (value in TRUE_INPUT)
+    if isinstance(f, models.JSONField):
+        return stored == value or sorted(_words(stored)) == sorted(_words(value))
+    if f.choices and stored not in (None, '') and _same_text(dict(f.flatchoices).get(stored, ''), value):
+        return True  # input by label ('P2' for 2)
+    if value in (None, '') and stored in (None, ''):
+        return True
+    try:
+        wanted = f.to_python(value)
+    except Exception:  # noqa: BLE001 - a value the field cannot read is not what it stores
+        return False
+    if isinstance(stored, str) and isinstance(wanted, str):
+        return _same_text(stored, wanted)  # services normalise case and spacing ('fr' → 'FR')
+    return stored == wanted
+
+
+def stored_mismatches(obj, data: dict[str, Any]) -> tuple[list[str], int]:
+    """Compare submitted input with what `obj` holds in the database.
+
+    Returns (the fields whose stored value differs, how many fields could be compared). Keys that are not model
+    fields (write-only input such as a reason) are not compared.
+    """
+    obj = type(obj)._base_manager.get(pk=obj.pk)
+    mismatches, compared = [], 0
+    for name, value in data.items():
+        try:
+            f = obj._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if f.auto_created and not f.concrete:
+            continue  # a reverse relation
+        compared += 1
+        if not _stores(obj, f, value):
+            stored = getattr(obj, f.attname, None) if not f.many_to_many else list(getattr(obj, name).all())
+            mismatches.append(f'{name}: sent {value!r}, stored {stored!r}')
+    return mismatches, compared
+
+
+class WriteRightsMixin:
+    """Who must be refused a write. `read_only_roles` may view the model but not write it; the forbidden
+    tests try them first, then the view and denied roles, then a person without any role, and fail loudly if
+    everyone they try may write."""
+
+    model: ClassVar[type] = None
+    read_only_roles: ClassVar[tuple[str, ...]] = ()
+
+    def user_without(self, action: str):
+        """A person who lacks the model permission for `action` ('add', 'change', 'delete')."""
+        tried = []
+        for roles in (self.read_only_roles, self.view_roles, self.denied_roles):
+            if not roles or set(roles) & set(self.write_roles):
+                continue
+            user = self.make_user(*roles)
+            if not user_can(user, self.model, action):
+                return user
+            tried.append(roles)
+        user = self.roleless()
+        if not user_can(user, self.model, action):
+            return user
+        raise self.failureException(
+            f'{type(self).__name__}: every person tried ({tried} and one without a role) may {action} '
+            f'{self.model._meta.label}; declare `read_only_roles` or `denied_roles` without that right'
+        )
+
+    def roleless(self):
+        """A person with no role at all."""
+        return User.objects.create(username=f'no.role.{User.objects.count()}')
+
+    def assertStored(self, obj, data: dict[str, Any]):
+        """The object exists in the database and holds the submitted values."""
+        self.assertTrue(type(obj)._base_manager.filter(pk=obj.pk).exists(), f'{obj!r} is not in the database')
+        mismatches, compared = stored_mismatches(obj, data)
+        self.assertFalse(mismatches, f'stored values differ from the input: {mismatches}')
+        self.assertTrue(compared, f'none of {sorted(data)} is a field of {self.model._meta.label}: nothing to check')
+
+
 class APITestCases:
     """Namespace, so the test runner does not collect the abstract bases."""
 
-    class ModelAPITestCase(ItsmTestCase):
+    class ModelAPITestCase(WriteRightsMixin, ItsmTestCase):
         """CRUD over `/api/v1/<basename>/` for one model.
 
         Declare `model`, `basename`, `make_object()`, `create_data()`, `update_data`; optionally `view_roles`,
-        `write_roles`, `denied_roles`, `read_only_fields`, `supports_delete` and `filter_cases()`.
+        `write_roles`, `denied_roles`, `read_only_roles` (may view, not write), `read_only_fields`,
+        `supports_delete` and `filter_cases()`.
         """
 
         model: ClassVar[type] = None
@@ -108,6 +232,10 @@ class APITestCases:
         def outsider(self):
             return self.make_user(*self.denied_roles)
 
+        def routed_methods(self, url: str) -> set[str]:
+            """The HTTP methods the API routes at `url` (lower case)."""
+            return set(getattr(resolve(url).func, 'actions', {}))
+
         def result_keys(self, response) -> set:
             key = 'number' if issubclass(self.model, NumberedModel) else 'id'
             return {row[key] for row in response.data['results']}
@@ -135,19 +263,18 @@ class APITestCases:
             self.assertHttpStatus(response, 200)
 
         def test_create_writes_record_and_timeline(self):
-            response = self.api_client(self.writer()).post(self.list_url(), self.create_data(), format='json')
+            data = self.create_data()
+            response = self.api_client(self.writer()).post(self.list_url(), data, format='json')
             self.assertHttpStatus(response, 201)
             key = 'number' if issubclass(self.model, NumberedModel) else 'pk'
             obj = self.model._default_manager.get(**{key: response.data['number' if key == 'number' else 'id']})
+            self.assertStored(obj, data)
             self.assertTrue(self.timeline(obj, TimelineKind.CREATED).exists(), 'no "created" timeline entry')
 
         def test_create_without_permission_is_forbidden(self):
-            client, data = self.api_client(self.viewer()), self.create_data()
+            user, data = self.user_without('add'), self.create_data()
             before = self.model._default_manager.count()
-            response = client.post(self.list_url(), data, format='json')
-            if set(self.view_roles) & set(self.write_roles):
-                self.assertHttpStatus(response, 201)
-                return
+            response = self.api_client(user).post(self.list_url(), data, format='json')
             self.assertHttpStatus(response, 403)
             self.assertEqual(self.model._default_manager.count(), before)
 
@@ -162,21 +289,46 @@ class APITestCases:
             obj = self.make_object()
             response = self.api_client(self.writer()).patch(self.detail_url(obj), self.update_data, format='json')
             self.assertHttpStatus(response, 200)
+            self.assertStored(obj, self.update_data)
             entry = self.timeline(obj).exclude(kind=TimelineKind.CREATED).last()
             self.assertIsNotNone(entry, 'an update must write a timeline entry')
             changed = {c['field'] for c in entry.changes}
-            self.assertTrue(changed, 'the entry must name the changed fields')
+            fields = {f.name for f in self.model._meta.get_fields()}
+            self.assertLessEqual(set(self.update_data) & fields, changed, 'the entry must name the changed fields')
+
+        def test_update_without_permission_is_forbidden(self):
+            obj = self.make_object()
+            before = self.model._default_manager.filter(pk=obj.pk).values().get()
+            entries = self.timeline(obj).count()
+            url = self.detail_url(obj)
+            response = self.api_client(self.user_without('change')).patch(url, self.update_data, format='json')
+            # Without a PATCH route the answer is 405 whoever asks; with one, a person without the right gets 403.
+            self.assertHttpStatus(response, 403 if 'patch' in self.routed_methods(url) else 405)
+            self.assertEqual(self.model._default_manager.filter(pk=obj.pk).values().get(), before)
+            self.assertEqual(self.timeline(obj).count(), entries)
+
+        def read_only_data(self, obj) -> dict[str, Any]:
+            """Values the API must ignore or refuse: `read_only_fields`, else the key (and the number)."""
+            if self.read_only_fields:
+                return dict(self.read_only_fields)
+            data = {'id': obj.pk + 1000}
+            if isinstance(obj, NumberedModel):
+                data['number'] = 'XX9999999'
+            return data
 
         def test_read_only_fields_are_not_writable(self):
             obj = self.make_object()
-            if not self.read_only_fields:
-                self.assertTrue(hasattr(obj, 'pk'))
-                return
-            response = self.api_client(self.writer()).patch(self.detail_url(obj), self.read_only_fields, format='json')
+            data = self.read_only_data(obj)
+            response = self.api_client(self.writer()).patch(self.detail_url(obj), data, format='json')
             self.assertIn(response.status_code, (200, 400))
-            obj.refresh_from_db()
-            for name, value in self.read_only_fields.items():
-                self.assertNotEqual(getattr(obj, name), value, f'{name} must not be writable through the API')
+            manager = self.model._base_manager
+            stored = manager.filter(pk=obj.pk).values().first()
+            self.assertIsNotNone(stored, f'{obj!r} moved or vanished after a PATCH of read-only fields')
+            if 'id' in data:
+                self.assertFalse(manager.filter(pk=data['id']).exists(), 'the key must not be writable')
+            for name, value in data.items():
+                if name != 'id':
+                    self.assertNotEqual(stored.get(name), value, f'{name} must not be writable through the API')
 
         def test_delete(self):
             obj = self.make_object()
@@ -189,8 +341,9 @@ class APITestCases:
 
         def test_delete_without_permission_is_forbidden(self):
             obj = self.make_object()
-            response = self.api_client(self.viewer()).delete(self.detail_url(obj))
-            self.assertIn(response.status_code, (403, 405))
+            response = self.api_client(self.user_without('delete')).delete(self.detail_url(obj))
+            # Without a DELETE route the answer is 405 whoever asks; with one, a person without the right gets 403.
+            self.assertHttpStatus(response, 403 if self.supports_delete else 405)
             self.assertTrue(self.model._default_manager.filter(pk=obj.pk).exists())
 
         def test_filters(self):
@@ -218,11 +371,12 @@ class APITestCases:
 class ViewTestCases:
     """Namespace for the page test bases."""
 
-    class ModelViewTestCase(ItsmTestCase):
+    class ModelViewTestCase(WriteRightsMixin, ItsmTestCase):
         """List, detail, add, edit and delete pages of one model, by the `<app>:<model>_<action>` URL names.
 
-        Declare `model`, `make_object()`, `form_data()` and `edit_data()`; optionally the role tuples,
-        and `delete_action` (e.g. 'deactivate' for records that are retired rather than deleted).
+        Declare `model`, `make_object()`, `form_data()` and `edit_data()`; optionally the role tuples
+        (`read_only_roles`: may view, not write), and `delete_action` (e.g. 'deactivate' for records that are
+        retired rather than deleted).
         """
 
         model: ClassVar[type] = None
@@ -289,17 +443,17 @@ class ViewTestCases:
             self.login(*self.write_roles)
             self.assertHttpStatus(self.client.get(self.url('add')), 200)
             before = set(self.model._default_manager.values_list('pk', flat=True))
-            response = self.client.post(self.url('add'), self.form_data())
+            data = self.form_data()
+            response = self.client.post(self.url('add'), data)
             self.assertHttpStatus(response, 302)
             created = self.model._default_manager.exclude(pk__in=before)
             self.assertEqual(created.count(), 1)
+            self.assertStored(created.get(), data)
             self.assertTrue(self.timeline(created.get(), TimelineKind.CREATED).exists())
 
         def test_add_without_permission_is_forbidden(self):
-            self.login(*self.view_roles)
-            if set(self.view_roles) & set(self.write_roles):
-                self.assertHttpStatus(self.client.get(self.url('add')), 200)
-                return
+            self.client.force_login(self.user_without('add'))
+            self.assertHttpStatus(self.client.get(self.url('add')), 403)
             data = self.form_data()
             before = self.model._default_manager.count()
             self.assertHttpStatus(self.client.post(self.url('add'), data), 403)
@@ -324,15 +478,21 @@ class ViewTestCases:
             obj = self.make_object()
             self.login(*self.write_roles)
             self.assertHttpStatus(self.client.get(self.url('edit', obj)), 200)
-            response = self.client.post(self.url('edit', obj), self.edit_data(obj))
+            data = self.edit_data(obj)
+            response = self.client.post(self.url('edit', obj), data)
             self.assertHttpStatus(response, 302)
+            self.assertStored(obj, data)
             self.assertTrue(self.timeline(obj).exclude(kind=TimelineKind.CREATED).exists())
 
         def test_edit_without_permission_is_forbidden(self):
             obj = self.make_object()
-            self.login(*self.view_roles)
-            expected = 302 if set(self.view_roles) & set(self.write_roles) else 403
-            self.assertHttpStatus(self.client.post(self.url('edit', obj), self.edit_data(obj)), expected)
+            data = self.edit_data(obj)
+            before = self.model._default_manager.filter(pk=obj.pk).values().get()
+            entries = self.timeline(obj).count()
+            self.client.force_login(self.user_without('change'))
+            self.assertHttpStatus(self.client.post(self.url('edit', obj), data), 403)
+            self.assertEqual(self.model._default_manager.filter(pk=obj.pk).values().get(), before)
+            self.assertEqual(self.timeline(obj).count(), entries)
 
         def test_delete(self):
             obj = self.make_object()

@@ -1,4 +1,5 @@
-"""Every concrete model of ours has generic API and page tests, or a stated reason why not."""
+"""Every concrete model of ours has generic API and page tests, or a stated reason why not; every process record
+(a model with a lifecycle) has the generated workflow tests of `tests/workflow.py`."""
 
 import importlib
 import pkgutil
@@ -6,8 +7,10 @@ import pkgutil
 from django.apps import apps
 
 import tests
+from itsm.records import ProcessRecord
 from itsm.roles import PROJECT_APPS
 from tests.base import APITestCases, ViewTestCases
+from tests.workflow import WorkflowTable
 
 # Models without CRUD of their own, and why.
 EXEMPT = {
@@ -26,11 +29,14 @@ def _all_subclasses(cls):
         yield from _all_subclasses(sub)
 
 
-def _covered(base) -> set[str]:
+def _covered(base, *, concrete: bool = False) -> set[str]:
+    """Labels of the models that subclasses of `base` in our test modules declare (proxies as their concrete
+    model when `concrete`)."""
     for module in pkgutil.walk_packages(tests.__path__, prefix='tests.'):
         if module.name.rsplit('.', 1)[-1].startswith('test_'):
             importlib.import_module(module.name)
-    return {sub.model._meta.label for sub in _all_subclasses(base) if getattr(sub, 'model', None) is not None}
+    models = [sub.model for sub in _all_subclasses(base) if getattr(sub, 'model', None) is not None]
+    return {(m._meta.concrete_model if concrete else m)._meta.label for m in models}
 
 
 def _our_models() -> set[str]:
@@ -50,6 +56,17 @@ def test_every_model_has_generic_api_tests():
 def test_every_model_has_generic_page_tests():
     missing = _our_models() - _covered(ViewTestCases.ModelViewTestCase) - set(EXEMPT)
     assert not missing, f'models without a ViewTestCases.ModelViewTestCase subclass: {sorted(missing)}'
+
+
+def test_every_process_record_has_generated_workflow_tests():
+    records = {
+        label
+        for label in _our_models()
+        if issubclass(apps.get_model(label), ProcessRecord) and apps.get_model(label).actions is not None
+    }
+    assert records, 'no process record found: the check would pass without checking anything'
+    missing = records - _covered(WorkflowTable, concrete=True)
+    assert not missing, f'process records without a tests.workflow.WorkflowTable subclass: {sorted(missing)}'
 
 
 def test_exemptions_name_real_models():

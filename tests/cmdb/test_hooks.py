@@ -3,12 +3,13 @@ and linked records found through any foreign key to ConfigurationItem."""
 
 from unittest import mock
 
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from cmdb import selectors
 from cmdb.choices import CIClass
 from itsm.choices import Role
 from tests.base import ItsmTestCase
+from tests.factories import make_ticket
 
 from .factories import link, make_ci, make_service
 
@@ -94,9 +95,12 @@ class LinkedRecordTests(ItsmTestCase):
     """Any other app's model with a foreign key to ConfigurationItem and a page shows up on the CI page."""
 
     def test_relations_of_other_apps_are_found_and_ours_are_not(self):
-        for rel in selectors.linking_relations():
-            self.assertNotEqual(rel.related_model._meta.app_label, 'cmdb')
-            self.assertTrue(hasattr(rel.related_model, 'get_absolute_url'))
+        found = {(rel.related_model._meta.label, rel.field.name) for rel in selectors.linking_relations()}
+        self.assertLessEqual({('incidents.Ticket', 'service'), ('incidents.Ticket', 'ci')}, found)
+        self.assertFalse({label for label, _ in found if label.startswith('cmdb.')}, 'CMDB relations are not links')
+        # A linked record's page answers: the CI page links to it.
+        ticket = make_ticket(ci=make_ci(CIClass.SERVER, 'print01'))
+        self.assertEqual(resolve(ticket.get_absolute_url()).view_name, 'incidents:ticket_detail')
 
     def test_records_are_listed_per_linking_field_newest_first(self):
         app, server, db = make_ci(CIClass.APPLICATION), make_ci(CIClass.SERVER), make_ci(CIClass.DATABASE)

@@ -21,6 +21,7 @@ class IncidentAPITests(APITestCases.ModelAPITestCase):
     basename = 'incident'
     view_roles = (Role.SERVICE_DESK_AGENT,)
     write_roles = (Role.SERVICE_DESK_AGENT,)
+    read_only_roles = (Role.MANAGER,)  # reads every ticket, works none
     update_data = {'short_description': 'Printer on the 3rd floor is jammed', 'urgency': 'urgent'}
     read_only_fields = {'state': 'closed', 'reopen_count': 7}
     supports_delete = False

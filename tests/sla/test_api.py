@@ -4,6 +4,7 @@
 import datetime as dt
 import itertools
 
+from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from incidents import services as tickets
@@ -246,7 +247,8 @@ class ReadOnlyAPITests:
         self.assertEqual(self.model._default_manager.count(), before)
 
     def test_create_without_permission_is_forbidden(self):
-        self.assertIn(self.api_client(self.viewer()).post(self.list_url(), {}).status_code, (403, 405))
+        # No one may create these: the method is not offered at all, whoever asks.
+        self.assert_refused(self.api_client(self.viewer()).post(self.list_url(), {}, format='json'))
 
     def test_create_rejects_malformed_json(self):
         response = self.api_client(self.writer()).post(self.list_url(), data='{"x', content_type='application/json')
@@ -257,7 +259,12 @@ class ReadOnlyAPITests:
         self.assert_refused(self.api_client(self.writer()).patch(self.detail_url(obj), {}, format='json'))
 
     def test_read_only_fields_are_not_writable(self):
-        self.test_update_records_field_changes()
+        obj = self.make_object()
+        before = model_to_dict(obj)
+        response = self.api_client(self.writer()).patch(self.detail_url(obj), {'created_at': '2020-01-01T00:00:00Z'})
+        self.assert_refused(response)
+        obj.refresh_from_db()
+        self.assertEqual(model_to_dict(obj), before)
 
 
 class SlaClockAPITests(ReadOnlyAPITests, APITestCases.ModelAPITestCase):
