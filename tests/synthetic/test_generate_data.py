@@ -288,7 +288,7 @@ def test_copy_load_on_postgresql(monkeypatch):
     before = indexes()
     manifest = generate()
     assert indexes() == before
-    assert manifest.seconds['indexes'] > 0
+    assert 'indexes' in manifest.seconds  # the rebuild ran (its time, rounded to 0.1 s, may show 0.0)
     check_data_set(manifest)
     # The id sequences continue after the generated ids.
     ticket = incident_services.ticket_create(
