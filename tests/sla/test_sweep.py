@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from incidents import services as tickets
 from incidents.choices import PendingReason
@@ -100,6 +101,8 @@ def test_warnings_then_breach_each_announced_once(p3, team, django_capture_on_co
     assert sorted(warning.to) == ['desk@example.com', 'sam@example.com']
     assert sorted(breach.to) == ['desk@example.com', 'grace@example.com', 'sam@example.com']
     assert 'escalated to you as the group manager' in breach.body
+    due = timezone.localtime(T0 + dt.timedelta(hours=8))
+    assert f'Due: {due:%Y-%m-%d %H:%M} {due.tzname()}' in breach.body
     notices = entries(ticket, TimelineKind.NOTIFICATION).filter(data__event__startswith='sla_')
     assert notices.count() == 3 and notices.last().data['escalated'] is True
 
