@@ -137,7 +137,7 @@ else:
     BROKER_DIR = VAR_DIR / 'broker'
     for sub in ('out', 'processed', 'results', 'control'):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = 'filesystem://'
+    CELERY_BROKER_URL = 'filesystem://localhost/'  # the transport ignores the host; naming one keeps kombu quiet
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         'data_folder_in': str(BROKER_DIR / 'out'),
         'data_folder_out': str(BROKER_DIR / 'out'),
@@ -273,9 +273,20 @@ LOGGING = {
     'version': 1,
     'disable_existing_loggers': False,
     'formatters': {'plain': {'format': '%(asctime)s %(levelname)s %(name)s: %(message)s'}},
-    'handlers': {'console': {'class': 'logging.StreamHandler', 'formatter': 'plain'}},
+    'filters': {'client_errors_without_traceback': {'()': 'itsm.logs.ClientErrorsWithoutTraceback'}},
+    'handlers': {
+        'console': {
+            'class': 'logging.StreamHandler',
+            'formatter': 'plain',
+            'filters': ['client_errors_without_traceback'],
+        }
+    },
     'root': {'handlers': ['console'], 'level': os.environ.get('LOG_LEVEL', 'INFO')},
-    'loggers': {'django.db.backends': {'level': 'INFO'}},
+    'loggers': {
+        # Django's own console handler would print each request log a second time: one handler, the root's.
+        'django': {'handlers': [], 'level': os.environ.get('LOG_LEVEL', 'INFO'), 'propagate': True},
+        'django.db.backends': {'level': 'INFO'},
+    },
 }
 
 # ------------------------------------------------------------------------------------------ product
