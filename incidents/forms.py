@@ -135,6 +135,13 @@ class TicketCreateForm(TicketFormBase):
     assignee = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, label='Assign to person', empty_label='— anyone in the group —'
     )
+    # Left open, the channel decides (an e-mail report is P4, anything else low × normal): see `impact_and_urgency`.
+    impact = forms.TypedChoiceField(
+        choices=[('', '— as the channel sets —'), *Impact.choices], required=False, empty_value=None
+    )
+    urgency = forms.TypedChoiceField(
+        choices=[('', '— as the channel sets —'), *Urgency.choices], required=False, empty_value=None
+    )
 
     class Meta(TicketFormBase.Meta):
         fields = [

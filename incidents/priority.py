@@ -32,6 +32,14 @@ def compute_priority(impact: str, urgency: str) -> int:
     return matrix()[(impact, urgency)]
 
 
+def impact_and_urgency(channel: str, impact: str | None, urgency: str | None) -> tuple[str, str]:
+    """What a ticket gets when impact or urgency is left open: reports by e-mail are P4 (none × negotiated,
+    domain §3) unless one of them was given; anything else is low × normal."""
+    if channel == 'email' and not impact and not urgency:
+        return Impact.NONE, Urgency.NEGOTIATED
+    return impact or Impact.LOW, urgency or Urgency.NORMAL
+
+
 def forget_matrix() -> None:
     """Called by the service that edits the matrix, so the next computation reads the new cells."""
     cache.delete(CACHE_KEY)

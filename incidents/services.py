@@ -27,7 +27,7 @@ from . import notifications
 from .actions import TICKET_ACTIONS, staff_only
 from .choices import TicketChannel, TicketState
 from .models import NUMBER_PREFIXES, Category, PriorityMatrixEntry, ResponseTemplate, Ticket
-from .priority import compute_priority, forget_matrix
+from .priority import compute_priority, forget_matrix, impact_and_urgency
 
 BACKFILL_ROLES = (Role.INTEGRATION, Role.ADMINISTRATOR)
 
@@ -70,8 +70,7 @@ def ticket_create(
         raise NotAllowed('Only integrations and administrators may set opened_at.', code='permission_denied')
     if opened_at is not None and opened_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({'opened_at': 'A ticket cannot be opened in the future.'})
-    if channel == TicketChannel.EMAIL and impact is None and urgency is None:
-        impact, urgency = Impact.NONE, Urgency.NEGOTIATED
+    impact, urgency = impact_and_urgency(channel, impact, urgency)
     ticket = Ticket(
         kind=kind,
         short_description=short_description,
@@ -79,8 +78,8 @@ def ticket_create(
         caller=caller,
         opened_by=actor.user or caller,
         channel=channel,
-        impact=impact or Impact.LOW,
-        urgency=urgency or Urgency.NORMAL,
+        impact=impact,
+        urgency=urgency,
         category=category,
         subcategory=subcategory,
         symptom=symptom,

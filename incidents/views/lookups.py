@@ -15,7 +15,7 @@ from itsm.views.generic import ObjectViewMixin, StaffOnlyMixin
 from ..choices import PRIORITY_COLOURS
 from ..forms import ConfigurationItemField, TicketCreateForm
 from ..models import Category, Ticket
-from ..priority import compute_priority
+from ..priority import compute_priority, impact_and_urgency
 
 SUGGESTIONS = 15
 
@@ -29,7 +29,9 @@ class PriorityPreviewView(LookupView):
     """The priority the matrix gives an impact and urgency, as the create form shows it before saving."""
 
     def get(self, request):
-        impact, urgency = request.GET.get('impact', ''), request.GET.get('urgency', '')
+        impact, urgency = impact_and_urgency(
+            request.GET.get('channel', ''), request.GET.get('impact', ''), request.GET.get('urgency', '')
+        )
         priority = compute_priority(impact, urgency) if impact in Impact.values and urgency in Urgency.values else None
         return render(
             request,

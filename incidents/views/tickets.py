@@ -159,10 +159,9 @@ class TicketCreateView(StaffOnlyMixin, ObjectCreateView):
 
 
 def ticket_form_context(form) -> dict[str, Any]:
-    from ..priority import compute_priority
+    from ..priority import compute_priority, impact_and_urgency
 
-    impact = form['impact'].value()
-    urgency = form['urgency'].value()
+    impact, urgency = impact_and_urgency(form['channel'].value(), form['impact'].value(), form['urgency'].value())
     try:
         priority = compute_priority(impact, urgency)
     except KeyError:

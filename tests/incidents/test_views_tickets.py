@@ -479,6 +479,27 @@ class CreateFormTests(TicketPageTestCase):
         self.assertContains(response, f'<option value="{payroll.ci.pk}" selected>Payroll</option>', html=True)
         self.assertContains(response, 'supports <strong>Payroll</strong>')
 
+    def test_the_channel_decides_what_impact_and_urgency_left_open_give(self):
+        self.as_agent()
+        cases = [
+            ('email', {}, 4),  # reported by e-mail: P4 (domain §3)
+            ('phone', {}, 3),  # anything else: low × normal
+            ('email', {'impact': 'high', 'urgency': 'critical'}, 1),  # what the agent chose stands
+        ]
+        for number, (channel, chosen, priority) in enumerate(cases):
+            with self.subTest(channel=channel, chosen=chosen):
+                text = f'Mailbox full {number}'
+                data = {'kind': 'incident', 'caller': 'robin', 'channel': channel, 'short_description': text}
+                data.update({'impact': '', 'urgency': ''}, **chosen)
+                self.assertHttpStatus(self.client.post(reverse('incidents:ticket_add'), data), 302)
+                self.assertEqual(Ticket.objects.get(short_description=text).priority, priority)
+
+    def test_the_priority_preview_follows_the_channel(self):
+        self.as_agent()
+        url = reverse('incidents:priority_preview')
+        self.assertContains(self.client.get(url, {'channel': 'email', 'impact': '', 'urgency': ''}, headers=HX), '>P4<')
+        self.assertContains(self.client.get(url, {'channel': 'phone', 'impact': '', 'urgency': ''}, headers=HX), '>P3<')
+
     def test_create_with_ci_only_gets_the_suggested_service_and_assignment(self):
         payroll = make_service('Payroll')
         app = make_ci(CIClass.APPLICATION, name='Payroll engine')
