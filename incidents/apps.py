@@ -2,18 +2,11 @@ from django.apps import AppConfig
 
 from itsm.choices import Role
 from itsm.navigation import nav_section
-from itsm.roles import AGENT_ROLES
+from itsm.roles import AGENT_ROLES, STAFF_ROLES
 
 TICKETS = ('ticket', 'incident', 'case')
-READERS = (
-    Role.MANAGER,
-    Role.SERVICE_OWNER,
-    Role.BUSINESS_OWNER,
-    Role.PROBLEM_MANAGER,
-    Role.CHANGE_MANAGER,
-    Role.KNOWLEDGE_MANAGER,
-    Role.CAB_MEMBER,
-)
+# Staff who do not work tickets (managers, owners, CAB...) read them; administrators hold every permission anyway.
+READERS = tuple(r for r in STAFF_ROLES if r not in (*AGENT_ROLES, Role.ADMINISTRATOR))
 REFERENCE = ('category', 'prioritymatrixentry', 'responsetemplate')
 
 

@@ -292,10 +292,6 @@ def ticket_resume(*, ticket: Ticket, actor: Actor, note: str = '') -> Ticket:
     return ticket
 
 
-def next_tier_group(group: SupportGroup | None) -> SupportGroup | None:
-    return group.escalation_group if group is not None else None
-
-
 @transaction.atomic
 def ticket_escalate(
     *, ticket: Ticket, actor: Actor, reason: str, group: SupportGroup | None = None, hierarchical: bool = False
@@ -309,7 +305,7 @@ def ticket_escalate(
         raise ValidationError({'reason': 'A reason is required to escalate.'})
     ticket = lock(ticket)
     TICKET_ACTIONS.check(ticket, 'escalate', actor)
-    target = group or next_tier_group(ticket.assignment_group)
+    target = group or (ticket.assignment_group.escalation_group if ticket.assignment_group else None)
     if target is None:
         raise ValidationError({'group': f'{ticket.assignment_group} has no next tier: choose a group.'})
     if target.pk == ticket.assignment_group_id:
@@ -474,9 +470,7 @@ def priority_matrix_set(*, actor: Actor, cells: Iterable[tuple[str, str, int]]) 
 
 
 def channel_for_actor(actor: Actor) -> str:
-    """The ticket channel implied by how a request arrived (API clients, monitoring, the UI)."""
-    return {
-        Channel.API: TicketChannel.API,
-        Channel.MONITORING: TicketChannel.MONITORING,
-        Channel.EMAIL: TicketChannel.EMAIL,
-    }.get(actor.channel, TicketChannel.PORTAL)
+    """The ticket channel implied by how a request arrived: API clients, monitoring and e-mail are channels of
+    their own (the same names); pages are the portal."""
+    arrived = (Channel.API, Channel.MONITORING, Channel.EMAIL)
+    return TicketChannel(actor.channel) if actor.channel in arrived else TicketChannel.PORTAL

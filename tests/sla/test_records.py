@@ -243,8 +243,9 @@ def _foreign_clock(ticket, **fields) -> SlaClock:
         'state': ClockState.BREACHED,
         **fields,
     }
-    return SlaClock.objects.create(content_type=ContentType.objects.get_for_model(SupportGroup), object_id=ticket.pk,
-                                   **fields)  # fmt: skip
+    return SlaClock.objects.create(
+        content_type=ContentType.objects.get_for_model(SupportGroup), object_id=ticket.pk, **fields
+    )
 
 
 def test_clocks_of_another_kind_of_record_with_the_same_id_stay_apart(ticket):
