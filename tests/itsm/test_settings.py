@@ -97,7 +97,7 @@ def test_embedded_defaults(tmp_path):
     assert values['database']['NAME'] == str(tmp_path / 'var' / 'pitcrew.sqlite3')
     assert values['is_postgres'] is False
     assert values['cache']['BACKEND'] == 'django.core.cache.backends.locmem.LocMemCache'
-    assert values['broker'] == 'filesystem://'
+    assert values['broker'] == 'filesystem://localhost/'
     assert values['result_backend'] == f'file://{tmp_path / "var" / "broker" / "results"}'
 
 
@@ -110,7 +110,7 @@ def test_database_url_selects_postgresql(tmp_path):
     assert values['health_checks'] is True
     assert values['is_postgres'] is True
     # The database alone does not change the broker.
-    assert values['broker'] == 'filesystem://'
+    assert values['broker'] == 'filesystem://localhost/'
 
 
 def test_redis_url_selects_redis_for_cache_and_broker(tmp_path):
