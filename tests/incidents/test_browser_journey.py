@@ -199,6 +199,7 @@ def test_agent_opens_a_ticket_with_a_live_priority_preview(live_server, page, de
     sign_in_as(page, live_server, 'sam')
     page.get_by_role('navigation', name='Main navigation').get_by_role('link', name='New ticket').click()
     expect(page.get_by_role('heading', name='New ticket')).to_be_visible()
+    page.wait_for_load_state('load')  # htmx binds the caller box's suggestions once the page has loaded
     page.get_by_label('Caller', exact=True).fill('robi')
     expect(page.locator('#caller-options option')).to_have_count(1)
     page.get_by_label('Caller', exact=True).fill('robin')
