@@ -338,4 +338,5 @@ def test_the_management_command_runs_one_sweep(p3, team, django_capture_on_commi
 def test_beat_runs_the_sweep_every_minute_by_default():
     entry = app.conf.beat_schedule['sla-sweep']
     assert entry['task'] == 'sla.tasks.sla_sweep_task' and entry['schedule'] == 60.0
+    app.loader.import_default_modules()  # what a worker does on start: import every app's autodiscovered tasks
     assert 'sla.tasks.sla_sweep_task' in app.tasks
