@@ -31,6 +31,7 @@ class TicketFilterSet(TextSearchFilterSet):
     sla_breached = django_filters.BooleanFilter(method='filter_sla_breached', label='SLA breached')
     sla_at_risk = django_filters.BooleanFilter(method='filter_sla_at_risk', label='SLA at risk')
     source = django_filters.CharFilter(field_name='source_system', label='Imported from (source system)')
+    parent = django_filters.CharFilter(field_name='parent__number', lookup_expr='iexact', label='Parent (number)')
 
     class Meta:
         model = Ticket

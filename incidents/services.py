@@ -25,7 +25,7 @@ from itsm.workflow import lock
 
 from . import notifications
 from .actions import TICKET_ACTIONS, staff_only
-from .choices import TicketChannel, TicketState
+from .choices import TICKET_WORKFLOW, TicketChannel, TicketState
 from .models import NUMBER_PREFIXES, Category, PriorityMatrixEntry, ResponseTemplate, Ticket
 from .priority import compute_priority, forget_matrix, impact_and_urgency
 
@@ -111,8 +111,10 @@ def _validate_ticket(ticket: Ticket) -> None:
         errors['subcategory'] = f'"{ticket.subcategory.name}" is not a subcategory of "{ticket.category.name}".'
     if ticket.service_id and ticket.service.ci_class != 'service':
         errors['service'] = f'{ticket.service.number} is not a service.'
-    if ticket.parent_id and ticket.parent_id == ticket.pk:
-        errors['parent'] = 'A ticket cannot be its own parent.'
+    if ticket.parent_id and ticket._state.adding:  # a parent closing later does not make its children invalid
+        refusal = parent_refusal(ticket, ticket.parent)
+        if refusal:
+            errors['parent'] = refusal
     if errors:
         raise ValidationError(errors)
     ticket.full_clean(exclude=['number', 'caller', 'opened_by', 'assignment_group', 'assignee', 'service', 'ci'])
@@ -175,13 +177,25 @@ def ticket_override_priority(*, ticket: Ticket, actor: Actor, priority: int, rea
     return ticket
 
 
+def parent_refusal(ticket: Ticket, parent: Ticket) -> str:
+    """Why `parent` cannot be `ticket`'s parent ('' when it can): a parent is an open incident, not the ticket."""
+    if parent.pk is not None and parent.pk == ticket.pk:
+        return 'A ticket cannot be its own parent.'
+    if parent.kind != TicketKind.INCIDENT:
+        return f'{parent.number} is a case: only an incident can be a parent.'
+    if parent.state in TICKET_WORKFLOW.final_states:
+        return f'{parent.number} is closed: link to an open incident.'
+    return ''
+
+
 @transaction.atomic
 def ticket_link_parent(*, ticket: Ticket, actor: Actor, parent: Ticket | None) -> Ticket:
     """Make `ticket` a child of `parent` (a master or major incident), or unlink it with None."""
     TICKET_ACTIONS.check(ticket, 'parent', actor)
     if parent is not None:
-        if parent.pk == ticket.pk:
-            raise ValidationError({'parent': 'A ticket cannot be its own parent.'})
+        refusal = parent_refusal(ticket, parent)
+        if refusal:
+            raise ValidationError({'parent': refusal})
         # Walk the stored chain of parents (not the caller's copies, which may be stale) to refuse cycles.
         ancestor_id = parent.pk
         while ancestor_id is not None:

@@ -217,6 +217,22 @@ def test_parent_link_refuses_cycles():
         services.ticket_link_parent(ticket=master, actor=Actor(user=agent), parent=master)
 
 
+def test_only_an_open_incident_can_be_a_parent():
+    agent = make_user(Role.SERVICE_DESK_AGENT)
+    child, case, closed = make_ticket(), make_ticket(kind='case'), make_ticket(state='closed')
+    for parent, why in ((case, 'is a case'), (closed, 'is closed')):
+        with pytest.raises(ValidationError) as refused:
+            services.ticket_link_parent(ticket=child, actor=Actor(user=agent), parent=parent)
+        assert why in str(refused.value.message_dict['parent'])
+        with pytest.raises(ValidationError):
+            make_ticket(parent=parent)
+    child.refresh_from_db()
+    assert child.parent_id is None
+    master = make_ticket()
+    services.ticket_link_parent(ticket=child, actor=Actor(user=agent), parent=master)
+    services.ticket_update(ticket=child, actor=Actor(user=agent), short_description='still editable')  # any parent
+
+
 def test_requester_cannot_write_work_notes_but_can_comment():
     ticket = make_ticket()
     with pytest.raises(NotAllowed):
