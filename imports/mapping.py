@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import string
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -150,8 +149,36 @@ class FieldSpec:
             return (self.column,)
         names: list[str] = []
         for template in self.templates:
-            names += [name for _, name, _, _ in string.Formatter().parse(template) if name]
+            names += [name for name in placeholders(template) if name]
         return tuple(dict.fromkeys(names))
+
+
+# A placeholder names a column exactly as the export spells it, colons and dots included (`{case:concept:name}`
+# from an XES export); `{{` and `}}` are literal braces. Python's str.format would read `:` as a format spec.
+PLACEHOLDER = re.compile(r'\{\{|\}\}|\{([^{}]*)\}|[{}]')
+
+
+def placeholders(template: str) -> list[str]:
+    """The column names a template reads, in order; ValueError for a brace that opens or closes nothing."""
+    names = []
+    for match in PLACEHOLDER.finditer(template):
+        text = match.group(0)
+        if text in ('{{', '}}'):
+            continue
+        if match.group(1) is None:
+            raise ValueError(f'single "{text}" at position {match.start()}: write {text}{text} for a brace')
+        names.append(match.group(1))
+    return names
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """The template with each placeholder replaced by its column's value; KeyError when a column has none."""
+
+    def replace(match: re.Match) -> str:
+        text = match.group(0)
+        return text[0] if text in ('{{', '}}') else values[match.group(1)]
+
+    return PLACEHOLDER.sub(replace, template)
 
 
 @dataclass(frozen=True)
@@ -445,7 +472,7 @@ def _source(check: _Checker, key: str, spec: Any, allowed: set[str]) -> tuple[di
         check.fail(f'{key}.template', 'must be a string or a list of strings.')
     for index, template in enumerate(templates):
         try:
-            names = [part[1] for part in string.Formatter().parse(template) if part[1] is not None]
+            names = placeholders(template)
         except ValueError as error:
             check.fail(f'{key}.template[{index}]', f'{error}.')
         if any(not name or not name.strip() for name in names):

@@ -28,6 +28,7 @@ from .mapping import (
     TEXT,
     FieldSpec,
     Mapping,
+    fill,
 )
 from .reader import SourceTicket
 
@@ -87,7 +88,7 @@ def _convert(mapping: Mapping, spec: FieldSpec, cells: dict[str, str]) -> Any:
         present = {name: value for name, value in present.items() if value not in mapping.missing}
         for template in spec.templates:
             try:
-                text = template.format_map(present)
+                text = fill(template, present)
             except KeyError:
                 continue  # a column it names has no value here: try the next template
             return text[: spec.max_length] if spec.max_length else text

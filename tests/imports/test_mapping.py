@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from imports.mapping import MappingError, load_mapping, parse_mapping, shipped_mapping, shipped_names
+from imports.mapping import (
+    MappingError,
+    fill,
+    load_mapping,
+    parse_mapping,
+    placeholders,
+    shipped_mapping,
+    shipped_names,
+)
+from imports.plans import _convert
 
 from .helpers import run_import
 
@@ -161,3 +170,22 @@ def test_readme_example_mapping_parses():
     mapping = load_mapping(write(example))
     assert (mapping.system, mapping.delimiter, mapping.events) == ('glpi', ';', False)
     assert mapping.fields['state'].value_map['Solved'] == 'completed'
+
+
+def test_placeholders_name_columns_exactly_as_exported():
+    assert placeholders('{case:concept:name} by {org:resource} {{literal}}') == ['case:concept:name', 'org:resource']
+    values = {'case:concept:name': 'Case 7', 'org:resource': 'Sam'}
+    assert fill('{case:concept:name} by {org:resource} {{literal}}', values) == 'Case 7 by Sam {literal}'
+    with pytest.raises(KeyError):
+        fill('{missing}', values)
+    with pytest.raises(ValueError, match='single "}"'):
+        placeholders('oops}')
+
+
+def test_a_template_reads_a_column_whose_name_holds_a_colon():
+    changes = {'fields__short_description': {'template': '{case:concept:name} ({lifecycle:transition})'}}
+    mapping = parse_mapping(mapping_with(**changes), name='glpi')
+    spec = mapping.fields['short_description']
+    assert spec.columns == ('case:concept:name', 'lifecycle:transition')
+    cells = {'case:concept:name': 'Printer jam', 'lifecycle:transition': 'start'}
+    assert _convert(mapping, spec, cells) == 'Printer jam (start)'
