@@ -32,10 +32,10 @@ class UserAPITests(APITestCases.ModelAPITestCase):
         self.assertFalse(obj.is_active, 'deleting a person deactivates them')
 
     def filter_cases(self):
-        alice = UserFactory(username='alice', department='Finance', roles=(Role.L2_ENGINEER,))
+        alice = UserFactory(username='alice7x', department='Finance', roles=(Role.L2_ENGINEER,))
         bob = UserFactory(username='bob', department='Sales', roles=(Role.REQUESTER,))
         return [
-            ({'q': 'alic'}, [alice]),
+            ({'q': 'lice7'}, [alice]),  # a digit: no generated name of another person can match
             ({'department': 'Sales'}, [bob]),
             ({'role': 'l2_engineer'}, [alice]),
         ]
