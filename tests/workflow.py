@@ -28,7 +28,7 @@ The class name must start with `Test` (pytest collects it); the base itself live
 
 from __future__ import annotations
 
-import fnmatch
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -121,7 +121,7 @@ def forms_in(response) -> list[BaseForm]:
     return found
 
 
-class WorkflowTable:
+class WorkflowTable(ABC):
     """Generated workflow tests for one process-record model. Subclass as `Test<Model>Workflow` and declare:
 
     - `model`: the record model; its `actions` (ActionSet) and `workflow` are read.
@@ -146,9 +146,6 @@ class WorkflowTable:
     expected_changes: ClassVar[dict[str, set[str]]] = {}
     timeline_sizes: ClassVar[tuple[int, int]] = (5, 25)
     query_reads: ClassVar[tuple[tuple[str, str], ...]] = ((UI, 'page'),)  # (channel, name) of `query_urls()`
-    # Tests that fail because of a known defect: {test id or fnmatch pattern: the defect}. They run as strict
-    # xfails, so the fix makes them fail until the entry is removed.
-    known_failures: ClassVar[dict[str, str]] = {}
 
     # ------------------------------------------------------------------------------- declarations read
     @classmethod
@@ -193,25 +190,7 @@ class WorkflowTable:
             'test_collection_action': cls.collection_cases,
             'test_queries_do_not_grow_with_the_timeline': cls.query_cases,
         }[name]()
-        ids = [c.id for c in self._all_cases(cls)]
-        unknown = [pattern for pattern in cls.known_failures if not fnmatch.filter(ids, pattern)]
-        assert not unknown, f'{cls.__name__}.known_failures matches no generated test: {unknown}'
-        params = []
-        for case in cases:
-            reasons = [why for pattern, why in cls.known_failures.items() if fnmatch.fnmatchcase(case.id, pattern)]
-            marks = [pytest.mark.xfail(reason=why, strict=True) for why in reasons[:1]]
-            params.append(pytest.param(case, id=case.id, marks=marks))
-        metafunc.parametrize('case', params)
-
-    @staticmethod
-    def _all_cases(cls) -> list[Scenario]:
-        return [
-            *cls.action_cases(),
-            *cls.missing_input_cases(),
-            *cls.forbidden_cases(),
-            *cls.collection_cases(),
-            *cls.query_cases(),
-        ]
+        metafunc.parametrize('case', [pytest.param(case, id=case.id) for case in cases])
 
     @classmethod
     def action_cases(cls) -> list[Scenario]:
@@ -260,34 +239,34 @@ class WorkflowTable:
     def _people(self, db):
         self.people = self.make_people()
 
+    @abstractmethod
     def make_people(self) -> Any:
         """The people the tests act as (an object with attributes), created once per test."""
-        raise NotImplementedError(f'{type(self).__name__} must define make_people()')
 
+    @abstractmethod
     def make_record(self, state: str):
         """A record in `state` with whatever the actions need there (a group with a manager, a caller...)."""
-        raise NotImplementedError(f'{type(self).__name__} must define make_record()')
 
+    @abstractmethod
     def actor_for(self, name: str, record, channel: str):
         """Someone who may take action `name` on `record` through `channel`."""
-        raise NotImplementedError(f'{type(self).__name__} must define actor_for()')
 
+    @abstractmethod
     def valid_input(self, name: str, record, channel: str) -> dict[str, Any]:
         """Input the action accepts from the record's current state (form data for pages, JSON for the API)."""
-        raise NotImplementedError(f'{type(self).__name__} must define valid_input()')
 
     def entry_kind(self, name: str) -> str:
         """The timeline kind an action writes: a transition, unless it keeps the state."""
         moves = self.actions().get(name).transition or self.collection_transition(name)
         return TimelineKind.TRANSITION if moves else TimelineKind.FIELD_CHANGE
 
+    @abstractmethod
     def viewer(self):
         """A staff person who reads the record's page and history."""
-        raise NotImplementedError(f'{type(self).__name__} must define viewer()')
 
+    @abstractmethod
     def add_timeline_entries(self, record, count: int) -> None:
         """Grow the record's history by `count` entries (comments, work notes, files by several people)."""
-        raise NotImplementedError(f'{type(self).__name__} must define add_timeline_entries()')
 
     def query_urls(self, record) -> dict[str, str]:
         """The reads of `query_reads` whose query count must not grow with the timeline, by name."""

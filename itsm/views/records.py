@@ -17,6 +17,7 @@ refusal answers the form again with the reason and the input kept, with the stat
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -321,22 +322,24 @@ class RecordActionView(RecordViewMixin, View):
         return redirect(record.get_absolute_url())
 
 
-class RecordConversationView(RecordViewMixin, View):
+class RecordConversationView(RecordViewMixin, View, ABC):
     """POST one small form about a record (a comment, a file); answers like the actions do."""
 
     permission_action = 'change'
     http_method_names = ['post']
     form_name = ''  # the form's name in the page's context
 
+    @abstractmethod
     def get_form(self):
-        raise NotImplementedError
+        """The bound form of the request."""
 
+    @abstractmethod
     def get_fragment(self) -> str:
         """The template of the element that asked, answered again (with the refusal, or refreshed)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def call(self, record, form) -> None:
-        raise NotImplementedError
+        """Run the conversation service with the form's input."""
 
     def post(self, request, *args, **kwargs):
         record = self.get_record()
