@@ -93,9 +93,10 @@ class TimelineEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Attachment)
 class AttachmentAdmin(admin.ModelAdmin):
-    list_display = ['filename', 'record_number', 'size', 'uploaded_by', 'created_at']
-    search_fields = ['record_number', 'filename']
-    readonly_fields = ['content_type', 'object_id', 'record_number']
+    list_display = ['filename', 'content_type', 'object_id', 'size', 'uploaded_by', 'created_at']
+    list_select_related = ['content_type', 'uploaded_by']
+    search_fields = ['filename']
+    readonly_fields = ['content_type', 'object_id']
 
     def has_add_permission(self, request):
         return False

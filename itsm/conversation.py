@@ -76,7 +76,6 @@ def attach(record, *, actor: Actor, upload, public: bool = True) -> Attachment:
         raise ValidationError({'file': f'Files of type {mime_type} are not accepted.'})
     attachment = Attachment(
         record=record,
-        record_number=record.number,
         file=upload,
         filename=upload.name[:200],
         mime_type=mime_type,

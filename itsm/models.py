@@ -190,17 +190,16 @@ class TimelineEntry(models.Model):
 
 
 def attachment_path(instance, filename: str) -> str:
-    return f'attachments/{instance.record_number}/{filename}'
+    return f'attachments/{instance.record.number}/{filename}'
 
 
 class Attachment(TimestampedModel):
     """A file on any process record. Size and type are checked by the service that stores it
-    (`itsm.conversation.attach`); `record_number` keeps the storage path readable without a join."""
+    (`itsm.conversation.attach`); files are stored under the record's number at upload."""
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name='+')
     object_id = models.PositiveBigIntegerField()
     record = GenericForeignKey('content_type', 'object_id')
-    record_number = models.CharField(max_length=16, editable=False)
     file = models.FileField(upload_to=attachment_path, max_length=300)
     filename = models.CharField(max_length=200)
     mime_type = models.CharField(max_length=100)

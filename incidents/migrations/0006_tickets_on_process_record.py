@@ -12,14 +12,13 @@ def move_attachments(apps, schema_editor):
     if not Old.objects.exists():
         return
     ticket_type, _ = ContentType.objects.get_or_create(app_label='incidents', model='ticket')
-    rows = Old.objects.select_related('ticket').order_by('pk').iterator(chunk_size=2000)
+    rows = Old.objects.order_by('pk').iterator(chunk_size=2000)
     batch = []
     for old in rows:
         batch.append(
             New(
                 content_type_id=ticket_type.pk,
                 object_id=old.ticket_id,
-                record_number=old.ticket.number,
                 file=old.file.name,
                 filename=old.filename,
                 mime_type=old.content_type,

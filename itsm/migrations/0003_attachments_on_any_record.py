@@ -21,7 +21,6 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('object_id', models.PositiveBigIntegerField()),
-                ('record_number', models.CharField(editable=False, max_length=16)),
                 ('file', models.FileField(max_length=300, upload_to=itsm.models.attachment_path)),
                 ('filename', models.CharField(max_length=200)),
                 ('mime_type', models.CharField(max_length=100)),
