@@ -318,3 +318,42 @@ class ResponseTemplate(TimestampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse('incidents:responsetemplate_detail', args=[self.pk])
+
+
+class RoutingRule(TimestampedModel):
+    """Where a new ticket goes: the first active rule (lowest position) whose conditions all match sends it to its
+    group. A blank condition matches anything, so a rule with none is the default. Data, kept by administrators."""
+
+    position = models.PositiveIntegerField(default=100, help_text='Rules are tried from the lowest position up.')
+    name = models.CharField(max_length=120)
+    active = models.BooleanField(default=True)
+    service = models.ForeignKey(
+        'cmdb.ConfigurationItem',
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name='+',
+        limit_choices_to={'ci_class': 'service'},
+    )
+    ci = models.ForeignKey(
+        'cmdb.ConfigurationItem',
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name='+',
+        verbose_name='configuration item',
+    )
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE, related_name='+')
+    channel = models.CharField(max_length=12, choices=TicketChannel.choices, blank=True)
+    kind = models.CharField(max_length=10, choices=TicketKind.choices, blank=True)
+    assignment_group = models.ForeignKey('itsm.SupportGroup', on_delete=models.CASCADE, related_name='routing_rules')
+
+    class Meta:
+        ordering = ['position', 'pk']
+        indexes = [models.Index(fields=['active', 'position'], name='incidents_routing_order')]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse('admin:incidents_routingrule_change', args=[self.pk])

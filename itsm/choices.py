@@ -39,6 +39,14 @@ class Role(models.TextChoices):
     INTEGRATION = 'integration', 'Integration (API client)'
 
 
+class Attention(models.TextChoices):
+    """Why a record needs its agent's eye again; shown in the queues until someone working it opens it."""
+
+    NONE = '', 'Nothing new'
+    CUSTOMER_REPLIED = 'customer_replied', 'Customer replied'
+    REOPENED = 'reopened', 'Reopened'
+
+
 class TimelineKind(models.TextChoices):
     CREATED = 'created', 'Created'
     TRANSITION = 'transition', 'State change'

@@ -1,10 +1,12 @@
 """Shared models: people, support groups, reference numbers and the append-only timeline."""
 
+import zoneinfo
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.urls import reverse
 
@@ -21,6 +23,11 @@ class TimestampedModel(models.Model):
         abstract = True
 
 
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(f'"{value}" is not a known time zone; use an IANA name such as Europe/Paris.')
+
+
 class User(AbstractUser):
     """A person: requester, agent, engineer, manager or API client. Roles are auth groups named by slug."""
 
@@ -28,6 +35,12 @@ class User(AbstractUser):
     department = models.CharField(max_length=120, blank=True)
     location = models.CharField(max_length=120, blank=True)
     vip = models.BooleanField(default=False, help_text='Very important person: callers get extra care.')
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA time zone every time is shown in (e.g. Europe/Paris); empty means the desk's time zone.",
+    )
     external_id = models.CharField(
         max_length=120, blank=True, db_index=True, help_text='Identifier in the system this person was imported from.'
     )

@@ -15,6 +15,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 
+from .choices import Attention
 from .models import NumberedModel
 
 
@@ -58,6 +59,9 @@ class ProcessRecord(NumberedModel):
     )
     opened_at = models.DateTimeField(db_index=True)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when a requester replies or reopens; cleared when someone working the record opens it.
+    attention = models.CharField(max_length=20, choices=Attention.choices, blank=True, editable=False)
+    attention_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     attachments = GenericRelation('itsm.Attachment', content_type_field='content_type', object_id_field='object_id')
     sla_clocks = GenericRelation('sla.SlaClock', related_query_name='%(class)s')  # clock lookups: ticket__number
