@@ -58,6 +58,27 @@ def may_accept(ticket, user):
     return None
 
 
+def may_take(ticket, user):
+    """Take (assign to oneself and accept) a ticket nobody has accepted: one in one of my groups, or, for service
+    desk agents (first contact, domain §5), a new ticket no group holds yet, which goes to the agent's desk group."""
+    refusal = staff_only('take tickets')(ticket, user)
+    if refusal is not None:
+        return refusal
+    if user is None:
+        return NotAllowed(f'Only a person can take {ticket.number}.')
+    if ticket.assignment_group_id is None:
+        if not user.has_role(Role.SERVICE_DESK_AGENT):
+            return NotAllowed(f'Only service desk agents can take {ticket.number}: no group holds it yet.')
+        if not member_group_ids(user):
+            return NotAllowed(f'You belong to no support group to take {ticket.number} into.')
+        return None
+    if ticket.assignment_group_id not in member_group_ids(user):
+        return NotAllowed(f'Only a member of {ticket.assignment_group} can take {ticket.number}.')
+    if ticket.assignee_id not in (None, user.pk):
+        return Conflict(f'{ticket.number} is assigned to {ticket.assignee}.', code='assigned_to_other')
+    return None
+
+
 def may_escalate_to_management(ticket, user):
     refusal = staff_only('escalate tickets')(ticket, user)
     if refusal is None and (ticket.assignment_group is None or ticket.assignment_group.manager_id is None):
@@ -75,6 +96,9 @@ def _convert_label(ticket) -> str:
     return 'Convert to case' if ticket.kind == TicketKind.INCIDENT else 'Convert to incident'
 
 
+# Tickets nobody has accepted yet: what "Take" applies to.
+NOT_ACCEPTED = (*TICKET_WORKFLOW.triage_states, *TICKET_WORKFLOW.awaiting_acceptance_states)
+
 # A new ticket has no group yet, so no group manager to tell.
 WITH_GROUP = tuple(s for s in TICKET_WORKFLOW.open_states if s not in TICKET_WORKFLOW.triage_states)
 
@@ -86,6 +110,18 @@ TICKET_ACTIONS = ActionSet(
     TICKET_WORKFLOW,
     namespace='incidents',
     actions=[
+        Action(
+            'take',
+            'Take',
+            f'{SERVICES}.ticket_take',
+            guard=may_take,
+            states=NOT_ACCEPTED,
+            icon='hand-grab',
+            done='You took {record.number}: it is assigned to you and accepted.',
+            one_click=True,
+            primary=True,
+            description='Assign the ticket to yourself and accept it in one step.',
+        ),
         Action(
             'accept',
             'Accept',

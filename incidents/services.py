@@ -60,23 +60,46 @@ def ticket_create(
     assignment_group: SupportGroup | None = None,
     assignee: User | None = None,
     opened_at: dt.datetime | None = None,
+    opened_by: User | None = None,
     notify: bool = True,
 ) -> Ticket:
     """Open a ticket. Priority comes from the matrix; e-mail with no impact or urgency given is P4 (domain §3).
 
-    Only integrations and administrators may backdate `opened_at` (imports, monitoring backfill).
+    Only integrations and administrators (or a system job) may backdate `opened_at` or name who opened the ticket
+    (imports, monitoring backfill, demo data). Requesters reporting through the API or by e-mail get what the
+    portal offers them, no more (`requester_refusals`). Without a group, the ticket is routed
+    (`incidents.routing`): the first matching routing rule, else its service's support group.
     """
-    if opened_at is not None and not (actor.user is None or actor.user.has_role(*BACKFILL_ROLES)):
+    backfill = actor.user is None or actor.user.has_role(*BACKFILL_ROLES)
+    if opened_at is not None and not backfill:
         raise NotAllowed('Only integrations and administrators may set opened_at.', code='permission_denied')
+    if opened_by is not None and not backfill:
+        raise NotAllowed('Only integrations and administrators may set opened_by.', code='permission_denied')
     if opened_at is not None and opened_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({'opened_at': 'A ticket cannot be opened in the future.'})
+    if actor.user is not None and actor.user.is_requester_only and actor.channel != Channel.UI:
+        given = {
+            'channel': channel,
+            'impact': impact,
+            'urgency': urgency,
+            'category': category,
+            'subcategory': subcategory,
+            'symptom': symptom,
+            'ci': ci,
+            'parent': parent,
+            'assignment_group': assignment_group,
+            'assignee': assignee,
+        }
+        refusals = requester_refusals(given, arrived_by=channel_for_actor(actor))
+        if refusals:
+            raise ValidationError(refusals)
     impact, urgency = impact_and_urgency(channel, impact, urgency)
     ticket = Ticket(
         kind=kind,
         short_description=short_description,
         description=description,
         caller=caller,
-        opened_by=actor.user or caller,
+        opened_by=opened_by or actor.user or caller,
         channel=channel,
         impact=impact,
         urgency=urgency,
@@ -100,9 +123,44 @@ def ticket_create(
         ticket, actor=actor, message=f'{ticket.get_kind_display()} opened via {ticket.get_channel_display()}'
     )
     hooks.emit(hooks.CREATED, ticket, actor=actor, notify=notify)
-    if assignment_group is not None:
-        ticket_assign(ticket=ticket, actor=actor, group=assignment_group, assignee=assignee, notify=notify)
+    if assignment_group is not None:  # a group named when opening wins over the routing
+        ticket = ticket_assign(ticket=ticket, actor=actor, group=assignment_group, assignee=assignee, notify=notify)
+    else:
+        from .routing import route_for
+
+        found = route_for(ticket)
+        if found is not None:  # the desk's rules route it, whoever opened it
+            ticket = ticket_assign(
+                ticket=ticket, actor=Actor.system(), group=found.group, reason=found.message, notify=notify
+            )
     return ticket
+
+
+# What the portal lets a requester say about impact and urgency (incidents.forms words them): the same limits
+# hold for requesters reporting any other way, so the priority they can reach is the portal's (P1 at most).
+REQUESTER_IMPACTS = (Impact.LOW, Impact.MEDIUM, Impact.HIGH)
+REQUESTER_URGENCIES = (Urgency.NEGOTIATED, Urgency.NORMAL, Urgency.URGENT, Urgency.CRITICAL)
+# What the desk decides and the portal does not ask: classification, CI, parent, routing.
+DESK_FIELDS = ('category', 'subcategory', 'symptom', 'ci', 'parent', 'assignment_group', 'assignee')
+
+
+def requester_refusals(given: dict[str, Any], *, arrived_by: str) -> dict[str, str]:
+    """Why a requester may not open a ticket with these values ({} when they may): per field, what the portal
+    would not have let them choose. `arrived_by` is the channel the request came through, the only one they may
+    name."""
+    refusals = {}
+    if given.get('impact') and given['impact'] not in REQUESTER_IMPACTS:
+        allowed = ', '.join(REQUESTER_IMPACTS)
+        refusals['impact'] = f'Requesters choose an impact among {allowed}; the desk sets "{given["impact"]}".'
+    if given.get('urgency') and given['urgency'] not in REQUESTER_URGENCIES:
+        allowed = ', '.join(REQUESTER_URGENCIES)
+        refusals['urgency'] = f'Requesters choose an urgency among {allowed}; the desk sets "{given["urgency"]}".'
+    if given.get('channel') and given['channel'] != arrived_by:
+        refusals['channel'] = f'Your request arrives through "{arrived_by}"; requesters cannot name another channel.'
+    for name in DESK_FIELDS:
+        if given.get(name) not in (None, ''):
+            refusals[name] = f'The service desk sets the {name.replace("_", " ")}; requesters cannot.'
+    return refusals
 
 
 def _validate_ticket(ticket: Ticket) -> None:
@@ -282,6 +340,36 @@ def ticket_accept_next(*, actor: Actor) -> Ticket | None:
     if ticket is None:
         return None
     return ticket_accept(ticket=ticket, actor=actor)
+
+
+def desk_group_for(user: User) -> SupportGroup | None:
+    """The group a service desk agent takes a new, unassigned ticket into: their first active group, lowest tier
+    first (the desk is L1)."""
+    return SupportGroup.objects.filter(members=user, active=True).order_by('tier', 'name').first()
+
+
+@transaction.atomic
+def ticket_take(*, ticket: Ticket, actor: Actor) -> Ticket:
+    """Take a ticket nobody has accepted: assign it to the actor (a New ticket without a group goes to the agent's
+    desk group) and accept it, in one transaction. Both transitions are recorded and announced like the separate
+    actions, so the SLA response target is met at the acceptance. When several take at once, the row lock makes
+    the first win; the others get a 409 because the ticket is no longer New or Assigned."""
+    user = actor.user
+    ticket = lock(ticket)
+    TICKET_ACTIONS.check(ticket, 'take', actor)
+    now = timezone.now()
+    if ticket.state in TICKET_WORKFLOW.triage_states:
+        group = ticket.assignment_group or desk_group_for(user)
+        if group is None:
+            raise NotAllowed(f'You belong to no active support group to take {ticket.number} into.')
+        changes = {'assignment_group': group, 'assignee': user, 'assigned_at': ticket.assigned_at or now}
+        # The taker is the assignee: nobody else needs to hear about the assignment.
+        TICKET_ACTIONS.workflow.run(
+            ticket, 'assign', actor=actor, changes=changes, message=f'Taken by {user}', public=False, notify=False
+        )
+    changes = {'assignee': user, 'accepted_at': ticket.accepted_at or now}
+    TICKET_ACTIONS.workflow.run(ticket, 'accept', actor=actor, changes=changes, message=f'Accepted by {user}')
+    return ticket
 
 
 @transaction.atomic

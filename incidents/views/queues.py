@@ -94,7 +94,7 @@ class QueueView(StaffOnlyMixin, ObjectListView):
         rows = list(page.object_list)
         for ticket in rows:
             ticket.age = compact_age(ticket.opened_at)
-            ticket.can_accept = Ticket.actions.allows(ticket, 'accept', user)
+            ticket.can_take = Ticket.actions.allows(ticket, 'take', user)
         name, group = self.current_queue()
         context = {
             'queue_name': name,

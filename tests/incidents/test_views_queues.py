@@ -111,12 +111,12 @@ class QueueContentTests(QueueTestCase):
 
 
 class AcceptTests(QueueTestCase):
-    def test_accept_button_only_where_i_may_accept(self):
+    def test_take_button_only_where_i_may_take(self):
         mine = self.ticket(S.ASSIGNED)
         theirs = self.ticket(S.ASSIGNED, group=self.l2, agent=self.engineer)
         response = self.client.get(QUEUE, {'q': 'all'})
-        self.assertContains(response, reverse('incidents:ticket_accept', args=[mine.number]))
-        self.assertNotContains(response, reverse('incidents:ticket_accept', args=[theirs.number]))
+        self.assertContains(response, reverse('incidents:ticket_take', args=[mine.number]))
+        self.assertNotContains(response, reverse('incidents:ticket_take', args=[theirs.number]))
 
     def test_accept_from_the_row_comes_back_to_the_queue(self):
         ticket = self.ticket(S.ASSIGNED)

@@ -28,6 +28,8 @@ class TicketWorkflow(WorkflowTable):
         # The caller sees their ticket but works none of it; a reader (manager role) sees every ticket.
         '*': ('requester', 'reader'),
         'accept': ('requester', 'reader', 'agent_outside_group'),
+        # Take is tried on a New ticket no group holds: any desk agent may take it, an engineer may not.
+        'take': ('requester', 'reader', 'engineer'),
         # The caller may confirm or reject; another requester may not, nor may a reader.
         'confirm': ('reader', 'stranger'),
         'reject': ('reader', 'stranger'),
@@ -86,6 +88,7 @@ class TicketWorkflow(WorkflowTable):
         group_ref = group.name if channel == API else group.pk
         inputs = {
             'accept': {},
+            'take': {},
             'confirm': {},
             'assign': {'group': group_ref, 'reason': 'Printer queue'},
             'pend': {'reason': PendingReason.VENDOR, 'note': 'Part ordered'},
@@ -112,6 +115,31 @@ class TicketWorkflow(WorkflowTable):
 
     def collection_transition(self, name):
         return {'accept_next': 'accept'}.get(name, '')
+
+    def test_action(self, case):
+        """Take runs two transitions from New (assign, accept) and one from Assigned: it ends Accepted with the
+        taker as assignee and one timeline entry per transition; anywhere else it is refused with a 409."""
+        if case.action != 'take':
+            super().test_action(case)
+            return
+        record = self.make_record(case.state)
+        user = self.actor_for(case.action, record, case.channel)
+        before = self.observe(record)
+        response = self.post(case.channel, case.action, record, user, {})
+        if case.state not in (S.NEW, S.ASSIGNED):
+            self.assert_status(response, 409, case)
+            self.assert_unchanged(before, case)
+            return
+        success = self.page_success_status if case.channel == UI else self.api_success_status
+        self.assert_status(response, success, case)
+        record = self.reload(record.pk)
+        assert (record.state, record.assignee_id) == (S.ACCEPTED, user.pk), case.id
+        entries = list(self.timeline(record).filter(pk__gt=before.last_entry_id, kind=TimelineKind.TRANSITION))
+        moves = [(e.data['action'], e.data['from'], e.data['to'], e.actor_id, e.channel) for e in entries]
+        expected = [('accept', S.ASSIGNED, S.ACCEPTED, user.pk, case.channel)]
+        if case.state == S.NEW:
+            expected.insert(0, ('assign', S.NEW, S.ASSIGNED, user.pk, case.channel))
+        assert moves == expected, f'{case.id}: {moves}'
 
     def query_urls(self, record):
         return {'page': self.detail_url(record), 'timeline': f'{self.api_base}{record.number}/timeline/'}
