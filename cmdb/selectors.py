@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -41,6 +42,7 @@ __all__ = [
     'ci_list',
     'ci_relationships',
     'ci_timeline',
+    'lifecycle_label',
     'raci_list',
     'raci_matrix',
     'recipients_for_services',
@@ -399,11 +401,39 @@ def recipients_for_services(
 # ------------------------------------------------------------------------------------------ linked records
 @dataclass
 class LinkedRecords:
-    """Records of another app pointing at a CI (incidents, problems, known errors, changes, ...)."""
+    """Records of another app pointing at a CI (incidents, problems, known errors, changes, ...). `rows` pairs each
+    record with its lifecycle label ('' for a model without one), whatever the model calls that field."""
 
     label: str
     model: type[models.Model]
     records: list
+
+    @property
+    def rows(self) -> list[tuple[models.Model, str]]:
+        return [(record, lifecycle_label(record)) for record in self.records]
+
+
+# Names of the field holding a record's lifecycle, in the order they are looked for: process records have a
+# `state`, other models (knowledge objects, CIs) a `status`.
+LIFECYCLE_FIELDS = ('state', 'status')
+
+
+def lifecycle_field(model: type[models.Model]) -> str | None:
+    """The concrete choice field that holds `model`'s lifecycle, or None."""
+    for name in LIFECYCLE_FIELDS:
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if model_field.concrete and model_field.choices:
+            return name
+    return None
+
+
+def lifecycle_label(record: models.Model) -> str:
+    """The display label of a record's state or status ('' when its model has neither)."""
+    name = lifecycle_field(type(record))
+    return str(getattr(record, f'get_{name}_display')()) if name else ''
 
 
 # Our own links to CIs are shown in their own sections of the CI page, not as linked records.

@@ -1,0 +1,315 @@
+"""No page crashes: every role signs in and follows every same-site link it is shown.
+
+The crawl starts from the home page (whose navigation menu lists every area the role may open), the requester
+portal and one record of each kind (the demo data, plus a record made by the model's own page tests for kinds the
+demo leaves empty), and follows every `href` breadth-first. It fails on any 5xx answer, on any exception a page
+raises (a missing filter argument such as `default:record.get_status_display` is one: Django raises
+VariableDoesNotExist for it) and on any template variable that names an attribute its object lacks. Templates
+render in debug mode during the crawl, so a template error names its template and line.
+
+A page the role may not open (403) or a record that does not exist (404) is not a crash: those links are logged.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import time
+import traceback
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from django.apps import apps
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.template import TemplateSyntaxError
+from django.template.base import Variable, VariableDoesNotExist
+from django.template.context import BaseContext
+from django.test import override_settings
+from django.urls import Resolver404, resolve
+
+import tests
+from cmdb.models import ConfigurationItem
+from incidents.models import Ticket
+from itsm.audit import Actor
+from itsm.choices import Role
+from itsm.conversation import attach
+from itsm.models import User
+from itsm.roles import PROJECT_APPS
+from sla.choices import EventKind
+from sla.models import ClockEvent, SlaClock
+from tests.base import ItsmTestCase, ViewTestCases
+from tests.cmdb.factories import make_service
+from tests.factories import make_ticket, make_user
+
+# Pages a crawl must not open: signing out ends the session, the admin site is Django's own.
+SKIPPED_PREFIXES = ('/logout', '/admin/', settings.STATIC_URL, settings.MEDIA_URL)
+# The same page with other query values (sorting, paging, filters) adds little: a few per page and query keys.
+VARIANTS_PER_PAGE = 2
+MAX_PAGES_PER_ROLE = 400
+
+
+class InvalidTemplateVariable(TemplateSyntaxError):
+    pass
+
+
+class StrictInvalid(str):
+    """`string_if_invalid` that raises when a template names an attribute or key its object lacks.
+
+    A name missing from the context altogether (`{{ search_query|default:'' }}` on a page that sets none) is the
+    usual way templates treat optional context and renders as ''. A failed lookup on an object that exists
+    (`{{ record.get_status_display }}` on a ticket) is a mistake in the template and raises.
+    """
+
+    def __contains__(self, item):
+        return item == '%s'
+
+    def __mod__(self, variable):
+        context = _calling_context()
+        if not isinstance(variable, Variable) or variable.lookups is None or context is None:
+            return ''
+        try:
+            variable._resolve_lookup(context)
+        except VariableDoesNotExist as error:
+            bit, current = error.params
+            # A missing name, or an attribute of nothing (`{{ ticket.assignee.email }}` without an assignee).
+            if isinstance(current, BaseContext) or current is None:
+                return ''
+            raise InvalidTemplateVariable(
+                f'{{{{ {variable.var} }}}}: {type(current).__name__} has no attribute or key "{bit}"'
+            ) from None
+        return ''
+
+
+def _calling_context():
+    frame = inspect.currentframe()
+    while frame is not None:
+        context = frame.f_locals.get('context')
+        if isinstance(context, BaseContext):
+            return context
+        frame = frame.f_back
+    return None
+
+
+STRICT_TEMPLATES = [
+    {
+        **settings.TEMPLATES[0],
+        'OPTIONS': {**settings.TEMPLATES[0]['OPTIONS'], 'debug': True, 'string_if_invalid': StrictInvalid('')},
+    }
+]
+
+
+class LinkParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == 'a':
+            href = dict(attrs).get('href')
+            if href:
+                self.links.append(href)
+
+
+def same_site_links(html: str, base: str) -> list[str]:
+    parser = LinkParser()
+    parser.feed(html)
+    links = []
+    for href in parser.links:
+        href = urldefrag(href.strip())[0]
+        if not href or href.startswith(('mailto:', 'tel:', 'javascript:', 'data:')):
+            continue
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc:
+            if parts.netloc not in ('testserver', ''):
+                continue
+            href = parts.path + (f'?{parts.query}' if parts.query else '')
+        elif not href.startswith('/'):
+            href = urljoin(base, href)
+        links.append(href)
+    return links
+
+
+def page_key(url: str) -> tuple:
+    """Which page a URL opens: its view and the names of its query parameters (not their values)."""
+    parts = urlsplit(url)
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return (parts.path, ())
+    keys = tuple(sorted({pair.split('=', 1)[0] for pair in parts.query.split('&') if pair}))
+    return (match.view_name, keys)
+
+
+@dataclass
+class CrawlReport:
+    role: str
+    visited: int = 0
+    failures: list[str] = field(default_factory=list)
+    forbidden: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+
+
+def crawl(client, role: str, start: list[str]) -> CrawlReport:
+    report = CrawlReport(role)
+    queue = deque((url, '(start)') for url in start)
+    seen_urls: set[str] = set()
+    variants: dict[tuple, int] = {}
+    while queue and report.visited < MAX_PAGES_PER_ROLE:
+        url, referrer = queue.popleft()
+        if url in seen_urls or urlsplit(url).path.startswith(SKIPPED_PREFIXES):
+            continue
+        seen_urls.add(url)
+        key = page_key(url)
+        if variants.get(key, 0) >= VARIANTS_PER_PAGE:
+            continue
+        variants[key] = variants.get(key, 0) + 1
+        report.visited += 1
+        try:
+            response = client.get(url)
+        except Exception as error:
+            where = ''.join(traceback.format_exception_only(error)).strip()
+            report.failures.append(f'{role}: {url} (linked from {referrer}) raised {where}')
+            continue
+        if response.status_code >= 500:
+            report.failures.append(f'{role}: {url} (linked from {referrer}) answered {response.status_code}')
+        elif response.status_code == 403:
+            report.forbidden.append((url, referrer))
+        elif response.status_code == 404:
+            report.missing.append((url, referrer))
+        elif response.status_code in (301, 302, 303, 307, 308):
+            queue.append((response['Location'], url))
+        elif response.streaming:
+            b''.join(response.streaming_content)
+        elif response.status_code == 200 and 'html' in response.get('Content-Type', ''):
+            for link in same_site_links(response.content.decode(errors='replace'), url):
+                if link not in seen_urls:
+                    queue.append((link, url))
+        response.close()
+    return report
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
+
+
+def page_test_classes() -> dict[type, type]:
+    """Each model's page tests (`ViewTestCases.ModelViewTestCase`), which know how to make one of its records."""
+    for module in pkgutil.walk_packages(tests.__path__, prefix='tests.'):
+        if module.name.rsplit('.', 1)[-1].startswith('test_'):
+            importlib.import_module(module.name)
+    return {sub.model: sub for sub in _all_subclasses(ViewTestCases.ModelViewTestCase) if getattr(sub, 'model', None)}
+
+
+def record_url(obj) -> str:
+    try:
+        return obj.get_absolute_url()
+    except Exception:
+        return ''
+
+
+class CrawlTests(ItsmTestCase):
+    """One crawl per role over the demo data."""
+
+    @classmethod
+    def setUpTestData(cls):
+        call_command('load_demo_data', stdout=open('/dev/null', 'w'))  # noqa: SIM115
+        # A person holding only that role, for each role: what the role alone shows and allows.
+        cls.people = {role: make_user(role, username=f'crawl-{role}') for role in Role.values}
+        cls.people[Role.ADMINISTRATOR] = User.objects.get(username='admin')
+        # An SLA breach as the sweep records it (the demo's clocks have not run long enough for one).
+        clock = SlaClock.objects.order_by('pk').first()
+        ClockEvent.objects.create(
+            clock=clock, percent=100, kind=EventKind.BREACH, crossed_at=clock.started_at, claim=uuid.uuid4()
+        )
+        # Kinds the demo leaves empty get a record from their own page tests.
+        makers = page_test_classes()
+        cls.unseeded = []
+        for label in PROJECT_APPS:
+            for model in apps.get_app_config(label).get_models():
+                if model._default_manager.exists() or not hasattr(model, 'get_absolute_url'):
+                    continue
+                if model in makers:
+                    makers[model]().make_object()
+                else:
+                    cls.unseeded.append(model._meta.label)
+        ticket = Ticket.objects.filter(service__isnull=False).order_by('pk').first()
+        agent = User.objects.get(username='admin')
+        upload = SimpleUploadedFile('screen.png', b'\x89PNG\r\n\x1a\n' + b'0' * 64, content_type='image/png')
+        attach(ticket, actor=Actor(user=agent, channel='ui'), upload=upload)
+        # The requester's own ticket, so the portal has a conversation to show.
+        cls.people[Role.REQUESTER].refresh_from_db()
+        make_ticket(caller=cls.people[Role.REQUESTER], short_description='Laptop does not start')
+
+    def start_urls(self) -> list[str]:
+        urls = ['/', '/portal/']
+        for label in PROJECT_APPS:
+            for model in apps.get_app_config(label).get_models():
+                obj = model._default_manager.order_by('pk').first()
+                if obj is not None and (url := record_url(obj)):
+                    urls.append(url)
+        # The known crash: the page of a service CI that tickets name.
+        ci = ConfigurationItem.objects.filter(pk__in=Ticket.objects.values('service__ci')).first()
+        urls.append(ci.get_absolute_url())
+        return urls
+
+    def crawl_as(self, role: str) -> CrawlReport:
+        self.client.force_login(self.people[role])
+        with override_settings(TEMPLATES=STRICT_TEMPLATES):
+            report = crawl(self.client, role, self.start_urls())
+        for url, referrer in report.forbidden:
+            print(f'403 {role}: {url} (linked from {referrer})')
+        for url, referrer in report.missing:
+            print(f'404 {role}: {url} (linked from {referrer})')
+        return report
+
+    def test_every_kind_of_record_has_a_starting_page(self):
+        self.assertEqual(self.unseeded, [], 'kinds of record with no demo data and no page tests to make one')
+
+    def test_strict_templates_catch_a_missing_attribute_and_a_missing_filter_argument(self):
+        from django.template import engines
+
+        ticket = Ticket.objects.first()
+        with override_settings(TEMPLATES=STRICT_TEMPLATES):
+            engine = engines['django']
+            self.assertEqual(engine.from_string('{{ nothing|default:"" }}').render({}), '')
+            with self.assertRaises(InvalidTemplateVariable):
+                engine.from_string('{{ record.get_status_display }}').render({'record': ticket})
+            with self.assertRaises(VariableDoesNotExist):
+                engine.from_string('{{ record.x|default:record.get_status_display }}').render({'record': ticket})
+
+
+class ServiceCIPageTests(ItsmTestCase):
+    def test_the_page_of_a_service_ci_that_tickets_name_lists_them_with_their_state(self):
+        service = make_service('Payroll')
+        ticket = make_ticket(service=service.ci, short_description='Payslips are missing')
+        self.client.force_login(self.make_user(Role.SERVICE_DESK_AGENT))
+        with override_settings(TEMPLATES=STRICT_TEMPLATES):
+            response = self.client.get(service.ci.get_absolute_url())
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, f'href="{ticket.get_absolute_url()}"')
+        self.assertContains(response, f'<span class="badge bg-secondary-lt">{ticket.get_state_display()}</span>')
+
+
+def _crawl_test(role: str):
+    def test(self):
+        started = time.monotonic()
+        report = self.crawl_as(role)
+        print(f'{role}: {report.visited} pages in {time.monotonic() - started:.1f} s')
+        self.assertGreater(report.visited, 3, f'{role} reached almost nothing')
+        self.assertEqual(report.failures, [], '\n'.join(report.failures))
+
+    test.__name__ = f'test_crawl_as_{role}'
+    test.__doc__ = f'Every link a {Role(role).label} is shown opens without a crash.'
+    return test
+
+
+for _role in Role.values:
+    setattr(CrawlTests, f'test_crawl_as_{_role}', _crawl_test(_role))
