@@ -20,6 +20,7 @@ from itsm.models import SupportGroup, User
 
 from .choices import PendingReason, ResolutionCode, TicketChannel
 from .models import Category, PriorityMatrixEntry, ResponseTemplate, Ticket
+from .services import REQUESTER_IMPACTS, REQUESTER_URGENCIES
 
 DATETIME_LOCAL = '%Y-%m-%dT%H:%M'
 
@@ -271,10 +272,29 @@ class CommentForm(core.CommentForm):
 
 
 class BulkActionForm(forms.Form):
-    """Queue rows selected for one bulk operation (a declared action); each ticket then goes through it on its own."""
+    """Queue rows selected for one bulk operation; each ticket then goes through its service on its own, checked by
+    the same guard as the single action (a declared action of `TICKET_ACTIONS`, or the conversation's comment)."""
 
-    OPERATIONS = (('assign', 'Assign'), ('priority', 'Set priority'))
-    INPUT = {'assign': ('group', 'assignee', 'reason'), 'priority': ('priority', 'reason')}
+    OPERATIONS = (
+        ('take', 'Take'),
+        ('assign', 'Assign'),
+        ('escalate', 'Escalate'),
+        ('pend', 'Put on hold'),
+        ('complete', 'Complete'),
+        ('comment', 'Comment or work note'),
+        ('priority', 'Set priority'),
+    )
+    # The input each operation sends to its service, as (form field, service keyword).
+    INPUT = {
+        'take': (),
+        'assign': (('group', 'group'), ('assignee', 'assignee'), ('reason', 'reason')),
+        'escalate': (('group', 'group'), ('reason', 'reason')),
+        'pend': (('pending_reason', 'reason'), ('note', 'note')),
+        'complete': (('resolution_code', 'resolution_code'), ('resolution_notes', 'resolution_notes')),
+        'comment': (('body', 'body'),),
+        'priority': (('priority', 'priority'), ('reason', 'reason')),
+    }
+    COMMENT_VISIBILITY = (('internal', 'Internal work note'), ('public', 'Comment to the caller'))
 
     tickets = forms.ModelMultipleChoiceField(
         queryset=Ticket.objects.all(), error_messages={'required': 'Select at least one ticket.'}
@@ -286,43 +306,89 @@ class BulkActionForm(forms.Form):
         choices=[('', '— priority —'), *Priority.choices], coerce=int, required=False, empty_value=None
     )
     reason = forms.CharField(required=False, max_length=300)
+    pending_reason = forms.ChoiceField(
+        choices=[('', '— waiting for —'), *PendingReason.choices], required=False, label='Waiting for'
+    )
+    note = forms.CharField(required=False, max_length=300, label='Note to the caller')
+    resolution_code = forms.ChoiceField(
+        choices=[('', '— resolution code —'), *ResolutionCode.choices], required=False, label='Resolution code'
+    )
+    resolution_notes = forms.CharField(required=False, max_length=20000, label='Resolution notes')
+    body = forms.CharField(required=False, max_length=20000, label='Text')
+    visibility = forms.ChoiceField(choices=COMMENT_VISIBILITY, required=False, initial='internal', label='Type')
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields['group'].queryset = group_choices()
         self.fields['assignee'].queryset = staff_people()
-        for name in ('operation', 'group', 'assignee', 'priority'):
+        for name in ('operation', 'group', 'assignee', 'priority', 'pending_reason', 'resolution_code', 'visibility'):
             self.fields[name].widget.attrs['class'] = 'form-select-sm'
 
     def clean(self):
         cleaned = super().clean()
         operation = cleaned.get('operation')
-        if operation == 'assign' and not cleaned.get('group'):
-            self.add_error('group', 'Choose the group to assign to.')
-        if operation == 'priority':
-            if cleaned.get('priority') is None:
-                self.add_error('priority', 'Choose the priority.')
-            if not (cleaned.get('reason') or '').strip():
-                self.add_error('reason', 'A reason is required to override the priority.')
+        text = {name: (cleaned.get(name) or '').strip() for name in ('reason', 'resolution_notes', 'body')}
+        cleaned.update(text)
+        required = {
+            'assign': {'group': 'Choose the group to assign to.'},
+            'escalate': {'reason': 'A reason is required to escalate.'},
+            'pend': {'pending_reason': 'Say what the tickets are waiting for.'},
+            'complete': {
+                'resolution_code': 'Choose the resolution code.',
+                'resolution_notes': 'Resolution notes are required to complete.',
+            },
+            'comment': {'body': 'Write the comment or work note first.'},
+            'priority': {
+                'priority': 'Choose the priority.',
+                'reason': 'A reason is required to override the priority.',
+            },
+        }
+        for name, message in required.get(operation, {}).items():
+            if cleaned.get(name) in (None, ''):
+                self.add_error(name, message)
         return cleaned
 
+    @property
+    def internal(self) -> bool:
+        return self.cleaned_data.get('visibility') != 'public'
+
     def service_kwargs(self) -> dict[str, Any]:
-        """The input of the chosen action, for each selected ticket."""
-        return {name: self.cleaned_data[name] for name in self.INPUT[self.cleaned_data['operation']]}
+        """The input of the chosen operation, for each selected ticket, named as its service takes it."""
+        kwargs = {keyword: self.cleaned_data[name] for name, keyword in self.INPUT[self.cleaned_data['operation']]}
+        if self.cleaned_data['operation'] == 'comment':
+            kwargs['internal'] = self.internal
+        return kwargs
+
+    def summary(self) -> str:
+        """What happened to each ticket done, for the message listing them ("3 tickets escalated: …")."""
+        data = self.cleaned_data
+        return {
+            'take': 'taken by you',
+            'assign': f'assigned to {data["group"]}',
+            'escalate': f'escalated to {data["group"]}' if data['group'] else 'escalated to the next tier',
+            'pend': 'put on hold',
+            'complete': 'completed',
+            'comment': 'given a work note' if self.internal else 'commented',
+            'priority': f'set to P{data["priority"]}',
+        }[data['operation']]
 
 
 # ------------------------------------------------------------------------------------------------ portal
-PORTAL_URGENCY = (
-    (Urgency.NEGOTIATED, 'Whenever you can: it does not stop me'),
-    (Urgency.NORMAL, 'It is getting in my way'),
-    (Urgency.URGENT, 'I can hardly work'),
-    (Urgency.CRITICAL, 'I cannot work at all'),
-)
-PORTAL_IMPACT = (
-    (Impact.LOW, 'Just me'),
-    (Impact.MEDIUM, 'My team or department'),
-    (Impact.HIGH, 'Several teams or a whole site'),
-)
+# The requester's words for the urgencies and impacts they may choose; which ones they may choose is the service's
+# rule (`REQUESTER_URGENCIES`, `REQUESTER_IMPACTS`), which holds for the API too.
+PORTAL_URGENCY_WORDS = {
+    Urgency.NEGOTIATED: 'Whenever you can: it does not stop me',
+    Urgency.NORMAL: 'It is getting in my way',
+    Urgency.URGENT: 'I can hardly work',
+    Urgency.CRITICAL: 'I cannot work at all',
+}
+PORTAL_IMPACT_WORDS = {
+    Impact.LOW: 'Just me',
+    Impact.MEDIUM: 'My team or department',
+    Impact.HIGH: 'Several teams or a whole site',
+}
+PORTAL_URGENCY = tuple((value, PORTAL_URGENCY_WORDS[value]) for value in REQUESTER_URGENCIES)
+PORTAL_IMPACT = tuple((value, PORTAL_IMPACT_WORDS[value]) for value in REQUESTER_IMPACTS)
 PORTAL_KINDS = (
     (TicketKind.INCIDENT, 'Something is broken or not working'),
     (TicketKind.CASE, 'A question or a request'),

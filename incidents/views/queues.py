@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
 from itsm.audit import Actor
@@ -20,7 +21,7 @@ from itsm.selectors import user_groups_of
 from itsm.views.generic import Column, ObjectListView, StaffOnlyMixin, compact_age, error_text
 from itsm.views.records import run_action
 
-from .. import selectors
+from .. import selectors, services
 from ..choices import OPEN_STATES, PRIORITY_COLOURS, STATE_COLOURS, TICKET_WORKFLOW, TicketState
 from ..forms import BulkActionForm
 from ..models import Ticket
@@ -33,7 +34,8 @@ BUILT_IN = (Queue.MINE, Queue.UNASSIGNED, Queue.ALL_OPEN)
 def refusal_text(error: ValidationError | ApplicationError) -> str:
     """Why a service refused, short enough to list one line per ticket (a refused move does not name it again)."""
     if isinstance(error, InvalidTransition) and {'state', 'action'} <= set(error.extra):
-        label = TICKET_WORKFLOW.get(error.extra['action']).label.lower()
+        name = error.extra['action']
+        label = (Ticket.actions.get(name) if name in Ticket.actions else TICKET_WORKFLOW.get(name)).label.lower()
         return f'cannot {label}: it is {TicketState(error.extra["state"]).label}'
     return error_text(error)
 
@@ -129,25 +131,28 @@ class QueueView(StaffOnlyMixin, ObjectListView):
         }
 
     def post(self, request, *args, **kwargs):
-        """Bulk operation on the selected rows: each ticket goes through the declared action (assign or priority)
-        on its own, and is reported on its own."""
+        """Bulk operation on the selected rows: each ticket goes through its service on its own, in its own
+        transaction (a refusal leaves that ticket untouched and the others done), and is reported on its own."""
         form = BulkActionForm(request.POST)
         if not form.is_valid():
             return render(request, self.template_name, self.get_context(bulk_form=form), status=400)
-        data = form.cleaned_data
-        action, actor = Ticket.actions.get(data['operation']), Actor.from_request(request)
+        operation, actor = form.cleaned_data['operation'], Actor.from_request(request)
+        kwargs = form.service_kwargs()
         done, refused = [], []
-        for ticket in data['tickets'].order_by(*selectors.QUEUE_ORDER):
+        for ticket in form.cleaned_data['tickets'].order_by(*selectors.QUEUE_ORDER):
             try:
-                run_action(action, ticket, actor=actor, data=form.service_kwargs())
+                with transaction.atomic():
+                    if operation == 'comment':
+                        services.ticket_comment(ticket=ticket, actor=actor, **kwargs)
+                    else:
+                        run_action(Ticket.actions.get(operation), ticket, actor=actor, data=kwargs)
             except (ValidationError, ApplicationError) as error:
                 refused.append(f'{ticket.number}: {refusal_text(error)}')
             else:
                 done.append(ticket.number)
         if done:
-            what = f'assigned to {data["group"]}' if data['operation'] == 'assign' else f'set to P{data["priority"]}'
             count = f'{len(done)} ticket{"s" if len(done) != 1 else ""}'
-            messages.success(request, f'{count} {what}: {", ".join(done)}.')
+            messages.success(request, f'{count} {form.summary()}: {", ".join(done)}.')
         for line in refused:
             messages.error(request, line)
         return redirect(request.get_full_path())

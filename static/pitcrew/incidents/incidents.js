@@ -30,7 +30,7 @@
     var operation = document.querySelector('#bulk-form select[name=operation]');
     if (!operation) return;
     document.querySelectorAll('[data-pc-bulk]').forEach(function (group) {
-      group.hidden = group.getAttribute('data-pc-bulk') !== operation.value;
+      group.hidden = group.getAttribute('data-pc-bulk').split(' ').indexOf(operation.value) === -1;
     });
   }
 
