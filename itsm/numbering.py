@@ -33,3 +33,8 @@ def next_numbers(prefix: str, count: int, *, start: int = 101) -> list[str]:
         sequence.last += count
         sequence.save(update_fields=['last'])
     return [format_number(prefix, first + index) for index in range(count)]
+
+
+def prefixes_in_use() -> set[str]:
+    """Every prefix a number was ever handed out for (one small query)."""
+    return set(NumberSequence.objects.values_list('prefix', flat=True))

@@ -61,18 +61,19 @@ def profile(request):
 
 @login_required
 def search(request):
-    """`/search/?q=`: a reference number opens its record; anything else lists matches per model."""
+    """`/search/?q=`: a (partial) reference number naming one record opens it, several are listed first; words
+    list matches per model."""
     query = request.GET.get('q', '').strip()[:200]
-    if query:
-        record = search_registry.find_by_number(request.user, query)
-        if record is not None:
-            return redirect(record.get_absolute_url())
-    results = search_registry.search(request.user, query) if query else []
+    numbered = search_registry.number_matches(request.user, query) if query else []
+    if len(numbered) == 1:
+        return redirect(numbered[0].get_absolute_url())
+    results = search_registry.search(request.user, query, exclude=numbered) if query else []
     context = {
         'query': query,
         'search_query': query,
+        'numbered': numbered,
         'results': results,
-        'total': sum(len(group.hits) for group in results),
+        'total': len(numbered) + sum(len(group.hits) for group in results),
         'searched': [t.label for t in search_registry.targets_for(request.user)],
     }
     return render(request, 'itsm/search.html', context)
