@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
 from .choices import Channel, TimelineKind
@@ -135,3 +139,108 @@ def record_changes(
     if not changes:
         return None
     return record(obj, actor=actor, kind=TimelineKind.FIELD_CHANGE, message=message, changes=changes, public=public)
+
+
+# -------------------------------------------------------------------------------------------- values in words
+EMPTY_WORDS = 'empty'
+WEEKDAYS = {
+    'mon': 'Monday',
+    'tue': 'Tuesday',
+    'wed': 'Wednesday',
+    'thu': 'Thursday',
+    'fri': 'Friday',
+    'sat': 'Saturday',
+    'sun': 'Sunday',
+}
+ISO_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
+ISO_DATETIME = re.compile(r'^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}')
+TIME_RANGE = re.compile(r'^(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})$')
+
+
+def format_moment(value: dt.date | dt.datetime) -> str:
+    """The one place histories format a date ('1 Jan 2027') or a time ('1 Jan 2027 14:05 CET', in the active
+    time zone), with the desk's display formats."""
+    if isinstance(value, dt.datetime):
+        moment = timezone.localtime(value) if timezone.is_aware(value) else value
+        return date_filter(moment, getattr(settings, 'DATETIME_DISPLAY_FORMAT', 'j M Y H:i T')).strip()
+    return date_filter(value, getattr(settings, 'DATE_DISPLAY_FORMAT', 'j M Y'))
+
+
+def _moment_of(text: str) -> dt.date | dt.datetime | None:
+    try:
+        if ISO_DATE.match(text):
+            return dt.date.fromisoformat(text)
+        if ISO_DATETIME.match(text):
+            return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
+def _weekly_hours(hours: dict, moment: Callable) -> str:
+    """{'mon': ['08:00-18:00'], 'tue': [...]} as 'Monday–Friday 08:00–18:00; Saturday 09:00–12:00' (days with
+    the same hours in a row run together; a day listed without hours is closed)."""
+    runs: list[tuple[list[str], str]] = []
+    for key, day in WEEKDAYS.items():
+        if key not in hours:
+            continue
+        ranges = hours[key]
+        text = in_words(ranges, moment=moment) if ranges not in (None, '', []) else 'closed'
+        previous = runs[-1] if runs else None
+        if previous and previous[1] == text and _next_day(previous[0][-1]) == day:
+            previous[0].append(day)
+        else:
+            runs.append(([day], text))
+    return '; '.join(f'{days[0] if len(days) == 1 else f"{days[0]}–{days[-1]}"} {text}' for days, text in runs)
+
+
+def _next_day(day: str) -> str:
+    names = list(WEEKDAYS.values())
+    return names[(names.index(day) + 1) % len(names)]
+
+
+def _label(key: Any) -> str:
+    text = str(key).replace('_', ' ')
+    return text[:1].upper() + text[1:]
+
+
+def in_words(value: Any, *, moment: Callable[[Any], str] = format_moment) -> str:
+    """A before/after value of the timeline as a reader says it, never as a Python repr.
+
+    Nothing is "empty", booleans "yes"/"no", dates and times are formatted by `moment` (`format_moment`), time
+    ranges read "08:00–18:00", a week of working hours "Monday–Friday 08:00–18:00", a dated entry (a holiday)
+    "1 Jan 2027 (New Year's Day)", other mappings "Key: value; Key: value", lists "a, b, c".
+    """
+    if value is None or value == '' or value == [] or value == {}:
+        return EMPTY_WORDS
+    if isinstance(value, bool):
+        return 'yes' if value else 'no'
+    if isinstance(value, dt.date | dt.datetime):
+        return moment(value)
+    if isinstance(value, str):
+        text = value.strip()
+        when = _moment_of(text)
+        if when is not None:
+            return moment(when)
+        hours = TIME_RANGE.match(text)
+        if hours:
+            return f'{hours.group(1)}–{hours.group(2)}'
+        return value
+    if isinstance(value, dict):
+        if value and set(value) <= set(WEEKDAYS):
+            return _weekly_hours(value, moment)
+        if 'date' in value:
+            rest = {k: v for k, v in value.items() if k != 'date'}
+            text = in_words(value['date'], moment=moment)
+            name = rest.pop('name', '')
+            if name:
+                text = f'{text} ({in_words(name, moment=moment)})'
+            if rest:
+                text = f'{text}, {in_words(rest, moment=moment)}'
+            return text
+        return '; '.join(f'{_label(k)}: {in_words(v, moment=moment)}' for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        items = [in_words(item, moment=moment) for item in value]
+        separator = '; ' if any(isinstance(item, dict | list) for item in value) else ', '
+        return separator.join(items)
+    return str(value)

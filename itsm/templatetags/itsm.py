@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from itsm.audit import EMPTY_WORDS, in_words
 from itsm.choices import Channel, Role, TimelineKind
 from itsm.permissions import user_can
 from itsm.views.generic import Column
@@ -285,23 +286,11 @@ ISO_DATETIME = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}')
 
 @register.filter
 def timeline_value(value):
-    """A before/after value from the JSON history: lists joined, booleans as words, times local, empty as a dash."""
-    if value is None or value == '' or value == []:
-        return EMPTY
-    if isinstance(value, bool):
-        return 'Yes' if value else 'No'
-    if isinstance(value, list):
-        return ', '.join(str(item) for item in value)
-    if isinstance(value, dict):
-        return ', '.join(f'{k}: {v}' for k, v in value.items())
-    if isinstance(value, str) and ISO_DATETIME.match(value):
-        try:
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-        return date_format(local, 'Y-m-d H:i')
-    return str(value)
+    """A before/after value from the JSON history in words (`itsm.audit.in_words`): "yes", "1 Jan 2027",
+    "Monday–Friday 08:00–18:00", "1 Jan 2027 (New Year's Day)"; nothing reads "empty"."""
+    if value is None or value == '' or value == [] or value == {}:
+        return format_html('<span class="text-secondary">{}</span>', EMPTY_WORDS)
+    return in_words(value)
 
 
 @register.simple_tag
