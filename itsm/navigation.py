@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 
+from .choices import Role
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -64,3 +66,51 @@ def menu_for(user, path: str = '') -> list[dict]:
     if matches:
         max(matches, key=lambda i: len(i['url']))['active'] = True
     return [{'section': s['section'], 'items': s['items']} for s in menu]
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where people holding one of `roles` start: their work view, named by URL so the core imports no app."""
+
+    roles: tuple[str, ...]
+    url_name: str
+    permission: str = ''  # 'app_label.codename' the page needs; without it the next landing is tried
+    query: str = ''
+
+
+# The first landing whose roles a person holds (and whose page they may open) wins: people who work tickets
+# start on their work, managers on the dashboard, requesters in the portal (domain §14). Administrators and
+# anyone else start on the home overview.
+LANDINGS = (
+    Landing(
+        (Role.SERVICE_DESK_AGENT, Role.L2_ENGINEER, Role.L3_ENGINEER),
+        'incidents:queue',
+        'incidents.change_ticket',
+        '?q=mine',
+    ),
+    Landing(
+        (Role.MANAGER, Role.INCIDENT_MANAGER, Role.PROBLEM_MANAGER, Role.CHANGE_MANAGER, Role.SERVICE_OWNER),
+        'reports:overview',
+        'reports.view_dailyrollup',
+    ),
+    Landing((Role.REQUESTER,), 'incidents:portal'),
+)
+
+
+def landing_url(user) -> str:
+    """The URL of the person's work view, or '' when the home overview is theirs."""
+    if not user or not user.is_authenticated:
+        return ''
+    roles = user.role_slugs()
+    if not roles and not user.is_superuser:
+        roles = {Role.REQUESTER.value}  # nobody gave them a role yet: they can still ask for help
+    for landing in LANDINGS:
+        if not roles & {str(role) for role in landing.roles}:
+            continue
+        if landing.permission and not user.has_perm(landing.permission):
+            continue
+        try:
+            return reverse(landing.url_name) + landing.query
+        except NoReverseMatch:
+            continue
+    return ''

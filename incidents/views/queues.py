@@ -25,10 +25,11 @@ from .. import selectors, services
 from ..choices import OPEN_STATES, PRIORITY_COLOURS, STATE_COLOURS, TICKET_WORKFLOW, TicketState
 from ..forms import BulkActionForm
 from ..models import Ticket
-from ..selectors import Queue
+from ..selectors import Queue, my_group_ids
 from .filters import TicketFilters, filter_bar_context
 
 BUILT_IN = (Queue.MINE, Queue.UNASSIGNED, Queue.ALL_OPEN)
+WAITING_ROWS = 25  # unowned tickets of my groups shown below my work; the Unassigned queue lists them all
 
 
 def refusal_text(error: ValidationError | ApplicationError) -> str:
@@ -117,7 +118,18 @@ class QueueView(StaffOnlyMixin, ObjectListView):
             **filter_bar_context(self.request, states=[(s.value, s.label) for s in OPEN_STATES]),
         }
         context['filter_values']['q'] = self.request.GET.get('search', '')
+        if name == Queue.MINE:
+            context['waiting'] = self.waiting_in_my_groups(user)
         return context
+
+    def waiting_in_my_groups(self, user) -> list[Ticket]:
+        """Below my work: the open tickets of my groups that nobody owns yet, most urgent first, each with Take."""
+        tickets = selectors.queue(user=user, name=Queue.UNASSIGNED).filter(assignment_group__in=my_group_ids(user))
+        rows = list(tickets[:WAITING_ROWS])
+        for ticket in rows:
+            ticket.age = compact_age(ticket.opened_at)
+            ticket.can_take = Ticket.actions.allows(ticket, 'take', user)
+        return rows
 
     def sidebar(self, user) -> dict[str, Any]:
         counts = selectors.queue_counts(user=user)

@@ -9,11 +9,17 @@ from django.urls import reverse_lazy
 from itsm import services
 from itsm.audit import Actor
 from itsm.forms import PasswordChangeForm
+from itsm.navigation import landing_url
 
 
 class LoginView(auth_views.LoginView):
+    """Without a `next`, each person goes straight to their work view (`itsm.navigation.landing_url`)."""
+
     template_name = 'registration/login.html'
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return landing_url(self.request.user) or super().get_default_redirect_url()
 
 
 class LogoutView(auth_views.LogoutView):

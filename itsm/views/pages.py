@@ -8,6 +8,7 @@ from itsm import search as search_registry
 from itsm import selectors
 from itsm.choices import Role, Tier
 from itsm.models import SupportGroup, User
+from itsm.navigation import landing_url
 from itsm.permissions import user_can
 
 
@@ -18,10 +19,12 @@ def _roles_of(user) -> list[str]:
 
 @login_required
 def home(request):
-    """What the person can do here: their roles and groups, their pages and the figures their roles may see."""
+    """Each person's work view (`itsm.navigation.landing_url`: my work, the dashboard, the portal); for the others
+    (administrators), what they can do here: their roles and groups, their pages and the figures they may see."""
     user = request.user
-    if user.is_requester_only:
-        return redirect('incidents:portal')  # requesters live in the self-service portal
+    landing = landing_url(user)
+    if landing:
+        return redirect(landing)
     context = {
         'roles': _roles_of(user),
         'my_groups': selectors.user_groups_of(user).select_related('manager').order_by('tier', 'name'),

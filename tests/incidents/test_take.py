@@ -151,6 +151,44 @@ class TakeThroughPagesAndApiTests(TakeTestCase):
         self.assertEqual(small, large)
 
 
+class MyWorkTests(TakeTestCase):
+    def test_my_tickets_then_the_unowned_tickets_of_my_groups_with_take(self):
+        mine = self.ticket(S.ACCEPTED, short_description='Mine')
+        waiting = self.ticket(S.ASSIGNED, short_description='Waiting <here>')
+        colleague = make_user(Role.SERVICE_DESK_AGENT)
+        self.desk.members.add(colleague)
+        theirs = self.ticket(S.NEW)
+        services.ticket_assign(ticket=theirs, actor=Actor(user=self.agent), group=self.desk, assignee=colleague)
+        other_group = self.ticket(S.ASSIGNED, group=self.l2, agent=self.engineer)
+        untriaged = self.ticket(S.NEW)
+        self.client.force_login(self.agent)
+        response = self.client.get(QUEUE)
+        self.assertEqual([t.number for t in response.context['object_list']], [mine.number])
+        self.assertEqual([t.number for t in response.context['waiting']], [waiting.number])
+        self.assertContains(response, 'Waiting in my groups')
+        self.assertContains(response, 'Waiting &lt;here&gt;')
+        self.assertContains(response, reverse('incidents:ticket_take', args=[waiting.number]))
+        for absent in (theirs, other_group, untriaged):
+            self.assertNotIn(absent, response.context['waiting'])
+        self.assertNotIn('waiting', self.client.get(QUEUE, {'q': 'all'}).context)
+
+    def test_nothing_waiting(self):
+        self.client.force_login(self.agent)
+        self.assertContains(self.client.get(QUEUE), 'Every ticket of your groups has an owner.')
+
+    def test_my_work_costs_the_same_queries_whatever_is_waiting(self):
+        self.client.force_login(self.agent)
+        self.ticket(S.ACCEPTED)
+        self.ticket(S.ASSIGNED)
+        self.client.get(QUEUE)
+        small = self.count_queries(lambda: self.assertHttpStatus(self.client.get(QUEUE), 200))
+        for _ in range(4):
+            self.ticket(S.ACCEPTED, caller=make_user())
+            self.ticket(S.ASSIGNED, caller=make_user())
+        large = self.count_queries(lambda: self.assertHttpStatus(self.client.get(QUEUE), 200))
+        self.assertEqual(small, large)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_when_several_agents_take_at_once_exactly_one_wins():

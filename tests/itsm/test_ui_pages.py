@@ -29,10 +29,10 @@ class SignInTests(ItsmTestCase):
         self.assertNotContains(response, 'id="global-search"')
         self.assertNotContains(response, 'pc-sidebar')
 
-    def test_good_password_signs_in_and_goes_home(self):
+    def test_good_password_signs_in_and_goes_to_my_work(self):
         user = self.make_user(Role.SERVICE_DESK_AGENT, username='dana')
         response = self.client.post(reverse('itsm:login'), {'username': 'dana', 'password': PASSWORD})
-        self.assertRedirects(response, reverse('itsm:home'))
+        self.assertRedirects(response, f'{reverse("incidents:queue")}?q=mine')
         self.assertEqual(int(self.client.session['_auth_user_id']), user.pk)
 
     def test_wrong_password_shows_an_error_and_keeps_the_username(self):
@@ -456,6 +456,6 @@ class SearchPageTests(ItsmTestCase):
 
     def test_top_bar_box_submits_to_search(self):
         self.client.force_login(make_user(Role.SERVICE_DESK_AGENT))
-        response = self.client.get(reverse('itsm:home'))
+        response = self.client.get(reverse('itsm:home'), follow=True)
         self.assertContains(response, f'action="{reverse("itsm:search")}"')
         self.assertContains(response, 'name="q" id="global-search"')
