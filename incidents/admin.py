@@ -1,8 +1,9 @@
 """Admin for reference data; tickets are read-only here (their changes go through the services)."""
 
+from django import forms
 from django.contrib import admin
 
-from .models import Category, PriorityMatrixEntry, ResponseTemplate, Ticket
+from .models import Category, PriorityMatrixEntry, ResponseTemplate, RoutingRule, Ticket
 
 
 @admin.register(Ticket)
@@ -57,3 +58,49 @@ class PriorityMatrixEntryAdmin(admin.ModelAdmin):
 class ResponseTemplateAdmin(admin.ModelAdmin):
     list_display = ['name', 'kind', 'active']
     list_filter = ['kind', 'active']
+
+
+class RoutingRuleAdminForm(forms.ModelForm):
+    class Meta:
+        model = RoutingRule
+        fields = ['position', 'name', 'active', 'service', 'ci', 'category', 'channel', 'kind', 'assignment_group']
+
+    def clean(self):
+        from .routing import validate_rule
+
+        cleaned = super().clean()
+        values = {name: cleaned.get(name) for name in RoutingRuleAdmin.fields if name in cleaned}
+        try:
+            validate_rule(RoutingRule(**values))
+        except forms.ValidationError as error:
+            for name, messages in error.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+        return cleaned
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """Rules in the order they are tried; positions are edited in the list."""
+
+    list_display = ['position', 'name', 'active', 'service', 'ci', 'category', 'channel', 'kind', 'assignment_group']
+    list_display_links = ['name']
+    list_editable = ['position', 'active']
+    list_filter = ['active', 'channel', 'kind', 'assignment_group']
+    list_select_related = ['service', 'ci', 'category', 'assignment_group']
+    search_fields = ['name']
+    ordering = ['position', 'pk']
+    autocomplete_fields = ['service', 'ci']
+    form = RoutingRuleAdminForm
+
+    fields = ['position', 'name', 'active', 'service', 'ci', 'category', 'channel', 'kind', 'assignment_group']
+
+    def save_model(self, request, obj, form, change):
+        # Through the routing services, so the rule is checked the same way and its history recorded.
+        from itsm.audit import Actor
+
+        from .routing import rule_create, rule_update
+
+        values = {name: getattr(obj, name) for name in self.fields}
+        actor = Actor.from_request(request)
+        saved = rule_update(actor=actor, obj=obj, **values) if change else rule_create(actor=actor, **values)
+        obj.pk = saved.pk

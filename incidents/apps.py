@@ -7,7 +7,7 @@ from itsm.roles import AGENT_ROLES, STAFF_ROLES
 TICKETS = ('ticket', 'incident', 'case')
 # Staff who do not work tickets (managers, owners, CAB...) read them; administrators hold every permission anyway.
 READERS = tuple(r for r in STAFF_ROLES if r not in (*AGENT_ROLES, Role.ADMINISTRATOR))
-REFERENCE = ('category', 'prioritymatrixentry', 'responsetemplate')
+REFERENCE = ('category', 'prioritymatrixentry', 'responsetemplate', 'routingrule')
 
 
 def perms(actions: str, models: tuple[str, ...]) -> list[str]:
@@ -58,6 +58,7 @@ class IncidentsConfig(AppConfig):
                     802,
                     'incidents.view_responsetemplate',
                 ),
+                ('Routing rules', 'incidents:routingrule_list', 'route', 803, 'incidents.view_routingrule'),
             ],
         ),
     ]

@@ -11,12 +11,26 @@ from itsm.audit import Actor
 from itsm.choices import Channel, TicketKind
 from itsm.models import SupportGroup, User
 
-from . import services
+from . import routing, services
 from .choices import PendingReason, ResolutionCode, TicketChannel, TicketState
-from .models import Category, Ticket
+from .models import Category, RoutingRule, Ticket
 
 # One row per ticket: who reports what through which channel, where it goes and how far its life has got.
 TICKETS_FILE = Path(__file__).resolve().parent / 'data' / 'demo_tickets.csv'
+
+# The channel each report arrived through, as the timeline names it.
+CHANNELS = {'monitoring': Channel.MONITORING, 'email': Channel.EMAIL}
+
+# Where new tickets go (incidents.routing): tried by position, the first whose conditions all match wins.
+# (position, name, conditions, group)
+ROUTING_RULES = [
+    (10, 'Monitoring alerts of the WAN', {'channel': 'monitoring', 'service': 'WAN'}, 'Network Operations'),
+    (20, 'Backup failures', {'service': 'Backups'}, 'Server and Storage'),
+    (30, 'Network category', {'category': 'Network'}, 'Network Operations'),
+    (40, 'Hardware category', {'category': 'Hardware'}, 'Desktop Support'),
+    (50, 'Other monitoring alerts', {'channel': 'monitoring'}, 'Server and Storage'),
+    (1000, 'Everything else to the service desk', {}, 'Service Desk'),
+]
 
 ACCEPTORS = {
     'Service Desk': 'agent',
@@ -88,9 +102,12 @@ def load(log=print) -> None:
             continue
         caller_user = User.objects.get(username=row['caller'])
         category, subcategory = _category(row['category'] or None, row['subcategory'] or None)
-        actor_user = caller_user if channel in (TicketChannel.PORTAL,) else User.objects.get(username='agent')
+        opener = caller_user if channel in (TicketChannel.PORTAL,) else User.objects.get(username='agent')
+        hours = float(row['hours_ago'])
+        # Opened `hours_ago` through the service (a system job may backdate), so its SLA clocks start then; the
+        # file says where each ticket went, so the routing rules are not asked.
         ticket = services.ticket_create(
-            actor=Actor(user=actor_user, channel=Channel.MONITORING if channel == 'monitoring' else Channel.UI),
+            actor=Actor.system(channel=CHANNELS.get(channel, Channel.UI)),
             kind=TicketKind(row['kind']),
             short_description=text,
             description=f'{text}.\n\nReported via {channel.replace("_", "-")}.',
@@ -101,11 +118,33 @@ def load(log=print) -> None:
             category=category,
             subcategory=subcategory,
             service=_service(row['service'] or None),
+            opened_at=timezone.now() - dt.timedelta(hours=hours),
+            opened_by=opener,
             notify=False,
+            route=False,
         )
-        hours = float(row['hours_ago'])
-        Ticket.objects.filter(pk=ticket.pk).update(opened_at=timezone.now() - dt.timedelta(hours=hours))
-        ticket.refresh_from_db()
         _walk(ticket, row['state'], group, hours)
         created += 1
-    log(f'incidents: {created} tickets created')
+    rules = _routing_rules()
+    log(f'incidents: {created} tickets and {rules} routing rules created')
+
+
+def _routing_rules() -> int:
+    """The demo desk's routing rules, after its tickets (the file says where those went); by name, once."""
+    created = 0
+    for position, name, conditions, group_name in ROUTING_RULES:
+        group = SupportGroup.objects.filter(name=group_name).first()
+        if group is None or RoutingRule.objects.filter(name=name).exists():
+            continue
+        values = dict(conditions)
+        if 'service' in values:
+            values['service'] = _service(values['service'])
+            if values['service'] is None:
+                continue
+        if 'category' in values:
+            values['category'], _ = _category(values['category'], None)
+            if values['category'] is None:
+                continue
+        routing.rule_create(actor=Actor.system(), position=position, name=name, assignment_group=group, **values)
+        created += 1
+    return created

@@ -8,7 +8,7 @@ from itsm.filters import TextSearchFilterSet
 from sla import selectors as sla_selectors
 
 from .choices import TicketChannel, TicketState
-from .models import Ticket
+from .models import RoutingRule, Ticket
 
 
 class TicketFilterSet(TextSearchFilterSet):
@@ -52,3 +52,23 @@ class TicketFilterSet(TextSearchFilterSet):
 
     def filter_sla_at_risk(self, queryset, name, value):
         return sla_selectors.filter_at_risk(queryset, value)
+
+
+class RoutingRuleFilterSet(TextSearchFilterSet):
+    """Routing rules by what they match and where they send tickets (the list page and the API)."""
+
+    search_fields = ('name',)
+
+    active = django_filters.BooleanFilter()
+    channel = django_filters.ChoiceFilter(choices=TicketChannel.choices)
+    group = django_filters.CharFilter(method='filter_group', label='Assignment group (name or id)')
+    service = django_filters.CharFilter(field_name='service__number', lookup_expr='iexact', label='Service (CI number)')
+
+    class Meta:
+        model = RoutingRule
+        fields = ['kind']
+
+    def filter_group(self, queryset, name, value):
+        if value.isdigit():
+            return queryset.filter(assignment_group_id=int(value))
+        return queryset.filter(assignment_group__name__iexact=value)

@@ -356,4 +356,4 @@ class RoutingRule(TimestampedModel):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse('admin:incidents_routingrule_change', args=[self.pk])
+        return reverse('incidents:routingrule_detail', args=[self.pk])

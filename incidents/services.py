@@ -62,13 +62,15 @@ def ticket_create(
     opened_at: dt.datetime | None = None,
     opened_by: User | None = None,
     notify: bool = True,
+    route: bool = True,
 ) -> Ticket:
     """Open a ticket. Priority comes from the matrix; e-mail with no impact or urgency given is P4 (domain §3).
 
     Only integrations and administrators (or a system job) may backdate `opened_at` or name who opened the ticket
     (imports, monitoring backfill, demo data). Requesters reporting through the API or by e-mail get what the
     portal offers them, no more (`requester_refusals`). Without a group, the ticket is routed
-    (`incidents.routing`): the first matching routing rule, else its service's support group.
+    (`incidents.routing`): the first matching routing rule, else its service's support group; `route=False` leaves
+    it in triage (demo data replaying where each ticket went).
     """
     backfill = actor.user is None or actor.user.has_role(*BACKFILL_ROLES)
     if opened_at is not None and not backfill:
@@ -125,7 +127,7 @@ def ticket_create(
     hooks.emit(hooks.CREATED, ticket, actor=actor, notify=notify)
     if assignment_group is not None:  # a group named when opening wins over the routing
         ticket = ticket_assign(ticket=ticket, actor=actor, group=assignment_group, assignee=assignee, notify=notify)
-    else:
+    elif route:
         from .routing import route_for
 
         found = route_for(ticket)

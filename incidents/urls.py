@@ -105,4 +105,10 @@ urlpatterns = [
         reference.ResponseTemplateDeleteView.as_view(),
         name='responsetemplate_delete',
     ),
+    # Routing rules
+    path('routing-rules/', reference.RoutingRuleListView.as_view(), name='routingrule_list'),
+    path('routing-rules/add/', reference.RoutingRuleCreateView.as_view(), name='routingrule_add'),
+    path('routing-rules/<int:pk>/', reference.RoutingRuleDetailView.as_view(), name='routingrule_detail'),
+    path('routing-rules/<int:pk>/edit/', reference.RoutingRuleEditView.as_view(), name='routingrule_edit'),
+    path('routing-rules/<int:pk>/delete/', reference.RoutingRuleDeleteView.as_view(), name='routingrule_delete'),
 ]

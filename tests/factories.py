@@ -80,3 +80,14 @@ def make_ticket(*, kind: str = 'incident', caller=None, state: str = 'new', grou
     if state == TicketState.COMPLETED:
         return ticket
     return ticket_services.ticket_confirm(ticket=ticket, actor=Actor(user=caller, channel='ui'))
+
+
+# ------------------------------------------------------------------------------------------------ routing rules
+def make_routing_rule(*, group=None, name: str | None = None, **conditions):
+    """A routing rule made through the routing service, sending matching tickets to `group` (a new one if none)."""
+    from incidents import routing
+    from incidents.models import RoutingRule
+
+    group = group or SupportGroupFactory()
+    name = name or f'Rule {RoutingRule.objects.count() + 1}'
+    return routing.rule_create(actor=SYSTEM, name=name, assignment_group=group, **conditions)

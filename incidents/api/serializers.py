@@ -1,7 +1,7 @@
 """Ticket representations and the small input serializers of each action (those any record shares, such as
 `AssignSerializer`, come from `itsm.api.serializers`). They validate; services decide."""
 
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from rest_framework import serializers
 
 from cmdb.api.fields import CINumberField
@@ -12,15 +12,20 @@ from itsm.choices import Impact, Priority, Urgency
 from sla.api.serializers import TicketClockSerializer
 
 from ..choices import PendingReason, ResolutionCode, TicketChannel
-from ..models import Category, PriorityMatrixEntry, ResponseTemplate, Ticket
+from ..models import Category, PriorityMatrixEntry, ResponseTemplate, RoutingRule, Ticket
+from ..routing import validate_rule
 from .fields import CategoryField
+
+CHILDREN = Prefetch('children', queryset=Ticket.objects.only('pk', 'number', 'parent_id', 'caller_id', 'opened_by_id'))
 
 
 class TicketListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
-        # The resolver is named only on imported tickets; fetch those of a whole page in one query.
+        # The resolver is named only on imported tickets; fetch those of a whole page in one query, and the
+        # children of the whole page in one more.
         tickets = list(data.all() if hasattr(data, 'all') else data)
         prefetch_related_objects([t for t in tickets if t.resolved_by_id], 'resolved_by')
+        prefetch_related_objects(tickets, CHILDREN)
         return super().to_representation(tickets)
 
 
@@ -36,6 +41,7 @@ class TicketSerializer(serializers.ModelSerializer):
     category = CategoryField(required=False, allow_null=True)
     subcategory = CategoryField(subcategory=True, required=False, allow_null=True)
     parent = serializers.SlugRelatedField(slug_field='number', read_only=True)
+    children = serializers.SerializerMethodField(help_text='Numbers of the child tickets linked to this one.')
     impact = serializers.ChoiceField(choices=Impact.choices, required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     channel = serializers.ChoiceField(choices=TicketChannel.choices, required=False)
@@ -81,6 +87,7 @@ class TicketSerializer(serializers.ModelSerializer):
             'reassignment_count',
             'reopen_count',
             'parent',
+            'children',
             'eta',
             'opened_at',
             'assigned_at',
@@ -108,6 +115,15 @@ class TicketSerializer(serializers.ModelSerializer):
         request = self.context.get('request')
         path = ticket.get_absolute_url()
         return request.build_absolute_uri(path) if request else path
+
+    def get_children(self, ticket) -> list[str]:
+        children = sorted(ticket.children.all(), key=lambda child: child.pk)
+        request = self.context.get('request')
+        user = getattr(request, 'user', None)
+        if user is not None and user.is_authenticated and user.is_requester_only:
+            # A requester sees only their own tickets, children included.
+            children = [c for c in children if user.pk in (c.caller_id, c.opened_by_id)]
+        return [child.number for child in children]
 
 
 class TicketUpdateSerializer(TicketSerializer):
@@ -183,3 +199,38 @@ class ResponseTemplateSerializer(serializers.ModelSerializer):
         model = ResponseTemplate
         fields = ['id', 'name', 'kind', 'text', 'active']
         read_only_fields = ['id']
+
+
+class RoutingRuleSerializer(serializers.ModelSerializer):
+    """A routing rule: conditions (blank matches anything) and the group tickets that match go to."""
+
+    service = CINumberField(services_only=True, required=False, allow_null=True)
+    ci = CINumberField(required=False, allow_null=True)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    assignment_group = GroupField()
+
+    class Meta:
+        model = RoutingRule
+        fields = [
+            'id',
+            'position',
+            'name',
+            'active',
+            'service',
+            'ci',
+            'category',
+            'channel',
+            'kind',
+            'assignment_group',
+        ]
+        read_only_fields = ['id']
+
+    def validate(self, attrs):
+        rule = RoutingRule(**{**self._current(), **attrs})
+        validate_rule(rule)  # Django's ValidationError becomes a 400 naming the field (itsm.api.errors)
+        return attrs
+
+    def _current(self) -> dict:
+        if self.instance is None:
+            return {}
+        return {f.name: getattr(self.instance, f.name) for f in RoutingRule._meta.concrete_fields if f.name != 'id'}

@@ -6,9 +6,9 @@ from itsm.api.viewsets import ItsmModelViewSet
 from itsm.choices import TicketKind
 from itsm.errors import NotAllowed
 
-from .. import selectors, services
-from ..filters import TicketFilterSet
-from ..models import Case, Category, Incident, PriorityMatrixEntry, ResponseTemplate
+from .. import routing, selectors, services
+from ..filters import RoutingRuleFilterSet, TicketFilterSet
+from ..models import Case, Category, Incident, PriorityMatrixEntry, ResponseTemplate, RoutingRule
 from . import serializers as s
 
 
@@ -95,3 +95,22 @@ class ResponseTemplateViewSet(ItsmModelViewSet):
     queryset = ResponseTemplate.objects.all()
     serializer_class = s.ResponseTemplateSerializer
     filterset_fields = ['kind', 'active']
+
+
+class RoutingRuleViewSet(ItsmModelViewSet):
+    """Where new tickets go: the first active rule by position whose conditions all match. Administrators write;
+    staff read."""
+
+    queryset = RoutingRule.objects.select_related('service', 'ci', 'category', 'assignment_group').order_by(
+        'position', 'pk'
+    )
+    serializer_class = s.RoutingRuleSerializer
+    filterset_class = RoutingRuleFilterSet
+
+    def perform_create(self, serializer):
+        serializer.instance = routing.rule_create(actor=self.actor(), **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = routing.rule_update(
+            actor=self.actor(), obj=serializer.instance, **serializer.validated_data
+        )

@@ -1,9 +1,11 @@
-"""Reference data of the desk: categories, the priority matrix and communication (response) templates."""
+"""Reference data of the desk: categories, the priority matrix, communication (response) templates and the routing
+rules that send new tickets to a group."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
@@ -11,6 +13,7 @@ from django.views import View
 
 from itsm.choices import Impact, Urgency
 from itsm.errors import ApplicationError
+from itsm.models import SupportGroup
 from itsm.permissions import user_can
 from itsm.views.generic import (
     Column,
@@ -24,10 +27,19 @@ from itsm.views.generic import (
     add_service_errors,
 )
 
-from .. import services
+from .. import routing, services
 from ..choices import PRIORITY_COLOURS
-from ..forms import CategoryForm, PriorityMatrixEntryForm, PriorityMatrixForm, ResponseTemplateForm
-from ..models import Category, PriorityMatrixEntry, ResponseTemplate
+from ..filters import RoutingRuleFilterSet
+from ..forms import (
+    CategoryForm,
+    ConfigurationItemField,
+    PriorityMatrixEntryForm,
+    PriorityMatrixForm,
+    ResponseTemplateForm,
+    ServiceChoiceField,
+    service_queryset,
+)
+from ..models import Category, PriorityMatrixEntry, ResponseTemplate, RoutingRule
 from ..priority import default_priority
 
 
@@ -205,3 +217,69 @@ class PriorityMatrixEntryResetView(ObjectActionView):
     def perform(self, obj):
         default = default_priority(obj.impact, obj.urgency)
         return set_cell(actor=self.actor(), impact=obj.impact, urgency=obj.urgency, priority=default)
+
+
+# ------------------------------------------------------------------------------------------------ routing rules
+def routing_rule_list():
+    return RoutingRule.objects.select_related('service', 'ci', 'category__parent', 'assignment_group').order_by(
+        'position', 'pk'
+    )
+
+
+class RoutingRuleForm(forms.ModelForm):
+    service = ServiceChoiceField(queryset=service_queryset(), required=False, empty_label='— any service —')
+    ci = ConfigurationItemField(label='Configuration item', required=False, help_text='Blank: any item.')
+
+    class Meta:
+        model = RoutingRule
+        fields = ['position', 'name', 'active', 'service', 'ci', 'category', 'channel', 'kind', 'assignment_group']
+        help_texts = {
+            'category': 'A category or a subcategory; blank: any.',
+            'channel': 'Blank: any channel.',
+            'kind': 'Blank: incidents and cases.',
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields['service'].queryset = service_queryset()
+        self.fields['category'].queryset = Category.objects.select_related('parent').order_by('parent__name', 'name')
+        self.fields['category'].empty_label = '— any category —'
+        self.fields['assignment_group'].queryset = SupportGroup.objects.filter(active=True).order_by('name')
+
+
+class RoutingRuleListView(ObjectListView):
+    queryset = routing_rule_list()
+    filterset_class = RoutingRuleFilterSet
+    columns = [
+        Column('position', '#'),
+        Column('name', linkify=True),
+        Column('service', order_by='service__name'),
+        Column('ci', 'CI', order_by='ci__number'),
+        Column('category', order_by='category__name'),
+        'channel',
+        'kind',
+        Column('assignment_group', 'Routes to', order_by='assignment_group__name'),
+        'active',
+    ]
+    title = 'Routing rules'
+
+
+class RoutingRuleDetailView(ObjectDetailView):
+    queryset = routing_rule_list()
+    fields = ['position', 'active', 'service', 'ci', 'category', 'channel', 'kind', 'assignment_group']
+
+
+class RoutingRuleCreateView(ObjectCreateView):
+    queryset = routing_rule_list()
+    form_class = RoutingRuleForm
+    service = routing.rule_create
+
+
+class RoutingRuleEditView(ObjectEditView):
+    queryset = routing_rule_list()
+    form_class = RoutingRuleForm
+    service = routing.rule_update
+
+
+class RoutingRuleDeleteView(ObjectDeleteView):
+    queryset = routing_rule_list()
