@@ -18,7 +18,7 @@ from django.utils import timezone
 from itsm import audit, conversation, hooks
 from itsm.audit import Actor
 from itsm.choices import Channel, Impact, Role, TicketKind, TimelineKind, Urgency
-from itsm.errors import Conflict, NotAllowed
+from itsm.errors import ApplicationError, Conflict, NotAllowed
 from itsm.models import SupportGroup, User
 from itsm.numbering import next_number
 from itsm.workflow import lock
@@ -446,16 +446,54 @@ def ticket_escalate_hierarchical(*, ticket: Ticket, actor: Actor, reason: str) -
 
 
 @transaction.atomic
-def ticket_complete(*, ticket: Ticket, actor: Actor, resolution_code: str, resolution_notes: str) -> Ticket:
-    """Accepted → Completed: service restored or a fix in place; resolution code and notes are required."""
+def ticket_complete(
+    *, ticket: Ticket, actor: Actor, resolution_code: str, resolution_notes: str, parent: Ticket | None = None
+) -> Ticket:
+    """Accepted → Completed: service restored or a fix in place; resolution code and notes are required.
+
+    A parent completes its open children with its resolution (`parent` is set for them): each child is completed
+    whole, its caller told as for any completion, or left as it was and named in the parent's timeline with the
+    reason (`ticket.children_not_completed` lists them for the page or the API)."""
     ticket = lock(ticket)
-    changes = {
-        'resolution_code': resolution_code or '',
-        'resolution_notes': (resolution_notes or '').strip(),
-        'completed_at': timezone.now(),
-    }
-    TICKET_ACTIONS.run(ticket, 'complete', actor=actor, changes=changes, message=changes['resolution_notes'])
+    notes = (resolution_notes or '').strip()
+    changes = {'resolution_code': resolution_code or '', 'resolution_notes': notes, 'completed_at': timezone.now()}
+    message = f'Completed with parent {parent.number}: {notes}' if parent is not None else notes
+    TICKET_ACTIONS.run(ticket, 'complete', actor=actor, changes=changes, message=message)
+    ticket.children_completed, ticket.children_not_completed = _complete_children(ticket, actor=actor)
     return ticket
+
+
+def _complete_children(parent: Ticket, *, actor: Actor) -> tuple[list[str], list[str]]:
+    """Complete the open children of a completed parent; returns (numbers completed, "number: reason" refused)."""
+    done, refused = [], []
+    children = Ticket.objects.filter(parent=parent, state__in=TICKET_WORKFLOW.open_states).order_by('pk')
+    for child in children:
+        try:
+            with transaction.atomic():  # a child that cannot be completed is left whole, not half-done
+                ticket_complete(
+                    ticket=child,
+                    actor=actor,
+                    resolution_code=parent.resolution_code,
+                    resolution_notes=parent.resolution_notes,
+                    parent=parent,
+                )
+        except (ValidationError, ApplicationError) as error:
+            reason = error.detail if isinstance(error, ApplicationError) else ' '.join(error.messages)
+            refused.append(f'{child.number} ({child.get_state_display()}): {reason}')
+        else:
+            done.append(child.number)
+    if done or refused:
+        lines = [f'Completed with this ticket: {", ".join(done)}.'] if done else []
+        if refused:
+            lines.append(f'Not completed, left as they were: {"; ".join(refused)}')
+        audit.record(
+            parent,
+            actor=actor,
+            kind=TimelineKind.WORK_NOTE,
+            message=' '.join(lines),
+            data={'children_completed': done, 'children_not_completed': refused},
+        )
+    return done, refused
 
 
 @transaction.atomic
