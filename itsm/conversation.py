@@ -59,6 +59,8 @@ def comment(record, *, actor: Actor, body: str, internal: bool = False) -> Timel
     if not internal:
         type(record)._default_manager.filter(pk=record.pk).update(updated_at=timezone.now())
         hooks.emit(hooks.COMMENTED, record, actor=actor, entry=entry)
+    else:
+        hooks.emit(hooks.NOTED, record, actor=actor, entry=entry)
     return entry
 
 

@@ -21,7 +21,8 @@ CREATED = 'created'  # a record was opened; kwargs: actor, notify
 CHANGED = 'changed'  # fields changed outside a transition (edits, priority, conversion); kwargs: actor
 TRANSITIONED = 'transitioned'  # a workflow action ran; kwargs: actor, action, source, target, notify
 COMMENTED = 'commented'  # a customer-visible comment was added; kwargs: actor, entry
-EVENTS = (CREATED, CHANGED, TRANSITIONED, COMMENTED)
+NOTED = 'noted'  # an internal work note was added (never for requesters' eyes); kwargs: actor, entry
+EVENTS = (CREATED, CHANGED, TRANSITIONED, COMMENTED, NOTED)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     'problems',
     'changes',
     'reports',
+    'inbox',
     'imports',
     'synthetic',
 ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path('cmdb/', include('cmdb.urls')),
     path('sla/', include('sla.urls')),
     path('reports/', include('reports.urls')),
+    path('inbox/', include('inbox.urls')),
     path('health/', health.health, name='health'),
     path('admin/', admin.site.urls),
 ]

@@ -20,4 +20,5 @@ urlpatterns = [
     path('', include('incidents.api.urls')),
     path('', include('sla.api.urls')),
     path('', include('reports.api.urls')),
+    path('', include('inbox.api.urls')),
 ]
