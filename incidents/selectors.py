@@ -122,3 +122,10 @@ def children_of(ticket: Ticket) -> QuerySet[Ticket]:
 def my_requests(user: User) -> QuerySet[Ticket]:
     """The portal's list: what the person reported or was the caller of, open first, newest first."""
     return ticket_list(user=user).filter(Q(caller=user) | Q(opened_by=user)).order_by('-opened_at')
+
+
+def caller_open_tickets(ticket: Ticket, *, limit: int = 5) -> list[Ticket]:
+    """The caller's other open tickets in queue order, for the ticket page: `limit` rows and one more that only
+    tells there are more; one query on the caller index."""
+    others = Ticket.objects.open().filter(caller_id=ticket.caller_id).exclude(pk=ticket.pk).order_by(*QUEUE_ORDER)
+    return list(others[: limit + 1])

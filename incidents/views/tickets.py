@@ -87,6 +87,8 @@ class TicketPage(RecordPage):
         working = self.can_work(request.user, ticket)
         return {
             'children': list(selectors.children_of(ticket)),
+            # Staff see what else the caller has open (requesters are sent to the portal before this page).
+            'caller_tickets': [] if request.user.is_requester_only else selectors.caller_open_tickets(ticket),
             'impacted_services': impacted,
             'state_colours': STATE_COLOURS,
             'priority_colours': PRIORITY_COLOURS,

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
+from django.views import View
 
 from itsm import selectors, services
 from itsm.filters import UserFilterSet
@@ -47,8 +48,22 @@ class UserDetailView(PeopleMixin, ObjectDetailView):
         'date_joined',
     ]
 
+    def dispatch(self, request, *args, **kwargs):
+        # Everyone may read their own page (requesters hold no permission on people); others' pages are for staff.
+        if request.user.is_authenticated and str(kwargs.get('pk')) == str(request.user.pk):
+            return View.dispatch(self, request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
     def get_extra_context(self, obj):
-        return {'member_of': obj.support_groups.all(), 'manages': obj.managed_groups.all()}
+        viewer = self.request.user
+        return {
+            'member_of': obj.support_groups.all(),
+            'manages': obj.managed_groups.all(),
+            # Their tickets as caller (open first) and what they recently did on records; requesters (on their own
+            # page) see no internal notes.
+            'caller_records': selectors.person_records(obj, viewer=viewer),
+            'contacts': selectors.person_contacts(obj, public_only=viewer.is_requester_only),
+        }
 
 
 class UserCreateView(PeopleMixin, ObjectCreateView):
