@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from itsm.choices import Impact, Priority, Urgency
+from itsm.choices import Attention, Impact, Priority, Urgency
 from itsm.filters import TextSearchFilterSet
 from sla import selectors as sla_selectors
 
@@ -32,6 +32,10 @@ class TicketFilterSet(TextSearchFilterSet):
     sla_at_risk = django_filters.BooleanFilter(method='filter_sla_at_risk', label='SLA at risk')
     source = django_filters.CharFilter(field_name='source_system', label='Imported from (source system)')
     parent = django_filters.CharFilter(field_name='parent__number', lookup_expr='iexact', label='Parent (number)')
+    attention = django_filters.ChoiceFilter(
+        choices=[(value, label) for value, label in Attention.choices if value],
+        label='Needs attention (customer_replied, reopened)',
+    )
 
     class Meta:
         model = Ticket

@@ -17,15 +17,16 @@ from django.utils import timezone
 
 from itsm import audit, conversation, hooks
 from itsm.audit import Actor
-from itsm.choices import Channel, Impact, Role, TicketKind, TimelineKind, Urgency
+from itsm.choices import Attention, Channel, Impact, Role, TicketKind, TimelineKind, Urgency
 from itsm.errors import ApplicationError, Conflict, NotAllowed
 from itsm.models import SupportGroup, User
 from itsm.numbering import next_number
+from itsm.services import record_flag
 from itsm.workflow import lock
 
 from . import notifications
 from .actions import TICKET_ACTIONS, staff_only
-from .choices import TICKET_WORKFLOW, TicketChannel, TicketState
+from .choices import TICKET_WORKFLOW, PendingReason, TicketChannel, TicketState
 from .models import NUMBER_PREFIXES, Category, PriorityMatrixEntry, ResponseTemplate, Ticket
 from .priority import compute_priority, forget_matrix, impact_and_urgency
 
@@ -526,6 +527,9 @@ def ticket_reject(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
         message=f'Resolution rejected: {reason.strip()}',
         data={'reason': reason.strip()},
     )
+    # The assignee and the group are told, and the queues show it until someone working it opens it.
+    record_flag(ticket, Attention.REOPENED)
+    notifications.ticket_event(ticket, notifications.Event.REOPENED, extra={'reason': reason.strip()})
     return ticket
 
 
@@ -562,6 +566,26 @@ def ticket_close_stale(*, now: dt.datetime | None = None, days: int | None = Non
 def ticket_comment(*, ticket: Ticket, actor: Actor, body: str, internal: bool = False):
     """Add a customer-visible comment, or an internal work note (see `itsm.conversation.comment`)."""
     return conversation.comment(ticket, actor=actor, body=body, internal=internal)
+
+
+@transaction.atomic
+def ticket_requester_replied(*, ticket: Ticket, actor: Actor, entry=None) -> Ticket:
+    """The requester answered (a public comment by the caller's side, `notifications.speaks_for_requester`; the
+    `commented` hook calls this whichever way it came). A ticket waiting on the customer resumes through
+    `ticket_resume`, so its clocks run again; the assignee, or the group while nobody has taken it, is told; and
+    the queues mark it "customer replied" until someone working it opens it. A closed ticket is left as it is."""
+    ticket = lock(ticket)
+    if ticket.is_final:
+        return ticket
+    if ticket.state == TicketState.PENDING and ticket.pending_reason == PendingReason.CUSTOMER:
+        # Resumed by the desk's rule on the caller's answer; the caller may not resume tickets themselves.
+        resumer = Actor.system(channel=actor.channel)
+        ticket = ticket_resume(ticket=ticket, actor=resumer, note='The caller replied: back with the desk.')
+    record_flag(ticket, Attention.CUSTOMER_REPLIED)
+    notifications.ticket_event(
+        ticket, notifications.Event.CUSTOMER_REPLIED, extra={'comment': entry.message if entry is not None else ''}
+    )
+    return ticket
 
 
 def ticket_attach(*, ticket: Ticket, actor: Actor, upload, public: bool = True):

@@ -9,10 +9,11 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
 from . import audit
 from .audit import Actor
-from .choices import Role, TimelineKind
+from .choices import Attention, Role, TimelineKind
 from .models import SupportGroup, User
 
 
@@ -133,3 +134,37 @@ def support_group_update(*, group: SupportGroup, actor: Actor, **fields: Any) ->
     if fields.get('escalation_group') is not None and fields['escalation_group'].pk == group.pk:
         raise ValidationError({'escalation_group': 'A group cannot escalate to itself.'})
     return record_update(obj=group, fields=fields, actor=actor)
+
+
+# ------------------------------------------------------------------------------------ attention markers
+def record_flag(record, attention: str) -> None:
+    """Mark a process record as needing its workers' eye again (`itsm.choices.Attention`: the customer replied,
+    the record was reopened), from now. A record already marked keeps since when it waits, and its marker unless
+    the new one outranks it (a reopening outranks a reply).
+
+    The marker is bookkeeping, like `updated_at`: one UPDATE, no history entry (the reply or the reopening that
+    set it is in the history already)."""
+    rank = Attention.values.index  # declaration order: a reopening outranks a reply
+    if record.attention and rank(record.attention) >= rank(attention):
+        return
+    since = record.attention_since if record.attention else timezone.now()
+    type(record)._default_manager.filter(pk=record.pk).update(attention=attention, attention_since=since)
+    record.attention, record.attention_since = attention, since
+
+
+def record_seen(record, user) -> dict[str, Any] | None:
+    """Someone who works `record` opened it: clear its attention marker. Returns what was cleared
+    (`attention`, `label`, `since`) so the page that opened it can still say why it was marked, or None.
+
+    No query when the record has no marker; one UPDATE when it has. Readers who do not work the record (and
+    requesters) leave the marker for those who do."""
+    if not record.attention or not record.may_work(user):
+        return None
+    seen = {
+        'attention': record.attention,
+        'label': Attention(record.attention).label,
+        'since': record.attention_since,
+    }
+    type(record)._default_manager.filter(pk=record.pk).update(attention=Attention.NONE, attention_since=None)
+    record.attention, record.attention_since = Attention.NONE, None
+    return seen

@@ -33,6 +33,7 @@ from itsm.errors import ApplicationError
 from itsm.forms import AttachmentForm, CommentForm
 from itsm.permissions import user_can
 from itsm.selectors import timeline_for
+from itsm.services import record_seen
 from itsm.workflow import Action
 
 from .generic import (
@@ -230,7 +231,11 @@ class RecordDetailView(RecordViewMixin, View):
     def get(self, request, *args, **kwargs):
         record = self.get_record()
         url = self.redirect_url(record)
-        return redirect(url) if url else self.page.render(request, record)
+        if url:
+            return redirect(url)
+        # Someone working the record has seen it: the queues stop marking it; this page still says why it was.
+        seen = record_seen(record, request.user)
+        return self.page.render(request, record, attention_seen=seen)
 
 
 class RecordActionView(RecordViewMixin, View):
