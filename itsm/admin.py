@@ -40,7 +40,7 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     search_fields = ['username', 'first_name', 'last_name', 'email', 'department', 'external_id']
     fieldsets = (
         *DjangoUserAdmin.fieldsets[:2],
-        ('Service desk', {'fields': ('phone', 'department', 'location', 'vip', 'external_id')}),
+        ('Service desk', {'fields': ('phone', 'department', 'location', 'vip', 'time_zone', 'external_id')}),
         *DjangoUserAdmin.fieldsets[2:],
     )
     add_fieldsets = (

@@ -27,6 +27,7 @@ __all__ = (
     'NoteForm',
     'PasswordChangeForm',
     'PersonField',
+    'ProfileForm',
     'ReasonForm',
     'SupportGroupForm',
     'UserCreateForm',
@@ -164,6 +165,44 @@ class UserEditForm(UserFormBase):
 
     def password_help(self) -> str:
         return 'Leave empty to keep the current password.'
+
+
+def time_zone_choices() -> list:
+    """The desk's zone first, then the common zones, then every other IANA name."""
+    from django.conf import settings
+
+    from .timezones import all_zones, common_zones
+
+    common = common_zones()
+    others = [name for name in all_zones() if name not in common]
+    return [
+        ('', f"The desk's time zone ({settings.TIME_ZONE})"),
+        ('Common time zones', [(name, name.replace('_', ' ')) for name in common]),
+        ('All time zones', [(name, name.replace('_', ' ')) for name in others]),
+    ]
+
+
+class ProfileForm(forms.ModelForm):
+    """What people set for themselves on their profile: the time zone every time is shown in."""
+
+    class Meta:
+        model = User
+        fields = ['time_zone']
+        labels = {'time_zone': 'Time zone'}
+        help_texts = {'time_zone': 'Every time in the desk, and in the e-mails it sends you, is shown in this zone.'}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields['time_zone'] = forms.ChoiceField(
+            choices=time_zone_choices,
+            required=False,
+            label='Time zone',
+            help_text=self._meta.help_texts['time_zone'],
+            error_messages={'invalid_choice': '“%(value)s” is not a known time zone; pick one from the list.'},
+        )
+
+    def service_fields(self) -> dict[str, Any]:
+        return {'time_zone': self.cleaned_data['time_zone']}
 
 
 class SupportGroupForm(forms.ModelForm):

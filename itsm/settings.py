@@ -77,6 +77,7 @@ MIDDLEWARE = [
     'django.middleware.common.CommonMiddleware',
     'django.middleware.csrf.CsrfViewMiddleware',
     'django.contrib.auth.middleware.AuthenticationMiddleware',
+    'itsm.middleware.TimeZoneMiddleware',
     'django.contrib.messages.middleware.MessageMiddleware',
     'django.middleware.clickjacking.XFrameOptionsMiddleware',
     'django_htmx.middleware.HtmxMiddleware',
@@ -187,6 +188,10 @@ LANGUAGE_CODE = 'en-us'
 TIME_ZONE = os.environ.get('TIME_ZONE', 'UTC')
 USE_I18N = True
 USE_TZ = True
+# The one format of every time and date shown (Django date-format characters; T is the zone's abbreviation), in
+# the person's time zone (itsm.timezones): pages, inputs' hints, e-mails and chart labels.
+DATETIME_DISPLAY_FORMAT = 'j M Y H:i T'
+DATE_DISPLAY_FORMAT = 'j M Y'
 
 # --------------------------------------------------------------------------------- static and media
 STATIC_URL = '/static/'

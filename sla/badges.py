@@ -8,10 +8,22 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from itsm.timezones import format_datetime
+
+from . import business_time
 from .choices import SLA_KINDS, ClockKind, ClockState
 from .models import SlaClock, format_minutes
 
-__all__ = ['Badge', 'badge_for', 'badges_for', 'format_duration']
+__all__ = [
+    'Badge',
+    'badge_for',
+    'badges_for',
+    'counts_business_hours',
+    'format_business',
+    'format_clock_time',
+    'format_duration',
+    'format_target',
+]
 
 ICONS = {
     ClockKind.RESPONSE: 'message-bolt',
@@ -49,31 +61,64 @@ def format_duration(seconds: float) -> str:
     return f'{minutes}m {secs:02d}s' if minutes else f'{secs}s'
 
 
+def counts_business_hours(calendar) -> bool:
+    """Whether durations on `calendar` are business hours: any calendar but one open every hour of every day
+    without holidays (whose durations are plain calendar time, '1d 6h')."""
+    if calendar is None:
+        return False
+    always = all(calendar.hours.get(day) == ['00:00-24:00'] for day in business_time.DAY_KEYS)
+    return not (always and not calendar.holiday_country and not calendar.custom_holidays)
+
+
+def format_business(seconds: float) -> str:
+    """Business time in words: 108000 → '30 business hours', 8100 → '2 business hours 15 min',
+    3600 → '1 business hour', 1500 → '25 business minutes'."""
+    minutes = int(abs(seconds)) // 60
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f'{minutes} business minute{"" if minutes == 1 else "s"}'
+    text = f'{hours:,} business hour{"" if hours == 1 else "s"}'
+    return f'{text} {minutes} min' if minutes else text
+
+
+def format_clock_time(seconds: float, calendar) -> str:
+    """A duration counted on `calendar`: business hours on a business calendar, '1d 6h' round the clock."""
+    return format_business(seconds) if counts_business_hours(calendar) else format_duration(seconds)
+
+
+def format_target(minutes: int | None, calendar) -> str:
+    """A target in minutes of `calendar`'s time: '30 business hours', or '1d 6h' on a round-the-clock calendar."""
+    if minutes is None:
+        return ''
+    return format_business(minutes * 60) if counts_business_hours(calendar) else format_minutes(minutes)
+
+
 def _local(moment: dt.datetime) -> str:
-    return timezone.localtime(moment).strftime('%Y-%m-%d %H:%M')
+    return format_datetime(moment)
 
 
 def badge_for(clock: SlaClock, *, now: dt.datetime | None = None) -> Badge:
     now = now or timezone.now()
     label = ClockKind(clock.kind).label
-    target = f'{format_minutes(clock.target_minutes)} on {clock.calendar.name}'
+    calendar = clock.calendar
+    target = f'{format_target(clock.target_minutes, calendar)} on {calendar.name}'
     common = {'clock_id': clock.pk, 'label': label, 'icon': ICONS.get(clock.kind, 'clock'), 'state': clock.state}
     if clock.stopped_at is not None:
         if clock.breached:
             late = (clock.elapsed - clock.target).total_seconds()
-            text = f'missed by {format_duration(late)}' if late > 0 else 'missed'
+            text = f'missed by {format_clock_time(late, calendar)}' if late > 0 else 'missed'
             return Badge(text=text, color='red', title=f'{clock.name}: target {target} missed', **common)
         return Badge(text='met', color='teal', title=f'{clock.name}: met within {target}', **common)
     if clock.run_started_at is None:
         remaining = clock.remaining_at(now).total_seconds()
         if remaining <= 0:
-            text, color = f'paused · overdue {format_duration(remaining)}', 'red'
+            text, color = f'paused · overdue {format_clock_time(remaining, calendar)}', 'red'
         else:
-            text, color = f'paused · {format_duration(remaining)} left', 'secondary'
+            text, color = f'paused · {format_clock_time(remaining, calendar)} left', 'secondary'
         return Badge(
             text=text,
             color=color,
-            title=f'{clock.name}: paused; {format_duration(max(remaining, 0))} of business time left of {target}',
+            title=f'{clock.name}: paused; {format_clock_time(max(remaining, 0), calendar)} left of {target}',
             **{**common, 'state': ClockState.PAUSED if not clock.breached else ClockState.BREACHED},
         )
     due = clock.due_at or clock.instant_of(clock.target)

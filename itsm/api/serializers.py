@@ -29,10 +29,12 @@ class UserSerializer(serializers.ModelSerializer):
             'location',
             'vip',
             'is_active',
+            'time_zone',
             'roles',
             'external_id',
         ]
         read_only_fields = ['id']
+        extra_kwargs = {'time_zone': {'help_text': "IANA time zone (Europe/Paris); empty: the desk's."}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -7,18 +7,18 @@ import re
 from typing import Any
 
 from django import forms, template
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.template.loader import render_to_string
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from itsm.audit import EMPTY_WORDS, in_words
 from itsm.choices import Channel, Role, TimelineKind
 from itsm.permissions import user_can
+from itsm.timezones import format_date, format_datetime, format_relative, zone_label
 from itsm.views.generic import Column
 from itsm.views.generic import object_url as _object_url
 
@@ -144,10 +144,9 @@ def format_value(value: Any, *, link: bool = True):
     if isinstance(value, bool):
         return YES if value else NO
     if isinstance(value, dt.datetime):
-        local = timezone.localtime(value) if timezone.is_aware(value) else value
-        return format_html('<time datetime="{}">{}</time>', value.isoformat(), date_format(local, 'Y-m-d H:i'))
+        return when(value)
     if isinstance(value, dt.date):
-        return format_html('<time datetime="{}">{}</time>', value.isoformat(), date_format(value, 'Y-m-d'))
+        return format_html('<time datetime="{}">{}</time>', value.isoformat(), format_date(value))
     if isinstance(value, models.Model):
         url = value.get_absolute_url() if link and hasattr(value, 'get_absolute_url') else ''
         return format_html('<a href="{}">{}</a>', url, value) if url else format_html('{}', value)
@@ -203,6 +202,87 @@ def page_range(paginator, number: int) -> list:
         None if page == paginator.ELLIPSIS else page
         for page in paginator.get_elided_page_range(number, on_each_side=2, on_ends=1)
     ]
+
+
+#
+# Times: one format, in the active (the person's) time zone
+#
+
+
+def _moment(value) -> dt.datetime | dt.date | None:
+    """A datetime or date, also from the ISO text a JSON value holds; None for anything else."""
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.datetime.fromisoformat(value) if 'T' in value or ' ' in value else dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+@register.filter
+def when(value):
+    """`{{ ticket.opened_at|when }}`: `<time>` with '5 Dec 2026 14:05 CET' in the person's zone (a dash if empty)."""
+    moment = _moment(value)
+    if moment is None:
+        return EMPTY
+    if not isinstance(moment, dt.datetime):
+        return format_html('<time datetime="{}">{}</time>', moment.isoformat(), format_date(moment))
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), zone_label(), format_datetime(moment)
+    )
+
+
+@register.filter
+def ago(value):
+    """`{{ ticket.opened_at|ago }}`: '3 h ago' (or 'in 2 days'), the full time in its title."""
+    moment = _moment(value)
+    if not isinstance(moment, dt.datetime):
+        return when(value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), format_datetime(moment), format_relative(moment)
+    )
+
+
+@register.filter
+def when_text(value) -> str:
+    """The same text without markup (attributes, e-mails); '' if empty."""
+    moment = _moment(value)
+    if moment is None:
+        return ''
+    return format_datetime(moment) if isinstance(moment, dt.datetime) else format_date(moment)
+
+
+@register.filter
+def day(value) -> str:
+    """'5 Dec 2026' (a datetime's day in the person's zone); '' if empty."""
+    moment = _moment(value)
+    return format_date(moment) if moment is not None else ''
+
+
+@register.simple_tag
+def current_zone() -> str:
+    """'Europe/Paris (CET)': the zone times are shown and typed in."""
+    return zone_label()
+
+
+@register.simple_tag
+def date_display_format() -> str:
+    """The desk's date format (Django's format characters), for scripts that write dates (chart labels)."""
+    return settings.DATE_DISPLAY_FORMAT
+
+
+@register.simple_tag
+def now_in_zone() -> str:
+    """The time now, in the person's zone and the desk's format."""
+    return format_datetime(dt.datetime.now(dt.UTC))
+
+
+@register.filter
+def is_datetime_input(bound_field) -> bool:
+    """A field whose widget takes a date and time: the form says which zone it is read in."""
+    return isinstance(bound_field.field.widget, forms.DateTimeInput)
 
 
 #

@@ -1,15 +1,21 @@
 """The home page, a person's own profile and the global search."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 
 from itsm import search as search_registry
-from itsm import selectors
+from itsm import selectors, services, timezones
+from itsm.audit import Actor
 from itsm.choices import Role, Tier
+from itsm.forms import ProfileForm
 from itsm.models import SupportGroup, User
 from itsm.navigation import landing_url
 from itsm.permissions import user_can
+
+from .generic import add_service_errors
 
 
 def _roles_of(user) -> list[str]:
@@ -51,10 +57,23 @@ def home(request):
 
 @login_required
 def profile(request):
-    """The signed-in person's own details, roles and groups (no model permission needed)."""
+    """The signed-in person's own details, roles and groups (no model permission needed), and their time zone."""
     user = request.user
+    form = ProfileForm(request.POST if request.method == 'POST' else None, instance=user)
+    if request.method == 'POST':
+        if form.is_valid():
+            try:
+                person = User.objects.get(pk=user.pk)
+                services.user_update(user=person, actor=Actor.from_request(request), **form.service_fields())
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f'Times are now shown in {timezones.zone_label(timezones.zone_of(person))}.')
+                return redirect('itsm:profile')
+        user.refresh_from_db(fields=['time_zone'])
     context = {
         'person': user,
+        'form': form,
         'roles': _roles_of(user),
         'member_of': user.support_groups.select_related('manager').order_by('tier', 'name'),
         'manages': user.managed_groups.order_by('tier', 'name'),

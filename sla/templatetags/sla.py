@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
 from django.utils import timezone
 
-from ..badges import badges_for, format_duration
+from ..badges import badges_for, format_clock_time, format_duration, format_target
 from ..models import format_minutes
 from ..selectors import clocks_for_record
 
@@ -53,9 +53,9 @@ def sla_panel(context, record):
             {
                 'clock': clock,
                 'badge': badges_for([clock], now=now, include_stopped=True)[0],
-                'elapsed': format_duration(elapsed.total_seconds()),
+                'elapsed': format_clock_time(elapsed.total_seconds(), clock.calendar),
                 'percent': min(100, round(clock.percent_at(now))),
-                'target': format_minutes(clock.target_minutes),
+                'target': format_target(clock.target_minutes, clock.calendar),
             }
         )
     context_data = {
@@ -69,16 +69,22 @@ def sla_panel(context, record):
 
 
 @register.filter
-def sla_duration(seconds) -> str:
-    """Seconds (or a timedelta) as '1h 30m'."""
+def sla_duration(seconds, calendar=None) -> str:
+    """Seconds (or a timedelta) of wall-clock time as '1h 30m'; `{{ seconds|sla_duration:calendar }}` counts them on
+    the calendar ('2 business hours 15 min' on business hours, '1d 6h' round the clock)."""
     if hasattr(seconds, 'total_seconds'):
         seconds = seconds.total_seconds()
+    if calendar is not None:
+        return format_clock_time(seconds or 0, calendar)
     return format_duration(seconds or 0)
 
 
 @register.filter
-def sla_target(minutes) -> str:
-    """Minutes as '4h', '1d 2h 30m'."""
+def sla_target(minutes, calendar=None) -> str:
+    """A target in minutes: `{{ minutes|sla_target:calendar }}` gives '30 business hours' on a business calendar
+    and '1d 6h' round the clock; without a calendar, '4h', '1d 2h 30m'."""
+    if calendar is not None:
+        return format_target(minutes, calendar)
     return format_minutes(minutes)
 
 

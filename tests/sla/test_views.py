@@ -304,12 +304,13 @@ class BadgeTests(ItsmTestCase):
             clocks = {c.kind: c for c in ticket.sla_clocks.select_related('calendar')}
             self.assertEqual(badge_for(clocks['response']).text, 'met')
             paused = badge_for(clocks['resolution'])
-            self.assertEqual((paused.text, paused.color, paused.due), ('paused · 6h 30m left', 'secondary', ''))
+            expected = ('paused · 6 business hours 30 min left', 'secondary', '')
+            self.assertEqual((paused.text, paused.color, paused.due), expected)
             late = make_ticket(state='assigned', group=self.group, agent=self.agent)
             now.advance(minutes=95)
             tickets.ticket_accept(ticket=late, actor=actor)
             missed = badge_for(late.sla_clocks.select_related('calendar').get(kind='response'))
-            self.assertEqual((missed.text, missed.color), ('missed by 35m', 'red'))
+            self.assertEqual((missed.text, missed.color), ('missed by 35 business minutes', 'red'))
 
     def test_durations_read_naturally(self):
         cases = {0: '0s', 45: '45s', 95: '1m 35s', 600: '10m', 5400: '1h 30m', 86400 * 2 + 7 * 3600: '2d 7h'}

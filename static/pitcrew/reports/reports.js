@@ -30,6 +30,33 @@
     };
   }
 
+  var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  var MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
+    'October', 'November', 'December'];
+  var DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  var ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+  /* A day label ('2026-12-05') in the desk's date format, given with Django's format characters on the canvas
+     (data-date-format, from settings.DATE_DISPLAY_FORMAT), so charts read like every other page. */
+  function formatDay(label, pattern) {
+    var match = pattern && ISO_DATE.exec(label);
+    if (!match) return label;
+    var year = +match[1], month = +match[2], day = +match[3];
+    var weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
+    var pad = function (n) { return n < 10 ? '0' + n : String(n); };
+    var parts = {
+      j: String(day), d: pad(day), D: DAYS[weekday], n: String(month), m: pad(month), M: MONTHS[month - 1],
+      b: MONTHS[month - 1].toLowerCase(), F: MONTH_NAMES[month - 1], Y: String(year), y: String(year).slice(2)
+    };
+    var out = '';
+    for (var i = 0; i < pattern.length; i++) {
+      var ch = pattern.charAt(i);
+      if (ch === '\\' && i + 1 < pattern.length) { out += pattern.charAt(++i); continue; }
+      out += Object.prototype.hasOwnProperty.call(parts, ch) ? parts[ch] : ch;
+    }
+    return out;
+  }
+
   function urlAt(chart, element) {
     var dataset = chart.data.datasets[element.datasetIndex];
     if (dataset.urls && dataset.urls[element.index]) return dataset.urls[element.index];
@@ -72,7 +99,10 @@
     if (spec.y2) scales.y2 = axis(spec.y2, 'right', true);
     var chart = new Chart(canvas, {
       type: 'bar',
-      data: { labels: spec.labels, datasets: datasets },
+      data: {
+        labels: spec.labels.map(function (label) { return formatDay(label, canvas.getAttribute('data-date-format')); }),
+        datasets: datasets
+      },
       options: {
         responsive: true,
         maintainAspectRatio: false,
@@ -111,6 +141,8 @@
       });
     }
   }
+
+  window.pitcrewFormatDay = formatDay;
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();
