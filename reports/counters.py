@@ -256,12 +256,13 @@ def annotate_at(base: Base, queryset):
 
 @dataclass
 class Counters:
-    """Counter values for one group of rows: additive counts and sums, duration histograms, and (from the
-    live path only) exact percentiles per duration."""
+    """Counter values for one group of rows: additive counts and sums, duration histograms, and (taken from the
+    tickets) exact percentiles per duration, with the count and total they were taken over when the rollups
+    answered the rest."""
 
     values: dict[str, float] = field(default_factory=dict)
     histograms: dict[str, dict[str | int, int]] = field(default_factory=dict)
-    exact: dict[str, dict[float, float | None]] = field(default_factory=dict)
+    exact: dict[str, dict[float | str, float | None]] = field(default_factory=dict)
     # Each histogram with numeric bucket keys, as percentiles read it (made on first use).
     _buckets: dict[str, dict[int, int]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -288,6 +289,14 @@ class Counters:
             self.add_histogram(name, histogram)
         # Exact percentiles do not merge; whoever merges live figures recomputes them.
         self.exact = {}
+
+    def duration_totals(self, duration: str, *, count: str, total: str) -> tuple[int, float]:
+        """How many durations and their sum: from the tickets when the percentiles were taken there too (so the
+        four statistics of a duration share one source), else these counters'."""
+        exact = self.exact.get(duration)
+        if exact is not None and 'count' in exact:
+            return int(exact['count']), float(exact['total'])
+        return int(self[count]), float(self[total])
 
     def percentile(self, duration: str, fraction: float) -> float | None:
         """Seconds at `fraction` of the durations: exact when computed live, else from the histogram."""

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Trunc, TruncDate
 
 from .choices import Dimension, RollupPeriod, Source
@@ -354,23 +354,30 @@ def _rollup(slice_: Slice, bases: Sequence[Base], by: Sequence[str], durations: 
 
 
 def add_exact_percentiles(slice_: Slice, bases, by: Sequence[str], figures: Figures, durations, built=()) -> None:
-    """Where the slice's days hold few enough durations to sort them, take the exact percentiles from the tickets
-    (one query per duration), as the live path gives; larger sets keep the histogram estimate.
+    """Where the slice's days hold few enough durations to sort them, answer the duration from the tickets: its
+    count, total (so its mean) and exact percentiles, all from the same live rows (two queries per duration), as
+    the live path gives. Larger sets keep the rollups' count, total and histogram estimate. Either way one answer
+    comes from one source: rollups a refresh behind never pair their count and mean with live percentiles.
 
     What counts is every duration of those days, whatever the filters: that is what the query reads through
     (by the moment's index), so a selective filter over a busy year does not send it through a million rows."""
     for duration in sorted(durations):
         base = next((b for b in bases if b.duration == duration), None)
         counter = DURATION_COUNTER[duration]
-        if base is None or not any(c[counter] for c in figures.groups.values()):
-            continue
-        if _durations_in_days(slice_, counter, built) > exact_percentiles_up_to():
+        if base is None or _durations_in_days(slice_, counter, built) > exact_percentiles_up_to():
             continue
         queryset, names = _grouped(base, filtered(base, slice_), slice_, by)
+        for counters in figures.groups.values():  # groups the live rows no longer hold have none now
+            counters.exact[duration] = {'count': 0, 'total': 0.0}
+        totals = _aggregate(queryset, names, {'rcount': Count('pk'), 'rtotal': Sum(base.seconds())})
+        for row in totals:
+            counters = figures.groups.setdefault(_live_key(row, names, by), Counters())
+            counters.exact[duration] = {'count': row['rcount'] or 0, 'total': row['rtotal'] or 0.0}
         for raw, values in _live_percentiles(base, queryset, names).items():
             key = _live_key(dict(zip(names, raw, strict=True)), names, by)
-            if key in figures.groups:
-                figures.groups[key].exact[duration] = dict(zip(PERCENTILES, values, strict=True))
+            figures.groups.setdefault(key, Counters()).exact.setdefault(duration, {}).update(
+                dict(zip(PERCENTILES, values, strict=True))
+            )
 
 
 def _durations_in_days(slice_: Slice, counter: str, built) -> int:

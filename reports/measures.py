@@ -25,10 +25,10 @@ def percent(part: float, whole: float) -> float | None:
 
 
 def _duration(counters: Counters, *, count: str, total: str, duration: str) -> dict[str, Any]:
-    n = int(counters[count])
+    n, seconds = counters.duration_totals(duration, count=count, total=total)
     return {
         'count': n,
-        'mean_hours': hours(counters[total] / n) if n else None,
+        'mean_hours': hours(seconds / n) if n else None,
         'median_hours': hours(counters.percentile(duration, 0.5)) if n else None,
         'p90_hours': hours(counters.percentile(duration, 0.9)) if n else None,
     }

@@ -252,7 +252,11 @@ def breakdown(
         # A forced `source=rollup` answers the headline figures; a breakdown they cannot hold comes live.
         result = Query(slice_.replace(source=Source.LIVE)).compute(bases, by=(by,), durations=durations)
     counted = [name for base in dict.fromkeys(bases) for name in BASES[base].counters()]
-    groups = {key: c for key, c in result.groups.items() if any(c[name] for name in counted)}
+    groups = {
+        key: c
+        for key, c in result.groups.items()
+        if any(c[name] for name in counted) or any(e.get('count') for e in c.exact.values())
+    }
     labels = key_labels(by, [key[0] for key in groups])
     rows = []
     for (key,), counters in groups.items():
