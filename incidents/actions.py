@@ -156,6 +156,7 @@ TICKET_ACTIONS = ActionSet(
             serializer=f'{SERIALIZERS}.CompleteSerializer',
             icon='circle-check',
             done='{record.number} is completed; the caller is asked to confirm.',
+            public_fields=('resolution_code', 'resolution_notes'),
             primary=True,
             description='Service is restored or a fix is in place. The caller is asked to confirm.',
         ),
@@ -169,6 +170,7 @@ TICKET_ACTIONS = ActionSet(
             serializer=f'{SERIALIZERS}.PendSerializer',
             icon='player-pause',
             done='{record.number} is on hold.',
+            public_fields=('reason', 'note'),
             description='Waiting for someone or something: say what.',
         ),
         Action(
@@ -181,6 +183,7 @@ TICKET_ACTIONS = ActionSet(
             serializer='itsm.api.serializers.NoteSerializer',
             icon='player-play',
             done='{record.number} is active again.',
+            public_fields=('note',),
             primary=True,
         ),
         Action(
@@ -218,6 +221,7 @@ TICKET_ACTIONS = ActionSet(
             serializer='itsm.api.serializers.ReasonSerializer',
             icon='thumb-down',
             done='{record.number} is reopened.',
+            public_fields=('reason',),
             description='On the caller’s behalf: the problem is not solved. The ticket goes back to its owner.',
         ),
         Action(

@@ -91,3 +91,32 @@ TICKET_WORKFLOW = Workflow(
         Transition('auto_close', 'Close automatically', sources=(S.COMPLETED,), target=S.CLOSED),
     ],
 )
+
+
+# Where a ticket stands, in the requester's words (the portal): by state, or by state and pending reason first.
+REQUESTER_PHRASES = {
+    TicketState.NEW: 'We have received it and will pass it to the right team shortly.',
+    TicketState.ASSIGNED: 'A specialist team is working on it.',
+    TicketState.ACCEPTED: 'A specialist team is working on it.',
+    TicketState.PENDING: 'On hold for now.',
+    (TicketState.PENDING, PendingReason.CUSTOMER): 'Waiting for your reply.',
+    (TicketState.PENDING, PendingReason.VENDOR): 'On hold: waiting for a supplier.',
+    (TicketState.PENDING, PendingReason.PART): 'On hold: waiting for a part to arrive.',
+    (TicketState.PENDING, PendingReason.CHANGE): 'On hold: waiting for a planned change.',
+    (TicketState.PENDING, PendingReason.PROBLEM): 'On hold: waiting for a fix to the underlying problem.',
+    (TicketState.PENDING, PendingReason.EVENT): 'On hold: waiting for a scheduled event.',
+    TicketState.COMPLETED: 'Resolved: please confirm or reopen.',
+    TicketState.CLOSED: 'Closed.',
+}
+# What the requester's own step did, while nobody at the desk has opened the ticket since (its attention marker).
+REQUESTER_ATTENTION_PHRASES = {
+    'customer_replied': 'Back with the desk: we have your reply.',
+    'reopened': 'Reopened: back with the desk.',
+}
+
+
+def requester_phrase(state: str, pending_reason: str = '', attention: str = '') -> str:
+    """The portal's words for a ticket's state (and pending reason), or for the requester's unseen reply."""
+    if attention in REQUESTER_ATTENTION_PHRASES and state not in (TicketState.COMPLETED, TicketState.CLOSED):
+        return REQUESTER_ATTENTION_PHRASES[attention]
+    return REQUESTER_PHRASES.get((state, pending_reason)) or REQUESTER_PHRASES.get(state, '')

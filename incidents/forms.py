@@ -199,7 +199,12 @@ class AssignForm(core.AssignForm):
 
 class PendForm(ActionForm):
     reason = forms.ChoiceField(choices=PendingReason.choices, label='Waiting for')
-    note = forms.CharField(required=False, max_length=300, label='Note')
+    note = forms.CharField(
+        required=False,
+        max_length=300,
+        label='Note',
+        help_text='Shown to the caller with the hold, in the portal and by e-mail: say what you need from them.',
+    )
     until = forms.DateTimeField(
         required=False,
         label='Expected by',
@@ -212,7 +217,7 @@ class CompleteForm(ActionForm):
     resolution_notes = forms.CharField(
         label='Resolution notes',
         widget=forms.Textarea(attrs={'rows': 3}),
-        help_text='What was done; the caller sees this in the completion message.',
+        help_text='What was done, in words the caller understands: they read it in the portal and by e-mail.',
     )
 
 

@@ -191,6 +191,8 @@ class Action:
     description: str = ''
     label_for: Callable[[Any], str] | None = None  # a label that depends on the record ("Convert to case")
     detail: bool = True  # False: acts on no one record (accept-next), so pages and the API route it apart
+    # Input fields whose text the record's requesters see (in the portal, in their e-mail): the form says so.
+    public_fields: tuple[str, ...] = ()
 
     @property
     def slug(self) -> str:

@@ -7,6 +7,8 @@ files, no notifications sent to staff.
 
 from __future__ import annotations
 
+import math
+from abc import ABC, abstractmethod
 from typing import Any
 
 from django.contrib import messages
@@ -23,19 +25,20 @@ from itsm.permissions import user_can
 from itsm.views.generic import add_service_errors, error_text
 
 from .. import selectors, services
-from ..choices import ACTIVE_STATES, STATE_COLOURS, TicketChannel, TicketState
+from ..choices import ACTIVE_STATES, STATE_COLOURS, TicketChannel, TicketState, requester_phrase
 from ..forms import PortalAttachmentForm, PortalCommentForm, PortalRejectForm, PortalTicketForm
 from ..models import Ticket
 from .common import find_ticket
 
-# What the portal's conversation shows of the public history: messages, e-mails sent, state changes, files.
-CONVERSATION_KINDS = (
-    TimelineKind.CREATED,
-    TimelineKind.COMMENT,
-    TimelineKind.NOTIFICATION,
-    TimelineKind.TRANSITION,
-    TimelineKind.ATTACHMENT,
-)
+# What the portal's conversation shows of the public history: messages, state changes in plain words, files. The
+# e-mails the requester was sent say what the conversation says already; work notes and staff-only entries are
+# never public.
+CONVERSATION_KINDS = (TimelineKind.CREATED, TimelineKind.COMMENT, TimelineKind.TRANSITION, TimelineKind.ATTACHMENT)
+# Steps whose words differ from those of the state they lead to.
+STEP_PHRASES = {
+    'resume': 'Back with the desk: a specialist team is working on it again.',
+    'reject': 'Reopened: back with the desk.',
+}
 
 SHOWS = {
     'open': ('Open', ACTIVE_STATES),
@@ -45,20 +48,53 @@ SHOWS = {
 
 
 def state_help(ticket: Ticket) -> str:
-    """Where the ticket stands, in the requester's words."""
-    if ticket.state == TicketState.NEW:
-        return 'We have received it and will pass it to the right team shortly.'
-    if ticket.state == TicketState.ASSIGNED:
-        return (
-            f'{ticket.assignment_group} will pick it up.' if ticket.assignment_group_id else 'A team will pick it up.'
-        )
-    if ticket.state == TicketState.ACCEPTED:
-        return f'{ticket.assignee} is working on it.' if ticket.assignee_id else 'Someone is working on it.'
-    if ticket.state == TicketState.PENDING:
-        return f'On hold: {ticket.get_pending_reason_display().lower()}.'
-    if ticket.state == TicketState.COMPLETED:
-        return 'We think it is solved. Please confirm, or tell us what is still wrong.'
-    return 'Closed.'
+    """Where the ticket stands, in the requester's words (`choices.REQUESTER_PHRASES`)."""
+    return requester_phrase(ticket.state, ticket.pending_reason, ticket.attention)
+
+
+def conversation(ticket: Ticket, user) -> list[dict[str, Any]]:
+    """The public history as the requester reads it: the desk's comments and the requester's own as a thread (the
+    requester's side on the right), state changes in plain words with the note the desk wrote for the caller,
+    files. Field-level changes are never shown."""
+    requester_ids = {ticket.caller_id, user.pk}
+    items = []
+    entries = selectors.ticket_timeline(ticket, public_only=True).filter(kind__in=CONVERSATION_KINDS)
+    for entry in entries:
+        item = {'entry': entry, 'kind': entry.kind, 'at': entry.at, 'mine': entry.actor_id in requester_ids}
+        if entry.actor_id == user.pk:
+            item['author'] = 'You'
+        elif entry.actor_id is None:
+            item['author'] = 'Service desk'
+        else:
+            item['author'] = entry.actor.get_full_name() or entry.actor.username
+        if entry.kind == TimelineKind.TRANSITION:
+            action = entry.data.get('action', '')
+            reason = next((c['after'] for c in entry.changes if c.get('field') == 'pending_reason'), '')
+            item['phrase'] = STEP_PHRASES.get(action) or requester_phrase(entry.data.get('to', ''), reason or '')
+            # Notes the desk wrote for the caller; not the desk's own bookkeeping ("Accepted by …", a resume on reply).
+            automatic = action in ('accept', 'confirm') or (action == 'resume' and entry.actor_id is None)
+            item['note'] = '' if automatic else entry.message
+        items.append(item)
+    return items
+
+
+def expected_resolution(ticket: Ticket, typical: selectors.TypicalTime | None) -> str:
+    """When the requester may expect an answer, when the desk has set no ETA: how long similar tickets usually
+    take (`selectors.typical_resolution_times`), or plainly that there are too few to say."""
+    if not ticket.is_open or typical is None:
+        return ''
+    if typical.seconds is None:
+        return 'Too few similar requests were resolved recently to say how long this usually takes.'
+    hours = typical.seconds / 3600
+    if hours < 1:
+        span = 'within the hour'
+    elif hours < 48:
+        n = math.ceil(hours)
+        span = f'within about {n} hour{"s" if n != 1 else ""}'
+    else:
+        span = f'within about {math.ceil(hours / 24)} days'
+    scope = '' if typical.scope == 'priority' else ' (similar requests of any priority)'
+    return f'Similar requests are usually resolved {span}{scope}.'
 
 
 class PortalMixin(LoginRequiredMixin):
@@ -82,8 +118,11 @@ class PortalHomeView(PortalMixin, View):
         page = Paginator(tickets, 25).get_page(request.GET.get('page'))
         counts = {key: (mine.filter(state__in=s) if s else mine).count() for key, (_, s) in SHOWS.items()}
         rows = list(page.object_list)
+        waiting = [t for t in rows if t.is_open and not t.eta]
+        typical = selectors.typical_resolution_times(kinds={t.kind for t in waiting}) if waiting else None
         for ticket in rows:
             ticket.state_help = state_help(ticket)
+            ticket.expected = expected_resolution(ticket, typical.for_ticket(ticket) if typical else None)
         context = {
             'title': 'My requests',
             'show': show,
@@ -129,11 +168,15 @@ class PortalCreateView(PortalMixin, View):
 
 
 def portal_ticket_context(request, ticket: Ticket, **forms) -> dict[str, Any]:
+    typical = None
+    if ticket.is_open and not ticket.eta:
+        typical = selectors.typical_resolution_times(kinds=[ticket.kind]).for_ticket(ticket)
     return {
         'ticket': ticket,
         'object': ticket,
         'title': f'{ticket.number} {ticket.short_description}',
-        'timeline': selectors.ticket_timeline(ticket, public_only=True).filter(kind__in=CONVERSATION_KINDS),
+        'conversation': conversation(ticket, request.user),
+        'expected': expected_resolution(ticket, typical),
         'attachments': ticket.attachments.filter(public=True).select_related('uploaded_by'),
         'state_colours': STATE_COLOURS,
         'state_help': state_help(ticket),
@@ -154,16 +197,16 @@ class PortalTicketView(PortalMixin, View):
         return render(request, 'incidents/portal/ticket.html', portal_ticket_context(request, ticket))
 
 
-class PortalPostView(PortalMixin, View):
+class PortalPostView(PortalMixin, View, ABC):
     """One form of the portal ticket page, sent to one service; a refusal shows the page again with the input."""
 
     http_method_names = ['post']
     form_class = None
     form_name = ''
 
+    @abstractmethod
     def call(self, ticket: Ticket, form) -> str:
         """Run the service; return the message to show."""
-        raise NotImplementedError
 
     def post(self, request, number):
         ticket = self.ticket(number)

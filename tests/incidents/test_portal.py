@@ -139,7 +139,7 @@ class PortalTicketTests(PortalTestCase):
         self.assertNotContains(response, 'token expired')
         self.assertContains(response, 'howto.txt')
         self.assertNotContains(response, 'trace.txt')
-        self.assertContains(response, f'{self.agent} is working on it.')
+        self.assertContains(response, 'A specialist team is working on it.')
 
     def test_comment_and_attach(self):
         ticket = self.ticket(S.ACCEPTED)
