@@ -3,6 +3,9 @@
 works the ticket opens its page.
 """
 
+import re
+
+import pytest
 from django.core import mail
 from django.test import TestCase
 from django.urls import reverse
@@ -17,6 +20,7 @@ from itsm.services import record_flag, record_seen
 from sla.choices import ClockState
 from sla.models import SlaClock
 from tests.base import ItsmTestCase
+from tests.browser import login, remote_requests, screenshot
 from tests.factories import make_group_with_agent, make_ticket, make_user
 from tests.sla.factories import all_priorities
 
@@ -253,3 +257,46 @@ class MarkerWithoutPagesTests(TestCase):
         record_flag(ticket, Attention.CUSTOMER_REPLIED)
         self.assertIsNone(record_seen(ticket, ticket.caller))  # requesters do not clear it
         self.assertEqual(Ticket.objects.get(pk=ticket.pk).attention, Attention.CUSTOMER_REPLIED)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_in_the_portal_shows_in_the_agents_queue_until_the_agent_opens_it(live_server, page):
+    desk, sam = make_group_with_agent(name='Service Desk')
+    robin = make_user(Role.REQUESTER, username='robin', first_name='Robin', last_name='Reed')
+    ticket = make_ticket(state=S.PENDING, caller=robin, group=desk, agent=sam, short_description='VPN drops every hour')
+    make_ticket(state=S.ACCEPTED, group=desk, agent=sam, short_description='Printer jammed')  # nothing new on it
+
+    # The requester answers the desk's question in the portal.
+    login(page, live_server, 'robin', 'pitcrew-test-pw')
+    page.goto(f'{live_server.url}/portal/{ticket.number}/')
+    expect_text = page.locator('.pc-portal .card-body p.mb-3')
+    assert expect_text.inner_text() == 'Waiting for your reply.'
+    page.get_by_label('Add a comment').fill('It drops at 10:00 sharp; error 809.')
+    page.get_by_role('button', name='Send comment').click()
+    page.wait_for_url(re.compile(f'/portal/{ticket.number}/$'))
+    assert expect_text.inner_text() == 'Back with the desk: we have your reply.'
+    mine = page.locator('#portal-conversation .pc-convo-mine')
+    assert 'It drops at 10:00 sharp; error 809.' in mine.last.inner_text()
+    screenshot(page, 'portal-reply-back-with-desk')
+
+    # The agent's queue marks the ticket, and only that one, until the agent opens it.
+    page.context.clear_cookies()
+    login(page, live_server, sam.username, 'pitcrew-test-pw')
+    page.goto(f'{live_server.url}/queues/?q=mine')
+    row = page.locator('#object-table tbody tr', has_text=ticket.number)
+    assert 'Customer replied' in row.inner_text()
+    assert page.locator('#object-table tbody tr', has_text='Printer jammed').inner_text().count('Customer') == 0
+    page.goto(f'{live_server.url}/queues/?q=mine&attention=customer_replied')
+    assert page.locator('#object-table tbody tr').count() == 1
+    screenshot(page, 'queue-customer-replied')
+    page.locator('#object-table tbody tr').get_by_role('link', name=ticket.number, exact=True).click()
+    header = page.locator('#ticket-header')
+    header.wait_for()
+    assert 'Customer replied' in header.inner_text()  # this first look still says why it was marked
+    assert 'Accepted' in header.inner_text()  # resumed by the reply
+    page.goto(f'{live_server.url}/queues/?q=mine')
+    row = page.locator('#object-table tbody tr', has_text=ticket.number)
+    assert 'Customer replied' not in row.inner_text()
+    assert Ticket.objects.get(pk=ticket.pk).attention == ''
+    assert remote_requests(page) == []
