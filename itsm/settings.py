@@ -101,6 +101,7 @@ TEMPLATES = [
                 'django.contrib.messages.context_processors.messages',
                 'itsm.context_processors.navigation',
             ],
+            'libraries': {'live': 'itsm.views.live'},
         },
     },
 ]

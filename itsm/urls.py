@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from itsm.views import errors, health
+from itsm.views import errors, health, live
 
 urlpatterns = [
     path('', include('itsm.views.urls')),
@@ -15,6 +15,7 @@ urlpatterns = [
     path('reports/', include('reports.urls')),
     path('inbox/', include('inbox.urls')),
     path('health/', health.health, name='health'),
+    path('live/', live.LiveView.as_view(), name='live'),
     path('admin/', admin.site.urls),
 ]
 

@@ -100,6 +100,16 @@ def record_url(record, what: str) -> str:
         return ''
 
 
+# The event an htmx answer sends after a change, for parts of the page that refresh themselves (the SLA panel).
+RECORD_CHANGED_EVENT = 'pc-record-changed'
+
+
+def changed(response: HttpResponse) -> HttpResponse:
+    """Tell the page (`HX-Trigger`) that its record changed."""
+    response['HX-Trigger'] = RECORD_CHANGED_EVENT
+    return response
+
+
 def run_action(action: Action, record, *, actor, data: dict[str, Any]):
     """Call the action's service once with the record (as `<model name>=`, e.g. `ticket=`; none for an action on no
     one record), the actor and the validated input, renamed by the action's `arguments`."""
@@ -298,7 +308,7 @@ class RecordActionView(RecordViewMixin, View):
                 response = HttpResponse(status=204)
                 response['HX-Redirect'] = record.get_absolute_url()
                 return response
-            return self.page.refresh(self.request, record, message=message)
+            return changed(self.page.refresh(self.request, record, message=message))
         messages.success(self.request, message)
         return redirect(safe_next(self.request) or record.get_absolute_url())
 
@@ -359,7 +369,7 @@ class RecordConversationView(RecordViewMixin, View, ABC):
             else:
                 message = form.success_message(record)
                 if request.htmx:
-                    return self.page.refresh(request, record, message=message, primary=self.get_fragment())
+                    return changed(self.page.refresh(request, record, message=message, primary=self.get_fragment()))
                 messages.success(request, message)
                 return redirect(record.get_absolute_url())
         if request.htmx:
