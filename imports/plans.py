@@ -74,6 +74,8 @@ class TicketPlan:
     events: list[EventPlan]
     skipped_lines: list[int]
     matrix_priority: int
+    # Closed by the source without a resolution time: no completion, so it counts in no MTTR.
+    closed_without_resolution: bool = False
 
     @property
     def priority_overridden(self) -> bool:
@@ -259,7 +261,7 @@ def build_ticket(mapping: Mapping, source: SourceTicket, *, on_bad_row: Callable
     kind = final['kind'] = final.get('kind') or mapping.kind
     if not final.get('short_description'):
         final['short_description'] = f'{mapping.label} {number}'[:200]
-    _milestones(final, events)
+    closed_without_resolution = _milestones(final, events)
     if final['state'] != TicketState.PENDING:
         final['pending_reason'] = None
     priority, matrix = _priority(final)
@@ -274,6 +276,7 @@ def build_ticket(mapping: Mapping, source: SourceTicket, *, on_bad_row: Callable
         events=events,
         skipped_lines=skipped,
         matrix_priority=matrix,
+        closed_without_resolution=closed_without_resolution,
     )
 
 
@@ -291,22 +294,44 @@ def _last_entry(events: list[EventPlan], states) -> dt.datetime | None:
     return moment
 
 
-def _milestones(values: dict[str, Any], events: list[EventPlan]) -> None:
+def _resolution_entry(events: list[EventPlan]) -> dt.datetime | None:
+    """When the ticket's final run of finished states began, if that run went through Completed (the source
+    recorded a resolution by its state); None when the source went straight to Closed."""
+    run = []
+    for event in reversed(events):
+        if event.values['state'] not in FINISHED:
+            break
+        run.append(event)
+    if not any(event.values['state'] == TicketState.COMPLETED for event in run):
+        return None
+    return run[-1].at
+
+
+def _milestones(values: dict[str, Any], events: list[EventPlan]) -> bool:
     """Opened, assigned, accepted, completed and closed times, as the lifecycle would have set them: the
     source's own values where the mapping gives them, else the events that reached each state. Each lies
-    between the one before it and the one after, and a ticket not (yet) completed or closed has no such time."""
+    between the one before it and the one after, and a ticket not (yet) completed or closed has no such time.
+
+    A ticket the source closed without ever recording a resolution (no resolution time, and no Completed state
+    before it closed) is closed without resolution: it has no completion time, so it counts in no MTTR, rather
+    than being given its closing time (or its opening, a duration of nothing) as one. Returns whether it is."""
     state = values['state']
     opened = values.get('opened_at') or (events[0].at if events else None)
     if opened is None:
         raise RowError('opened_at: no value.')
     values['opened_at'] = opened
     completed = closed = None
+    without_resolution = False
     if state in FINISHED:
-        completed = values.get('completed_at') or _last_entry(events, FINISHED) or values.get('closed_at')
-        completed = _clamp(completed or (events[-1].at if events else opened), opened)
+        completed = values.get('completed_at') or _resolution_entry(events)
+        if completed is None and state == TicketState.CLOSED:
+            without_resolution = True
+        else:
+            completed = completed or _last_entry(events, FINISHED)
+            completed = _clamp(completed or (events[-1].at if events else opened), opened)
     if state == TicketState.CLOSED:
         closed = values.get('closed_at') or _last_entry(events, (TicketState.CLOSED,))
-        closed = _clamp(closed or completed, completed)
+        closed = _clamp(closed or completed or (events[-1].at if events else opened), completed or opened)
     assigned = values.get('assigned_at') or _first(
         events, lambda v: v.get('assignment_group') or v['state'] in WITH_GROUP
     )
@@ -325,3 +350,4 @@ def _milestones(values: dict[str, Any], events: list[EventPlan]) -> None:
     accepted = _clamp(accepted, opened, completed)
     assigned = _clamp(assigned, opened, accepted or completed)
     values.update(assigned_at=assigned, accepted_at=accepted, completed_at=completed, closed_at=closed)
+    return without_resolution

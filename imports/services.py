@@ -53,6 +53,7 @@ BATCH_SIZE = 500
 MAX_REPORTED = 1000  # bad rows and failures kept for the summary; beyond that only counted
 
 CREATED, UPDATED, UNCHANGED = 'created', 'updated', 'unchanged'
+WITHOUT_RESOLUTION = 'closed_without_resolution'
 
 # Fields an event's timeline entry shows the changes of, in this order (milestones are the ticket's own).
 EVENT_FIELDS = (
@@ -120,6 +121,8 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    # Created or updated tickets the source closed without a resolution time: they count in no MTTR.
+    closed_without_resolution: int = 0
     bad_row_count: int = 0
     bad_rows: list[BadRow] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
@@ -245,10 +248,11 @@ class Writer:
         self.result.created += outcome[CREATED]
         self.result.updated += outcome[UPDATED]
         self.result.unchanged += outcome[UNCHANGED]
+        self.result.closed_without_resolution += outcome[WITHOUT_RESOLUTION]
         self.result.days |= days
 
     def _write(self, plans: list[TicketPlan]) -> tuple[dict[str, int], set[dt.date]]:
-        outcome = {CREATED: 0, UPDATED: 0, UNCHANGED: 0}
+        outcome = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, WITHOUT_RESOLUTION: 0}
         existing = {
             number: (pk, digest)
             for number, pk, digest in Ticket.objects.filter(
@@ -262,6 +266,7 @@ class Writer:
         if not new and not changed:
             return outcome, days
         self.refs.prepare(new + changed)
+        outcome[WITHOUT_RESOLUTION] = sum(1 for plan in new + changed if plan.closed_without_resolution)
         if new:
             days |= self._create(new)
             outcome[CREATED] = len(new)
@@ -378,6 +383,11 @@ class Writer:
                 f'Priority P{plan.values["priority"]} as recorded in {label}; the priority matrix gives '
                 f'P{plan.matrix_priority} for this impact and urgency.'
             )
+        if plan.closed_without_resolution:
+            parts.append(
+                f'{label} closed it without recording a resolution time: closed without resolution, it counts in '
+                'no MTTR.'
+            )
         if plan.values.get('made_sla') is not None and plan.values['state'] in FINISHED:
             parts.append(f'{label} recorded the SLA as {"met" if plan.values["made_sla"] else "missed"}.')
         if plan.skipped_lines:
@@ -398,6 +408,7 @@ class Writer:
                 'events': len(plan.events),
                 'first_line': plan.first_line,
                 'skipped_lines': plan.skipped_lines,
+                'closed_without_resolution': plan.closed_without_resolution,
             },
             public=False,
         )

@@ -184,7 +184,8 @@ BASES: dict[str, Base] = {
         name='completed',
         model='incidents.Ticket',
         at='completed_at',
-        # completed_at is set exactly while a ticket is Completed or Closed; the state serves the index.
+        # completed_at is set while a ticket is Completed or Closed (not on a ticket an imported source closed
+        # without resolution, which counts nowhere); the state serves the index.
         where=Q(state__in=COMPLETED_STATES, completed_at__isnull=False),
         dims=TICKET_DIMS,
         counters=lambda: {

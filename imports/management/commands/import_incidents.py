@@ -149,6 +149,11 @@ class Command(BaseCommand):
         )
         if not result.changed and not result.failed:
             out.write(f'  Nothing changed: all {result.unchanged:,} tickets are as the file has them.')
+        if result.closed_without_resolution:
+            out.write(
+                f'  {result.closed_without_resolution:,} closed without resolution (the source recorded no '
+                'resolution time): they count in no MTTR.'
+            )
         self.report_list(
             f'{result.bad_row_count:,} bad row(s) skipped', result.bad_rows, result.bad_row_count, max_errors
         )
