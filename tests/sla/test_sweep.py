@@ -10,7 +10,6 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from incidents import services as tickets
 from incidents.choices import PendingReason
@@ -19,6 +18,7 @@ from itsm.audit import Actor
 from itsm.celery import app
 from itsm.choices import Impact, Role, TimelineKind, Urgency
 from itsm.models import TimelineEntry
+from itsm.timezones import format_datetime
 from sla import services
 from sla.choices import ClockKind, ClockState, EventKind
 from sla.models import ClockEvent, SlaClock
@@ -101,8 +101,7 @@ def test_warnings_then_breach_each_announced_once(p3, team, django_capture_on_co
     assert sorted(warning.to) == ['desk@example.com', 'sam@example.com']
     assert sorted(breach.to) == ['desk@example.com', 'grace@example.com', 'sam@example.com']
     assert 'escalated to you as the group manager' in breach.body
-    due = timezone.localtime(T0 + dt.timedelta(hours=8))
-    assert f'Due: {due:%Y-%m-%d %H:%M} {due.tzname()}' in breach.body
+    assert f'Due: {format_datetime(T0 + dt.timedelta(hours=8))}' in breach.body  # '2 Mar 2026 16:00 UTC'
     notices = entries(ticket, TimelineKind.NOTIFICATION).filter(data__event__startswith='sla_')
     assert notices.count() == 3 and notices.last().data['escalated'] is True
 
