@@ -281,8 +281,8 @@ class BulkActionForm(forms.Form):
     the same guard as the single action (a declared action of `TICKET_ACTIONS`, or the conversation's comment)."""
 
     OPERATIONS = (
-        ('take', 'Take'),
         ('assign', 'Assign'),
+        ('take', 'Take'),
         ('escalate', 'Escalate'),
         ('pend', 'Put on hold'),
         ('complete', 'Complete'),

@@ -1,11 +1,16 @@
-/* Queues: row selection for bulk changes (the ticket page's behaviour is in records/records.js). */
+/* Queues and ticket pages: row selection for bulk changes, keyboard shortcuts and the type-ahead filter boxes
+   (the ticket page's other behaviour is in records/records.js). Everything here also works without it. */
 (function () {
   'use strict';
 
   document.body.addEventListener('htmx:afterSwap', function (event) {
-    if (event.detail.target && event.detail.target.id === 'object-table') updateSelection();
+    if (event.detail.target && event.detail.target.id === 'object-table') {
+      updateSelection();
+      focusRow(-1);
+    }
   });
 
+  // ---------------------------------------------------------------------------------------- bulk selection
   // Queue rows: "select all", the count of selected rows, and the fields of the chosen bulk operation.
   function rowBoxes() {
     return Array.prototype.slice.call(document.querySelectorAll('input[type=checkbox][name=tickets]'));
@@ -42,6 +47,176 @@
     if (target.matches('[data-pc-select-all], input[name=tickets]')) updateSelection();
     if (target.matches('#bulk-form select[name=operation]')) showOperationFields();
   });
+
+  // ---------------------------------------------------------------------------------------- keyboard shortcuts
+  // j/k move a visible focus between ticket rows, o or Enter open the row, t takes it, c comments, x selects it
+  // for the bulk bar, ? lists the shortcuts. On a ticket page, t takes the ticket and c goes to the comment box.
+  // Keys typed into a field are the field's.
+  var SHORTCUTS = [
+    ['j / k', 'Next / previous ticket in the list'],
+    ['o or Enter', 'Open the ticket'],
+    ['t', 'Take the ticket (assign it to me and accept it)'],
+    ['c', 'Comment: open the ticket at its comment box'],
+    ['x', 'Select the ticket for a bulk change'],
+    ['/', 'Search'],
+    ['?', 'Show these shortcuts'],
+  ];
+  var current = -1;
+
+  function ticketRows() {
+    return Array.prototype.slice.call(document.querySelectorAll('.pc-queue-table tbody tr')).filter(function (row) {
+      return row.querySelector('a[href]') && row.offsetParent !== null;
+    });
+  }
+
+  function focusRow(index) {
+    var rows = ticketRows();
+    rows.forEach(function (row) {
+      row.classList.remove('table-active');
+      row.removeAttribute('data-pc-focused');
+    });
+    current = Math.max(-1, Math.min(index, rows.length - 1));
+    if (current < 0) return null;
+    var row = rows[current];
+    row.classList.add('table-active');
+    row.setAttribute('data-pc-focused', '');
+    row.setAttribute('tabindex', '-1');
+    row.focus({ preventScroll: true });
+    row.scrollIntoView({ block: 'nearest' });
+    return row;
+  }
+
+  function focusedRow() {
+    var rows = ticketRows();
+    return current >= 0 && current < rows.length ? rows[current] : null;
+  }
+
+  function ticketLink(row) {
+    return row.querySelector('a[href]');
+  }
+
+  function submitButton(button) {
+    if (!button) return false;
+    button.click();
+    return true;
+  }
+
+  function commentBox() {
+    return document.querySelector('.pc-comment-form textarea');
+  }
+
+  function focusComment() {
+    var box = commentBox();
+    if (!box) return false;
+    box.scrollIntoView({ block: 'center' });
+    box.focus();
+    return true;
+  }
+
+  function shortcutsDialog() {
+    var dialog = document.getElementById('pc-shortcuts');
+    if (dialog) return dialog;
+    dialog = document.createElement('dialog');
+    dialog.id = 'pc-shortcuts';
+    dialog.className = 'pc-shortcuts border-0 rounded p-0';  // no display class: a closed dialog stays hidden
+    dialog.setAttribute('aria-labelledby', 'pc-shortcuts-title');
+    var body = document.createElement('div');
+    body.className = 'card-body p-4';
+    var title = document.createElement('h2');
+    title.id = 'pc-shortcuts-title';
+    title.className = 'card-title';
+    title.textContent = 'Keyboard shortcuts';
+    body.appendChild(title);
+    var list = document.createElement('dl');
+    list.className = 'row mb-3';
+    SHORTCUTS.forEach(function (item) {
+      var key = document.createElement('dt');
+      key.className = 'col-4';
+      var kbd = document.createElement('kbd');
+      kbd.textContent = item[0];
+      key.appendChild(kbd);
+      var what = document.createElement('dd');
+      what.className = 'col-8';
+      what.textContent = item[1];
+      list.appendChild(key);
+      list.appendChild(what);
+    });
+    body.appendChild(list);
+    var note = document.createElement('p');
+    note.className = 'text-secondary small';
+    note.textContent = 'Shortcuts do nothing while you type in a field. Esc closes this list.';
+    body.appendChild(note);
+    var close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'btn';
+    close.textContent = 'Close';
+    close.addEventListener('click', function () { dialog.close(); });
+    body.appendChild(close);
+    dialog.appendChild(body);
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+
+  function showShortcuts() {
+    var dialog = shortcutsDialog();
+    if (!dialog.open) dialog.showModal();
+  }
+
+  function onQueue() {
+    return !!document.querySelector('.pc-queue-table');
+  }
+
+  function onTicketPage() {
+    return !!commentBox();
+  }
+
+  function typing(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  document.addEventListener('click', function (event) {
+    if (event.target.closest('[data-pc-shortcuts]')) showShortcuts();
+  });
+
+  document.addEventListener('keydown', function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var open = document.getElementById('pc-shortcuts');
+    if (open && open.open) return;
+    var key = event.key;
+    var handled = false;
+    if (key === '?') {
+      showShortcuts();
+      handled = true;
+    } else if (onQueue() && (key === 'j' || key === 'k')) {
+      handled = !!focusRow(current < 0 ? 0 : current + (key === 'j' ? 1 : -1));
+    } else if (onQueue() && focusedRow() && (key === 'o' || (key === 'Enter' && event.target === focusedRow()))) {
+      window.location.href = ticketLink(focusedRow()).href;
+      handled = true;
+    } else if (key === 't') {
+      var row = onQueue() ? focusedRow() : null;
+      handled = row
+        ? submitButton(row.querySelector('[data-pc-take]'))
+        : onTicketPage() && submitButton(document.querySelector('form[action$="/take/"] button[type=submit]'));
+    } else if (key === 'c') {
+      if (onTicketPage()) {
+        handled = focusComment();
+      } else if (onQueue() && focusedRow()) {
+        window.location.href = ticketLink(focusedRow()).href + '#comment';
+        handled = true;
+      }
+    } else if (key === 'x' && onQueue() && focusedRow()) {
+      var box = focusedRow().querySelector('input[name=tickets]');
+      if (box) {
+        box.checked = !box.checked;
+        box.dispatchEvent(new Event('change', { bubbles: true }));
+        handled = true;
+      }
+    }
+    if (handled) event.preventDefault();
+  });
+
+  // A ticket opened with "c" from a queue lands in its comment box.
+  if (window.location.hash === '#comment') focusComment();
 
   updateSelection();
   showOperationFields();
