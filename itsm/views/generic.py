@@ -196,7 +196,8 @@ class Column:
 
     `order_by` is what `?sort=<name>` orders by ('' means the name itself when it is a field or annotation,
     None disables sorting); `linkify` links the cell to the record; `template` renders the cell with
-    `{'record', 'value', 'column'}`; `colors` maps values to Tabler colours for choice badges.
+    `{'record', 'value', 'column'}`; `colors` maps values to Tabler colours for choice badges. An `optional`
+    column is left out until the person asks for it in the page's "Columns" chooser (see `ObjectListView`).
     """
 
     name: str
@@ -206,6 +207,7 @@ class Column:
     template: str = ''
     colors: dict[str, str] = field(default_factory=dict)
     css_class: str = ''
+    optional: bool = False
 
     def bind(self, model: type[models.Model], queryset: models.QuerySet) -> Column:
         head = self.name.split('.')[0]
@@ -225,7 +227,7 @@ class Column:
             )
             order_by = head if sortable else None
         colors = self.colors or getattr(model, 'badge_colors', {}).get(head, {})
-        return Column(self.name, label, order_by, self.linkify, self.template, colors, self.css_class)
+        return Column(self.name, label, order_by, self.linkify, self.template, colors, self.css_class, self.optional)
 
 
 def _get_field(model, name):
@@ -236,7 +238,12 @@ def _get_field(model, name):
 
 
 class ObjectListView(ObjectViewMixin, View):
-    """A filterable, sortable, paginated table. htmx requests get only the table (`includes/_table.html`)."""
+    """A filterable, sortable, paginated table. htmx requests get only the table (`includes/_table.html`).
+
+    Columns declared `optional` stay hidden until chosen: `?columns=<name>&columns=<name>` (or one
+    comma-separated value; `?columns=` alone hides them all again) shows those, and the choice is remembered in
+    the person's session for this page until they choose again. The table's "Columns" menu sends it.
+    """
 
     permission_action = 'view'
     filterset_class = None
@@ -249,17 +256,56 @@ class ObjectListView(ObjectViewMixin, View):
     filter_labels: dict[str, str] = {}  # label overrides for the filter bar, e.g. {'vip': 'VIP'}
 
     def get_columns(self, queryset) -> list[Column]:
+        """The columns shown: every column that is not optional, and the optional ones the person chose."""
         model = queryset.model
         columns = [c if isinstance(c, Column) else Column(c) for c in self.columns or ['__str__']]
         bound = [c.bind(model, queryset) for c in columns]
         if not any(c.linkify for c in bound):
             bound[0].linkify = True
-        return bound
+        self.declared_columns = bound
+        chosen = self.chosen_columns(bound)
+        return [c for c in bound if not c.optional or c.name in chosen]
+
+    def column_session_key(self) -> str:
+        match = self.request.resolver_match
+        return f'columns:{match.view_name if match else self.request.path}'
+
+    def chosen_columns(self, columns: list[Column]) -> set[str]:
+        """Names of the optional columns to show: asked for in `?columns=`, else remembered, else none."""
+        optional = {c.name for c in columns if c.optional}
+        if not optional:
+            return set()
+        session = getattr(self.request, 'session', None)
+        key = self.column_session_key()
+        if 'columns' in self.request.GET:
+            asked = {name.strip() for value in self.request.GET.getlist('columns') for name in value.split(',')}
+            chosen = asked & optional
+            if session is not None:
+                session[key] = sorted(chosen)
+            return chosen
+        remembered = session.get(key, []) if session is not None else []
+        return set(remembered) & optional
+
+    def column_context(self, columns: list[Column]) -> dict[str, Any]:
+        """What the "Columns" chooser shows: each optional column with whether it is shown, and the other query
+        parameters of the page to keep when the choice is sent."""
+        shown = {c.name for c in columns}
+        choices = [(c, c.name in shown) for c in getattr(self, 'declared_columns', columns) if c.optional]
+        kept = [
+            (key, value)
+            for key, values in self.request.GET.lists()
+            if key not in ('columns', 'page')
+            for value in values
+            if value != ''
+        ]
+        return {'column_choices': choices, 'column_kept_params': kept}
 
     def sort(self, queryset, columns: list[Column]):
         requested = self.request.GET.get('sort', '')
         name = requested.removeprefix('-')
-        column = next((c for c in columns if c.name == name and c.order_by), None)
+        # A hidden optional column still sorts: a bookmarked `?sort=` keeps working whatever is shown.
+        candidates = [*columns, *getattr(self, 'declared_columns', [])]
+        column = next((c for c in candidates if c.name == name and c.order_by), None)
         if column is None:
             return queryset, ''
         descending = requested.startswith('-')
@@ -322,6 +368,7 @@ class ObjectListView(ObjectViewMixin, View):
             'filter_form': self.prepare_filter_form(filterset.form) if filterset is not None else None,
             'filters_active': bool(filterset is not None and filterset.is_bound and filterset.form.has_changed()),
             'columns': columns,
+            **self.column_context(columns),
             'page_obj': page,
             'object_list': page.object_list,
             'sort': sort,
