@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
@@ -140,6 +141,9 @@ def caller_open_tickets(ticket: Ticket, *, limit: int = 5) -> list[Ticket]:
 # ------------------------------------------------------------------------------- typical resolution times
 TYPICAL_WINDOW_DAYS = 90
 TYPICAL_MINIMUM = 5  # fewer completed tickets than this say nothing about how long the next one takes
+# Typical times move slowly; pages read them from the cache (the query sorts every completion of the window:
+# about 0.6 s for 125,000 incidents completed in 90 days on PostgreSQL).
+TYPICAL_CACHE_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -230,3 +234,10 @@ def typical_resolution_times(
     # An odd count names its one middle duration twice, an even one its two middle durations.
     by_kind = {kind: (sum(middles) / len(middles), kind_counts[kind]) for kind, middles in kind_middles.items()}
     return TypicalTimes(by_priority, by_kind)
+
+
+def cached_typical_resolution_times(*, kinds: Iterable[str]) -> TypicalTimes:
+    """`typical_resolution_times` for pages: computed at most every `TYPICAL_CACHE_SECONDS` per set of kinds."""
+    kinds = sorted(set(kinds))
+    key = f'incidents:typical-resolution:{TYPICAL_WINDOW_DAYS}:{",".join(kinds)}'
+    return cache.get_or_set(key, lambda: typical_resolution_times(kinds=kinds), TYPICAL_CACHE_SECONDS)

@@ -119,7 +119,7 @@ class PortalHomeView(PortalMixin, View):
         counts = {key: (mine.filter(state__in=s) if s else mine).count() for key, (_, s) in SHOWS.items()}
         rows = list(page.object_list)
         waiting = [t for t in rows if t.is_open and not t.eta]
-        typical = selectors.typical_resolution_times(kinds={t.kind for t in waiting}) if waiting else None
+        typical = selectors.cached_typical_resolution_times(kinds={t.kind for t in waiting}) if waiting else None
         for ticket in rows:
             ticket.state_help = state_help(ticket)
             ticket.expected = expected_resolution(ticket, typical.for_ticket(ticket) if typical else None)
@@ -170,7 +170,7 @@ class PortalCreateView(PortalMixin, View):
 def portal_ticket_context(request, ticket: Ticket, **forms) -> dict[str, Any]:
     typical = None
     if ticket.is_open and not ticket.eta:
-        typical = selectors.typical_resolution_times(kinds=[ticket.kind]).for_ticket(ticket)
+        typical = selectors.cached_typical_resolution_times(kinds=[ticket.kind]).for_ticket(ticket)
     return {
         'ticket': ticket,
         'object': ticket,
