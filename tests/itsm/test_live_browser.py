@@ -77,5 +77,6 @@ def test_an_action_by_one_agent_shows_on_the_others_pages_without_reload(live_se
         expect(kim_record.locator('#inbox-bell').get_by_test_id('inbox-bell')).to_be_visible()
         expect(kim_record.locator('#inbox-bell').get_by_test_id('inbox-unread')).to_have_text('1')
         assert remote_requests(page) == []
+        assert page.console_errors == []
     finally:
         kim.close()
