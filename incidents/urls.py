@@ -12,7 +12,7 @@ from itsm.views.pickers import AssigneeOptionsView, PeopleOptionsView
 from itsm.views.records import RecordActionView, record_routes
 
 from .models import Ticket
-from .views import lookups, portal, queues, reference, tickets
+from .views import filters, lookups, portal, queues, reference, tickets
 from .views.tickets import TICKET_PAGE, TicketDetailView, TicketEditView
 
 
@@ -59,6 +59,11 @@ urlpatterns = [
     path('tickets/lookup/people/', people_options, name='people_options'),
     path('tickets/lookup/cis/', lookups.CIOptionsView.as_view(), name='ci_options'),
     path('tickets/lookup/assignees/', assignee_options, name='assignee_options'),
+    path(
+        'tickets/lookup/filter-assignees/',
+        filters.AssigneeFilterOptionsView.as_view(),
+        name='filter_assignee_options',
+    ),
     # Requester portal
     path('portal/', portal.PortalHomeView.as_view(), name='portal'),
     path('portal/new/', portal.PortalCreateView.as_view(), name='portal_new'),

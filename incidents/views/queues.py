@@ -104,7 +104,8 @@ class QueueView(StaffOnlyMixin, ObjectListView):
         search = data.pop('search', [''])[-1]
         if search:
             data['q'] = search
-        return data if any(data.values()) else None
+        # Any value of any filter: a chip's value may be followed by the empty box of the same name.
+        return data if any(value for _, values in data.lists() for value in values) else None
 
     def get_context(self, bulk_form=None) -> dict[str, Any]:
         user = self.request.user

@@ -105,3 +105,38 @@ def test_queue_and_ticket_shortcuts(live_server, page, queue):
     expect(page.locator('#ticket-header')).to_contain_text('Accepted')
     expect(page.locator('#ticket-header')).to_contain_text('Sam Agent')
     assert Ticket.objects.get(pk=payroll.pk).state == TicketState.ACCEPTED
+
+
+def test_type_ahead_filter_boxes_add_and_remove_chips(live_server, page, queue):
+    login(page, live_server, 'sam', PASSWORD)
+    page.goto(f'{live_server.url}/queues/?q=all')
+    rows = page.locator('#object-table tbody tr')
+    expect(rows).to_have_count(4)
+
+    state = page.locator('[data-pc-chips="state"]')
+    state.get_by_role('combobox', name='State').fill('assig')
+    state.get_by_role('combobox', name='State').fill('Assigned')
+    state.get_by_role('combobox', name='State').press('Enter')
+    expect(state.locator('[data-pc-chip]')).to_have_text(['Assigned×'])
+    expect(page).to_have_url(re.compile(r'state=assigned'))
+    expect(rows).to_have_count(3)
+
+    priority = page.locator('[data-pc-chips="priority"]')
+    priority.get_by_role('combobox', name='Priority').fill('p1')
+    priority.get_by_role('combobox', name='Priority').press('Enter')
+    expect(priority.locator('[data-pc-chip]')).to_have_text(['P1×'])
+    expect(page).to_have_url(re.compile(r'priority=1'))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(queue['switch'].number)
+    screenshot(page, 'incidents-queue-filter-chips', full_page=False)
+
+    state.get_by_role('link', name='Remove state Assigned').click()
+    expect(state.locator('[data-pc-chip]')).to_have_count(0)
+    expect(page).not_to_have_url(re.compile(r'state='))
+    expect(rows).to_have_count(1)
+
+    # A value nobody offers is not turned into a chip.
+    state.get_by_role('combobox', name='State').fill('Sleeping')
+    state.get_by_role('combobox', name='State').press('Enter')
+    expect(state.get_by_role('combobox', name='State')).to_have_class(re.compile('is-invalid'))
+    expect(state.locator('[data-pc-chip]')).to_have_count(0)

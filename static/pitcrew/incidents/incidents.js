@@ -215,6 +215,98 @@
     if (handled) event.preventDefault();
   });
 
+  // ---------------------------------------------------------------------------------------- type-ahead filters
+  // A filter box turns what is picked from its suggestions (or typed, then Enter) into a chip carrying the filter
+  // set's value, and applies the filters; a chip's × removes it. Without this script the same form works by
+  // reloading: the typed text is read as a value or label by the server and each × is a link.
+  function optionFor(input) {
+    var text = input.value.trim().toLowerCase();
+    var list = input.list;
+    if (!text || !list) return null;
+    return Array.prototype.slice.call(list.options).filter(function (option) {
+      return option.value.toLowerCase() === text || (option.getAttribute('data-value') || '').toLowerCase() === text;
+    })[0] || null;
+  }
+
+  function chipText(option, input) {
+    if (!option) return input.value.trim();
+    var label = (option.textContent || '').split(' · ')[0].trim();
+    return label || option.value;
+  }
+
+  function applyFilters(form) {
+    if (typeof form.requestSubmit === 'function') form.requestSubmit();
+    else form.submit();
+  }
+
+  function addChip(input) {
+    var box = input.closest('[data-pc-chips]');
+    var option = optionFor(input);
+    var freeText = !box.hasAttribute('data-pc-multiple');  // group names and usernames are read as typed
+    if (!option && !(freeText && input.value.trim())) return false;
+    var value = option ? option.getAttribute('data-value') || option.value : input.value.trim();
+    var name = box.getAttribute('data-pc-chips');
+    var label = box.querySelector('label').textContent.toLowerCase();
+    var holder = input.parentNode;
+    var existing = Array.prototype.slice.call(holder.querySelectorAll('[data-pc-chip]'));
+    if (!box.hasAttribute('data-pc-multiple')) existing.forEach(function (chip) { chip.remove(); });
+    else if (existing.some(function (chip) { return chip.querySelector('input').value === value; })) {
+      input.value = '';
+      return true;
+    }
+    var chip = document.createElement('span');
+    chip.className = 'badge bg-blue-lt pc-chip';
+    chip.setAttribute('data-pc-chip', '');
+    chip.appendChild(document.createTextNode(chipText(option, input)));
+    var hidden = document.createElement('input');
+    hidden.type = 'hidden';
+    hidden.name = name;
+    hidden.value = value;
+    chip.appendChild(hidden);
+    var remove = document.createElement('a');
+    remove.href = '#';
+    remove.className = 'ms-1 text-reset text-decoration-none';
+    remove.setAttribute('data-pc-chip-remove', '');
+    remove.setAttribute('aria-label', 'Remove ' + label + ' ' + chip.firstChild.textContent);
+    remove.textContent = '\u00d7';
+    chip.appendChild(remove);
+    holder.insertBefore(chip, input);
+    input.value = '';
+    input.placeholder = box.hasAttribute('data-pc-multiple') ? 'Add…' : 'Change…';
+    return true;
+  }
+
+  document.addEventListener('input', function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches('.pc-chip-input')) return;
+    input.classList.remove('is-invalid');
+    // Picking a suggestion replaces the text at once (no inputType, or a replacement); typing goes on.
+    var picked = !event.inputType || event.inputType === 'insertReplacementText';
+    if (picked && optionFor(input) && addChip(input)) applyFilters(input.form);
+  });
+
+  document.addEventListener('keydown', function (event) {
+    var input = event.target;
+    if (event.key !== 'Enter' || !input.matches || !input.matches('.pc-chip-input')) return;
+    if (!input.value.trim()) return;  // an empty box: Enter applies the form as it is
+    event.preventDefault();
+    if (addChip(input)) applyFilters(input.form);
+    else input.classList.add('is-invalid');
+  });
+
+  document.addEventListener('click', function (event) {
+    var remove = event.target.closest && event.target.closest('[data-pc-chip-remove]');
+    if (!remove) return;
+    var form = remove.closest('form');
+    if (!form || !form.hasAttribute('hx-get')) return;  // no htmx here: follow the link
+    event.preventDefault();
+    var box = remove.closest('[data-pc-chips]');
+    remove.closest('[data-pc-chip]').remove();
+    var input = box.querySelector('.pc-chip-input');
+    if (input && !box.querySelector('[data-pc-chip]')) input.placeholder = input.getAttribute('data-pc-placeholder') || '';
+    applyFilters(form);
+  });
+
   // A ticket opened with "c" from a queue lands in its comment box.
   if (window.location.hash === '#comment') focusComment();
 
