@@ -21,7 +21,7 @@ from itsm.choices import Attention, Channel, Impact, Role, TicketKind, TimelineK
 from itsm.errors import ApplicationError, Conflict, NotAllowed
 from itsm.models import SupportGroup, User
 from itsm.numbering import next_number
-from itsm.services import record_flag
+from itsm.services import attention_changes, record_flag
 from itsm.workflow import lock
 
 from . import notifications
@@ -518,6 +518,8 @@ def ticket_reject(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
         'completed_at': None,
         'resolution_code': '',
         'resolution_notes': '',
+        # The queues mark it "Reopened" until someone working it opens it; the assignee and the group are told.
+        **attention_changes(ticket, Attention.REOPENED),
     }
     TICKET_ACTIONS.run(
         ticket,
@@ -527,8 +529,6 @@ def ticket_reject(*, ticket: Ticket, actor: Actor, reason: str) -> Ticket:
         message=f'Resolution rejected: {reason.strip()}',
         data={'reason': reason.strip()},
     )
-    # The assignee and the group are told, and the queues show it until someone working it opens it.
-    record_flag(ticket, Attention.REOPENED)
     notifications.ticket_event(ticket, notifications.Event.REOPENED, extra={'reason': reason.strip()})
     return ticket
 

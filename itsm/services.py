@@ -144,12 +144,20 @@ def record_flag(record, attention: str) -> None:
 
     The marker is bookkeeping, like `updated_at`: one UPDATE, no history entry (the reply or the reopening that
     set it is in the history already)."""
+    changes = attention_changes(record, attention)
+    if changes:
+        type(record)._default_manager.filter(pk=record.pk).update(**changes)
+        record.attention, record.attention_since = changes['attention'], changes['attention_since']
+
+
+def attention_changes(record, attention: str) -> dict[str, Any]:
+    """The field values that mark `record` with `attention` (by `record_flag`'s rules), for a service that saves
+    them with a transition so its timeline entry lists them; {} when the record keeps its marker."""
     rank = Attention.values.index  # declaration order: a reopening outranks a reply
     if record.attention and rank(record.attention) >= rank(attention):
-        return
+        return {}
     since = record.attention_since if record.attention else timezone.now()
-    type(record)._default_manager.filter(pk=record.pk).update(attention=attention, attention_since=since)
-    record.attention, record.attention_since = attention, since
+    return {'attention': attention, 'attention_since': since}
 
 
 def record_seen(record, user) -> dict[str, Any] | None:

@@ -163,6 +163,8 @@ class ReopenTests(RepliesTestCase):
         self.assertEqual([sorted(m.to) for m in mail.outbox], [['desk@example.com', 'sam@example.com']])
         self.assertIn('Reopened', mail.outbox[0].subject)
         self.assertIn('The fan is still loud', mail.outbox[0].body)
+        reopening = self.timeline(ticket, TimelineKind.TRANSITION).get(data__action='reject')
+        self.assertIn('attention', {change['field'] for change in reopening.changes})  # the history says so
 
     def test_a_reopening_outranks_a_reply_and_a_reply_does_not_hide_it(self):
         ticket = self.ticket(S.ACCEPTED)
