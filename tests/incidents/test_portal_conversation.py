@@ -88,6 +88,22 @@ class ThreadTests(ConversationTestCase):
         page = self.client.get(portal_url(ticket))
         self.assertEqual(page.context['state_help'], 'A specialist team is working on it.')
 
+    def test_the_page_costs_the_same_however_long_the_conversation(self):
+        ticket = self.ticket(S.ACCEPTED)
+        url = portal_url(ticket)
+
+        def talk(n):
+            for i in range(n):
+                services.ticket_comment(ticket=ticket, actor=Actor(user=self.agent), body=f'Question {i}')
+                services.ticket_comment(ticket=ticket, actor=Actor(user=self.robin), body=f'Answer {i}')
+
+        talk(1)
+        self.client.get(url)
+        short = self.count_queries(lambda: self.assertHttpStatus(self.client.get(url), 200))
+        talk(6)
+        long = self.count_queries(lambda: self.assertContains(self.client.get(url), 'Answer 5'))
+        self.assertEqual(short, long)
+
     def test_user_content_is_escaped(self):
         ticket = self.ticket(S.ACCEPTED)
         services.ticket_comment(ticket=ticket, actor=Actor(user=self.agent), body='<script>alert(1)</script>')
