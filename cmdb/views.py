@@ -97,8 +97,8 @@ class ConfigurationItemListView(ObjectListView):
         'environment',
         'support_group',
         'owner',
-        'location',
-        'updated_at',
+        Column('location', optional=True),
+        Column('updated_at', optional=True),
     ]
 
 

@@ -92,3 +92,23 @@ class QueueColumnTests(ItsmTestCase):
         self.assertEqual(len(names), len(set(names)))
         self.assertTrue(all(isinstance(c, Column) for c in QueueView.columns))
         self.assertEqual([c.name for c in QueueView.columns if not c.optional], DEFAULT)
+
+
+class GenericListColumnTests(ItsmTestCase):
+    """Any list page built on ObjectListView offers its optional columns the same way (here: configuration items)."""
+
+    def test_optional_columns_of_a_generic_list(self):
+        from cmdb.choices import CIClass
+        from tests.cmdb.factories import make_ci
+
+        make_ci(CIClass.SERVER, 'print01', location='Berlin, floor 2')
+        self.client.force_login(make_user(Role.SERVICE_DESK_AGENT))
+        url = reverse('cmdb:configurationitem_list')
+        response = self.client.get(url)
+        self.assertNotIn('location', [c.name for c in response.context['columns']])
+        self.assertNotContains(response, 'Berlin, floor 2')
+        self.assertContains(response, 'name="columns" value="location"')
+        response = self.client.get(url, {'columns': 'location', 'q': 'print'})
+        self.assertContains(response, 'Berlin, floor 2')
+        self.assertEqual(response.context['column_kept_params'], [('q', 'print')])
+        self.assertContains(self.client.get(url), 'Berlin, floor 2')
