@@ -62,6 +62,7 @@ def ticket_create(
     assignee: User | None = None,
     opened_at: dt.datetime | None = None,
     opened_by: User | None = None,
+    eta: dt.datetime | None = None,
     notify: bool = True,
     route: bool = True,
 ) -> Ticket:
@@ -92,6 +93,7 @@ def ticket_create(
             'parent': parent,
             'assignment_group': assignment_group,
             'assignee': assignee,
+            'eta': eta,
         }
         refusals = requester_refusals(given, arrived_by=channel_for_actor(actor))
         if refusals:
@@ -110,6 +112,7 @@ def ticket_create(
         subcategory=subcategory,
         symptom=symptom,
         parent=parent,
+        eta=eta,
         opened_at=opened_at or timezone.now(),
     )
     if ci is not None and service is None:
@@ -144,7 +147,7 @@ def ticket_create(
 REQUESTER_IMPACTS = (Impact.LOW, Impact.MEDIUM, Impact.HIGH)
 REQUESTER_URGENCIES = (Urgency.NEGOTIATED, Urgency.NORMAL, Urgency.URGENT, Urgency.CRITICAL)
 # What the desk decides and the portal does not ask: classification, CI, parent, routing.
-DESK_FIELDS = ('category', 'subcategory', 'symptom', 'ci', 'parent', 'assignment_group', 'assignee')
+DESK_FIELDS = ('category', 'subcategory', 'symptom', 'ci', 'parent', 'assignment_group', 'assignee', 'eta')
 
 
 def requester_refusals(given: dict[str, Any], *, arrived_by: str) -> dict[str, str]:

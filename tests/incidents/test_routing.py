@@ -280,3 +280,19 @@ class DemoDataTests(ItsmTestCase):
         )
         self.assertEqual(str(ticket.assignment_group), 'Server and Storage')
         self.assertIn('Other monitoring alerts', self.timeline(ticket, TimelineKind.TRANSITION).get().message)
+
+
+class CreateWithETATests(ItsmTestCase):
+    def test_agents_may_give_an_eta_when_opening(self):
+        agent, caller = make_user(Role.SERVICE_DESK_AGENT), make_user(Role.REQUESTER)
+        data = {'short_description': 'Badge reader', 'caller': caller.username, 'eta': '2030-01-01T10:00:00Z'}
+        response = self.api_client(agent).post(reverse('api:incident-list'), data, format='json')
+        self.assertHttpStatus(response, 201)
+        self.assertEqual(Ticket.objects.get(number=response.data['number']).eta.year, 2030)
+
+    def test_requesters_may_not(self):
+        caller = make_user(Role.REQUESTER)
+        data = {'short_description': 'Badge reader', 'eta': '2030-01-01T10:00:00Z'}
+        response = self.api_client(caller).post(reverse('api:incident-list'), data, format='json')
+        self.assertHttpStatus(response, 400)
+        self.assertIn('eta', response.data)
