@@ -296,3 +296,43 @@ class CreateWithETATests(ItsmTestCase):
         response = self.api_client(caller).post(reverse('api:incident-list'), data, format='json')
         self.assertHttpStatus(response, 400)
         self.assertIn('eta', response.data)
+
+
+class RoutingRuleAdminTests(ItsmTestCase):
+    def setUp(self):
+        from itsm.models import User
+
+        self.admin = User.objects.create_superuser(username='root', email='root@example.com', password='x')
+        self.client.force_login(self.admin)
+
+    def test_changelist_orders_rules_and_edits_positions(self):
+        late = make_routing_rule(name='Late', position=50)
+        early = make_routing_rule(name='Early', position=10)
+        url = reverse('admin:incidents_routingrule_changelist')
+        response = self.client.get(url)
+        self.assertHttpStatus(response, 200)
+        self.assertEqual(list(response.context['cl'].result_list), [early, late])
+        data = {
+            'form-TOTAL_FORMS': '2',
+            'form-INITIAL_FORMS': '2',
+            'form-0-id': str(early.pk),
+            'form-0-position': '60',
+            'form-0-active': 'on',
+            'form-1-id': str(late.pk),
+            'form-1-position': '50',
+            'form-1-active': 'on',
+            '_save': 'Save',
+        }
+        self.assertHttpStatus(self.client.post(url, data), 302)
+        early.refresh_from_db()
+        self.assertEqual(early.position, 60)
+        self.assertTrue(self.timeline(early).exclude(kind=TimelineKind.CREATED).exists())
+
+    def test_a_non_service_is_refused_on_the_form(self):
+        server = make_ci(CIClass.SERVER, 'app01')
+        group = SupportGroupFactory()
+        data = {'position': 5, 'name': 'Bad', 'active': 'on', 'service': server.pk, 'assignment_group': group.pk}
+        response = self.client.post(reverse('admin:incidents_routingrule_add'), data)
+        self.assertHttpStatus(response, 200)
+        self.assertIn('service', response.context['adminform'].form.errors)
+        self.assertFalse(RoutingRule.objects.exists())
