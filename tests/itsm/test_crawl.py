@@ -2,12 +2,14 @@
 
 The crawl starts from the home page (whose navigation menu lists every area the role may open), the requester
 portal and one record of each kind (the demo data, plus a record made by the model's own page tests for kinds the
-demo leaves empty), and follows every `href` breadth-first. It fails on any 5xx answer, on any exception a page
-raises (a missing filter argument such as `default:record.get_status_display` is one: Django raises
-VariableDoesNotExist for it) and on any template variable that names an attribute its object lacks. Templates
-render in debug mode during the crawl, so a template error names its template and line.
+demo leaves empty). It follows every `href` breadth-first and fetches the fragments pages load with htmx
+(`hx-get`) as htmx does, one address per view and set of query parameter names, at most two per view.
 
-A page the role may not open (403) or a record that does not exist (404) is not a crash: those links are logged.
+It fails on any 5xx answer, on any exception a page raises (a missing filter argument such as
+`default:record.get_status_display` is one: Django raises VariableDoesNotExist for it), on any printed template
+variable that names an attribute its object lacks, and on a link shown to a role that answers 403 for it.
+Templates render in debug mode during the crawl, so a template error names its template and line. The pages the
+crawl starts from may answer 403 or 404 (a role that may not open them): those are logged, not failures.
 """
 
 from __future__ import annotations
@@ -117,22 +119,25 @@ def strict_templates():
 
 
 class LinkParser(HTMLParser):
+    """Links (`<a href>`) and the fragments htmx loads (`hx-get` on any element), as (address, is_fragment)."""
+
     def __init__(self):
         super().__init__()
-        self.links: list[str] = []
+        self.links: list[tuple[str, bool]] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == 'a':
-            href = dict(attrs).get('href')
-            if href:
-                self.links.append(href)
+        attrs = dict(attrs)
+        if tag == 'a' and attrs.get('href'):
+            self.links.append((attrs['href'], False))
+        if attrs.get('hx-get'):
+            self.links.append((attrs['hx-get'], True))
 
 
-def same_site_links(html: str, base: str) -> list[str]:
+def same_site_links(html: str, base: str) -> list[tuple[str, bool]]:
     parser = LinkParser()
     parser.feed(html)
     links = []
-    for href in parser.links:
+    for href, fragment in parser.links:
         href = urldefrag(href.strip())[0]
         if not href or href.startswith(('mailto:', 'tel:', 'javascript:', 'data:')):
             continue
@@ -143,7 +148,7 @@ def same_site_links(html: str, base: str) -> list[str]:
             href = parts.path + (f'?{parts.query}' if parts.query else '')
         elif not href.startswith('/'):
             href = urljoin(base, href)
-        links.append(href)
+        links.append((href, fragment))
     return links
 
 
@@ -169,40 +174,40 @@ class CrawlReport:
 
 def crawl(client, role: str, start: list[str]) -> CrawlReport:
     report = CrawlReport(role)
-    queue = deque((url, START) for url in start)
-    seen_urls: set[str] = set()
+    queue = deque((url, START, False) for url in start)
+    seen: set[tuple[str, bool]] = set()
     variants: Counter = Counter()
     while queue and report.visited < MAX_PAGES_PER_ROLE:
-        url, referrer = queue.popleft()
-        if url in seen_urls or urlsplit(url).path.startswith(SKIPPED_PREFIXES):
+        url, referrer, fragment = queue.popleft()
+        if (url, fragment) in seen or urlsplit(url).path.startswith(SKIPPED_PREFIXES):
             continue
-        seen_urls.add(url)
-        key = page_key(url)
+        seen.add((url, fragment))
+        key = (*page_key(url), fragment)
         if referrer != START and (variants[key] >= VARIANTS_PER_PAGE or variants[key[0]] >= VARIANTS_PER_VIEW):
             continue
         variants[key] += 1
         variants[key[0]] += 1
         report.visited += 1
+        what = f'{url} ({"htmx fragment " if fragment else ""}linked from {referrer})'
         try:
-            response = client.get(url)
+            response = client.get(url, headers={'HX-Request': 'true'} if fragment else {})
         except Exception as error:
-            where = ''.join(traceback.format_exception_only(error)).strip()
-            report.failures.append(f'{role}: {url} (linked from {referrer}) raised {where}')
+            report.failures.append(f'{role}: {what} raised {"".join(traceback.format_exception_only(error)).strip()}')
             continue
         if response.status_code >= 500:
-            report.failures.append(f'{role}: {url} (linked from {referrer}) answered {response.status_code}')
+            report.failures.append(f'{role}: {what} answered {response.status_code}')
         elif response.status_code == 403:
             report.forbidden.append((url, referrer))
         elif response.status_code == 404:
             report.missing.append((url, referrer))
         elif response.status_code in (301, 302, 303, 307, 308):
-            queue.append((response['Location'], url))
+            queue.append((response['Location'], url, False))
         elif response.streaming:
             b''.join(response.streaming_content)
         elif response.status_code == 200 and 'html' in response.get('Content-Type', ''):
-            for link in same_site_links(response.content.decode(errors='replace'), url):
-                if link not in seen_urls:
-                    queue.append((link, url))
+            for link, is_fragment in same_site_links(response.content.decode(errors='replace'), url):
+                if (link, is_fragment) not in seen:
+                    queue.append((link, url, is_fragment))
         response.close()
     return report
 
