@@ -140,3 +140,28 @@ def test_type_ahead_filter_boxes_add_and_remove_chips(live_server, page, queue):
     state.get_by_role('combobox', name='State').press('Enter')
     expect(state.get_by_role('combobox', name='State')).to_have_class(re.compile('is-invalid'))
     expect(state.locator('[data-pc-chip]')).to_have_count(0)
+
+
+def test_the_bulk_bar_shows_the_fields_of_the_chosen_operation(live_server, page, queue):
+    login(page, live_server, 'sam', PASSWORD)
+    page.goto(f'{live_server.url}/queues/?q=all')
+    bar = page.locator('#bulk-form')
+    operation = bar.get_by_label('Operation')
+    expect(bar.get_by_label('Group')).to_be_visible()
+    expect(bar.get_by_label('Waiting for')).to_be_hidden()
+    operation.select_option('pend')
+    expect(bar.get_by_label('Waiting for')).to_be_visible()
+    expect(bar.get_by_label('Group')).to_be_hidden()
+    expect(bar.get_by_label('Resolution code')).to_be_hidden()
+    operation.select_option('complete')
+    expect(bar.get_by_label('Resolution code')).to_be_visible()
+    expect(bar.get_by_label('Waiting for')).to_be_hidden()
+
+    # Put a selected ticket on hold from the bar.
+    page.locator('.pc-queue-table tbody tr', has_text=queue['laptop'].number).get_by_role('checkbox').check()
+    operation.select_option('pend')
+    bar.get_by_label('Waiting for').select_option(label='Awaiting a vendor')
+    bar.get_by_label('Note to the caller').fill('The vendor ships the part on Monday.')
+    bar.get_by_role('button', name='Apply to selected').click()
+    expect(page.get_by_role('alert').first).to_contain_text(f'1 ticket put on hold: {queue["laptop"].number}.')
+    assert Ticket.objects.get(pk=queue['laptop'].pk).state == TicketState.PENDING

@@ -35,7 +35,9 @@
     var operation = document.querySelector('#bulk-form select[name=operation]');
     if (!operation) return;
     document.querySelectorAll('[data-pc-bulk]').forEach(function (group) {
-      group.hidden = group.getAttribute('data-pc-bulk').split(' ').indexOf(operation.value) === -1;
+      var unused = group.getAttribute('data-pc-bulk').split(' ').indexOf(operation.value) === -1;
+      group.hidden = unused;
+      group.classList.toggle('d-none', unused);  // a display class (d-flex) would otherwise keep it shown
     });
   }
 
@@ -120,6 +122,7 @@
     dialog.id = 'pc-shortcuts';
     dialog.className = 'pc-shortcuts border-0 rounded p-0';  // no display class: a closed dialog stays hidden
     dialog.setAttribute('aria-labelledby', 'pc-shortcuts-title');
+    dialog.style.width = 'min(34rem, 92vw)';
     var body = document.createElement('div');
     body.className = 'card-body p-4';
     var title = document.createElement('h2');
