@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from itsm.choices import Role, Tier
 from tests.browser import login
 from tests.factories import SupportGroupFactory, make_ticket, make_user
+from tests.sla.factories import all_priorities, make_calendar, make_ola
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,14 +30,18 @@ LONG_TEXT = (
 
 @pytest.fixture
 def desk():
-    """An agent whose queue is longer than a screen, a ticket with a long conversation, a requester's portal."""
+    """An agent whose queue is longer than a screen, with SLA and OLA clocks on business hours (some paused, whose
+    badges say so at length), a ticket with a long conversation, a requester's portal."""
     agent = make_user(Role.SERVICE_DESK_AGENT, username='sam', first_name='Sam', last_name='Agent')
     group = SupportGroupFactory(name='Service desk with a long name', tier=Tier.L1, members=[agent])
+    office = make_calendar('Office hours')
+    all_priorities(response=240, resolution=2000, calendar=office)
+    make_ola(group, calendar=office)
     requester = make_user(Role.REQUESTER, username='robin', first_name='Robin', last_name='Requester-Longname')
     for index in range(30):
         make_ticket(
             caller=requester if index % 3 == 0 else None,
-            state='accepted' if index % 2 else 'assigned',
+            state=('pending' if index % 4 == 1 else 'accepted') if index % 2 else 'assigned',
             group=group,
             agent=agent,
             impact='high' if index % 5 == 0 else 'low',
@@ -112,6 +117,8 @@ def test_queue_record_and_portal_fit(live_server, browser, desk, viewport, tmp_p
         first = rows.first
         for cell in ('number', 'short_description', 'state', 'assignment_group', 'opened_at'):
             expect(first.locator(f'.pc-col-{cell}')).to_be_visible()
+        expect(first.get_by_test_id('sla-badge').first).to_be_visible()
+        expect(page.locator('#object-table [data-sla-state="paused"]').first).to_be_visible()
         assert_fits(page, 'the queue')
         if phone:
             expect(page.get_by_role('button', name='Show navigation')).to_be_visible()
