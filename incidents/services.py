@@ -69,7 +69,7 @@ def ticket_create(
     """Open a ticket. Priority comes from the matrix; e-mail with no impact or urgency given is P4 (domain §3).
 
     Only integrations and administrators (or a system job) may backdate `opened_at` or name who opened the ticket
-    (imports, monitoring backfill, demo data). Requesters reporting through the API or by e-mail get what the
+    (imports, monitoring backfill, demo data). Requesters reporting through the API get what the
     portal offers them, no more (`requester_refusals`). Without a group, the ticket is routed
     (`incidents.routing`): the first matching routing rule, else its service's support group; `route=False` leaves
     it in triage (demo data replaying where each ticket went).
@@ -81,7 +81,8 @@ def ticket_create(
         raise NotAllowed('Only integrations and administrators may set opened_by.', code='permission_denied')
     if opened_at is not None and opened_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({'opened_at': 'A ticket cannot be opened in the future.'})
-    if actor.user is not None and actor.user.is_requester_only and actor.channel != Channel.UI:
+    # The API is where a requester states field values themselves (the portal's form offers only its choices).
+    if actor.user is not None and actor.user.is_requester_only and actor.channel == Channel.API:
         given = {
             'channel': channel,
             'impact': impact,

@@ -29,7 +29,7 @@ from incidents.choices import TICKET_WORKFLOW, PendingReason, ResolutionCode, Ti
 from incidents.models import Ticket
 from incidents.priority import matrix
 from itsm.audit import audited_fields
-from itsm.choices import Impact, TicketKind, Tier, Urgency
+from itsm.choices import Attention, Impact, TicketKind, Tier, Urgency
 from itsm.errors import InvalidTransition
 from itsm.models import TimelineEntry
 from itsm.numbering import format_number
@@ -219,6 +219,8 @@ TICKET_TABLE = Table(
         'accepted_at',
         'completed_at',
         'closed_at',
+        'attention',
+        'attention_since',
     ],
 )
 CLOCK_TABLE = Table(
@@ -569,6 +571,7 @@ class Tickets:
         # ---- the ticket as it stands now, and its history
         state = str(TicketState.NEW)
         row = {
+            'attention': ('', None),
             'group': None,
             'assignee': None,
             'assigned': None,
@@ -695,6 +698,12 @@ class Tickets:
                     self._change('reopen_count', str(row['reopens'] - 1), str(row['reopens'])),
                     self._change('completed_at', _iso(row['completed']), 'null'),
                 ]
+                if row['attention'][0] != Attention.REOPENED:  # a reopening marks it for the desk, once
+                    changes += [
+                        self._change('attention', _j(row['attention'][0]), _j(str(Attention.REOPENED))),
+                        self._change('attention_since', 'null', _iso(at)),
+                    ]
+                    row['attention'] = (str(Attention.REOPENED), at)
                 reason = rng.choice(REJECTIONS)
                 row['resolution'], row['completed'] = ('', ''), None
                 message = f'Resolution rejected: {reason}'
@@ -778,6 +787,8 @@ class Tickets:
                 row['accepted'],
                 row['completed'] if finished else None,
                 row['closed'],
+                row['attention'][0],
+                row['attention'][1],
             ),
         )
         self._clocks(pk, kind, priority, opened, row, segments, stints, completions, state, deferred_retargets)
