@@ -32,7 +32,8 @@ class ProcessRecordQuerySet(models.QuerySet):
             condition = Q()
             for name in self.model.requester_fields:
                 condition |= Q(**{name: user})
-            return self.filter(condition)
+            # A kind with no requester fields (problems, changes) shows requesters nothing, not everything.
+            return self.filter(condition) if condition else self.none()
         return self
 
 
