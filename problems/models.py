@@ -16,6 +16,7 @@ from itsm.choices import Impact, Priority, Urgency
 from itsm.models import NumberedModel, TimestampedModel
 from itsm.records import ProcessRecord, ProcessRecordQuerySet
 
+from .actions import PROBLEM_ACTIONS
 from .choices import PROBLEM_WORKFLOW, AnalysisMethod, CandidateBasis, CandidateStatus, ProblemState, RootCauseCategory
 
 
@@ -49,7 +50,7 @@ class Problem(ProcessRecord):
     number_prefix = 'PRB'
     number_start = 1001
     workflow = PROBLEM_WORKFLOW
-    actions = None  # problems.actions.PROBLEM_ACTIONS
+    actions = PROBLEM_ACTIONS
     requester_fields = ()  # requesters are never party to a problem; they see public known errors only
 
     state = models.CharField(max_length=24, choices=ProblemState.choices, default=ProblemState.NEW, editable=False)
