@@ -18,6 +18,7 @@ refusal answers the form again with the reason and the input kept, with the stat
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,8 +57,10 @@ __all__ = (
     'RecordEditView',
     'RecordPage',
     'find_record',
+    'panels_for',
     'record_routes',
     'record_url',
+    'register_panel',
     'run_action',
 )
 
@@ -117,6 +120,46 @@ def run_action(action: Action, record, *, actor, data: dict[str, Any]):
     if record is not None:
         kwargs[model_name(record)] = record
     return action.service_function()(actor=actor, **kwargs)
+
+
+@dataclass(frozen=True)
+class RecordPanel:
+    """A card another app adds to a record type's page, below its facts (`records/_facts.html`).
+
+    This is how an app that depends on a record's app shows itself on that record's page without the record's app
+    knowing it (incidents never import problems: the problems app shows an incident's problem, and the buttons to
+    raise or link one, through a panel). A panel rather than an action added to the record's `ActionSet`: the
+    ActionSet is the record's own declaration, which its generated workflow tests enumerate action by action; a
+    panel leaves that declaration whole, and the contributing app routes, guards and tests its own pages and
+    endpoints. Panels are swapped with the facts after every change on the page.
+
+    `context(request, record)` returns what the template needs, or None to show nothing; it should cost the same
+    number of queries whatever the record holds.
+    """
+
+    template: str
+    context: Callable[[Any, Any], dict[str, Any] | None]
+
+
+_panels: dict[type, list[RecordPanel]] = {}
+
+
+def register_panel(model: type, template: str, context: Callable[[Any, Any], dict[str, Any] | None]) -> None:
+    """Show `template` on the pages of `model` (and its proxies); call from the contributing app's `ready()`."""
+    panel = RecordPanel(template, context)
+    registered = _panels.setdefault(model._meta.concrete_model, [])
+    if panel not in registered:
+        registered.append(panel)
+
+
+def panels_for(request, record) -> list[dict[str, Any]]:
+    """The contributed panels of `record`'s page, each as its template's context plus `template`."""
+    shown = []
+    for panel in _panels.get(record._meta.concrete_model, ()):
+        context = panel.context(request, record)
+        if context is not None:
+            shown.append({**context, 'template': panel.template})
+    return shown
 
 
 @dataclass(frozen=True)
@@ -199,6 +242,7 @@ class RecordPage:
             'attach_url': record_url(record, 'attach'),
             'comment_form': self.comment_form_class(),
             'attach_form': self.attach_form_class(),
+            'record_panels': panels_for(request, record),
             **self.extra_context(request, record),
         }
         context.update(extra)
