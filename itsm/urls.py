@@ -11,6 +11,7 @@ urlpatterns = [
     path('', include('incidents.urls')),
     path('api/v1/', include('itsm.api.urls')),
     path('cmdb/', include('cmdb.urls')),
+    path('problems/', include('problems.urls')),
     path('sla/', include('sla.urls')),
     path('reports/', include('reports.urls')),
     path('inbox/', include('inbox.urls')),

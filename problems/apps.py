@@ -1,6 +1,70 @@
 from django.apps import AppConfig
 
+from itsm.choices import Role
+from itsm.navigation import nav_section
+from itsm.roles import AGENT_ROLES, STAFF_ROLES
+
+ALL = ('problem', 'categorypriority', 'problemincident', 'knownerror', 'knownerroruse', 'problemcandidate')
+# Staff who neither work incidents nor own problems (service owners, CAB, managers...) read everything.
+READERS = tuple(r for r in STAFF_ROLES if r not in (*AGENT_ROLES, Role.PROBLEM_MANAGER, Role.ADMINISTRATOR))
+
+
+def perms(actions: str, models: tuple[str, ...]) -> list[str]:
+    return [f'{action}_{model}' for action in actions.split() for model in models]
+
 
 class ProblemsConfig(AppConfig):
     name = 'problems'
     verbose_name = 'Problems and known errors'
+
+    role_permissions = {
+        # Requesters read known errors only: the queryset shows them the active public ones.
+        Role.REQUESTER: perms('view', ('knownerror',)),
+        # Agents and incident managers raise problems, link incidents and apply known errors; the actions' guards
+        # keep the problem's own work to its owner, its group and problem managers.
+        AGENT_ROLES: perms('view', ALL)
+        + perms('add change', ('problem', 'problemincident', 'knownerroruse'))
+        + perms('delete', ('problemincident',)),
+        Role.PROBLEM_MANAGER: perms('view', ALL)
+        + perms('add change delete', ('problem', 'problemincident', 'knownerror', 'knownerroruse'))
+        + perms('add change', ('problemcandidate',)),
+        READERS: perms('view', ALL),
+        Role.INTEGRATION: perms('view', ALL) + perms('add change', ('problem',)),
+    }
+
+    nav_items = [
+        *nav_section(
+            'Problem management',
+            'problems.view_problem',
+            [
+                ('Problems', 'problems:problem_list', 'bug', 20),
+                ('New problem', 'problems:problem_add', 'plus', 21, 'problems.add_problem'),
+            ],
+        ),
+        *nav_section(
+            'Configuration',
+            '',
+            [
+                (
+                    'Problem priorities',
+                    'problems:categorypriority_list',
+                    'adjustments',
+                    804,
+                    'problems.view_categorypriority',
+                ),
+            ],
+        ),
+    ]
+
+    def ready(self):
+        from itsm import search
+
+        from .models import Problem
+
+        search.register(
+            Problem,
+            fields=['short_description', 'description', 'symptoms', 'root_cause', 'vendor_reference'],
+            number_prefix='PRB',
+            select_related=('owner', 'assignment_group'),
+            people=(),
+        )

@@ -18,6 +18,7 @@ urlpatterns = [
     path('', include(router.urls)),
     path('', include('cmdb.api.urls')),
     path('', include('incidents.api.urls')),
+    path('', include('problems.api.urls')),
     path('', include('sla.api.urls')),
     path('', include('reports.api.urls')),
     path('', include('inbox.api.urls')),

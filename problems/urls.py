@@ -1,0 +1,8 @@
+"""Pages of problem management: problems (addressed by number, `PRB0001001`), their category priorities, known
+errors and problem candidates. Each action of `PROBLEM_ACTIONS` has its own name (`problems:problem_assess`, ...),
+built by `itsm.views.records.record_routes`."""
+
+from django.urls import path  # noqa: F401
+
+app_name = 'problems'
+urlpatterns = []

@@ -1,0 +1,102 @@
+"""Builders for problem test data. They call the services, so test data obeys the same rules as real data."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import factory
+from factory.django import DjangoModelFactory
+
+from incidents.models import Category
+from itsm.audit import Actor
+from itsm.choices import Impact, Role, Urgency
+from problems import services
+from problems.choices import AnalysisMethod, ProblemState, RootCauseCategory
+from problems.models import CategoryPriority, Problem
+from tests.factories import make_user
+
+SYSTEM = Actor.system()
+_counter = itertools.count(1)
+S = ProblemState
+
+# The path a problem takes to reach each state (cancelled: from new).
+PATH = {
+    S.NEW: [],
+    S.ASSESSED: ['assess'],
+    S.ROOT_CAUSE_ANALYSIS: ['assess', 'analyse'],
+    S.FIX_IN_PROGRESS: ['assess', 'analyse', 'record_analysis', 'start_fix'],
+    S.RESOLVED: ['assess', 'analyse', 'record_analysis', 'start_fix', 'resolve'],
+    S.CLOSED: ['assess', 'analyse', 'record_analysis', 'start_fix', 'resolve', 'close'],
+    S.CANCELLED: ['cancel'],
+}
+
+
+def make_category(name: str | None = None, parent: Category | None = None) -> Category:
+    return Category.objects.create(name=name or f'Problem category {next(_counter)}', parent=parent)
+
+
+def make_problem_manager(**kwargs):
+    return make_user(Role.PROBLEM_MANAGER, **kwargs)
+
+
+def drive(problem: Problem, state: str, *, actor: Actor = SYSTEM, owner=None) -> Problem:
+    """Take `problem` from New to `state` through the services, as its people would."""
+    for step in PATH[state]:
+        if step == 'assess':
+            owner = owner or problem.owner or make_problem_manager()
+            problem = services.problem_assess(problem=problem, actor=actor, owner=owner)
+        elif step == 'analyse':
+            problem = services.problem_analyse(problem=problem, actor=actor)
+        elif step == 'record_analysis':
+            problem = services.problem_record_analysis(
+                problem=problem,
+                actor=actor,
+                root_cause='A certificate expired on the load balancer.',
+                root_cause_category=RootCauseCategory.CONFIGURATION,
+                analysis_method=AnalysisMethod.FIVE_WHYS,
+                workaround='Restart the client after accepting the new certificate.',
+            )
+        elif step == 'start_fix':
+            problem = services.problem_start_fix(problem=problem, actor=actor)
+        elif step == 'resolve':
+            problem = services.problem_resolve(
+                problem=problem, actor=actor, resolution='Certificate renewal automated.'
+            )
+        elif step == 'close':
+            problem = services.problem_close(problem=problem, actor=actor)
+        elif step == 'cancel':
+            problem = services.problem_cancel(problem=problem, actor=actor, reason='A duplicate of another problem.')
+    return Problem.objects.get(pk=problem.pk)
+
+
+class ProblemFactory(DjangoModelFactory):
+    """`ProblemFactory(state='resolved')` logs a problem through `problem_create` and drives it there."""
+
+    class Meta:
+        model = Problem
+
+    short_description = factory.Sequence(lambda n: f'Recurring failure {n}')
+    description = 'Several incidents show the same failure.'
+
+    @classmethod
+    def _create(cls, model_class, *args, state: str = S.NEW, actor: Actor = SYSTEM, **kwargs):
+        problem = services.problem_create(actor=actor, **kwargs)
+        return drive(problem, state, actor=actor)
+
+
+class CategoryPriorityFactory(DjangoModelFactory):
+    class Meta:
+        model = CategoryPriority
+
+    category = factory.LazyFunction(make_category)
+    impact = Impact.HIGH
+    urgency = Urgency.URGENT
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.category_priority_create(actor=SYSTEM, **kwargs)
+
+
+def make_problem(state: str = S.NEW, **fields: Any) -> Problem:
+    return ProblemFactory(state=state, **fields)
