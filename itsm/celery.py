@@ -27,4 +27,9 @@ app.conf.beat_schedule = {
         'task': 'reports.tasks.reports_tick_task',
         'schedule': float(os.environ.get('REPORTS_TICK_SECONDS', '600')),
     },
+    # Problem candidates: recurrences in the last PROBLEM_CANDIDATE_WINDOW_DAYS of incidents; idempotent.
+    'problem-candidate-scan': {
+        'task': 'problems.tasks.problem_candidate_scan_task',
+        'schedule': float(os.environ.get('PROBLEM_CANDIDATE_SCAN_SECONDS', '3600')),
+    },
 }

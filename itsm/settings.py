@@ -302,4 +302,13 @@ INCIDENT_AUTO_CLOSE_DAYS = env_int('INCIDENT_AUTO_CLOSE_DAYS', 5)
 ATTACHMENT_MAX_BYTES = env_int('ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024)
 # Edits to production CIs need an approved change reference when this is on.
 CMDB_REQUIRE_CHANGE_FOR_PRODUCTION = env_bool('CMDB_REQUIRE_CHANGE_FOR_PRODUCTION', False)
+# Problem candidates (problems.candidates): the recurrence scan reads the incidents opened in the last WINDOW_DAYS,
+# proposes clusters of at least MIN_SIZE, and proposes a dismissed cluster again once it has grown by REGROW_FACTOR
+# past its size at dismissal. Short descriptions count as similar from SIMILARITY (trigram similarity, 0 to 1);
+# the text comparison reads at most TEXT_LIMIT incidents of the window, the latest.
+PROBLEM_CANDIDATE_WINDOW_DAYS = env_int('PROBLEM_CANDIDATE_WINDOW_DAYS', 30)
+PROBLEM_CANDIDATE_MIN_SIZE = env_int('PROBLEM_CANDIDATE_MIN_SIZE', 3)
+PROBLEM_CANDIDATE_REGROW_FACTOR = float(os.environ.get('PROBLEM_CANDIDATE_REGROW_FACTOR') or 2.0)
+PROBLEM_CANDIDATE_SIMILARITY = float(os.environ.get('PROBLEM_CANDIDATE_SIMILARITY') or 0.6)
+PROBLEM_CANDIDATE_TEXT_LIMIT = env_int('PROBLEM_CANDIDATE_TEXT_LIMIT', 5000)
 PITCREW_VERSION = '0.1.0'
