@@ -12,7 +12,7 @@ from itsm.choices import Impact, Priority, Urgency
 from itsm.filters import TextSearchFilterSet
 
 from .choices import CandidateBasis, CandidateStatus, ProblemState, RootCauseCategory
-from .models import CategoryPriority, Problem, ProblemCandidate
+from .models import CategoryPriority, KnownError, KnownErrorUse, Problem, ProblemCandidate
 
 AGES = (('7', 'Older than a week'), ('30', 'Older than 30 days'), ('90', 'Older than 90 days'))
 
@@ -142,3 +142,43 @@ class ProblemCandidateFilterSet(TextSearchFilterSet):
         if value.isdigit():
             return queryset.filter(Q(category_id=int(value)) | Q(subcategory_id=int(value)))
         return queryset.filter(Q(category__name__iexact=value) | Q(subcategory__name__iexact=value))
+
+
+class KnownErrorFilterSet(TextSearchFilterSet):
+    """Known errors by state, visibility, problem and the items they are logged against (pages and API)."""
+
+    search_fields = ('number', 'title', 'symptoms', 'workaround')
+
+    active = django_filters.BooleanFilter()
+    public = django_filters.BooleanFilter()
+    problem = django_filters.CharFilter(field_name='problem__number', lookup_expr='iexact', label='Problem (number)')
+    ci = django_filters.CharFilter(method='filter_ci', label='CI (number or name)')
+    service = django_filters.CharFilter(method='filter_service', label='Service (CI number or name)')
+
+    class Meta:
+        model = KnownError
+        fields: list[str] = []
+
+    def filter_ci(self, queryset, name, value):
+        from cmdb.models import ConfigurationItem
+
+        items = ConfigurationItem.objects.filter(ProblemFilterSet._item(value)).values('pk')
+        return queryset.filter(cis__in=items).distinct()
+
+    def filter_service(self, queryset, name, value):
+        from cmdb.models import ConfigurationItem
+
+        items = ConfigurationItem.objects.filter(ProblemFilterSet._item(value)).values('pk')
+        return queryset.filter(services__in=items).distinct()
+
+
+class KnownErrorUseFilterSet(django_filters.FilterSet):
+    known_error = django_filters.CharFilter(
+        field_name='known_error__number', lookup_expr='iexact', label='Known error (number)'
+    )
+    incident = django_filters.CharFilter(field_name='incident__number', lookup_expr='iexact', label='Incident (number)')
+    applied_by = django_filters.CharFilter(field_name='applied_by__username', label='Applied by (username)')
+
+    class Meta:
+        model = KnownErrorUse
+        fields: list[str] = []
