@@ -64,9 +64,10 @@ def process_record_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if issubclass(m, ProcessRecord) and not m._meta.proxy]
 
 
-def caller_field(model: type[models.Model]) -> str:
-    """The field naming the person a record is for: its first requester field (a ticket's caller)."""
-    return model.requester_fields[0]
+def caller_field(model: type[models.Model]) -> str | None:
+    """The field naming the person a record is for: its first requester field (a ticket's caller); None for kinds
+    no requester is a party to (problems)."""
+    return model.requester_fields[0] if model.requester_fields else None
 
 
 @dataclass
@@ -96,6 +97,8 @@ def person_records(person: User, *, viewer: User, open_limit: int = 10, closed_l
     found = []
     for model in process_record_models():
         name = caller_field(model)
+        if name is None:
+            continue
         records = model._default_manager.visible_to(viewer).filter(**{name: person})
         open_states = model.workflow.open_states
         order = ('priority', 'opened_at', 'id') if hasattr(model, 'priority') else ('opened_at', 'id')
