@@ -85,6 +85,7 @@ PROBLEM_ACTIONS = ActionSet(
             guard=managers_only('assess problems'),
             form=f'{FORMS}.AssessForm',
             serializer=f'{SERIALIZERS}.AssessSerializer',
+            arguments={'group': 'assignment_group'},
             icon='clipboard-check',
             done='{record.number} is assessed; {record.owner} owns it.',
             primary=True,
