@@ -39,6 +39,7 @@ class ProblemsConfig(AppConfig):
             [
                 ('Problems', 'problems:problem_list', 'bug', 20),
                 ('New problem', 'problems:problem_add', 'plus', 21, 'problems.add_problem'),
+                ('Needs problem review', 'problems:review_queue', 'alert-circle', 22, 'problems.view_problemincident'),
             ],
         ),
         *nav_section(
@@ -57,9 +58,17 @@ class ProblemsConfig(AppConfig):
     ]
 
     def ready(self):
-        from itsm import search
+        from incidents.models import Ticket
+        from itsm import hooks, search
+        from itsm.views.records import register_panel
 
+        from . import incident_links, report_back
         from .models import Problem
+
+        register_panel(Ticket, 'incidents/ticket/_problem.html', incident_links.incident_panel)
+        register_panel(Problem, 'problems/_incidents.html', incident_links.problem_panel)
+        hooks.subscribe(hooks.TRANSITIONED, incident_links.on_ticket_transitioned, model=Ticket)
+        hooks.subscribe(hooks.TRANSITIONED, report_back.on_problem_transitioned, model=Problem)
 
         search.register(
             Problem,

@@ -141,7 +141,7 @@ class ProblemIncident(models.Model):
         indexes = [models.Index(fields=['problem', 'linked_at'], name='problems_link_problem')]
 
     def __str__(self) -> str:
-        return f'{self.incident_id} → {self.problem}'
+        return f'{self.incident.number} → {self.problem.number}'
 
     def get_absolute_url(self) -> str:
         return self.problem.get_absolute_url()
