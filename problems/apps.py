@@ -39,6 +39,13 @@ class ProblemsConfig(AppConfig):
             [
                 ('Problems', 'problems:problem_list', 'bug', 20),
                 ('New problem', 'problems:problem_add', 'plus', 21, 'problems.add_problem'),
+                (
+                    'Problem candidates',
+                    'problems:problemcandidate_list',
+                    'radar',
+                    23,
+                    'problems.view_problemcandidate',
+                ),
                 ('Needs problem review', 'problems:review_queue', 'alert-circle', 22, 'problems.view_problemincident'),
             ],
         ),

@@ -4,8 +4,10 @@ built by `itsm.views.records.record_routes`."""
 
 from django.urls import path  # noqa: F401
 
+from .views.candidates import candidate_urls
 from .views.incidents import incident_link_urls
 
 app_name = 'problems'
 urlpatterns = []
 urlpatterns += incident_link_urls
+urlpatterns += candidate_urls

@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from .candidates import ProblemCandidateViewSet
 from .links import IncidentProblemViewSet, ProblemIncidentsCompleteViewSet, ProblemIncidentViewSet, ReviewQueueViewSet
 from .views import CategoryPriorityViewSet, ProblemViewSet
 
@@ -11,5 +12,6 @@ router.register('problem-incidents', ProblemIncidentViewSet, basename='problemin
 router.register('problem-review', ReviewQueueViewSet, basename='problem-review')
 router.register('incidents', IncidentProblemViewSet, basename='incident-problem')
 router.register('problems', ProblemIncidentsCompleteViewSet, basename='problem-incidents-complete')
+router.register('problem-candidates', ProblemCandidateViewSet, basename='problemcandidate')
 
 urlpatterns = router.urls

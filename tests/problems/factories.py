@@ -13,7 +13,7 @@ from itsm.audit import Actor
 from itsm.choices import Impact, Role, Urgency
 from problems import services
 from problems.choices import AnalysisMethod, ProblemState, RootCauseCategory
-from problems.models import CategoryPriority, Problem
+from problems.models import CategoryPriority, Problem, ProblemCandidate
 from tests.factories import make_user
 
 SYSTEM = Actor.system()
@@ -100,3 +100,41 @@ class CategoryPriorityFactory(DjangoModelFactory):
 
 def make_problem(state: str = S.NEW, **fields: Any) -> Problem:
     return ProblemFactory(state=state, **fields)
+
+
+# --------------------------------------------------------------------------------------------- problem candidates
+def make_recurrence(size: int = 3, *, ci=None, category=None, symptom: str = 'cannot log in', **fields: Any) -> list:
+    """`size` incidents on one CI with one classification: what the recurrence scan clusters."""
+    from tests.cmdb.factories import make_ci
+    from tests.factories import make_ticket
+
+    ci = ci or make_ci()
+    category = category or make_category()
+    return [
+        make_ticket(
+            short_description=fields.get('short_description', f'{ci.name}: {symptom}'),
+            ci=ci,
+            category=category,
+            symptom=symptom,
+        )
+        for _ in range(size)
+    ]
+
+
+class ProblemCandidateFactory(DjangoModelFactory):
+    """A candidate as the recurrence scan proposes it: `size` incidents on one CI with one classification, then a
+    scan (`problems.candidates.scan_candidates`); `status='dismissed'` dismisses it through the service."""
+
+    class Meta:
+        model = ProblemCandidate
+
+    @classmethod
+    def _create(cls, model_class, *args, size: int = 3, status: str = 'proposed', actor: Actor = SYSTEM, **kwargs):
+        from problems import candidates
+
+        incidents = make_recurrence(size, **kwargs)
+        candidates.scan_candidates(actor=actor)
+        candidate = ProblemCandidate.objects.get(incidents=incidents[0])
+        if status == 'dismissed':
+            candidate = candidates.candidate_dismiss(candidate=candidate, actor=actor, reason='Planned maintenance.')
+        return candidate
