@@ -47,6 +47,7 @@ class ProblemsConfig(AppConfig):
                     'problems.view_problemcandidate',
                 ),
                 ('Needs problem review', 'problems:review_queue', 'alert-circle', 22, 'problems.view_problemincident'),
+                ('Problem dashboard', 'problems:dashboard', 'chart-dots', 24),
             ],
         ),
         *nav_section(
@@ -84,3 +85,7 @@ class ProblemsConfig(AppConfig):
             select_related=('owner', 'assignment_group'),
             people=(),
         )
+
+        from . import measures
+
+        measures.register()
