@@ -53,15 +53,17 @@ def analysts(what: str):
 
 
 def may_await_vendor(problem, user):
-    if problem.awaiting_vendor_since is not None:
+    refusal = analysts('put on supplier wait')(problem, user)
+    if refusal is None and problem.awaiting_vendor_since is not None:
         return Conflict(f'{problem.number} is already waiting on the supplier.', code='already_waiting')
-    return analysts('put on supplier wait')(problem, user)
+    return refusal
 
 
 def may_end_vendor_wait(problem, user):
-    if problem.awaiting_vendor_since is None:
+    refusal = analysts('end the supplier wait of')(problem, user)
+    if refusal is None and problem.awaiting_vendor_since is None:
         return Conflict(f'{problem.number} is not waiting on the supplier.', code='not_waiting')
-    return analysts('end the supplier wait of')(problem, user)
+    return refusal
 
 
 S = ProblemState
