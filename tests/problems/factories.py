@@ -13,7 +13,7 @@ from itsm.audit import Actor
 from itsm.choices import Impact, Role, Urgency
 from problems import services
 from problems.choices import AnalysisMethod, ProblemState, RootCauseCategory
-from problems.models import CategoryPriority, Problem, ProblemCandidate
+from problems.models import CategoryPriority, Problem, ProblemCandidate, ProblemIncident
 from tests.factories import make_user
 
 SYSTEM = Actor.system()
@@ -138,3 +138,20 @@ class ProblemCandidateFactory(DjangoModelFactory):
         if status == 'dismissed':
             candidate = candidates.candidate_dismiss(candidate=candidate, actor=actor, reason='Planned maintenance.')
         return candidate
+
+
+# ------------------------------------------------------------------------------------------------ incident links
+class ProblemIncidentFactory(DjangoModelFactory):
+    """An incident linked to a problem through `link_incident`."""
+
+    class Meta:
+        model = ProblemIncident
+
+    problem = factory.SubFactory(ProblemFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, problem, incident=None, actor: Actor = SYSTEM, **kwargs):
+        from problems.incident_links import link_incident
+        from tests.factories import make_ticket
+
+        return link_incident(problem=problem, incident=incident or make_ticket(), actor=actor)
