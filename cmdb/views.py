@@ -3,6 +3,7 @@ relationships, RACI assignments and the CSV import. Thin subclasses of the gener
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -102,6 +103,27 @@ class ConfigurationItemListView(ObjectListView):
     ]
 
 
+# Cards other apps add to the CI and service pages (the problems app: the known errors logged against the item), so
+# the CMDB imports none of them. Each is (template, context(request, ci) -> dict or None); the template reads `panel`.
+_item_panels: list[tuple[str, Callable[[Any, ConfigurationItem], dict[str, Any] | None]]] = []
+
+
+def register_item_panel(template: str, context: Callable[[Any, ConfigurationItem], dict[str, Any] | None]) -> None:
+    """Show `template` on every CI page and service page; call from the contributing app's `ready()`."""
+    if (template, context) not in _item_panels:
+        _item_panels.append((template, context))
+
+
+def item_panels(request, ci: ConfigurationItem) -> list[dict[str, Any]]:
+    """The contributed cards of a CI's page (or its service's), each as its context plus `template`."""
+    shown = []
+    for template, context in _item_panels:
+        values = context(request, ci)
+        if values is not None:
+            shown.append({**values, 'template': template})
+    return shown
+
+
 def impact_context(ci: ConfigurationItem, *, direction: str, depth: int) -> dict[str, Any]:
     """What the impact panel shows: the CIs reached and, downstream, the services hit and whom to tell."""
     items = selectors.ci_impact(ci, direction=direction, depth=depth)
@@ -142,6 +164,7 @@ class ConfigurationItemDetailView(ObjectDetailView):
             'service_details': Service.objects.filter(ci=obj).first() if obj.is_service else None,
             'status_colors': CI_STATUS_COLORS,
             'may_relate': user_can(self.request.user, Relationship, 'add'),
+            'item_panels': item_panels(self.request, obj),
             **impact_context(obj, direction=ImpactDirection.DOWNSTREAM, depth=selectors.DEFAULT_IMPACT_DEPTH),
         }
 
@@ -297,6 +320,7 @@ class ServiceDetailView(ServiceLookupMixin, ObjectDetailView):
             'recipients': selectors.service_recipients(obj),
             'depends_on': selectors.ci_impact(obj.ci, direction=ImpactDirection.UPSTREAM, depth=3),
             'may_edit_service': self._may_edit(obj),
+            'item_panels': item_panels(self.request, obj.ci),
         }
 
     def _may_edit(self, obj) -> bool:

@@ -26,7 +26,7 @@ from itsm.workflow import lock
 
 from . import notifications
 from .actions import TICKET_ACTIONS, staff_only
-from .choices import TICKET_WORKFLOW, PendingReason, TicketChannel, TicketState
+from .choices import TICKET_WORKFLOW, PendingReason, ResolutionCode, TicketChannel, TicketState
 from .models import NUMBER_PREFIXES, Category, PriorityMatrixEntry, ResponseTemplate, Ticket
 from .priority import compute_priority, forget_matrix, impact_and_urgency
 
@@ -460,6 +460,11 @@ def ticket_complete(
     whole, its caller told as for any completion, or left as it was and named in the parent's timeline with the
     reason (`ticket.children_not_completed` lists them for the page or the API)."""
     ticket = lock(ticket)
+    if resolution_code == ResolutionCode.KNOWN_ERROR and not ticket.known_error_uses.exists():
+        # Known errors are applied by the problems app (`KnownErrorUse`, reached through its reverse relation).
+        raise ValidationError(
+            {'resolution_code': 'Apply a known error to this ticket first: "Known error" needs its workaround given.'}
+        )
     notes = (resolution_notes or '').strip()
     changes = {'resolution_code': resolution_code or '', 'resolution_notes': notes, 'completed_at': timezone.now()}
     message = f'Completed with parent {parent.number}: {notes}' if parent is not None else notes

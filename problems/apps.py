@@ -28,6 +28,8 @@ class ProblemsConfig(AppConfig):
         Role.PROBLEM_MANAGER: perms('view', ALL)
         + perms('add change delete', ('problem', 'problemincident', 'knownerror', 'knownerroruse'))
         + perms('add change', ('problemcandidate',)),
+        # Incident managers also record and edit known errors (domain §7: workarounds documented).
+        Role.INCIDENT_MANAGER: perms('add change', ('knownerror',)),
         READERS: perms('view', ALL),
         Role.INTEGRATION: perms('view', ALL) + perms('add change', ('problem',)),
     }
@@ -48,6 +50,7 @@ class ProblemsConfig(AppConfig):
                 ),
                 ('Needs problem review', 'problems:review_queue', 'alert-circle', 22, 'problems.view_problemincident'),
                 ('Problem dashboard', 'problems:dashboard', 'chart-dots', 24),
+                ('Known errors', 'problems:knownerror_list', 'book-2', 25, 'problems.view_knownerror'),
             ],
         ),
         *nav_section(
@@ -66,17 +69,23 @@ class ProblemsConfig(AppConfig):
     ]
 
     def ready(self):
+        from cmdb.views import register_item_panel
         from incidents.models import Ticket
         from itsm import hooks, search
         from itsm.views.records import register_panel
 
         from . import incident_links, report_back
         from .models import Problem
+        from .views.known_errors import ci_panel_context, problem_panel_context, ticket_panel_context
 
         register_panel(Ticket, 'incidents/ticket/_problem.html', incident_links.incident_panel)
         register_panel(Problem, 'problems/_incidents.html', incident_links.problem_panel)
         hooks.subscribe(hooks.TRANSITIONED, incident_links.on_ticket_transitioned, model=Ticket)
         hooks.subscribe(hooks.TRANSITIONED, report_back.on_problem_transitioned, model=Problem)
+        # Known errors: offered on the incident page, listed on the problem page and on CI and service pages.
+        register_panel(Ticket, 'problems/_known_errors_ticket.html', ticket_panel_context)
+        register_panel(Problem, 'problems/_known_errors_problem.html', problem_panel_context)
+        register_item_panel('problems/_known_errors_item.html', ci_panel_context)
 
         search.register(
             Problem,

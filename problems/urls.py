@@ -9,6 +9,7 @@ from itsm.views.records import record_routes
 from .views import problems, reference
 from .views.candidates import candidate_urls
 from .views.incidents import incident_link_urls
+from .views.known_errors import known_error_urls
 
 
 def problem_routes() -> list:
@@ -38,3 +39,4 @@ urlpatterns = [
 ]
 urlpatterns += incident_link_urls
 urlpatterns += candidate_urls
+urlpatterns += known_error_urls

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from itsm.choices import PRIORITY_MEANINGS, TicketKind
@@ -152,6 +154,11 @@ class TicketCreateView(StaffOnlyMixin, ObjectCreateView):
         return {'kind': kind if kind in TicketKind.values else TicketKind.INCIDENT}
 
     def get_success_url(self, obj) -> str:
+        # A known error the problems app offered on the form and the agent chose: on to applying it.
+        known_error = self.request.POST.get('apply_known_error', '').strip().upper()
+        if known_error.isalnum():
+            url = reverse('problems:knownerror_apply', kwargs={'number': known_error})
+            return f'{url}?{urlencode({"incident": obj.number, "next": obj.get_absolute_url()})}'
         return obj.get_absolute_url()
 
     def form_context(self, form, obj=None) -> dict[str, Any]:

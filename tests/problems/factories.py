@@ -13,7 +13,7 @@ from itsm.audit import Actor
 from itsm.choices import Impact, Role, Urgency
 from problems import services
 from problems.choices import AnalysisMethod, ProblemState, RootCauseCategory
-from problems.models import CategoryPriority, Problem, ProblemCandidate, ProblemIncident
+from problems.models import CategoryPriority, KnownError, KnownErrorUse, Problem, ProblemCandidate, ProblemIncident
 from tests.factories import make_user
 
 SYSTEM = Actor.system()
@@ -100,6 +100,43 @@ class CategoryPriorityFactory(DjangoModelFactory):
 
 def make_problem(state: str = S.NEW, **fields: Any) -> Problem:
     return ProblemFactory(state=state, **fields)
+
+
+# ------------------------------------------------------------------------------------------------ known errors
+class KnownErrorFactory(DjangoModelFactory):
+    """A known error recorded through `known_error_create`; `cis=[...]`, `services=[...]` log it against items."""
+
+    class Meta:
+        model = KnownError
+
+    title = factory.Sequence(lambda n: f'Mail client freezes on start {n}')
+    symptoms = 'The mail client shows a blank window and stops responding.'
+    workaround = 'Start the client in safe mode, then remove the add-in "Sync Helper".'
+    root_cause = 'The add-in blocks the start-up thread.'
+
+    @classmethod
+    def _create(cls, model_class, *args, actor: Actor = SYSTEM, active: bool = True, **kwargs):
+        from problems.known_errors import known_error_create, known_error_retire
+
+        known_error = known_error_create(actor=actor, **kwargs)
+        return known_error if active else known_error_retire(known_error=known_error, actor=actor)
+
+
+class KnownErrorUseFactory(DjangoModelFactory):
+    """A known error applied to an open incident through `known_error_apply` (the workaround as a work note)."""
+
+    class Meta:
+        model = KnownErrorUse
+
+    known_error = factory.SubFactory(KnownErrorFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, known_error, incident=None, actor: Actor = SYSTEM, public=False, **kwargs):
+        from problems.known_errors import known_error_apply
+        from tests.factories import make_ticket
+
+        incident = incident or make_ticket(short_description='Mail client frozen')
+        return known_error_apply(known_error=known_error, incident=incident, actor=actor, public=public)
 
 
 # --------------------------------------------------------------------------------------------- problem candidates
