@@ -5,8 +5,8 @@ from django.contrib import admin
 
 from itsm.audit import Actor
 
-from . import services
-from .models import CategoryPriority, Problem, ProblemCandidate, ProblemIncident
+from . import known_errors, services
+from .models import CategoryPriority, KnownError, KnownErrorUse, Problem, ProblemCandidate, ProblemIncident
 
 
 @admin.register(Problem)
@@ -80,6 +80,72 @@ class ProblemCandidateAdmin(admin.ModelAdmin):
     list_select_related = ['problem']
     date_hierarchy = 'last_seen'
     raw_id_fields = ['incidents']
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(KnownError)
+class KnownErrorAdmin(admin.ModelAdmin):
+    """Known errors are saved through `problems.known_errors` (who may, the history); they are retired, not deleted,
+    so their uses keep them."""
+
+    list_display = ['number', 'title', 'active', 'public', 'problem', 'created_at']
+    list_filter = ['active', 'public']
+    search_fields = ['number', 'title', 'symptoms', 'workaround', 'problem__number']
+    list_select_related = ['problem']
+    raw_id_fields = ['problem', 'cis', 'services']
+    readonly_fields = ['number', 'created_by', 'created_at', 'updated_at']
+    fields = [
+        'number',
+        'title',
+        'symptoms',
+        'workaround',
+        'root_cause',
+        'public',
+        'active',
+        'problem',
+        'cis',
+        'services',
+        'created_by',
+        'created_at',
+        'updated_at',
+    ]
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.from_request(request)
+        if change:
+            fields = {name: form.cleaned_data[name] for name in form.changed_data}
+            stored = KnownError.objects.get(pk=obj.pk)
+            saved = known_errors.known_error_update(known_error=stored, actor=actor, **fields)
+        else:
+            fields = {name: form.cleaned_data[name] for name in known_errors.EDITABLE_FIELDS if name != 'active'}
+            saved = known_errors.known_error_create(actor=actor, **fields)
+            if not form.cleaned_data.get('active', True):
+                saved = known_errors.known_error_retire(known_error=saved, actor=actor)
+        obj.pk, obj.number = saved.pk, saved.number
+
+    def save_related(self, request, form, formsets, change):
+        """The service set the CIs and services with the rest."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(KnownErrorUse)
+class KnownErrorUseAdmin(admin.ModelAdmin):
+    """Uses are read here; they are made by applying a known error to an incident (`problems.known_errors`)."""
+
+    list_display = ['known_error', 'incident', 'applied_by', 'applied_at']
+    search_fields = ['known_error__number', 'incident__number']
+    list_select_related = ['known_error', 'incident', 'applied_by']
+    date_hierarchy = 'applied_at'
 
     def has_add_permission(self, request):
         return False

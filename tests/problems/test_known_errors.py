@@ -578,3 +578,41 @@ class FormErrorTests(ItsmTestCase):
         self.assertContains(response, 'No configuration item CI9999999.')
         self.assertContains(response, 'No problem PRB1.')
         self.assertFalse(KnownError.objects.exists())
+
+
+class AdminTests(ItsmTestCase):
+    def setUp(self):
+        self.admin = make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+        self.client.force_login(self.admin)
+
+    def test_known_errors_are_saved_through_the_service(self):
+        ci = make_ci()
+        data = {
+            'title': 'Scanner stops after 50 pages',
+            'symptoms': 'The scanner halts.',
+            'workaround': 'Scan in batches of 40.',
+            'root_cause': '',
+            'public': 'on',
+            'active': 'on',
+            'problem': '',
+            'cis': str(ci.pk),
+            'services': '',
+            '_save': 'Save',
+        }
+        self.assertHttpStatus(self.client.post(reverse('admin:problems_knownerror_add'), data), 302)
+        known = KnownError.objects.get(title='Scanner stops after 50 pages')
+        self.assertEqual((list(known.cis.all()), known.created_by), ([ci], self.admin))
+        self.assertTrue(self.timeline(known, TimelineKind.CREATED).exists())
+        url = reverse('admin:problems_knownerror_change', args=[known.pk])
+        self.assertHttpStatus(self.client.post(url, {**data, 'active': ''}), 302)
+        known.refresh_from_db()
+        self.assertFalse(known.active)
+        change = self.timeline(known, TimelineKind.FIELD_CHANGE).get()
+        self.assertEqual([c['field'] for c in change.changes], ['active'])
+        self.assertHttpStatus(self.client.get(reverse('admin:problems_knownerror_delete', args=[known.pk])), 403)
+
+    def test_uses_are_read_only(self):
+        use = KnownErrorUseFactory()
+        self.assertHttpStatus(self.client.get(reverse('admin:problems_knownerroruse_changelist')), 200)
+        self.assertHttpStatus(self.client.get(reverse('admin:problems_knownerroruse_add')), 403)
+        self.assertHttpStatus(self.client.get(reverse('admin:problems_knownerroruse_change', args=[use.pk])), 200)
