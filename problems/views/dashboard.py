@@ -38,9 +38,13 @@ def _guard(user) -> None:
 
 
 def _slice(request):
-    """The page's slice: dates, trend interval, and the filters the problem measures read."""
+    """The page's slice: dates, trend interval (by week unless asked), and the filters the problem measures
+    read."""
     slice_, errors = slice_from_request(request)
     slice_ = slice_.replace(kind='', group=None, channel='', agent=None)
+    if not request.GET.get('interval') and slice_.days > 7:
+        # Problems come a few a week: weekly trends read better than days mostly at zero.
+        slice_ = slice_.replace(interval=Interval.WEEK if slice_.days <= 400 else Interval.MONTH)
     errors = {name: messages for name, messages in errors.items() if name in ('from', 'to', *measures.FILTERS)}
     return slice_, errors
 

@@ -290,6 +290,10 @@ class DashboardPageTests(ItsmTestCase):
         self.assertContains(response, figures['open_problems']['bands'][1]['url'].replace('&', '&amp;'))
         self.assertContains(response, 'chart-time-to-root-cause-data')
         self.assertContains(response, '66.7')
+        # Weekly trends unless a day-by-day one is asked for.
+        self.assertEqual([row['rca']['period'] for row in response.context['trend']][:2], ['2026-03-01', '2026-03-02'])
+        daily = self.client.get(reverse('problems:dashboard'), {**RANGE, 'interval': 'day'})
+        self.assertEqual(len(daily.context['trend']), 20)
 
     def test_drill_down_lists_the_problems_behind(self):
         url = measures.drill_url('recurrence', march(), part='recurred')
