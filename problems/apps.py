@@ -50,7 +50,8 @@ class ProblemsConfig(AppConfig):
                 ),
                 ('Needs problem review', 'problems:review_queue', 'alert-circle', 22, 'problems.view_problemincident'),
                 ('Problem dashboard', 'problems:dashboard', 'chart-dots', 24),
-                ('Known errors', 'problems:knownerror_list', 'book-2', 25, 'problems.view_knownerror'),
+                # Staff pages (requesters read public known errors in the portal), so the section's permission.
+                ('Known errors', 'problems:knownerror_list', 'book-2', 25),
             ],
         ),
         *nav_section(

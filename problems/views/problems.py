@@ -22,7 +22,7 @@ from ..forms import ProblemCreateForm, ProblemEditForm, problem_managers, servic
 from ..models import Problem
 
 PROBLEM_COLUMNS = [
-    Column('number', linkify=True),
+    Column('number', template='problems/cells/number.html'),
     Column('priority', colors=PRIORITY_COLOURS),
     Column('state', colors=STATE_COLOURS),
     Column('short_description', 'Short description', css_class='pc-cell-wrap'),
