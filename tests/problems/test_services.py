@@ -365,3 +365,24 @@ def test_category_rows_are_for_administrators_and_top_level_categories(people):
     services.category_priority_create(actor=SYSTEM, category=category, impact=Impact.HIGH, urgency=Urgency.URGENT)
     with pytest.raises(Conflict):
         services.category_priority_create(actor=SYSTEM, category=category, impact=Impact.LOW, urgency=Urgency.NORMAL)
+
+
+# ------------------------------------------------------------------------------------------------- demo data
+def test_demo_problems_load_once_in_several_states_with_their_history():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command('load_demo_data', stdout=StringIO())
+    states = dict(Problem.objects.values_list('short_description', 'state'))
+    call_command('load_demo_data', stdout=StringIO())
+    assert dict(Problem.objects.values_list('short_description', 'state')) == states
+    assert set(states.values()) == {S.NEW, S.ROOT_CAUSE_ANALYSIS, S.FIX_IN_PROGRESS, S.RESOLVED}
+    vpn = Problem.objects.get(state=S.ROOT_CAUSE_ANALYSIS)
+    assert vpn.awaiting_vendor_since is not None and vpn.owner.username == 'problem.manager'
+    assert vpn.priority == 2  # Network: high impact, urgent
+    assert [c.name for c in vpn.cis.all()] == ['vpn-gw-01']
+    fixing = Problem.objects.get(state=S.FIX_IN_PROGRESS)
+    assert fixing.root_cause and fixing.root_cause_found_at is not None
+    actions = set(entries(fixing, TimelineKind.TRANSITION).values_list('data__action', flat=True))
+    assert actions == {'assess', 'analyse', 'start_fix'}
