@@ -133,6 +133,30 @@ class ProblemViewTests(ViewTestCases.ModelViewTestCase):
         ):
             self.assertContains(response, text)
 
+    def test_page_queries_do_not_grow_with_services_and_cis(self):
+        problem = self.make_object()
+        self.login(*self.view_roles)
+        url = problem.get_absolute_url()
+        self.client.get(url)
+        small = self.count_queries(lambda: self.assertHttpStatus(self.client.get(url), 200))
+        problem.services.add(*[make_ci(CIClass.SERVICE) for _ in range(3)])
+        problem.cis.add(*[make_ci(CIClass.SERVER) for _ in range(3)])
+        large = self.count_queries(lambda: self.assertHttpStatus(self.client.get(url), 200))
+        self.assertEqual(small, large)
+
+    def test_the_edit_panel_saves_with_htmx(self):
+        problem = self.make_object()
+        self.login(Role.PROBLEM_MANAGER)
+        url = reverse('problems:problem_edit', args=[problem.number])
+        response = self.client.get(url, headers={'HX-Request': 'true'})
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, problem.cis.get().number)
+        data = {**self.edit_data(problem), 'vendor': 'Mailgate <Ltd>'}
+        response = self.client.post(url, data, headers={'HX-Request': 'true'})
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, 'Mailgate &lt;Ltd&gt;')
+        self.assertEqual(Problem.objects.get(pk=problem.pk).vendor, 'Mailgate <Ltd>')
+
     def test_user_content_is_escaped(self):
         problem = make_problem(S.ASSESSED, short_description='<script>alert(1)</script>')
         self.login(*self.view_roles)
