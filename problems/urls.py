@@ -6,7 +6,7 @@ from django.urls import path
 
 from itsm.views.records import record_routes
 
-from .views import problems, reference
+from .views import dashboard, problems, reference
 from .views.candidates import candidate_urls
 from .views.incidents import incident_link_urls
 from .views.known_errors import known_error_urls
@@ -40,3 +40,7 @@ urlpatterns = [
 urlpatterns += incident_link_urls
 urlpatterns += candidate_urls
 urlpatterns += known_error_urls
+urlpatterns += [
+    path('dashboard/', dashboard.ProblemDashboardView.as_view(), name='dashboard'),
+    path('dashboard/problems/', dashboard.ProblemDrillDownView.as_view(), name='dashboard_drilldown'),
+]
