@@ -431,6 +431,10 @@ class AgentOfferTests(ItsmTestCase):
         ticket = Ticket.objects.get(short_description='Mail client frozen')
         self.assertTrue(response['Location'].startswith(reverse('problems:knownerror_apply', args=[self.on_ci.number])))
         self.assertIn(f'incident={ticket.number}', response['Location'])
+        data.update(short_description='Mail client frozen again', apply_known_error='')  # "Apply none"
+        response = self.client.post(reverse('incidents:ticket_add'), data)
+        ticket = Ticket.objects.get(short_description='Mail client frozen again')
+        self.assertRedirects(response, ticket.get_absolute_url(), fetch_redirect_response=False)
 
     def test_the_incident_page_offers_them_with_apply(self):
         ticket, agent = desk_ticket(ci=self.ci)
