@@ -6,7 +6,9 @@ groups them three ways, each incident into one group at most:
 1. the same configuration item and the same classification (category, subcategory, symptom);
 2. then, of those left, the same service and the same classification;
 3. then, of those left, similar short descriptions: trigram similarity (pg_trgm's measure: the share of the two
-   texts' three-letter pieces they have in common) of at least PROBLEM_CANDIDATE_SIMILARITY, joined transitively.
+   texts' three-letter pieces they have in common) of at least PROBLEM_CANDIDATE_SIMILARITY to the group's leader,
+   the most frequent text among them (`leader_groups`; joining similar pairs transitively chained whole windows of
+   near-variants into one group).
    On PostgreSQL with the pg_trgm extension installed the database compares the texts; elsewhere Python computes the
    same measure, with a prefix filter so only texts sharing one of their rarest pieces are compared, over at most
    PROBLEM_CANDIDATE_TEXT_LIMIT incidents (the latest).
@@ -114,26 +116,30 @@ def _similar_text_pairs(texts: list[str], threshold: float) -> list[tuple[int, i
     return similar_pairs([trigrams(text) for text in texts], threshold)
 
 
-class _Components:
-    """Union-find over positions."""
-
-    def __init__(self, size: int):
-        self.parent = list(range(size))
-
-    def find(self, item: int) -> int:
-        while self.parent[item] != item:
-            self.parent[item] = self.parent[self.parent[item]]
-            item = self.parent[item]
-        return item
-
-    def union(self, a: int, b: int) -> None:
-        self.parent[self.find(a)] = self.find(b)
-
-    def groups(self) -> list[list[int]]:
-        grouped: dict[int, list[int]] = defaultdict(list)
-        for item in range(len(self.parent)):
-            grouped[self.find(item)].append(item)
-        return list(grouped.values())
+def leader_groups(texts: list[str], weights: list[int], pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Group similar texts around leaders: the texts taken by weight (most incidents first), each joins the leader
+    it is most similar to, or leads a group of its own. Unlike joining every similar pair transitively, a group
+    never drifts away from its leader: every member is similar to it, so near-variants cannot chain all the texts
+    of a window into one group."""
+    neighbours: dict[int, list[int]] = defaultdict(list)
+    for a, b in pairs:
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    grams = {}
+    order = sorted(range(len(texts)), key=lambda i: (-weights[i], texts[i]))
+    rank = {position: n for n, position in enumerate(order)}
+    groups: dict[int, list[int]] = {}
+    for position in order:
+        leaders = [other for other in neighbours[position] if other in groups]
+        if not leaders:
+            groups[position] = [position]
+            continue
+        for item in (position, *leaders):
+            if item not in grams:
+                grams[item] = trigrams(texts[item])
+        best = max(leaders, key=lambda leader: (similarity(grams[position], grams[leader]), -rank[leader]))
+        groups[best].append(position)
+    return list(groups.values())
 
 
 # ------------------------------------------------------------------------------------------------------ the scan
@@ -226,11 +232,9 @@ def _by_text(rows: list[Row], threshold: float, min_size: int, limit: int) -> li
         if normalised:
             by_text[normalised].append(row)
     texts = list(by_text)
-    components = _Components(len(texts))
-    for a, b in _similar_text_pairs(texts, threshold):
-        components.union(a, b)
+    weights = [len(by_text[text]) for text in texts]
     clusters = []
-    for group in components.groups():
+    for group in leader_groups(texts, weights, _similar_text_pairs(texts, threshold)):
         members = [row for position in group for row in by_text[texts[position]]]
         if len(members) < min_size:
             continue

@@ -469,3 +469,33 @@ class ProblemCandidateAPITests(CandidateRowsMixin, APITestCases.ModelAPITestCase
             self.api_client(self.make_user(Role.SERVICE_DESK_AGENT)).get(self.detail_url(candidate)), 200
         )
         self.assertHttpStatus(self.api_client(self.make_user(Role.REQUESTER)).get(self.detail_url(candidate)), 403)
+
+
+class LeaderGroupTests(ItsmTestCase):
+    def test_near_variants_do_not_chain_into_one_group(self):
+        # A chain: each text similar to its neighbours only. Joining pairs transitively makes one group of all four;
+        # around leaders, the last is not similar to the leader (the most frequent text) and stays apart.
+        texts = ['vpn drops at night', 'vpn drops at noon', 'vpn stops at noon', 'mail stops at noon']
+        groups = candidates.leader_groups(texts, [1, 5, 1, 1], [(0, 1), (1, 2), (2, 3)])
+        self.assertEqual(sorted(sorted(g) for g in groups), [[0, 1, 2], [3]])
+        self.assertEqual(groups[0][0], 1, 'the most frequent text leads')
+
+    def test_a_text_joins_the_leader_it_is_most_like(self):
+        texts = ['printer jams on floor two', 'printer jam floor two', 'printer jams on floor three']
+        groups = candidates.leader_groups(texts, [5, 1, 5], [(0, 1), (1, 2), (0, 2)])
+        self.assertEqual(sorted(sorted(g) for g in groups), [[0, 1, 2]])
+        groups = candidates.leader_groups(texts, [5, 1, 5], [(0, 1), (1, 2)])
+        self.assertEqual(sorted(sorted(g) for g in groups), [[0, 1], [2]])
+
+
+class CandidateAdminTests(ItsmTestCase):
+    def test_the_admin_lists_candidates_read_only(self):
+        candidate = ProblemCandidateFactory()
+        admin = self.make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+        self.client.force_login(admin)
+        response = self.client.get(reverse('admin:problems_problemcandidate_changelist'))
+        self.assertContains(response, candidate.title)
+        self.assertHttpStatus(self.client.get(reverse('admin:problems_problemcandidate_add')), 403)
+        url = reverse('admin:problems_problemcandidate_delete', args=[candidate.pk])
+        self.assertHttpStatus(self.client.post(url, {'post': 'yes'}), 403)
+        self.assertTrue(ProblemCandidate.objects.filter(pk=candidate.pk).exists())
