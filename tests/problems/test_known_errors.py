@@ -350,6 +350,16 @@ class ApplyTests(ItsmTestCase):
         self.client.force_login(make_user(Role.REQUESTER))
         self.assertHttpStatus(self.client.get(url), 403)
 
+    def test_a_refusal_from_the_incident_panel_goes_back_to_the_incident_with_the_reason(self):
+        self.apply()
+        self.client.force_login(self.agent)
+        url = reverse('problems:knownerror_apply', kwargs={'number': self.known.number})
+        response = self.client.post(url, {'incident': self.ticket.number, 'public': 'true', 'from_panel': '1'})
+        self.assertRedirects(response, self.ticket.get_absolute_url(), fetch_redirect_response=False)
+        page = self.client.get(self.ticket.get_absolute_url())
+        self.assertContains(page, f'{self.known.number} is already applied to {self.ticket.number}.')
+        self.assertEqual(KnownErrorUse.objects.count(), 1)
+
 
 class CompleteWithKnownErrorTests(ItsmTestCase):
     done = {'resolution_code': ResolutionCode.KNOWN_ERROR, 'resolution_notes': 'Workaround given.'}
