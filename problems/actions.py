@@ -7,6 +7,8 @@ owner, the assignee and the members of the assigned group as well. A system job 
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+
 from itsm.choices import Role
 from itsm.errors import Conflict, NotAllowed
 from itsm.selectors import member_group_ids
@@ -50,6 +52,18 @@ def analysts(what: str):
         return None
 
     return guard
+
+
+def with_root_cause(guard, what: str):
+    """`guard`, then: the problem's root cause must be recorded (so the page offers the action only once it is)."""
+
+    def check(problem, user):
+        refusal = guard(problem, user)
+        if refusal is None and not problem.root_cause:
+            return ValidationError({'root_cause': f'Record the root cause before you {what}.'})
+        return refusal
+
+    return check
 
 
 def may_await_vendor(problem, user):
@@ -122,7 +136,7 @@ PROBLEM_ACTIONS = ActionSet(
             'Start the fix',
             f'{SERVICES}.problem_start_fix',
             transition='start_fix',
-            guard=analysts('start the fix of'),
+            guard=with_root_cause(analysts('start the fix of'), 'start the fix'),
             form='itsm.forms.NoteForm',
             serializer='itsm.api.serializers.NoteSerializer',
             icon='tool',
@@ -135,7 +149,7 @@ PROBLEM_ACTIONS = ActionSet(
             'Resolve',
             f'{SERVICES}.problem_resolve',
             transition='resolve',
-            guard=managers_only('resolve problems'),
+            guard=with_root_cause(managers_only('resolve problems'), 'resolve the problem'),
             form=f'{FORMS}.ResolveForm',
             serializer=f'{SERIALIZERS}.ResolveSerializer',
             icon='circle-check',

@@ -71,7 +71,7 @@ class ProblemListView(StaffOnlyMixin, ObjectListView):
     template_name = 'problems/problem_list.html'
     columns = PROBLEM_COLUMNS
     title = 'Problems'
-    filter_labels = {'ci': 'CI', 'q': 'Search'}
+    filter_labels = {'owner': 'Owner', 'group': 'Group', 'category': 'Category', 'service': 'Service', 'ci': 'CI'}
 
     def queue_name(self) -> str:
         name = self.request.GET.get('queue', 'open')

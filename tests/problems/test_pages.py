@@ -172,19 +172,25 @@ class ProblemViewTests(ViewTestCases.ModelViewTestCase):
 
     def test_each_person_sees_the_actions_they_may_take(self):
         group, analyst = make_group_with_agent(name='Platform Engineering', tier=Tier.L3, role=Role.L3_ENGINEER)
+        manager = make_user(Role.PROBLEM_MANAGER)
         problem = make_problem(S.ROOT_CAUSE_ANALYSIS, assignment_group=group)
         url = problem.get_absolute_url()
-        self.client.force_login(analyst)
-        labels = {a.label for a in self.client.get(url).context['toolbar_actions']}
-        self.assertIn('Record analysis', labels)
-        self.assertNotIn('Resolve', labels)
-        self.client.force_login(make_user(Role.PROBLEM_MANAGER))
-        labels = {a.label for a in self.client.get(url).context['toolbar_actions']}
-        self.assertTrue({'Record analysis', 'Resolve'} <= labels)
-        self.client.force_login(make_user(Role.SERVICE_DESK_AGENT))
-        response = self.client.get(url)
-        self.assertHttpStatus(response, 200)
-        self.assertEqual(response.context['toolbar_actions'], [])
+
+        def labels(user):
+            self.client.force_login(user)
+            response = self.client.get(url)
+            self.assertHttpStatus(response, 200)
+            return {a.label for a in response.context['toolbar_actions']}
+
+        # Without a root cause, neither the fix nor the resolution is offered.
+        self.assertEqual(labels(analyst) & {'Start the fix', 'Resolve'}, set())
+        self.assertEqual(labels(manager) & {'Start the fix', 'Resolve'}, set())
+        self.assertIn('Record analysis', labels(analyst))
+        services.problem_record_analysis(problem=problem, actor=SYSTEM, root_cause='Idle sessions are dropped.')
+        self.assertIn('Start the fix', labels(analyst))
+        self.assertNotIn('Resolve', labels(analyst))
+        self.assertTrue({'Record analysis', 'Start the fix', 'Resolve'} <= labels(manager))
+        self.assertEqual(labels(make_user(Role.SERVICE_DESK_AGENT)), set())
 
     def test_recording_the_analysis_with_htmx_refreshes_the_page(self):
         problem = make_problem(S.ROOT_CAUSE_ANALYSIS)
@@ -207,7 +213,7 @@ class ProblemViewTests(ViewTestCases.ModelViewTestCase):
         url = reverse('problems:problem_resolve', args=[problem.number])
         response = self.client.post(url, {'resolution': 'Rebooted the gateway.'})
         self.assertHttpStatus(response, 400)
-        self.assertContains(response, 'This field is required to resolve.', status_code=400)
+        self.assertContains(response, 'Record the root cause before you resolve the problem.', status_code=400)
         self.assertContains(response, 'Rebooted the gateway.', status_code=400)
         self.assertEqual(Problem.objects.get(pk=problem.pk).state, S.ROOT_CAUSE_ANALYSIS)
 
