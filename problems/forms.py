@@ -85,6 +85,8 @@ class ConfigurationItemsField(forms.CharField):
 
 
 class ProblemFormBase(forms.ModelForm):
+    wide_fields = ('short_description',)
+
     category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False, empty_label='— none —')
     subcategory = SubcategoryField(queryset=Category.objects.none(), required=False, empty_label='— none —')
     owner = forms.ModelChoiceField(
