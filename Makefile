@@ -24,7 +24,7 @@ endif
 # Re-run `npm ci` when its output is gone even though the stamp is still there.
 NPM_FORCE := $(if $(and $(wildcard node_modules),$(wildcard static/vendor)),,FORCE)
 
-.PHONY: help setup run test lint format bench clean distclean FORCE
+.PHONY: help setup run test lint format bench bench-problems clean distclean FORCE
 
 help: ## List the targets
 	@echo 'Pitcrew: make <target>'
@@ -70,6 +70,9 @@ format: setup ## Fix what ruff can fix and format the code
 
 bench: setup ## Run the benchmarks (1,000,000 tickets; BENCH_INCIDENTS=… BENCH_CIS=… for a smaller data set)
 	$(BIN)/python -m bench
+
+bench-problems: setup ## Backtest the problem candidate scan on the ServiceNow event log (bench/README.md)
+	$(BIN)/python -m bench.problem_candidates
 
 clean: ## Remove generated files: local database and broker (var/), collected static, caches
 	rm -rf var staticfiles test-artifacts .pytest_cache .ruff_cache htmlcov .coverage

@@ -17,6 +17,8 @@ import time
 import traceback
 
 DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/pitcrew_bench'
+# Backtests on real data, run like the benchmarks (`python -m bench problem`) or alone (`python -m bench.<name>`).
+BACKTESTS = ('problem_candidates',)
 
 
 def _configure() -> str:
@@ -37,7 +39,9 @@ def _configure() -> str:
 def _modules(filters: list[str]) -> list[str]:
     import bench
 
-    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith('bench_'))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith('bench_') or m.name in BACKTESTS
+    )
     return [n for n in names if not filters or any(f in n for f in filters)]
 
 

@@ -28,6 +28,7 @@ from itsm.audit import Actor
 from itsm.choices import TicketKind, Tier, TimelineKind
 from itsm.errors import ApplicationError, Conflict, NotAllowed
 from itsm.models import TimelineEntry
+from itsm.permissions import user_can
 
 from .actions import is_problem_manager
 from .models import Problem, ProblemIncident
@@ -42,6 +43,17 @@ REVIEW_DONE = 'reviewed'
 def may_link(user) -> bool:
     """Whether `user` raises problems from incidents and links them (a system job, None, may)."""
     return user is None or (user.is_authenticated and user.has_role(*RAISER_ROLES))
+
+
+def offers(user) -> dict[str, bool]:
+    """What pages offer `user` about incident links: raising a problem, linking, unlinking (the role rule of the
+    services and the model permission of the pages, so no button leads to a refusal)."""
+    allowed = user is not None and may_link(user)
+    return {
+        'raise': allowed and user_can(user, Problem, 'add'),
+        'link': allowed and user_can(user, ProblemIncident, 'add'),
+        'unlink': allowed and user_can(user, ProblemIncident, 'delete'),
+    }
 
 
 def incident_refusal(incident: Ticket, user, *, check_link: bool = True) -> ApplicationError | None:
@@ -226,10 +238,11 @@ def incident_panel(request, ticket: Ticket) -> dict[str, Any] | None:
     if ticket.kind != TicketKind.INCIDENT:
         return None
     link = ProblemIncident.objects.filter(incident=ticket).select_related('problem').first()
-    user = request.user
+    offered = offers(request.user) if link is None and not ticket.is_final else {}
     return {
         'problem_link': link,
-        'may_link_incident': link is None and not ticket.is_final and may_link(user),
+        'may_raise': offered.get('raise', False),
+        'may_link_incident': offered.get('link', False),
     }
 
 
@@ -243,10 +256,12 @@ def problem_panel(request, problem: Problem) -> dict[str, Any]:
     open_states = Ticket.workflow.open_states
     open_count = sum(1 for link in links if link.incident.state in open_states)
     user = request.user
+    offered = offers(user) if not problem.is_final else {}
     return {
         'incident_links': links,
         'open_incident_count': open_count,
-        'may_unlink': not problem.is_final and may_link(user),
+        'may_link_incident': offered.get('link', False),
+        'may_unlink': offered.get('unlink', False),
         'may_complete_incidents': bool(open_count) and problem.state in COMPLETABLE_STATES and is_problem_manager(user),
     }
 

@@ -100,3 +100,29 @@ def test_every_benchmark_runs_on_a_tiny_data_set(tiny, monkeypatch, settings):
     from incidents.models import Ticket
 
     assert Ticket.objects.count() == 300  # what the benchmarks added is gone again
+
+
+@pytest.mark.django_db
+def test_the_problem_candidate_backtest_runs_on_the_test_excerpt():
+    from bench import problem_candidates
+    from tests.imports.helpers import SERVICENOW_EXCERPT
+
+    figures, context = problem_candidates.backtest(path=str(SERVICENOW_EXCERPT), min_size=2)
+    assert context['incidents'] > 0 and context['scans'] > 0
+    assert [f.method.split(':')[0] for f in figures] == ['scan', 'scan', 'baseline', 'reference']
+    for f in figures:
+        assert 0 <= f.with_problem <= f.candidate_incidents and 0 <= f.recalled <= f.problems
+        assert 0.0 <= f.precision <= 1.0 and 0.0 <= f.recall <= 1.0
+    assert figures[0].candidates > 0, 'the excerpt holds recurrences of one classification'
+    assert 'precision' in problem_candidates.table(figures).splitlines()[0]
+
+
+def test_the_backtest_measures_recall_and_precision_as_documented():
+    from bench.problem_candidates import evaluate
+
+    references = {1: 'P1', 2: 'P1', 3: 'P1', 4: 'P2', 5: 'P2', 6: 'P2', 7: 'P2', 8: 'P3'}
+    groups = [{1, 2, 9}, {4, 5, 10, 11}, {8, 12}]
+    figures = evaluate('x', groups, references, 0.0)
+    # P1: 2 of 3 in one candidate (a majority); P2: 2 of 4 (not more than half); P3 has too few incidents to count.
+    assert (figures.problems, figures.recalled) == (2, 1)
+    assert (figures.candidate_incidents, figures.with_problem) == (9, 5)

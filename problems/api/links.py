@@ -17,6 +17,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents.choices import ResolutionCode
 from incidents.models import Ticket
 from itsm.api.viewsets import ItsmModelViewSet
 from itsm.audit import Actor
@@ -189,9 +190,11 @@ class ReviewQueueViewSet(viewsets.ReadOnlyModelViewSet):
 
 # --------------------------------------------------------------------------------------------- report-back
 class CompleteIncidentsSerializer(serializers.Serializer):
+    # The incidents' own codes (one enum in the schema); the service takes solved_permanently or known_error only.
     resolution_code = serializers.ChoiceField(
-        choices=[(code.value, code.label) for code in report_back.COMPLETION_CODES],
+        choices=ResolutionCode.choices,
         default=report_back.COMPLETION_CODES[0].value,
+        help_text='solved_permanently (the default) or known_error.',
     )
 
 

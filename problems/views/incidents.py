@@ -248,9 +248,10 @@ class ReviewQueueView(StaffOnlyMixin, ObjectListView):
 
     def get_columns(self, queryset):
         user = self.request.user
-        if is_problem_manager(user):
+        offered = incident_links.offers(user)
+        if is_problem_manager(user) and offered['raise'] and offered['link']:
             decide = 'problems/_incidents_review_actions.html'
-        elif incident_links.may_link(user):
+        elif offered['raise'] and offered['link']:
             decide = 'problems/_incidents_review_actions_agent.html'
         else:
             decide = ''
@@ -325,6 +326,10 @@ class ProblemIncidentCreateView(FormPage):
 
     def record(self):
         return None
+
+    def initial(self, record):
+        problem = self.request.GET.get('problem', '')
+        return {'problem': problem} if problem.isdigit() else {}
 
     def perform(self, record, data):
         self.link = incident_links.link_incident(problem=data['problem'], incident=data['incident'], actor=self.actor())

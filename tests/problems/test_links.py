@@ -43,10 +43,16 @@ class RaiseAndLinkTests(ItsmTestCase):
         page = self.client.get(self.incident.get_absolute_url())
         self.assertContains(page, reverse('problems:incident_raise', kwargs={'number': self.incident.number}))
         self.assertContains(page, reverse('problems:incident_link', kwargs={'number': self.incident.number}))
-        self.client.force_login(self.make_user(Role.SERVICE_OWNER))
-        page = self.client.get(self.incident.get_absolute_url())
-        self.assertHttpStatus(page, 200)
-        self.assertNotContains(page, reverse('problems:incident_raise', kwargs={'number': self.incident.number}))
+        # Nobody is offered what would refuse them: integrations log problems but do not link incidents; readers
+        # do neither.
+        raise_url = reverse('problems:incident_raise', kwargs={'number': self.incident.number})
+        link_url = reverse('problems:incident_link', kwargs={'number': self.incident.number})
+        for role, offered in ((Role.INTEGRATION, True), (Role.SERVICE_OWNER, False)):
+            self.client.force_login(self.make_user(role))
+            page = self.client.get(self.incident.get_absolute_url())
+            self.assertHttpStatus(page, 200)
+            self.assertNotContains(page, link_url)
+            self.assertEqual(raise_url in page.content.decode(), offered, role)
 
     def test_linking_through_the_api_and_refusals(self):
         problem = make_problem()
@@ -110,6 +116,17 @@ class RaiseAndLinkTests(ItsmTestCase):
 
 
 class ProblemPageTests(ItsmTestCase):
+    def test_linking_an_incident_from_the_problem_page(self):
+        problem = make_problem()
+        incident = make_ticket()
+        self.client.force_login(self.make_user(Role.PROBLEM_MANAGER))
+        url = reverse('problems:problemincident_add')
+        page = self.client.get(url, {'problem': problem.pk})
+        self.assertContains(page, f'<option value="{problem.pk}" selected>')
+        response = self.client.post(url, {'problem': problem.pk, 'incident': incident.number.lower()})
+        self.assertRedirects(response, problem.get_absolute_url(), fetch_redirect_response=False)
+        self.assertEqual(ProblemIncident.objects.get().incident, incident)
+
     def test_the_problem_page_lists_its_incidents_in_constant_queries(self):
         agent = self.make_user(Role.SERVICE_DESK_AGENT)
         problem = make_problem()
@@ -130,6 +147,7 @@ class ProblemPageTests(ItsmTestCase):
         self.assertEqual(few, many)
         page = self.client.get(problem.get_absolute_url())
         self.assertContains(page, 'data-testid="problem-incidents"')
+        self.assertContains(page, f'{reverse("problems:problemincident_add")}?problem={problem.pk}')
         for link in ProblemIncident.objects.select_related('incident'):
             self.assertContains(page, link.incident.number)
 

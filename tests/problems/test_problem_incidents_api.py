@@ -47,6 +47,20 @@ class ProblemIncidentAPITests(APITestCases.ModelAPITestCase):
         self.assertHttpStatus(response, 405)
         self.assertEqual(ProblemIncident.objects.get().problem, link.problem)
 
+    def test_the_endpoints_are_in_the_schema(self):
+        response = self.api_client(self.viewer()).get('/api/v1/schema/', {'format': 'json'})
+        self.assertHttpStatus(response, 200)
+        paths = response.json()['paths']
+        for path in (
+            '/api/v1/problem-incidents/',
+            '/api/v1/incidents/{number}/raise-problem/',
+            '/api/v1/incidents/{number}/link-problem/',
+            '/api/v1/problem-review/',
+            '/api/v1/problem-review/{number}/reviewed/',
+            '/api/v1/problems/{number}/complete-incidents/',
+        ):
+            self.assertIn(path, paths)
+
     def test_an_incident_linked_elsewhere_is_a_conflict(self):
         link = self.make_object()
         data = {'problem': make_problem().number, 'incident': link.incident.number}
