@@ -88,6 +88,15 @@ class ProblemsConfig(AppConfig):
         register_panel(Problem, 'problems/_known_errors_problem.html', problem_panel_context)
         register_item_panel('problems/_known_errors_item.html', ci_panel_context)
 
+        from itsm import notify
+
+        from . import notifications
+
+        notify.register_audience('problem_owner', notifications.owner)
+        notify.register_audience('problem_managers', notifications.problem_managers)
+        hooks.subscribe(hooks.CREATED, notifications.on_created, model=Problem)
+        hooks.subscribe(hooks.TRANSITIONED, notifications.on_transitioned, model=Problem)
+
         search.register(
             Problem,
             fields=['short_description', 'description', 'symptoms', 'root_cause', 'vendor_reference'],

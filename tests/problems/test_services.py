@@ -386,3 +386,42 @@ def test_demo_problems_load_once_in_several_states_with_their_history():
     assert fixing.root_cause and fixing.root_cause_found_at is not None
     actions = set(entries(fixing, TimelineKind.TRANSITION).values_list('data__action', flat=True))
     assert actions == {'assess', 'analyse', 'start_fix'}
+
+
+# ------------------------------------------------------------------------------------------------ notifications
+def test_problem_managers_hear_of_new_problems_and_the_owner_and_group_of_its_progress(
+    django_capture_on_commit_callbacks,
+):
+    from django.core import mail
+
+    group, analyst = make_group_with_agent(name='Messaging', tier=Tier.L2, role=Role.L2_ENGINEER)
+    group.email = 'messaging@example.com'
+    group.save()
+    marta = make_user(Role.PROBLEM_MANAGER, username='marta', email='marta@example.com')
+    make_user(Role.PROBLEM_MANAGER, username='inactive.pm', email='gone@example.com', is_active=False)
+    agent = make_user(Role.SERVICE_DESK_AGENT, email='sam@example.com')
+    with django_capture_on_commit_callbacks(execute=True):
+        problem = services.problem_create(
+            actor=Actor(user=agent), short_description='Mail <gateway> drops sessions', symptoms='Disconnects.'
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        problem = services.problem_assess(problem=problem, actor=Actor(user=marta), owner=marta, assignment_group=group)
+    with django_capture_on_commit_callbacks(execute=True):
+        problem = services.problem_analyse(problem=problem, actor=Actor(user=analyst))
+    with django_capture_on_commit_callbacks(execute=True):
+        problem = services.problem_record_analysis(problem=problem, actor=Actor(user=analyst), root_cause='Firmware.')
+    with django_capture_on_commit_callbacks(execute=True):
+        problem = services.problem_resolve(problem=problem, actor=Actor(user=marta), resolution='Firmware 4.3.')
+    sent = [(m.to, m.subject) for m in mail.outbox]
+    assert sent == [
+        (['marta@example.com'], f'[{problem.number}] New problem to assess: Mail <gateway> drops sessions'),
+        (
+            ['marta@example.com', 'messaging@example.com'],
+            f'[{problem.number}] Problem assessed: Mail <gateway> drops sessions',
+        ),
+        (['messaging@example.com'], f'[{problem.number}] Problem resolved: Mail <gateway> drops sessions'),
+    ]
+    assert 'Disconnects.' in mail.outbox[0].body and 'Mail <gateway> drops sessions' in mail.outbox[0].body
+    assert 'Root cause:\nFirmware.' in mail.outbox[2].body and 'Firmware 4.3.' in mail.outbox[2].body
+    notes = entries(problem, TimelineKind.NOTIFICATION)
+    assert notes.count() == 3
