@@ -2,8 +2,8 @@
 
 An agent raises a problem from an incident → the problem manager assesses it, records the root cause and a
 workaround, and records a known error from it → the known error is offered when the agent logs a new incident on
-that CI → the problem manager resolves the problem → the linked incident's caller reads the news in the portal; the
-problem management dashboard counts the root cause found.
+that CI, and applied → the problem manager resolves the problem → the linked incident's caller reads the news in the
+portal; the problem management dashboard counts the root cause found and the incidents linked.
 """
 
 import re
@@ -125,6 +125,17 @@ def test_problem_from_incident_to_known_error_to_resolution(live_server, page, d
     expect(offer).to_contain_text(known_error.number)
     expect(offer).to_contain_text(WORKAROUND)
     screenshot(page, 'problems-known-error-offered', full_page=False)
+    # The agent applies it as the ticket is opened: the caller gets the workaround, the incident joins the problem.
+    page.get_by_label('Caller', exact=True).fill('robin')
+    offer.get_by_label('Apply when the ticket is opened').check()
+    page.get_by_role('button', name='Open ticket').click()
+    expect(page.get_by_role('heading', name=re.compile(f'Apply {known_error.number}'))).to_be_visible()
+    page.get_by_role('button', name='Apply', exact=True).click()
+    second = Ticket.objects.get(short_description='VPN keeps dropping')
+    expect(page.get_by_role('alert').first).to_contain_text(
+        f'{known_error.number} applied to {second.number}. Linked to {problem.number}.'
+    )
+    expect(page.get_by_role('heading', name='VPN keeps dropping')).to_be_visible()
 
     # The problem manager resolves the problem: the linked incident hears of it.
     sign_in_as(page, live_server, 'paula')
@@ -138,6 +149,9 @@ def test_problem_from_incident_to_known_error_to_resolution(live_server, page, d
     expect(page.get_by_role('heading', name='Problem management dashboard')).to_be_visible()
     card = page.locator('[data-measure="time_to_root_cause"]')
     expect(card).to_contain_text('1 problem')
+    share = page.locator('[data-measure="known_error_share"]')
+    expect(share).to_contain_text('1 with a known error')
+    expect(share).to_contain_text('2 linked to a problem')
     screenshot(page, 'problems-dashboard')
     card.locator('.pc-kpi-value').click()
     expect(page.get_by_role('link', name=problem.number)).to_be_visible()
@@ -151,6 +165,7 @@ def test_problem_from_incident_to_known_error_to_resolution(live_server, page, d
     expect(page.get_by_text(f'{problem.number} resolved:')).to_have_count(0)
     screenshot(page, 'problems-portal-report-back')
     assert Ticket.objects.get(pk=incident.pk).problem_link.problem == problem
+    assert Ticket.objects.get(pk=second.pk).problem_link.problem == problem
 
     assert remote_requests(page) == []
     assert page.console_errors == []
