@@ -630,3 +630,50 @@ class AdminTests(ItsmTestCase):
         self.assertHttpStatus(self.client.get(reverse('admin:problems_knownerroruse_changelist')), 200)
         self.assertHttpStatus(self.client.get(reverse('admin:problems_knownerroruse_add')), 403)
         self.assertHttpStatus(self.client.get(reverse('admin:problems_knownerroruse_change', args=[use.pk])), 200)
+
+
+class QueryCountTests(ItsmTestCase):
+    """The known error pages and fragments cost the same whatever the CIs, services and uses they show."""
+
+    def setUp(self):
+        self.ci, self.service = make_ci(), make_service().ci
+        self.known = KnownErrorFactory(cis=[self.ci], services=[self.service], public=True)
+        KnownErrorUseFactory(known_error=self.known)
+        self.agent = make_user(Role.SERVICE_DESK_AGENT)
+
+    def grow(self):
+        for _ in range(3):
+            self.known.cis.add(make_ci())
+            KnownErrorUseFactory(known_error=self.known)
+            KnownErrorFactory(cis=[self.ci], services=[self.service], public=True)
+
+    def assertConstant(self, user, url, params=None):
+        self.client.force_login(user)
+        self.client.get(url, params or {}, headers=HX)
+        few = self.count_queries(lambda: self.assertHttpStatus(self.client.get(url, params or {}, headers=HX), 200))
+        self.grow()
+        many = self.count_queries(lambda: self.assertHttpStatus(self.client.get(url, params or {}, headers=HX), 200))
+        self.assertEqual(few, many, f'{url}: queries grew from {few} to {many}')
+
+    def test_detail_page(self):
+        self.assertConstant(self.agent, self.known.get_absolute_url())
+
+    def test_agent_offer(self):
+        self.assertConstant(self.agent, reverse('problems:knownerror_offer'), {'ci': self.ci.number})
+
+    def test_portal_offer(self):
+        requester = make_user(Role.REQUESTER)
+        self.assertConstant(requester, reverse('problems:knownerror_portal_offer'), {'service': self.service.pk})
+
+    def test_problem_page(self):
+        problem = make_problem()
+        KnownErrorFactory(problem=problem)
+        manager = make_user(Role.PROBLEM_MANAGER)
+        self.client.force_login(manager)
+        url = problem.get_absolute_url()
+        self.client.get(url)
+        few = self.count_queries(lambda: self.client.get(url))
+        for _ in range(3):
+            KnownErrorFactory(problem=problem)
+        self.client.get(url)
+        self.assertEqual(self.count_queries(lambda: self.client.get(url)), few)
