@@ -7,7 +7,8 @@ problems: the incident page shows its problem through a panel (`itsm.views.recor
 escalation policy listens to the incidents' `transitioned` hook (both wired in `ProblemsConfig.ready`).
 
 **Needs problem review.** An incident escalated (the `escalate` action) to a group of the last tier (`Tier.L3`) gets
-a work note whose `data.problem_review` is `needed`. Until it is linked to a problem, or a problem manager marks it
+a work note whose `data.problem_review` is `needed` (histories written without the services count an `escalate`
+transition of an incident a last-tier group holds). Until it is linked to a problem, or a problem manager marks it
 reviewed (a work note with `data.problem_review` = `reviewed` and the reason), it is listed by `review_queue()`.
 The decision lives in the incident's own history, so the queue needs no table of its own; an incident escalated to
 the last tier again after a review comes back.
@@ -21,6 +22,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from incidents.models import Ticket
 from itsm import audit
@@ -195,14 +197,26 @@ def _review_entries(value: str):
 
 def review_queue() -> QuerySet[Ticket]:
     """Incidents escalated to the last tier that are neither linked to a problem nor reviewed since, most recently
-    escalated first; each with `escalated_at` (the last such escalation)."""
+    escalated first; each with `escalated_at` (the last such escalation).
+
+    An escalation is known by the work note `on_ticket_transitioned` writes, or, for histories written without the
+    services (imports, generated data), by an `escalate` transition of an incident a last-tier group now holds."""
     flagged = _review_entries(REVIEW_NEEDED)
+    escalations = TimelineEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Ticket),
+        object_id=OuterRef('pk'),
+        kind=TimelineKind.TRANSITION,
+        data__action='escalate',
+    )
     reviewed = _review_entries(REVIEW_DONE)
     return (
         Ticket.objects.filter(kind=TicketKind.INCIDENT, problem_link__isnull=True)
-        .filter(Exists(flagged))
+        .filter(Q(Exists(flagged)) | (Q(assignment_group__tier=Tier.L3) & Q(Exists(escalations))))
         .annotate(
-            escalated_at=Subquery(flagged.order_by('-at').values('at')[:1], output_field=DateTimeField()),
+            escalated_at=Coalesce(
+                Subquery(flagged.order_by('-at').values('at')[:1], output_field=DateTimeField()),
+                Subquery(escalations.order_by('-at').values('at')[:1], output_field=DateTimeField()),
+            ),
             reviewed_at=Subquery(reviewed.order_by('-at').values('at')[:1], output_field=DateTimeField()),
         )
         .filter(Q(reviewed_at__isnull=True) | Q(reviewed_at__lt=F('escalated_at')))

@@ -5,8 +5,9 @@ from django.urls import reverse
 
 from incidents import services as ticket_services
 from incidents.choices import TicketState
+from itsm import audit
 from itsm.audit import Actor
-from itsm.choices import Role, Tier
+from itsm.choices import Role, Tier, TimelineKind
 from problems.incident_links import link_incident, review_queue
 from tests.base import ItsmTestCase
 from tests.factories import SupportGroupFactory, make_group_with_agent, make_ticket
@@ -40,6 +41,19 @@ class ReviewQueueTests(ItsmTestCase):
         self.assertContains(page, reverse('problems:review_reviewed', kwargs={'number': listed.number}))
         link_incident(problem=make_problem(), incident=listed, actor=Actor(user=self.agent))
         self.assertFalse(review_queue().exists())
+
+    def test_a_history_written_without_the_services_counts_too(self):
+        """Imported or generated histories have the escalation's transition, not the review note."""
+        held = make_ticket(state=TicketState.ASSIGNED, group=self.l3, agent=self.agent)
+        moved_on = make_ticket(state=TicketState.ASSIGNED, group=self.l2, agent=self.agent)
+        for ticket in (held, moved_on):
+            audit.record(
+                ticket,
+                actor=Actor.system(),
+                kind=TimelineKind.TRANSITION,
+                data={'action': 'escalate', 'from': 'accepted', 'to': 'assigned'},
+            )
+        self.assertEqual(list(review_queue()), [held])
 
     def test_a_problem_manager_marks_it_reviewed_with_a_reason(self):
         ticket = self.escalate(self.l3)
