@@ -306,3 +306,20 @@ class ProblemSearchTests(ItsmTestCase):
         self.client.force_login(make_user(Role.SERVICE_DESK_AGENT))
         response = self.client.get(reverse('itsm:search'), {'q': problem.number.lower()})
         self.assertRedirects(response, problem.get_absolute_url(), fetch_redirect_response=False)
+
+
+class ProblemAdminTests(ItsmTestCase):
+    def test_admin_lists_problems_read_only_and_saves_priorities_through_the_service(self):
+        problem = make_problem(S.ASSESSED, category=make_category('Messaging'))
+        admin_user = make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+        self.client.force_login(admin_user)
+        response = self.client.get(reverse('admin:problems_problem_changelist'))
+        self.assertContains(response, problem.number)
+        self.assertHttpStatus(self.client.get(reverse('admin:problems_problem_add')), 403)
+        response = self.client.post(
+            reverse('admin:problems_categorypriority_add'),
+            {'category': problem.category_id, 'impact': 'severe', 'urgency': 'immediate'},
+        )
+        self.assertHttpStatus(response, 302)
+        self.assertEqual(Problem.objects.get(pk=problem.pk).priority, 0)
+        self.assertTrue(self.timeline(CategoryPriority.objects.get(), TimelineKind.CREATED).exists())
