@@ -5,6 +5,8 @@ API, on the problems dashboard (with its drill-down) and its query count."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 from django.urls import reverse
 
@@ -14,6 +16,7 @@ from itsm.choices import Role
 from problems import measures, services
 from problems.choices import ProblemState
 from problems.models import KnownError, KnownErrorUse, Problem, ProblemIncident
+from reports import registry
 from reports.slices import Slice
 from tests.base import ItsmTestCase
 from tests.cmdb.factories import make_ci, make_service
@@ -348,3 +351,15 @@ class DashboardPageTests(ItsmTestCase):
         self.client.force_login(make_user(Role.MANAGER))
         response = self.client.get(reverse('reports:overview'), RANGE)
         self.assertContains(response, f'{reverse("problems:dashboard")}?from=2026-03-01')
+
+
+def test_reports_imports_nothing_of_problems():
+    """Problem measures reach the metrics API through `reports.registry`: reports stays free of the problems app."""
+    root = Path(__file__).resolve().parents[2] / 'reports'
+    offending = [
+        str(path.relative_to(root))
+        for path in root.rglob('*.py')
+        if re.search(r'^\s*(from|import)\s+problems\b', path.read_text(), flags=re.MULTILINE)
+    ]
+    assert offending == []
+    assert set(measures.MEASURES) <= {m.slug for m in registry.registered()}
