@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -21,9 +20,42 @@ class Migration(migrations.Migration):
             name='CategoryPriority',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('impact', models.CharField(choices=[('severe', 'Severe – whole company or many sites'), ('high', 'High – business units or sites'), ('medium', 'Medium – workgroups or departments'), ('low', 'Low – one person'), ('none', 'None')], default='medium', max_length=12)),
-                ('urgency', models.CharField(choices=[('immediate', 'Immediate'), ('critical', 'Critical'), ('urgent', 'Urgent'), ('normal', 'Normal'), ('negotiated', 'Negotiated')], default='normal', max_length=12)),
-                ('category', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='problem_priority', to='incidents.category')),
+                (
+                    'impact',
+                    models.CharField(
+                        choices=[
+                            ('severe', 'Severe – whole company or many sites'),
+                            ('high', 'High – business units or sites'),
+                            ('medium', 'Medium – workgroups or departments'),
+                            ('low', 'Low – one person'),
+                            ('none', 'None'),
+                        ],
+                        default='medium',
+                        max_length=12,
+                    ),
+                ),
+                (
+                    'urgency',
+                    models.CharField(
+                        choices=[
+                            ('immediate', 'Immediate'),
+                            ('critical', 'Critical'),
+                            ('urgent', 'Urgent'),
+                            ('normal', 'Normal'),
+                            ('negotiated', 'Negotiated'),
+                        ],
+                        default='normal',
+                        max_length=12,
+                    ),
+                ),
+                (
+                    'category',
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='problem_priority',
+                        to='incidents.category',
+                    ),
+                ),
             ],
             options={
                 'verbose_name': 'problem category priority',
@@ -42,34 +74,217 @@ class Migration(migrations.Migration):
                 ('description', models.TextField(blank=True)),
                 ('opened_at', models.DateTimeField(db_index=True)),
                 ('closed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('attention', models.CharField(blank=True, choices=[('', 'Nothing new'), ('customer_replied', 'Customer replied'), ('reopened', 'Reopened')], editable=False, max_length=20)),
+                (
+                    'attention',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('', 'Nothing new'),
+                            ('customer_replied', 'Customer replied'),
+                            ('reopened', 'Reopened'),
+                        ],
+                        editable=False,
+                        max_length=20,
+                    ),
+                ),
                 ('attention_since', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('state', models.CharField(choices=[('new', 'New'), ('assessed', 'Assessed'), ('root_cause_analysis', 'Root-cause analysis'), ('fix_in_progress', 'Fix in progress'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], default='new', editable=False, max_length=24)),
-                ('impact', models.CharField(choices=[('severe', 'Severe – whole company or many sites'), ('high', 'High – business units or sites'), ('medium', 'Medium – workgroups or departments'), ('low', 'Low – one person'), ('none', 'None')], default='medium', editable=False, max_length=12)),
-                ('urgency', models.CharField(choices=[('immediate', 'Immediate'), ('critical', 'Critical'), ('urgent', 'Urgent'), ('normal', 'Normal'), ('negotiated', 'Negotiated')], default='normal', editable=False, max_length=12)),
-                ('priority', models.PositiveSmallIntegerField(choices=[(0, 'P0'), (1, 'P1'), (2, 'P2'), (3, 'P3'), (4, 'P4')], default=3, editable=False)),
+                (
+                    'state',
+                    models.CharField(
+                        choices=[
+                            ('new', 'New'),
+                            ('assessed', 'Assessed'),
+                            ('root_cause_analysis', 'Root-cause analysis'),
+                            ('fix_in_progress', 'Fix in progress'),
+                            ('resolved', 'Resolved'),
+                            ('closed', 'Closed'),
+                            ('cancelled', 'Cancelled'),
+                        ],
+                        default='new',
+                        editable=False,
+                        max_length=24,
+                    ),
+                ),
+                (
+                    'impact',
+                    models.CharField(
+                        choices=[
+                            ('severe', 'Severe – whole company or many sites'),
+                            ('high', 'High – business units or sites'),
+                            ('medium', 'Medium – workgroups or departments'),
+                            ('low', 'Low – one person'),
+                            ('none', 'None'),
+                        ],
+                        default='medium',
+                        editable=False,
+                        max_length=12,
+                    ),
+                ),
+                (
+                    'urgency',
+                    models.CharField(
+                        choices=[
+                            ('immediate', 'Immediate'),
+                            ('critical', 'Critical'),
+                            ('urgent', 'Urgent'),
+                            ('normal', 'Normal'),
+                            ('negotiated', 'Negotiated'),
+                        ],
+                        default='normal',
+                        editable=False,
+                        max_length=12,
+                    ),
+                ),
+                (
+                    'priority',
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, 'P0'), (1, 'P1'), (2, 'P2'), (3, 'P3'), (4, 'P4')], default=3, editable=False
+                    ),
+                ),
                 ('vendor', models.CharField(blank=True, max_length=120)),
-                ('vendor_reference', models.CharField(blank=True, help_text="The supplier's case number.", max_length=120)),
-                ('awaiting_vendor_since', models.DateTimeField(blank=True, editable=False, help_text='Set while the problem waits on the supplier.', null=True)),
+                (
+                    'vendor_reference',
+                    models.CharField(blank=True, help_text="The supplier's case number.", max_length=120),
+                ),
+                (
+                    'awaiting_vendor_since',
+                    models.DateTimeField(
+                        blank=True, editable=False, help_text='Set while the problem waits on the supplier.', null=True
+                    ),
+                ),
                 ('symptoms', models.TextField(blank=True)),
                 ('root_cause', models.TextField(blank=True)),
-                ('root_cause_category', models.CharField(blank=True, choices=[('software', 'Software defect'), ('hardware', 'Hardware failure'), ('configuration', 'Configuration error'), ('capacity', 'Capacity or performance'), ('change', 'Faulty change'), ('process', 'Process or procedure'), ('human', 'Human error'), ('vendor', 'Supplier or third party'), ('environment', 'Environment (power, cooling, network provider)'), ('security', 'Security event'), ('unknown', 'Not determined')], max_length=16)),
+                (
+                    'root_cause_category',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('software', 'Software defect'),
+                            ('hardware', 'Hardware failure'),
+                            ('configuration', 'Configuration error'),
+                            ('capacity', 'Capacity or performance'),
+                            ('change', 'Faulty change'),
+                            ('process', 'Process or procedure'),
+                            ('human', 'Human error'),
+                            ('vendor', 'Supplier or third party'),
+                            ('environment', 'Environment (power, cooling, network provider)'),
+                            ('security', 'Security event'),
+                            ('unknown', 'Not determined'),
+                        ],
+                        max_length=16,
+                    ),
+                ),
                 ('contributing_factors', models.TextField(blank=True)),
-                ('analysis_method', models.CharField(blank=True, choices=[('five_whys', '5 whys'), ('fishbone', 'Ishikawa (fishbone) diagram'), ('fault_tree', 'Fault tree analysis'), ('kepner_tregoe', 'Kepner-Tregoe problem analysis'), ('timeline', 'Chronological (timeline) analysis'), ('pain_value', 'Pain value analysis'), ('other', 'Other')], max_length=16)),
+                (
+                    'analysis_method',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('five_whys', '5 whys'),
+                            ('fishbone', 'Ishikawa (fishbone) diagram'),
+                            ('fault_tree', 'Fault tree analysis'),
+                            ('kepner_tregoe', 'Kepner-Tregoe problem analysis'),
+                            ('timeline', 'Chronological (timeline) analysis'),
+                            ('pain_value', 'Pain value analysis'),
+                            ('other', 'Other'),
+                        ],
+                        max_length=16,
+                    ),
+                ),
                 ('root_cause_found_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('workaround', models.TextField(blank=True)),
                 ('resolution', models.TextField(blank=True)),
                 ('resolved_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('change_reference', models.CharField(blank=True, help_text='The change request that deploys the fix, when one is needed.', max_length=40)),
+                (
+                    'change_reference',
+                    models.CharField(
+                        blank=True,
+                        help_text='The change request that deploys the fix, when one is needed.',
+                        max_length=40,
+                    ),
+                ),
                 ('cancel_reason', models.CharField(blank=True, editable=False, max_length=300)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='%(class)ss_assigned', to=settings.AUTH_USER_MODEL)),
-                ('assignment_group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='%(class)ss', to='itsm.supportgroup')),
-                ('category', models.ForeignKey(blank=True, limit_choices_to={'parent': None}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.category')),
-                ('cis', models.ManyToManyField(blank=True, related_name='problems', to='cmdb.configurationitem', verbose_name='configuration items')),
-                ('opened_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='%(class)ss_opened', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, help_text='The problem manager accountable for it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='problems_owned', to=settings.AUTH_USER_MODEL)),
-                ('services', models.ManyToManyField(blank=True, limit_choices_to={'ci_class': 'service'}, related_name='service_problems', to='cmdb.configurationitem')),
-                ('subcategory', models.ForeignKey(blank=True, limit_choices_to={'parent__isnull': False}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.category')),
+                (
+                    'assignee',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='%(class)ss_assigned',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'assignment_group',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='%(class)ss',
+                        to='itsm.supportgroup',
+                    ),
+                ),
+                (
+                    'category',
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={'parent': None},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='incidents.category',
+                    ),
+                ),
+                (
+                    'cis',
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name='problems',
+                        to='cmdb.configurationitem',
+                        verbose_name='configuration items',
+                    ),
+                ),
+                (
+                    'opened_by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='%(class)ss_opened',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'owner',
+                    models.ForeignKey(
+                        blank=True,
+                        help_text='The problem manager accountable for it.',
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='problems_owned',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'services',
+                    models.ManyToManyField(
+                        blank=True,
+                        limit_choices_to={'ci_class': 'service'},
+                        related_name='service_problems',
+                        to='cmdb.configurationitem',
+                    ),
+                ),
+                (
+                    'subcategory',
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={'parent__isnull': False},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='incidents.category',
+                    ),
+                ),
             ],
             options={
                 'ordering': ['-opened_at'],
@@ -83,15 +298,57 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('number', models.CharField(editable=False, max_length=16, unique=True)),
                 ('title', models.CharField(max_length=200)),
-                ('symptoms', models.TextField(help_text='How it shows, in the words callers use: what agents match on.')),
+                (
+                    'symptoms',
+                    models.TextField(help_text='How it shows, in the words callers use: what agents match on.'),
+                ),
                 ('root_cause', models.TextField(blank=True)),
                 ('workaround', models.TextField(help_text='What restores service until the fix is in place.')),
-                ('public', models.BooleanField(default=False, help_text='Requesters see it (and its workaround) in the portal.')),
+                (
+                    'public',
+                    models.BooleanField(
+                        default=False, help_text='Requesters see it (and its workaround) in the portal.'
+                    ),
+                ),
                 ('active', models.BooleanField(default=True, help_text='Retired once the permanent fix is in place.')),
-                ('cis', models.ManyToManyField(blank=True, related_name='known_errors', to='cmdb.configurationitem', verbose_name='configuration items')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('services', models.ManyToManyField(blank=True, limit_choices_to={'ci_class': 'service'}, related_name='service_known_errors', to='cmdb.configurationitem')),
-                ('problem', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='known_errors', to='problems.problem')),
+                (
+                    'cis',
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name='known_errors',
+                        to='cmdb.configurationitem',
+                        verbose_name='configuration items',
+                    ),
+                ),
+                (
+                    'created_by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'services',
+                    models.ManyToManyField(
+                        blank=True,
+                        limit_choices_to={'ci_class': 'service'},
+                        related_name='service_known_errors',
+                        to='cmdb.configurationitem',
+                    ),
+                ),
+                (
+                    'problem',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='known_errors',
+                        to='problems.problem',
+                    ),
+                ),
             ],
             options={
                 'ordering': ['-created_at'],
@@ -104,25 +361,103 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('key', models.CharField(max_length=255, unique=True)),
-                ('basis', models.CharField(choices=[('ci_classification', 'Same CI and classification'), ('service_classification', 'Same service and classification'), ('similar_text', 'Similar short descriptions')], max_length=24)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('accepted', 'Accepted'), ('dismissed', 'Dismissed')], db_index=True, default='proposed', max_length=10)),
+                (
+                    'basis',
+                    models.CharField(
+                        choices=[
+                            ('ci_classification', 'Same CI and classification'),
+                            ('service_classification', 'Same service and classification'),
+                            ('similar_text', 'Similar short descriptions'),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[('proposed', 'Proposed'), ('accepted', 'Accepted'), ('dismissed', 'Dismissed')],
+                        db_index=True,
+                        default='proposed',
+                        max_length=10,
+                    ),
+                ),
                 ('title', models.CharField(max_length=200)),
                 ('symptom', models.CharField(blank=True, max_length=120)),
-                ('size', models.PositiveIntegerField(default=0, help_text='Incidents in the cluster at the last scan.')),
+                (
+                    'size',
+                    models.PositiveIntegerField(default=0, help_text='Incidents in the cluster at the last scan.'),
+                ),
                 ('first_seen', models.DateTimeField(blank=True, null=True)),
                 ('last_seen', models.DateTimeField(blank=True, null=True)),
-                ('daily_counts', models.JSONField(blank=True, default=dict, help_text='Incidents per day: {"2026-12-01": 3}.')),
+                (
+                    'daily_counts',
+                    models.JSONField(blank=True, default=dict, help_text='Incidents per day: {"2026-12-01": 3}.'),
+                ),
                 ('scanned_at', models.DateTimeField(blank=True, null=True)),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),
                 ('dismiss_reason', models.CharField(blank=True, max_length=300)),
                 ('dismissed_size', models.PositiveIntegerField(blank=True, null=True)),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='incidents.category')),
-                ('ci', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cmdb.configurationitem')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    'category',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to='incidents.category',
+                    ),
+                ),
+                (
+                    'ci',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='+',
+                        to='cmdb.configurationitem',
+                    ),
+                ),
+                (
+                    'decided_by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
                 ('incidents', models.ManyToManyField(related_name='problem_candidates', to='incidents.ticket')),
-                ('problem', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='candidates', to='problems.problem')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='cmdb.configurationitem')),
-                ('subcategory', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='incidents.category')),
+                (
+                    'problem',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='candidates',
+                        to='problems.problem',
+                    ),
+                ),
+                (
+                    'service',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='+',
+                        to='cmdb.configurationitem',
+                    ),
+                ),
+                (
+                    'subcategory',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to='incidents.category',
+                    ),
+                ),
             ],
             options={
                 'ordering': ['-size', '-last_seen'],
@@ -133,9 +468,30 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('linked_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('incident', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='problem_link', to='incidents.ticket')),
-                ('linked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('problem', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incident_links', to='problems.problem')),
+                (
+                    'incident',
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name='problem_link', to='incidents.ticket'
+                    ),
+                ),
+                (
+                    'linked_by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'problem',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='incident_links',
+                        to='problems.problem',
+                    ),
+                ),
             ],
             options={
                 'ordering': ['-linked_at'],
@@ -146,13 +502,36 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('applied_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('applied_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='known_error_uses', to='incidents.ticket')),
-                ('known_error', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='uses', to='problems.knownerror')),
+                (
+                    'applied_by',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'incident',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name='known_error_uses',
+                        to='incidents.ticket',
+                    ),
+                ),
+                (
+                    'known_error',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name='uses', to='problems.knownerror'
+                    ),
+                ),
             ],
             options={
                 'ordering': ['-applied_at'],
-                'constraints': [models.UniqueConstraint(fields=('known_error', 'incident'), name='problems_ke_use_once')],
+                'constraints': [
+                    models.UniqueConstraint(fields=('known_error', 'incident'), name='problems_ke_use_once')
+                ],
             },
         ),
         migrations.AddIndex(
