@@ -220,8 +220,11 @@ def test_agent_opens_a_ticket_with_a_live_priority_preview(live_server, page, de
 
     page.get_by_role('navigation', name='Main navigation').get_by_role('link', name='Incidents').click()
     expect(page.locator('#object-table tbody tr')).to_have_count(6)
-    page.get_by_label('Priority').select_option('1')
+    # The priority box suggests as one types; Enter turns the pick into a chip and applies it.
+    page.get_by_label('Priority').fill('P1')
+    page.get_by_label('Priority').press('Enter')
     expect(page.locator('#object-table tbody tr')).to_have_count(2)
+    expect(page.locator('[data-pc-chip]')).to_contain_text('P1')
     screenshot(page, 'incidents-list')
 
     page.goto(f'{live_server.url}/priority-matrix/')
