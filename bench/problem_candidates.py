@@ -19,6 +19,7 @@ CI and category only, with the same windows, minimum size and accumulation).
 
     make bench-problems                 # or: .venv/bin/python -m bench.problem_candidates
     BENCH_PROBLEMS_DATABASE_URL=…       # default: the benchmark database's URL with `_problems` appended
+    BENCH_PG_TRGM=1 (or 0)              # install (remove) pg_trgm there: texts compared in PostgreSQL (in Python)
 """
 
 from __future__ import annotations
@@ -266,13 +267,24 @@ def main() -> int:
 
     django.setup()
     call_command('migrate', verbosity=0)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # BENCH_PG_TRGM=1 compares the texts in the database (pg_trgm), =0 in Python; unset leaves the database as is.
+        if os.environ.get('BENCH_PG_TRGM') == '1':
+            cursor.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+        elif os.environ.get('BENCH_PG_TRGM') == '0':
+            cursor.execute('DROP EXTENSION IF EXISTS pg_trgm')
     path = os.environ.get('BENCH_IMPORT_FILE', DEFAULT_FILE)
     if not Path(path).exists():
         print(f'the event log {path} is missing (BENCH_IMPORT_FILE names another)', file=sys.stderr)
         return 1
     started = time.perf_counter()
     figures, context = backtest(path=path)
+    from problems.candidates import pg_trgm_installed
+
     print(
+        f'text similarity {"in PostgreSQL (pg_trgm)" if pg_trgm_installed() else "in Python"}; '
         f'{context["incidents"]:,} incidents ({context["with_problem"]:,} with a recorded problem), '
         f'{context["scans"]} scans of {context["window_days"]} days every {context["step_days"]} days, '
         f'candidates from {context["min_size"]} incidents; import {context["import_seconds"]:.0f} s, '
@@ -298,7 +310,9 @@ def run() -> list[Result]:
         raise RuntimeError(f'the backtest exited with {process.returncode}:\n{process.stderr[-2000:]}')
     print(process.stdout, file=sys.stderr)
     ms = (time.perf_counter() - started) * 1000
-    return [Result('problem candidates backtest (import, three methods over the log)', 0, ms, ms, 0)]
+    return [
+        Result('problem candidates backtest: the scan at two thresholds and two baselines over the log', 0, ms, ms, 0)
+    ]
 
 
 if __name__ == '__main__':
