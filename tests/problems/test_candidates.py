@@ -207,6 +207,16 @@ class DecisionTests(HistoryMixin, ItsmTestCase):
         with self.assertRaises(Conflict):
             candidates.candidate_dismiss(candidate=self.candidate, actor=Actor(user=self.manager), reason='Late.')
 
+    def test_a_similar_text_candidate_is_accepted_without_a_classification(self):
+        candidate = ProblemCandidate.objects.get(basis=CandidateBasis.SIMILAR_TEXT)
+        problem = candidates.candidate_accept(
+            candidate=candidate, actor=Actor(user=self.manager), short_description='Outlook calendar crash'
+        )
+        self.assertEqual(
+            (problem.short_description, problem.category, problem.owner), ('Outlook calendar crash', None, self.manager)
+        )
+        self.assertEqual(set(problem.incident_links.values_list('incident', flat=True)), ids(self.text_cluster))
+
     def test_an_accepted_candidate_is_left_alone(self):
         candidates.candidate_accept(candidate=self.candidate, actor=Actor(user=self.manager))
         make_recurrence(5, ci=self.vpn, category=self.network, symptom='Tunnel drops')
