@@ -186,13 +186,19 @@ def on_ticket_transitioned(ticket: Ticket, *, actor: Actor, action: str, **kwarg
     )
 
 
-def _review_entries(value: str):
+def _review_notes(value: str):
+    """Review notes of incidents (`data__has_key` lets PostgreSQL read them from their partial index, migration
+    problems 0002)."""
     return TimelineEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Ticket),
-        object_id=OuterRef('pk'),
         kind=TimelineKind.WORK_NOTE,
+        data__has_key=REVIEW_KEY,
         **{f'data__{REVIEW_KEY}': value},
     )
+
+
+def _review_entries(value: str):
+    return _review_notes(value).filter(object_id=OuterRef('pk'))
 
 
 def review_queue() -> QuerySet[Ticket]:
@@ -208,10 +214,18 @@ def review_queue() -> QuerySet[Ticket]:
         kind=TimelineKind.TRANSITION,
         data__action='escalate',
     )
+    # One set of ids from two sources, each read the cheap way (the notes from their index, the escalations only
+    # for the incidents a last-tier group holds), so the database starts from the few ids, not from every incident.
+    held_by_last_tier = (
+        Ticket.objects.filter(kind=TicketKind.INCIDENT, assignment_group__tier=Tier.L3)
+        .filter(Exists(escalations))
+        .order_by()
+        .values('pk')
+    )
     reviewed = _review_entries(REVIEW_DONE)
     return (
         Ticket.objects.filter(kind=TicketKind.INCIDENT, problem_link__isnull=True)
-        .filter(Q(Exists(flagged)) | (Q(assignment_group__tier=Tier.L3) & Q(Exists(escalations))))
+        .filter(pk__in=_review_notes(REVIEW_NEEDED).order_by().values('object_id').union(held_by_last_tier))
         .annotate(
             escalated_at=Coalesce(
                 Subquery(flagged.order_by('-at').values('at')[:1], output_field=DateTimeField()),
