@@ -21,7 +21,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from incidents.models import Ticket
@@ -274,23 +274,33 @@ def incident_panel(request, ticket: Ticket) -> dict[str, Any] | None:
     }
 
 
+# How many linked incidents the problem page lists; the rest are a link away (the incident links list).
+PANEL_SIZE = 20
+
+
 def problem_panel(request, problem: Problem) -> dict[str, Any]:
-    """The problem page's "Incidents" card: its linked incidents, open ones first. One query."""
-    links = list(
-        ProblemIncident.objects.filter(problem=problem)
-        .select_related('incident', 'incident__caller', 'incident__assignment_group', 'linked_by')
-        .order_by('-linked_at', '-pk')
-    )
+    """The problem page's "Incidents" card: its linked incidents, open ones first, newest link first. Two queries,
+    whatever the number of incidents (the counts, then the first `PANEL_SIZE`)."""
+    links = ProblemIncident.objects.filter(problem=problem)
     open_states = Ticket.workflow.open_states
-    open_count = sum(1 for link in links if link.incident.state in open_states)
+    counts = links.aggregate(total=Count('pk'), open=Count('pk', filter=Q(incident__state__in=open_states)))
+    shown = list(
+        links.select_related('incident', 'incident__caller', 'incident__assignment_group', 'linked_by')
+        .annotate(still_open=Case(When(incident__state__in=open_states, then=1), default=0))
+        .order_by('-still_open', '-linked_at', '-pk')[:PANEL_SIZE]
+    )
     user = request.user
     offered = offers(user) if not problem.is_final else {}
     return {
-        'incident_links': links,
-        'open_incident_count': open_count,
+        'incident_links': shown,
+        'incident_count': counts['total'],
+        'more_incidents': counts['total'] - len(shown),
+        'open_incident_count': counts['open'],
         'may_link_incident': offered.get('link', False),
         'may_unlink': offered.get('unlink', False),
-        'may_complete_incidents': bool(open_count) and problem.state in COMPLETABLE_STATES and is_problem_manager(user),
+        'may_complete_incidents': bool(counts['open'])
+        and problem.state in COMPLETABLE_STATES
+        and is_problem_manager(user),
     }
 
 

@@ -1,6 +1,8 @@
 """Raising a problem from an incident and linking incidents to problems: pages, API, refusals and the cards on the
 incident and problem pages."""
 
+from unittest import mock
+
 from django.urls import reverse
 
 from incidents.choices import TicketState
@@ -150,6 +152,21 @@ class ProblemPageTests(ItsmTestCase):
         self.assertContains(page, f'{reverse("problems:problemincident_add")}?problem={problem.pk}')
         for link in ProblemIncident.objects.select_related('incident'):
             self.assertContains(page, link.incident.number)
+
+    def test_a_long_list_of_incidents_shows_the_open_ones_first_and_links_to_the_rest(self):
+        agent = self.make_user(Role.SERVICE_DESK_AGENT)
+        problem = make_problem()
+        with mock.patch('problems.incident_links.PANEL_SIZE', 2):
+            open_one = make_ticket()
+            link_incident(problem=problem, incident=open_one, actor=Actor(user=agent))
+            for _ in range(3):
+                link_incident(problem=problem, incident=make_ticket(state=TicketState.CLOSED), actor=Actor(user=agent))
+            self.client.force_login(agent)
+            page = self.client.get(problem.get_absolute_url())
+        panel = next(p for p in page.context['record_panels'] if 'incident_links' in p)
+        self.assertEqual([link.incident for link in panel['incident_links']][:1], [open_one])
+        self.assertContains(page, 'and 2 more')
+        self.assertContains(page, f'{reverse("problems:problemincident_list")}?problem={problem.number}')
 
     def test_the_incident_page_costs_the_same_with_a_problem(self):
         agent = self.make_user(Role.SERVICE_DESK_AGENT)
