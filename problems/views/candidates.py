@@ -110,6 +110,8 @@ class CandidateDetailView(StaffOnlyMixin, ObjectDetailView):
 
 
 class AcceptForm(forms.Form):
+    wide_fields = ('short_description',)
+
     short_description = forms.CharField(
         max_length=candidates.SHORT_DESCRIPTION_MAX,
         required=False,
