@@ -33,6 +33,7 @@ from itsm.models import TimelineEntry
 from itsm.permissions import user_can
 
 from .actions import is_problem_manager
+from .choices import STATE_COLOURS
 from .models import Problem, ProblemIncident
 from .services import RAISER_ROLES, problem_create
 
@@ -269,6 +270,7 @@ def incident_panel(request, ticket: Ticket) -> dict[str, Any] | None:
     offered = offers(request.user) if link is None and not ticket.is_final else {}
     return {
         'problem_link': link,
+        'problem_colour': STATE_COLOURS.get(link.problem.state, 'secondary') if link else '',
         'may_raise': offered.get('raise', False),
         'may_link_incident': offered.get('link', False),
     }

@@ -5,7 +5,8 @@ still open gets a work note with the resolution, its caller a public comment (an
 sends), and an incident on hold "awaiting problem resolution" resumes. A resolution that needs a production change
 names the change reference in both. Then the problem manager may complete the linked open incidents in one action
 (`complete_linked_incidents`): each is completed whole through `incidents.services.ticket_complete`, or left as it
-was and named with the reason.
+was and named with the reason. A cancelled problem brings no fix: its incidents are told, and those awaiting it
+resume.
 
 The desk's incidents are written by the system on the problem's behalf (a problem manager does not work incidents);
 their histories name the problem, and the problem's history names who resolved it.
@@ -53,6 +54,22 @@ def change_sentence(problem: Problem) -> str:
 def on_problem_transitioned(problem: Problem, *, actor: Actor, action: str, **kwargs) -> None:
     if action == 'resolve':
         report_resolution(problem=problem, actor=actor)
+    elif action == 'cancel':
+        report_cancellation(problem=problem, actor=actor)
+
+
+def report_cancellation(*, problem: Problem, actor: Actor) -> list[str]:
+    """No fix will come from a cancelled problem: its open incidents are told in a work note, and those on hold
+    awaiting it resume, back with their group. Returns the incident numbers resumed."""
+    system = Actor.system(channel=actor.channel)
+    resumed = []
+    for incident in open_incidents(problem):
+        note = f'{problem.number} was cancelled: {problem.cancel_reason}'
+        conversation.comment(incident, actor=system, body=note, internal=True)
+        if incident.state == TicketState.PENDING and incident.pending_reason == PendingReason.PROBLEM:
+            ticket_resume(ticket=incident, actor=system, note=f'{problem.number} was cancelled.')
+            resumed.append(incident.number)
+    return resumed
 
 
 def report_resolution(*, problem: Problem, actor: Actor) -> list[str]:

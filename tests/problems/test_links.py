@@ -105,6 +105,15 @@ class RaiseAndLinkTests(ItsmTestCase):
         self.assertHttpStatus(response, 409)
         self.assertContains(response, 'already linked', status_code=409)
 
+    def test_the_card_is_refreshed_with_the_facts_after_a_change_on_the_page(self):
+        link_incident(problem=make_problem(), incident=self.incident, actor=Actor(user=self.agent))
+        self.client.force_login(self.agent)
+        url = reverse('incidents:ticket_comment', kwargs={'number': self.incident.number})
+        response = self.client.post(url, {'body': 'Checked', 'visibility': 'internal'}, headers={'HX-Request': 'true'})
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, 'data-testid="incident-problem"')
+        self.assertContains(response, self.incident.problem_link.problem.number)
+
     def test_unlink_from_the_problem_page(self):
         problem = make_problem()
         link_incident(problem=problem, incident=self.incident, actor=Actor(user=self.agent))

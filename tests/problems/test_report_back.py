@@ -62,6 +62,18 @@ class ReportBackTests(ItsmTestCase):
         self.assertIn(waiting.caller.email, told)
         self.assertNotIn(done.caller.email, told)
 
+    def test_a_cancelled_problem_releases_the_incidents_awaiting_it(self):
+        problem = make_problem()
+        ticket = make_ticket(state=TicketState.ACCEPTED, group=self.group, agent=self.agent)
+        link_incident(problem=problem, incident=ticket, actor=Actor(user=self.agent))
+        ticket_services.ticket_pend(ticket=ticket, actor=Actor(user=self.agent), reason=PendingReason.PROBLEM)
+        services.problem_cancel(problem=problem, actor=Actor(user=self.manager), reason='Not reproducible any more')
+        ticket.refresh_from_db()
+        self.assertEqual(ticket.state, TicketState.ACCEPTED)
+        note = self.timeline(ticket, TimelineKind.WORK_NOTE).last()
+        self.assertIn(f'{problem.number} was cancelled: Not reproducible any more', note.message)
+        self.assertFalse(self.timeline(ticket, TimelineKind.COMMENT).exists())
+
     def test_the_caller_reads_it_in_the_portal(self):
         ticket = self.linked()
         self.resolve()
