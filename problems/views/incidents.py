@@ -244,7 +244,7 @@ class ReviewQueueView(StaffOnlyMixin, ObjectListView):
     (link, raise, or no problem needed); agents may raise or link; other staff read it."""
 
     model = ProblemIncident
-    title = 'Needs problem review'
+    title = 'Escalations awaiting problem review'
 
     def get_columns(self, queryset):
         user = self.request.user

@@ -41,6 +41,8 @@ class ReviewQueueTests(ItsmTestCase):
         self.assertContains(page, reverse('problems:review_reviewed', kwargs={'number': listed.number}))
         link_incident(problem=make_problem(), incident=listed, actor=Actor(user=self.agent))
         self.assertFalse(review_queue().exists())
+        page = self.client.get(reverse('problems:review_queue'))
+        self.assertContains(page, 'There are no escalations awaiting problem review yet.')
 
     def test_a_history_written_without_the_services_counts_too(self):
         """Imported or generated histories have the escalation's transition, not the review note."""
