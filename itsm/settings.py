@@ -272,6 +272,8 @@ SPECTACULAR_SETTINGS = {
         'ServiceStatusEnum': 'cmdb.choices.ServiceStatus',
         'ClockKindEnum': 'sla.choices.ClockKind',
         'ClockStateEnum': 'sla.choices.ClockState',
+        'ProblemStateEnum': 'problems.choices.ProblemState',
+        'CandidateStatusEnum': 'problems.choices.CandidateStatus',
     },
 }
 

@@ -41,6 +41,7 @@ class ProblemsConfig(AppConfig):
             [
                 ('Problems', 'problems:problem_list', 'bug', 20),
                 ('New problem', 'problems:problem_add', 'plus', 21, 'problems.add_problem'),
+                ('Needs problem review', 'problems:review_queue', 'alert-circle', 22, 'problems.view_problemincident'),
                 (
                     'Problem candidates',
                     'problems:problemcandidate_list',
@@ -48,7 +49,6 @@ class ProblemsConfig(AppConfig):
                     23,
                     'problems.view_problemcandidate',
                 ),
-                ('Needs problem review', 'problems:review_queue', 'alert-circle', 22, 'problems.view_problemincident'),
                 ('Problem dashboard', 'problems:dashboard', 'chart-dots', 24),
                 # Staff pages (requesters read public known errors in the portal), so the section's permission.
                 ('Known errors', 'problems:knownerror_list', 'book-2', 25),

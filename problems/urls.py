@@ -37,9 +37,9 @@ urlpatterns = [
     path('priorities/<int:pk>/edit/', reference.CategoryPriorityEditView.as_view(), name='categorypriority_edit'),
     path('priorities/<int:pk>/delete/', reference.CategoryPriorityDeleteView.as_view(), name='categorypriority_delete'),
 ]
-urlpatterns += incident_link_urls
-urlpatterns += candidate_urls
 urlpatterns += known_error_urls
+urlpatterns += candidate_urls
+urlpatterns += incident_link_urls
 urlpatterns += [
     path('dashboard/', dashboard.ProblemDashboardView.as_view(), name='dashboard'),
     path('dashboard/problems/', dashboard.ProblemDrillDownView.as_view(), name='dashboard_drilldown'),

@@ -37,7 +37,9 @@ from .tickets import Ids, Tickets
 from .writer import writer_for
 
 # Bump when the generator changes what it writes, so a data set made by an older version is not reused.
-VERSION = 3  # 2: clocks by generic relation; monitoring tickets assigned by the system; 3: reopenings marked
+# 2: clocks by generic relation, monitoring tickets assigned by the system; 3: reopenings marked for attention,
+# no known-error resolutions
+VERSION = 3
 ANCHOR = reference.GROUPS[0][1]
 # From this many tickets (and more than are there already), the secondary indexes are dropped for the load.
 DEFER_INDEXES_FROM = 50_000

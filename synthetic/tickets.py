@@ -64,12 +64,12 @@ LONG_HOLDS = (
 RESOLUTIONS = {
     'incident': (
         (ResolutionCode.SOLVED_PERMANENTLY, 0.45),
-        (ResolutionCode.SOLVED_WORKAROUND, 0.18),
+        # No "known error": that code needs a known error applied to the ticket, and the generated desk has none.
+        (ResolutionCode.SOLVED_WORKAROUND, 0.22),
         (ResolutionCode.SOLVED_REMOTELY, 0.15),
         (ResolutionCode.USER_ERROR, 0.05),
         (ResolutionCode.NOT_REPRODUCIBLE, 0.05),
         (ResolutionCode.DUPLICATE, 0.04),
-        (ResolutionCode.KNOWN_ERROR, 0.04),
         (ResolutionCode.SOLVED_BY_CHANGE, 0.02),
         (ResolutionCode.CANCELLED, 0.02),
     ),
