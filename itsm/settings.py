@@ -313,4 +313,8 @@ PROBLEM_CANDIDATE_MIN_SIZE = env_int('PROBLEM_CANDIDATE_MIN_SIZE', 3)
 PROBLEM_CANDIDATE_REGROW_FACTOR = float(os.environ.get('PROBLEM_CANDIDATE_REGROW_FACTOR') or 2.0)
 PROBLEM_CANDIDATE_SIMILARITY = float(os.environ.get('PROBLEM_CANDIDATE_SIMILARITY') or 0.6)
 PROBLEM_CANDIDATE_TEXT_LIMIT = env_int('PROBLEM_CANDIDATE_TEXT_LIMIT', 5000)
+# Change calendar: two changes overlapping in time conflict on the same CI or on CIs related within this many steps
+# of the CMDB graph (either direction); a calendar or API range spans at most MAX_DAYS.
+CHANGE_CONFLICT_DEPTH = env_int('CHANGE_CONFLICT_DEPTH', 1)
+CHANGE_CALENDAR_MAX_DAYS = env_int('CHANGE_CALENDAR_MAX_DAYS', 93)
 PITCREW_VERSION = '0.1.0'
