@@ -18,6 +18,7 @@ from django.urls import reverse
 from itsm.models import TimestampedModel
 from itsm.records import ProcessRecord, ProcessRecordQuerySet
 
+from .actions import CHANGE_ACTIONS, TASK_ACTIONS
 from .choices import (
     CHANGE_WORKFLOW,
     TASK_WORKFLOW,
@@ -254,7 +255,7 @@ class Change(ProcessRecord):
     number_prefix = 'CHG'
     number_start = 1001
     workflow = CHANGE_WORKFLOW
-    actions = None  # changes.actions.CHANGE_ACTIONS
+    actions = CHANGE_ACTIONS
     requester_fields = ()  # changes are staff records
 
     state = models.CharField(max_length=16, choices=ChangeState.choices, default=ChangeState.DRAFT, editable=False)
@@ -407,7 +408,7 @@ class ChangeTask(ProcessRecord):
     number_prefix = 'CTASK'
     number_start = 1001
     workflow = TASK_WORKFLOW
-    actions = None  # changes.actions.TASK_ACTIONS
+    actions = TASK_ACTIONS
     requester_fields = ()
 
     change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name='tasks')
