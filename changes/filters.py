@@ -8,8 +8,8 @@ from django.db.models import Q
 from itsm.filters import TextSearchFilterSet
 from itsm.models import SupportGroup
 
-from .choices import ChangeState, ChangeType, RiskLevel
-from .models import Change, FreezeWindow
+from .choices import ChangeState, ChangeType, RiskLevel, RiskSignal
+from .models import Change, FreezeWindow, RiskAnswer, RiskAssessment, RiskBand, RiskQuestion, RiskRule
 
 
 def _ci_condition(prefix: str, value: str) -> Q:
@@ -57,3 +57,50 @@ class FreezeWindowFilterSet(TextSearchFilterSet):
 
     def filter_service(self, queryset, name, value):
         return queryset.filter(_ci_condition('services', value)).distinct() if value.strip() else queryset
+
+
+# ------------------------------------------------------------------------------------------ risk
+class RiskQuestionFilterSet(TextSearchFilterSet):
+    search_fields = ('text', 'help_text')
+    active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = RiskQuestion
+        fields: list[str] = []
+
+
+class RiskAnswerFilterSet(TextSearchFilterSet):
+    search_fields = ('label',)
+    question = django_filters.NumberFilter(field_name='question_id', label='Question (id)')
+
+    class Meta:
+        model = RiskAnswer
+        fields: list[str] = []
+
+
+class RiskBandFilterSet(django_filters.FilterSet):
+    level = django_filters.MultipleChoiceFilter(choices=RiskLevel.choices)
+
+    class Meta:
+        model = RiskBand
+        fields: list[str] = []
+
+
+class RiskRuleFilterSet(TextSearchFilterSet):
+    search_fields = ('name',)
+    signal = django_filters.MultipleChoiceFilter(choices=RiskSignal.choices)
+    raise_to = django_filters.MultipleChoiceFilter(choices=RiskLevel.choices, label='Raises to')
+    active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = RiskRule
+        fields: list[str] = []
+
+
+class RiskAssessmentFilterSet(django_filters.FilterSet):
+    change = django_filters.CharFilter(field_name='change__number', lookup_expr='iexact', label='Change')
+    question = django_filters.NumberFilter(field_name='question_id', label='Question (id)')
+
+    class Meta:
+        model = RiskAssessment
+        fields: list[str] = []
