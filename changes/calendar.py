@@ -17,15 +17,23 @@ import datetime as dt
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from cmdb.models import ConfigurationItem
 from cmdb.selectors import relationship_list
+from itsm.audit import Actor
+from itsm.services import record_create, record_delete, record_update
 
 from .choices import ChangeState
-from .models import Change, FreezeWindow
+from .models import CalendarToken, Change, FreezeWindow, new_calendar_token
 
 __all__ = [
     'CALENDAR_STATES',
@@ -219,6 +227,10 @@ class CalendarEntry:
     conflicts: list[Conflict] = field(default_factory=list)
     freezes: list[FreezeWindow] = field(default_factory=list)
 
+    @property
+    def window(self) -> tuple[dt.datetime, dt.datetime]:
+        return self.change.planned_start, self.change.planned_end
+
 
 def calendar_queryset(start: dt.datetime, end: dt.datetime, states: Iterable[str] | None = None) -> QuerySet[Change]:
     """Changes planned to overlap [start, end) in `states` (scheduled and in implementation by default)."""
@@ -247,3 +259,189 @@ def calendar_entries(changes: Iterable[Change], start: dt.datetime, end: dt.date
         ]
         entries.append(CalendarEntry(change=change, conflicts=conflicts.get(change.pk, []), freezes=held))
     return entries
+
+
+# ------------------------------------------------------------------------------------------ ranges
+def _parse_moment(text: str) -> dt.datetime | None:
+    try:
+        moment = parse_datetime(text)
+        if moment is None and len(text) == 10:
+            day = parse_date(text)
+            moment = dt.datetime.combine(day, dt.time()) if day else None
+    except ValueError:  # well formed but impossible, such as month 13
+        return None
+    return moment
+
+
+def parse_range(start_text: str | None, end_text: str | None) -> tuple[dt.datetime, dt.datetime]:
+    """A range from ISO dates or date-times (naive ones in the current time zone); raises `ValidationError` with a
+    message per bad field, when the end is not after the start, or when it spans more than
+    `settings.CHANGE_CALENDAR_MAX_DAYS` days."""
+    errors: dict[str, str] = {}
+    values = {}
+    for name, text in (('start', start_text), ('end', end_text)):
+        if not text:
+            errors[name] = 'Give a date (YYYY-MM-DD) or a date and time (ISO 8601).'
+            continue
+        moment = _parse_moment(text.strip())
+        if moment is None:
+            errors[name] = f'“{text[:40]}” is not a date (YYYY-MM-DD) or a date and time (ISO 8601).'
+            continue
+        values[name] = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    if not errors and values['end'] <= values['start']:
+        errors['end'] = 'The end must be after the start.'
+    limit = settings.CHANGE_CALENDAR_MAX_DAYS
+    if not errors and values['end'] - values['start'] > dt.timedelta(days=limit):
+        errors['end'] = f'A range spans at most {limit} days.'
+    if errors:
+        raise ValidationError(errors)
+    return values['start'], values['end']
+
+
+# ------------------------------------------------------------------------------------------ freeze windows (writes)
+FREEZE_FIELDS = ('name', 'starts_at', 'ends_at', 'reason', 'services', 'active')
+
+
+def _check_window_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(FREEZE_FIELDS)
+    if unknown:
+        raise ValidationError({name: 'This field cannot be set here.' for name in sorted(unknown)})
+
+
+def _check_window(window: FreezeWindow) -> None:
+    if window.starts_at and window.ends_at and window.ends_at <= window.starts_at:
+        raise ValidationError({'ends_at': 'A freeze window ends after it starts.'})
+
+
+@transaction.atomic
+def freeze_window_create(*, actor: Actor, **fields: Any) -> FreezeWindow:
+    """A freeze window (audited). Without services it freezes every normal change planned inside it."""
+    _check_window_fields(fields)
+    _check_window(FreezeWindow(starts_at=fields.get('starts_at'), ends_at=fields.get('ends_at')))
+    return record_create(model=FreezeWindow, fields=fields, actor=actor)
+
+
+@transaction.atomic
+def freeze_window_update(*, window: FreezeWindow, actor: Actor, **fields: Any) -> FreezeWindow:
+    _check_window_fields(fields)
+    _check_window(
+        FreezeWindow(starts_at=fields.get('starts_at', window.starts_at), ends_at=fields.get('ends_at', window.ends_at))
+    )
+    return record_update(obj=window, fields=fields, actor=actor)
+
+
+def freeze_window_delete(*, window: FreezeWindow, actor: Actor) -> None:
+    record_delete(obj=window, actor=actor)
+
+
+# ------------------------------------------------------------------------------------------ the iCalendar feed
+def calendar_token_of(user) -> CalendarToken | None:
+    return CalendarToken.objects.filter(user=user).first()
+
+
+@transaction.atomic
+def calendar_token_regenerate(*, user) -> CalendarToken:
+    """The person's feed token, created or replaced by a new one (the old link stops working)."""
+    token, created = CalendarToken.objects.select_for_update().get_or_create(user=user)
+    if not created:
+        token.token = new_calendar_token()
+        token.created_at = timezone.now()
+        token.save(update_fields=['token', 'created_at'])
+    return token
+
+
+def feed_user(token: str):
+    """The person a feed token belongs to, or None."""
+    if not token:
+        return None
+    found = CalendarToken.objects.select_related('user').filter(token=token).first()
+    return found.user if found else None
+
+
+def may_read_calendar(user) -> bool:
+    return bool(user and user.is_active and user.has_perm('changes.view_change'))
+
+
+def feed_range(now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """What the feed holds: the last 30 days and the next 180."""
+    now = now or timezone.now()
+    return now - dt.timedelta(days=30), now + dt.timedelta(days=180)
+
+
+def _escape(text: str) -> str:
+    """RFC 5545 TEXT: backslash, semicolon, comma and newlines escaped."""
+    text = str(text).replace('\\', '\\\\').replace(';', '\\;').replace(',', '\\,')
+    return text.replace('\r\n', '\\n').replace('\n', '\\n').replace('\r', '\\n')
+
+
+def _fold(line: str) -> str:
+    """Lines longer than 75 octets are folded (CRLF and one space), never inside a UTF-8 character."""
+    data = line.encode()
+    if len(data) <= 75:
+        return line
+    parts, current, limit = [], b'', 75
+    for char in line:
+        encoded = char.encode()
+        if len(current) + len(encoded) > limit:
+            parts.append(current.decode())
+            current, limit = b'', 74  # continuation lines start with a space
+        current += encoded
+    parts.append(current.decode())
+    return '\r\n '.join(parts)
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime('%Y%m%dT%H%M%SZ')
+
+
+def ical_feed(entries: Iterable[CalendarEntry], windows: Iterable[FreezeWindow], *, base_url: str) -> str:
+    """The calendar as an RFC 5545 VCALENDAR: a VEVENT per change (with its conflicts and freezes in the
+    description) and one per freeze window. `base_url` is the site's scheme and host for the links."""
+    stamp = _utc(timezone.now())
+    host = urlsplit(base_url).hostname or 'pitcrew'
+    lines = [
+        'BEGIN:VCALENDAR',
+        'VERSION:2.0',
+        'PRODID:-//Pitcrew//Change calendar//EN',
+        'CALSCALE:GREGORIAN',
+        'METHOD:PUBLISH',
+        'X-WR-CALNAME:Change calendar',
+    ]
+    for entry in entries:
+        change = entry.change
+        notes = [
+            f'{change.get_change_type_display()} change, {change.get_state_display().lower()}.',
+            *(
+                f'Conflicts with {c.change.number} ({c.change.short_description}) on {" → ".join(c.path)}.'
+                for c in entry.conflicts
+            ),
+            *(f'Inside the freeze window {w.name}.' for w in entry.freezes),
+        ]
+        lines += [
+            'BEGIN:VEVENT',
+            f'UID:{change.number.lower()}@{host}',
+            f'DTSTAMP:{stamp}',
+            f'DTSTART:{_utc(change.planned_start)}',
+            f'DTEND:{_utc(change.planned_end)}',
+            f'SUMMARY:{_escape(f"{change.number} {change.short_description}")}',
+            f'DESCRIPTION:{_escape(chr(10).join(notes))}',
+            f'URL:{base_url}{change.get_absolute_url()}',
+            f'CATEGORIES:{_escape(change.get_change_type_display())}',
+            'STATUS:CONFIRMED',
+            'END:VEVENT',
+        ]
+    for window in windows:
+        lines += [
+            'BEGIN:VEVENT',
+            f'UID:freeze-{window.pk}@{host}',
+            f'DTSTAMP:{stamp}',
+            f'DTSTART:{_utc(window.starts_at)}',
+            f'DTEND:{_utc(window.ends_at)}',
+            f'SUMMARY:{_escape(f"Change freeze: {window.name}")}',
+            f'DESCRIPTION:{_escape(window.reason or "Normal changes are not scheduled inside this window.")}',
+            f'URL:{base_url}{window.get_absolute_url()}',
+            'TRANSP:TRANSPARENT',
+            'END:VEVENT',
+        ]
+    lines.append('END:VCALENDAR')
+    return ''.join(_fold(line) + '\r\n' for line in lines)
