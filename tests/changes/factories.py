@@ -195,3 +195,51 @@ class ChangeTaskFactory(DjangoModelFactory):
     def _create(cls, model_class, *args, change, short_description, actor: Actor = SYSTEM, **kwargs):
         services.change_add_task(change=change, actor=actor, title=short_description, **kwargs)
         return change.tasks.order_by('-pk').first()
+
+
+# ------------------------------------------------------------------------------------------ risk
+class RiskQuestionFactory(DjangoModelFactory):
+    class Meta:
+        model = 'changes.RiskQuestion'
+
+    position = factory.Sequence(lambda n: 10 * (n + 1))
+    text = factory.Sequence(lambda n: f'Risk question {n}?')
+
+
+class RiskAnswerFactory(DjangoModelFactory):
+    class Meta:
+        model = 'changes.RiskAnswer'
+
+    question = factory.SubFactory(RiskQuestionFactory)
+    position = factory.Sequence(lambda n: n)
+    label = factory.Sequence(lambda n: f'Answer {n}')
+    score = 2
+
+
+class RiskBandFactory(DjangoModelFactory):
+    class Meta:
+        model = 'changes.RiskBand'
+
+    min_score = factory.Sequence(lambda n: 100 + n)
+    level = 'moderate'
+
+
+class RiskRuleFactory(DjangoModelFactory):
+    class Meta:
+        model = 'changes.RiskRule'
+
+    name = factory.Sequence(lambda n: f'Risk rule {n}')
+    signal = 'open_incidents'
+    threshold = 1
+    raise_to = 'high'
+
+
+def make_risk_assessment(change: Change | None = None, answer=None, *, actor: Actor = SYSTEM):
+    """A change's answer to a question, given through the questionnaire service."""
+    from changes import risk
+    from changes.models import RiskAssessment
+
+    change = change or ChangeFactory()
+    answer = answer or RiskAnswerFactory()
+    risk.answer_questionnaire(change=change, actor=actor, answers={answer.question_id: answer.pk})
+    return RiskAssessment.objects.get(change=change, question=answer.question_id)
