@@ -243,3 +243,22 @@ def make_risk_assessment(change: Change | None = None, answer=None, *, actor: Ac
     answer = answer or RiskAnswerFactory()
     risk.answer_questionnaire(change=change, actor=actor, answers={answer.question_id: answer.pk})
     return RiskAssessment.objects.get(change=change, question=answer.question_id)
+
+
+# ------------------------------------------------------------------------------------------ the calendar
+class FreezeWindowFactory(DjangoModelFactory):
+    """An active freeze window over the coming week, on every change unless `services` are given."""
+
+    class Meta:
+        model = 'changes.FreezeWindow'
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f'Year-end freeze {n}')
+    starts_at = factory.LazyFunction(lambda: timezone.now().replace(minute=0, second=0, microsecond=0))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + dt.timedelta(days=14))
+    reason = 'Peak trading: no changes to production.'
+
+    @factory.post_generation
+    def services(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.services.set(extracted)
