@@ -423,10 +423,17 @@ def answer_questionnaire(*, change: Change, actor: Actor, answers: dict[int, int
             errors[str(question_id)] = f'Choose one of the answers to "{question.text}".'
     if errors:
         raise ValidationError(errors)
+    given = {row.question_id: row for row in RiskAssessment.objects.filter(change=change, question__in=list(answers))}
     for question_id, answer_id in answers.items():
-        RiskAssessment.objects.update_or_create(
-            change=change, question_id=question_id, defaults={'answer_id': answer_id}
-        )
+        row = given.get(question_id)
+        if row is None:
+            row = RiskAssessment.objects.create(change=change, question_id=question_id, answer_id=answer_id)
+            audit.record_created(row, actor=actor)
+        elif row.answer_id != answer_id:
+            row_before = audit.snapshot(row)
+            row.answer_id = answer_id
+            row.save(update_fields=['answer'])
+            audit.record_changes(row, row_before, actor=actor)
     before = audit.snapshot(change)
     result = store_assessment(change)
     _save(change, actor, before, f'Risk questionnaire answered: {level_label(result.questionnaire_level)}')
@@ -447,3 +454,31 @@ def risk_refresh(*, change: Change, actor: Actor) -> RiskResult:
     result = store_assessment(change)
     _save(change, actor, before, f'Risk assessed again: {level_label(result.level)}')
     return result
+
+
+# ------------------------------------------------------------------------------------------ one answer at a time
+def risk_assessment_create(*, actor: Actor, change: Change, question: RiskQuestion, answer: RiskAnswer):
+    """One answer of a change (the pages and the API of the answers changes gave): as `answer_questionnaire`."""
+    answer_questionnaire(change=change, actor=actor, answers={question.pk: answer.pk})
+    return RiskAssessment.objects.get(change=change, question=question)
+
+
+def risk_assessment_update(*, actor: Actor, assessment: RiskAssessment, answer: RiskAnswer, **_: Any):
+    answer_questionnaire(change=assessment.change, actor=actor, answers={assessment.question_id: answer.pk})
+    return RiskAssessment.objects.get(pk=assessment.pk)
+
+
+@transaction.atomic
+def risk_assessment_delete(*, actor: Actor, assessment: RiskAssessment) -> None:
+    """Withdraw an answer (until authorisation); the change's questionnaire level follows."""
+    change = lock(assessment.change)
+    _require(change, actor, ANSWER_ROLES, 'change the risk questionnaire')
+    if change.state not in ANSWERABLE_STATES:
+        raise Conflict(
+            f'{change.number} is {change.get_state_display().lower()}: its answers stay.', code='risk_closed'
+        )
+    audit.record(change, actor=actor, kind=TimelineKind.FIELD_CHANGE, message=f'Risk answer withdrawn: {assessment}')
+    assessment.delete()
+    before = audit.snapshot(change)
+    result = store_assessment(change)
+    _save(change, actor, before, f'Risk questionnaire answered: {level_label(result.questionnaire_level)}')
