@@ -1,8 +1,9 @@
 """The change control point: edits to production CIs need an approved change reference.
 
 Off unless `settings.CMDB_REQUIRE_CHANGE_FOR_PRODUCTION` is on. Whether a reference is an approved change is
-asked of the function named by `settings.CMDB_CHANGE_VALIDATOR` (`validator(reference, *, ci) -> bool`); the
-changes app points it at its own check. Until then a well-formed reference (CHG0000123) passes.
+asked of the function named by `settings.CMDB_CHANGE_VALIDATOR` (`validator(reference, *, ci) -> bool`; `ci` has
+no primary key yet when it is being created); with the changes app installed the settings point it at
+`changes.cmdb_control.change_covers`. Without it a well-formed reference (CHG0000123) passes.
 """
 
 from __future__ import annotations
@@ -62,14 +63,14 @@ def ci_require_change(
     if not reference:
         raise ValidationError(
             {
-                'change_reference': f'{ci.number} is in production: to {action} it, give the approved change '
-                'that covers it (change_reference, e.g. CHG0000123).'
+                'change_reference': f'{ci.number or ci.name} is in production: to {action} it, give the approved '
+                'change that covers it (change_reference, e.g. CHG0000123).'
             },
             code='change_required',
         )
     if not change_validator()(reference, ci=ci):
         raise ValidationError(
-            {'change_reference': f'{reference} is not an approved change for {ci.number}.'},
+            {'change_reference': f'{reference} is not an approved change for {ci.number or ci.name}.'},
             code='change_not_approved',
         )
     return reference

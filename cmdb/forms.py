@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from itsm.models import SupportGroup, User
@@ -77,7 +78,8 @@ class ConfigurationItemForm(forms.ModelForm):
             else:
                 self.fields['ci_class'].choices = [c for c in CIClass.choices if c[0] != CIClass.SERVICE]
         else:
-            del self.fields['change_reference']
+            if not settings.CMDB_REQUIRE_CHANGE_FOR_PRODUCTION:
+                del self.fields['change_reference']  # only a production CI created under control needs one
             # Services are created from the services page, with their details.
             self.fields['ci_class'].choices = [('', '—')] + [c for c in CIClass.choices if c[0] != CIClass.SERVICE]
         self.ci_class = self.data.get('ci_class') or ci_class or self.instance.ci_class or ''

@@ -221,7 +221,14 @@ class _Importer:
         values = self.ci_values(cells, ci_class)
         existing = ConfigurationItem.objects.filter(ci_class=ci_class, name=name).first()
         if existing is None:
-            ci = services.ci_create(actor=self.actor, name=name, ci_class=ci_class, message=IMPORT_MESSAGE, **values)
+            ci = services.ci_create(
+                actor=self.actor,
+                name=name,
+                ci_class=ci_class,
+                message=IMPORT_MESSAGE,
+                change_reference=self.change_reference,
+                **values,
+            )
             return CREATE, ci.number, ''
         if 'attributes' in values:
             values['attributes'] = {**existing.attributes, **values['attributes']}

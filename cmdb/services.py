@@ -65,13 +65,24 @@ def _unknown(fields: dict[str, Any], known: set[str]) -> None:
 
 # ------------------------------------------------------------------------------------ configuration items
 @transaction.atomic
-def ci_create(*, actor: Actor, name: str, ci_class: str, message: str = '', **fields: Any) -> ConfigurationItem:
-    """Record a new CI; its attributes are validated against its class's schema. A service gets its details."""
+def ci_create(
+    *, actor: Actor, name: str, ci_class: str, message: str = '', change_reference: str = '', **fields: Any
+) -> ConfigurationItem:
+    """Record a new CI; its attributes are validated against its class's schema. A service gets its details.
+
+    A CI created in production needs an approved change when the control is on."""
     _unknown(fields, CI_FIELDS)
     ci = ConfigurationItem(name=name, ci_class=ci_class, **fields)
     ci.full_clean()
+    note = _reference_note(ci_require_change(ci, change_reference, action='create'))
     ci.save()
-    audit.record_created(ci, actor=actor, message=message, public=False)
+    audit.record_created(
+        ci,
+        actor=actor,
+        message=' '.join(filter(None, [message, note.get('message', '')])),
+        public=False,
+        data=note.get('data'),
+    )
     if ci.is_service:
         details = Service(ci=ci)
         details.full_clean()

@@ -304,6 +304,10 @@ INCIDENT_AUTO_CLOSE_DAYS = env_int('INCIDENT_AUTO_CLOSE_DAYS', 5)
 ATTACHMENT_MAX_BYTES = env_int('ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024)
 # Edits to production CIs need an approved change reference when this is on.
 CMDB_REQUIRE_CHANGE_FOR_PRODUCTION = env_bool('CMDB_REQUIRE_CHANGE_FOR_PRODUCTION', False)
+# Which changes cover such a write: with the changes app, a change in implementation that lists the CI.
+CMDB_CHANGE_VALIDATOR = os.environ.get('CMDB_CHANGE_VALIDATOR') or (
+    'changes.cmdb_control.change_covers' if 'changes' in INSTALLED_APPS else 'cmdb.checks.is_change_reference'
+)
 # Problem candidates (problems.candidates): the recurrence scan reads the incidents opened in the last WINDOW_DAYS,
 # proposes clusters of at least MIN_SIZE, and proposes a dismissed cluster again once it has grown by REGROW_FACTOR
 # past its size at dismissal. Short descriptions count as similar from SIMILARITY (trigram similarity, 0 to 1);

@@ -57,8 +57,8 @@ class ConfigurationItemViewSet(NumberLookupMixin, ItsmModelViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        data.pop('change_reference', None)
-        serializer.instance = services.ci_create(actor=self.actor(), **data)
+        reference = _change_reference(self.request, data)
+        serializer.instance = services.ci_create(actor=self.actor(), change_reference=reference, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
