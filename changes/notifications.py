@@ -4,35 +4,37 @@
 affected CIs and services, the people and groups the services' RACI matrices mark "consulted" or "informed", the
 members of the change's CAB, its requester and its owner. The change page lists them (`changes/_recipients.html`,
 a record panel) and the notification kit reaches them through the `change_informed` audience at submission, at
-authorisation, at scheduling, and at the start and the end of implementation (`on_transitioned`, subscribed to
-the change's `transitioned` hook). The texts are `templates/changes/email/<event>.txt`.
+authorisation (`on_changed`: the CAB's policy is met, `changes.cab` records `authorized_at` and announces the
+change), at scheduling, and at the start and the end of implementation (`on_transitioned`). The texts are
+`templates/changes/email/<event>.txt`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Prefetch
 
 from cmdb.choices import RaciRole
 from cmdb.models import RaciAssignment
 from itsm import notify
-from itsm.models import SupportGroup, User
+from itsm.models import SupportGroup, TimelineEntry, User
 
 from .choices import ChangeState
 
 
 class Event(models.TextChoices):
     SUBMITTED = 'submitted', 'Change submitted'
-    AUTHORIZED = 'authorized', 'Change authorised and scheduled'
+    AUTHORIZED = 'authorized', 'Change authorised'
     SCHEDULED = 'scheduled', 'Change scheduled'
     STARTED = 'started', 'Change implementation started'
     IMPLEMENTED = 'implemented', 'Change implementation finished'
 
 
 AUDIENCE = 'change_informed'
-# The message each lifecycle step sends; a schedule out of authorisation tells of the approval (see `event_for`).
+# The message each lifecycle step sends (the authorisation is no step of its own: see `on_changed`).
 ON_TRANSITION = {
     'submit': Event.SUBMITTED,
     'schedule': Event.SCHEDULED,
@@ -121,21 +123,29 @@ def informed(change, **extra) -> list[str]:
     return sorted({email for recipient in recipients_for(change) for email in recipient.emails})
 
 
-def event_for(action: str, source: str) -> Event | None:
-    if action == 'schedule' and source == ChangeState.AUTHORIZATION:
-        return Event.AUTHORIZED
-    return ON_TRANSITION.get(action)
-
-
 def change_event(change, event: str, *, actor=None) -> list[str]:
     """Queue the message for `event` to everyone informed, once the surrounding transaction commits."""
     return notify.notify(change, str(event), [AUDIENCE], label=Event(event).label, actor=actor)
 
 
-def on_transitioned(change, *, actor, action: str, source: str = '', notify: bool = True, **kwargs) -> None:
-    event = event_for(action, source)
-    if notify and event is not None:
-        change_event(change, event, actor=actor.user)
+def on_transitioned(change, *, actor, action: str, notify: bool = True, **kwargs) -> None:
+    if notify and action in ON_TRANSITION:
+        change_event(change, ON_TRANSITION[action], actor=actor.user)
+
+
+def on_changed(change, *, actor, **kwargs) -> None:
+    """Tell of the authorisation once, when the entry just written records `authorized_at` being set."""
+    if change.state != ChangeState.AUTHORIZATION or change.authorized_at is None:
+        return
+    latest = (
+        TimelineEntry.objects.filter(content_type=ContentType.objects.get_for_model(change), object_id=change.pk)
+        .order_by('-at', '-pk')
+        .only('changes')
+        .first()
+    )
+    changes = latest.changes if latest is not None else []
+    if any(c.get('field') == 'authorized_at' and c.get('before') in (None, '') for c in changes):
+        change_event(change, Event.AUTHORIZED, actor=actor.user)
 
 
 def recipients_panel(request, change) -> dict:
@@ -152,4 +162,5 @@ def register() -> None:
 
     notify.register_audience(AUDIENCE, informed)
     hooks.subscribe(hooks.TRANSITIONED, on_transitioned, model=Change)
+    hooks.subscribe(hooks.CHANGED, on_changed, model=Change)
     register_panel(Change, 'changes/_recipients.html', recipients_panel)

@@ -20,6 +20,8 @@ from tests.base import ItsmTestCase
 from tests.cmdb.factories import assign, make_ci, make_service
 from tests.factories import SupportGroupFactory, make_user
 
+from .factories import make_change
+
 S = ChangeState
 
 
@@ -44,7 +46,7 @@ class Desk:
             cab=self.cab,
             opened_at=timezone.now(),
         )
-        for n in range(count):
+        for _ in range(count):
             ci = make_ci(owner=self.ci_owner, environment='production')
             service = make_service(service_owner=self.service_owner)
             assign(service, RaciRole.ACCOUNTABLE, activity=RaciActivity.CHANGE_APPROVAL, person=self.accountable)
@@ -128,7 +130,7 @@ class NotificationTests(ItsmTestCase):
         desk = Desk()
         steps = [
             ('submit', S.DRAFT, S.SUBMITTED, 'Change submitted'),
-            ('schedule', S.AUTHORIZATION, S.SCHEDULED, 'Change authorised and scheduled'),
+            ('schedule', S.AUTHORIZATION, S.SCHEDULED, 'Change scheduled'),
             ('schedule', S.ASSESSMENT, S.SCHEDULED, 'Change scheduled'),
             ('reschedule', S.SCHEDULED, S.SCHEDULED, 'Change scheduled'),
             ('start', S.SCHEDULED, S.IMPLEMENTATION, 'Change implementation started'),
@@ -143,6 +145,32 @@ class NotificationTests(ItsmTestCase):
                 self.assertIn(desk.change.get_absolute_url(), outbox[0].body)
         entries = self.timeline(desk.change, 'notification')
         self.assertEqual(entries.count(), len(steps))
+
+    def test_the_lifecycle_sends_each_message_once_in_order(self):
+        desk = Desk()
+        mail.outbox.clear()
+        with self.captureOnCommitCallbacks(execute=True):
+            change = make_change(
+                S.REVIEW,
+                requester=desk.requester,
+                owner=desk.owner,
+                services=[desk.service.ci],
+            )
+        subjects = [m.subject.split('] ', 1)[1].split(':', 1)[0] for m in mail.outbox if change.number in m.subject]
+        self.assertEqual(
+            subjects,
+            [
+                'Change submitted',
+                'Change authorised',
+                'Change scheduled',
+                'Change implementation started',
+                'Change implementation finished',
+            ],
+        )
+        told = set(mail.outbox[1].to)
+        self.assertIn('svc-owner@example.com', told)
+        self.assertIn('network@example.com', told)
+        self.assertTrue(told & {m.email for m in change.cab.members.all()})
 
     def test_other_steps_and_silent_runs_tell_nobody(self):
         desk = Desk()
