@@ -262,3 +262,21 @@ class FreezeWindowFactory(DjangoModelFactory):
     def services(self, create, extracted, **kwargs):
         if create and extracted:
             self.services.set(extracted)
+
+
+def clear_risk_data() -> None:
+    """Remove the default questionnaire, bands and rules (migration 0002), for tests that build their own."""
+    from changes.models import RiskAssessment, RiskBand, RiskQuestion, RiskRule
+
+    RiskAssessment.objects.all().delete()
+    RiskQuestion.objects.all().delete()
+    RiskBand.objects.all().delete()
+    RiskRule.objects.all().delete()
+
+
+class CleanRiskData:
+    """Test mixin: start without the default risk data."""
+
+    def setUp(self):
+        clear_risk_data()
+        super().setUp()

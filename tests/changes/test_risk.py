@@ -20,6 +20,7 @@ from itsm.choices import Impact, Role, Urgency
 from itsm.errors import Conflict, NotAllowed
 from sla.models import BusinessCalendar, SlaClock
 from tests.base import ItsmTestCase
+from tests.changes.factories import CleanRiskData
 from tests.cmdb.factories import link, make_ci, make_service
 from tests.factories import make_ticket
 
@@ -74,8 +75,9 @@ class DeskMixin:
         self.engineer = self.make_user(Role.L2_ENGINEER)
 
 
-class SignalTests(DeskMixin, ItsmTestCase):
+class SignalTests(CleanRiskData, DeskMixin, ItsmTestCase):
     def setUp(self):
+        super().setUp()
         self.build_desk()
 
     def test_services_downstream_of_the_affected_cis_with_their_path(self):
@@ -193,8 +195,9 @@ class SignalTests(DeskMixin, ItsmTestCase):
         self.assertTrue(all(result.count == 0 for result in signals.values()))
 
 
-class AssessmentTests(DeskMixin, ItsmTestCase):
+class AssessmentTests(CleanRiskData, DeskMixin, ItsmTestCase):
     def setUp(self):
+        super().setUp()
         self.build_desk()
         self.qs = make_questionnaire()
 

@@ -10,6 +10,7 @@ from itsm.choices import Role
 from tests.base import APITestCases, ItsmTestCase, ViewTestCases
 from tests.changes.factories import (
     ChangeFactory,
+    CleanRiskData,
     RiskAnswerFactory,
     RiskBandFactory,
     RiskQuestionFactory,
@@ -23,7 +24,7 @@ MANAGER = (Role.CHANGE_MANAGER,)
 
 
 # ------------------------------------------------------------------------------------------ API
-class RiskQuestionAPITests(APITestCases.ModelAPITestCase):
+class RiskQuestionAPITests(CleanRiskData, APITestCases.ModelAPITestCase):
     model = RiskQuestion
     basename = 'riskquestion'
     write_roles = MANAGER
@@ -50,7 +51,7 @@ class RiskQuestionAPITests(APITestCases.ModelAPITestCase):
         self.assertEqual([a['label'] for a in response.data['answers']], [question.answers.get().label])
 
 
-class RiskAnswerAPITests(APITestCases.ModelAPITestCase):
+class RiskAnswerAPITests(CleanRiskData, APITestCases.ModelAPITestCase):
     model = RiskAnswer
     basename = 'riskanswer'
     write_roles = MANAGER
@@ -63,7 +64,7 @@ class RiskAnswerAPITests(APITestCases.ModelAPITestCase):
         return {'question': RiskQuestionFactory().pk, 'label': 'Never done before', 'score': 4, 'position': 1}
 
 
-class RiskBandAPITests(APITestCases.ModelAPITestCase):
+class RiskBandAPITests(CleanRiskData, APITestCases.ModelAPITestCase):
     model = RiskBand
     basename = 'riskband'
     write_roles = MANAGER
@@ -80,7 +81,7 @@ class RiskBandAPITests(APITestCases.ModelAPITestCase):
         return [({'level': RiskLevel.HIGH}, [high])]
 
 
-class RiskRuleAPITests(APITestCases.ModelAPITestCase):
+class RiskRuleAPITests(CleanRiskData, APITestCases.ModelAPITestCase):
     model = RiskRule
     basename = 'riskrule'
     write_roles = MANAGER
@@ -97,7 +98,7 @@ class RiskRuleAPITests(APITestCases.ModelAPITestCase):
         return [({'signal': RiskSignal.CLOCKS_AT_RISK}, [clocks])]
 
 
-class RiskAssessmentAPITests(APITestCases.ModelAPITestCase):
+class RiskAssessmentAPITests(CleanRiskData, APITestCases.ModelAPITestCase):
     model = RiskAssessment
     basename = 'riskassessment'
     view_roles = (Role.L2_ENGINEER,)
@@ -128,8 +129,9 @@ class RiskAssessmentAPITests(APITestCases.ModelAPITestCase):
         self.assertIn('answer', response.data)
 
 
-class ChangeRiskAPITests(ItsmTestCase):
+class ChangeRiskAPITests(CleanRiskData, ItsmTestCase):
     def setUp(self):
+        super().setUp()
         self.payroll = make_service(name='Payroll').ci
         self.server = make_ci(name='srv-pay')
         self.engineer = self.make_user(Role.L2_ENGINEER)
@@ -183,7 +185,7 @@ class ChangeRiskAPITests(ItsmTestCase):
 
 
 # ------------------------------------------------------------------------------------------ pages
-class RiskQuestionPageTests(ViewTestCases.ModelViewTestCase):
+class RiskQuestionPageTests(CleanRiskData, ViewTestCases.ModelViewTestCase):
     model = RiskQuestion
     write_roles = MANAGER
 
@@ -194,7 +196,7 @@ class RiskQuestionPageTests(ViewTestCases.ModelViewTestCase):
         return {'position': 30, 'text': 'Does it need downtime?', 'help_text': '', 'active': 'on'}
 
 
-class RiskAnswerPageTests(ViewTestCases.ModelViewTestCase):
+class RiskAnswerPageTests(CleanRiskData, ViewTestCases.ModelViewTestCase):
     model = RiskAnswer
     write_roles = MANAGER
 
@@ -205,7 +207,7 @@ class RiskAnswerPageTests(ViewTestCases.ModelViewTestCase):
         return {'question': RiskQuestionFactory().pk, 'position': 1, 'label': 'Yes, with downtime', 'score': 3}
 
 
-class RiskBandPageTests(ViewTestCases.ModelViewTestCase):
+class RiskBandPageTests(CleanRiskData, ViewTestCases.ModelViewTestCase):
     model = RiskBand
     write_roles = MANAGER
 
@@ -216,7 +218,7 @@ class RiskBandPageTests(ViewTestCases.ModelViewTestCase):
         return {'min_score': 9, 'level': RiskLevel.HIGH}
 
 
-class RiskRulePageTests(ViewTestCases.ModelViewTestCase):
+class RiskRulePageTests(CleanRiskData, ViewTestCases.ModelViewTestCase):
     model = RiskRule
     write_roles = MANAGER
 
@@ -233,7 +235,7 @@ class RiskRulePageTests(ViewTestCases.ModelViewTestCase):
         }
 
 
-class RiskAssessmentPageTests(ViewTestCases.ModelViewTestCase):
+class RiskAssessmentPageTests(CleanRiskData, ViewTestCases.ModelViewTestCase):
     model = RiskAssessment
     view_roles = (Role.L2_ENGINEER,)
     write_roles = (Role.L2_ENGINEER,)
@@ -249,8 +251,9 @@ class RiskAssessmentPageTests(ViewTestCases.ModelViewTestCase):
         return {'answer': RiskAnswerFactory(question=obj.question).pk}
 
 
-class ChangeRiskPanelTests(ItsmTestCase):
+class ChangeRiskPanelTests(CleanRiskData, ItsmTestCase):
     def setUp(self):
+        super().setUp()
         self.payroll = make_service(name='Payroll').ci
         self.server = make_ci(name='srv-pay')
         self.change = ChangeFactory(cis=[self.server], services=[self.payroll])
