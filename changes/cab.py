@@ -338,8 +338,9 @@ def authorization_met(change: Change) -> bool:
 
 
 # ------------------------------------------------------------------------------------------------ votes
-def may_vote(change: Change, user) -> str | None:
-    """Why `user` may not vote on `change` now, or None when they may."""
+def may_vote(change: Change, user, *, member_ids: set[int] | None = None) -> str | None:
+    """Why `user` may not vote on `change` now, or None when they may. `member_ids` (the board's members) may come
+    prefetched, so an agenda asks no query per change."""
     if user is None or not user.is_authenticated:
         return 'Sign in to vote.'
     if change.state != ChangeState.AUTHORIZATION:
@@ -350,7 +351,9 @@ def may_vote(change: Change, user) -> str | None:
         return f'You requested {change.number}: segregation of duties keeps you from voting on it.'
     if user.pk == change.owner_id:
         return f'You own {change.number}: segregation of duties keeps you from voting on it.'
-    if not user.is_active or not change.cab.members.filter(pk=user.pk).exists():
+    if member_ids is None:
+        member_ids = set(change.cab.members.filter(pk=user.pk).values_list('pk', flat=True))
+    if not user.is_active or user.pk not in member_ids:
         return f'You are not a member of {change.cab}, which authorises {change.number}.'
     return None
 
@@ -378,6 +381,8 @@ def cast_vote(*, change: Change, actor: Actor, vote: str, comment: str = '', mee
     change = lock(change)
     if actor.user is None:
         raise NotAllowed('A vote is cast by a member of the board.')
+    if change.state != ChangeState.AUTHORIZATION or change.cab_id is None:
+        raise Conflict(may_vote(change, actor.user), code='not_awaiting_authorisation')
     refusal = may_vote(change, actor.user)
     if refusal:
         raise NotAllowed(refusal, code='may_not_vote')
@@ -386,14 +391,21 @@ def cast_vote(*, change: Change, actor: Actor, vote: str, comment: str = '', mee
     comment = (comment or '').strip()
     if vote == Vote.REJECT and not comment:
         raise ValidationError({'comment': 'Say why you reject the change.'})
+    if meeting is not None:
+        meeting = CabMeeting.objects.select_related('cab').get(pk=meeting.pk)
     _check_meeting(change, meeting)
     if change.authorized_at is not None:
         raise Conflict(f'{change.number} is already authorised.', code='already_authorised')
-    row, created = CabVote.objects.update_or_create(
-        change=change,
-        voter=actor.user,
-        defaults={'cab': change.cab, 'vote': vote, 'comment': comment, 'meeting': meeting},
-    )
+    row = CabVote.objects.filter(change=change, voter=actor.user).first()
+    created = row is None
+    before = audit.snapshot(row) if row is not None else None
+    row = row or CabVote(change=change, voter=actor.user)
+    row.cab, row.vote, row.comment, row.meeting = change.cab, vote, comment, meeting
+    row.save()
+    if created:
+        audit.record_created(row, actor=actor)
+    else:
+        audit.record_changes(row, before, actor=actor)
     label = Vote(vote).label.lower()
     where = f' in the meeting of {meeting.starts_at:%Y-%m-%d}' if meeting else ''
     audit.record(
@@ -591,3 +603,13 @@ def agenda_item_delete(*, item: AgendaItem, actor: Actor) -> None:
         data={'removed': item.change.number},
     )
     item.delete()
+
+
+def register() -> None:
+    """Called once by the app's `ready()`: the change page shows the CAB panel (route, votes, what the policy needs,
+    and the emergency CAB's vote form)."""
+    from itsm.views.records import register_panel
+
+    from .views.cab import votes_panel
+
+    register_panel(Change, 'changes/_votes_panel.html', votes_panel)
