@@ -12,6 +12,7 @@ urlpatterns = [
     path('api/v1/', include('itsm.api.urls')),
     path('cmdb/', include('cmdb.urls')),
     path('problems/', include('problems.urls')),
+    path('changes/', include('changes.urls')),
     path('sla/', include('sla.urls')),
     path('reports/', include('reports.urls')),
     path('inbox/', include('inbox.urls')),

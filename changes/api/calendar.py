@@ -4,10 +4,12 @@ write them). A missing, malformed, reversed or too-wide range is a 400 naming th
 
 from __future__ import annotations
 
+from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 
 from cmdb.api.fields import CINumberField
 from itsm.api.viewsets import ItsmModelViewSet
@@ -141,3 +143,12 @@ class ChangeCalendarViewSet(viewsets.GenericViewSet):
             'freezes': FreezeWindowSerializer(windows, many=True).data,
         }
         return Response(CalendarSerializer(data).data)
+
+
+# `changes/calendar/` comes before the change routes (it is not a change number).
+router = SimpleRouter()
+router.register('freeze-windows', FreezeWindowViewSet, basename='freezewindow')
+urlpatterns = [
+    path('changes/calendar/', ChangeCalendarViewSet.as_view({'get': 'list'}), name='change-calendar'),
+    *router.urls,
+]

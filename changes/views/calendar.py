@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views import View
@@ -214,3 +214,13 @@ class CalendarFeedView(View):
         response['Content-Disposition'] = 'inline; filename="changes.ics"'
         response['Cache-Control'] = 'private, max-age=300'
         return response
+
+
+# Before the change routes: `calendar/` is not a change number.
+calendar_urls = [
+    path('calendar/', CalendarMonthView.as_view(), name='calendar'),
+    path('calendar/week/', CalendarWeekView.as_view(), name='calendar_week'),
+    path('calendar/list/', CalendarListView.as_view(), name='calendar_list'),
+    path('calendar/token/', CalendarTokenView.as_view(), name='calendar_token'),
+    path('calendar.ics', CalendarFeedView.as_view(), name='calendar_ics'),
+]

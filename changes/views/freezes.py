@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.urls import path
 
 from cmdb.choices import CIClass
 from cmdb.models import ConfigurationItem
@@ -130,3 +131,12 @@ class FreezeWindowDeleteView(StaffOnlyMixin, ObjectDeleteView):
     service = calendar.freeze_window_delete
     service_object_kwarg = 'window'
     action_description = 'Changes planned inside it are no longer held by it.'
+
+
+freeze_urls = [
+    path('freezes/', FreezeWindowListView.as_view(), name='freezewindow_list'),
+    path('freezes/add/', FreezeWindowCreateView.as_view(), name='freezewindow_add'),
+    path('freezes/<int:pk>/', FreezeWindowDetailView.as_view(), name='freezewindow_detail'),
+    path('freezes/<int:pk>/edit/', FreezeWindowEditView.as_view(), name='freezewindow_edit'),
+    path('freezes/<int:pk>/delete/', FreezeWindowDeleteView.as_view(), name='freezewindow_delete'),
+]

@@ -19,6 +19,7 @@ urlpatterns = [
     path('', include('cmdb.api.urls')),
     path('', include('incidents.api.urls')),
     path('', include('problems.api.urls')),
+    path('', include('changes.api.urls')),
     path('', include('sla.api.urls')),
     path('', include('reports.api.urls')),
     path('', include('inbox.api.urls')),
