@@ -280,3 +280,85 @@ class CleanRiskData:
     def setUp(self):
         clear_risk_data()
         super().setUp()
+
+
+# ------------------------------------------------------------------------------------------------ CABs
+class CabFactory(DjangoModelFactory):
+    """A board; `members=3` gives it three new CAB members (or pass people)."""
+
+    class Meta:
+        model = 'changes.Cab'
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f'CAB {n}')
+    kind = 'regular'
+    policy = 'majority'
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if not create or not extracted:
+            return
+        people = [make_user(Role.CAB_MEMBER) for _ in range(extracted)] if isinstance(extracted, int) else extracted
+        self.members.set(people)
+
+
+class CabRuleFactory(DjangoModelFactory):
+    class Meta:
+        model = 'changes.CabRule'
+
+    position = factory.Sequence(lambda n: 200 + n)
+    name = factory.Sequence(lambda n: f'CAB rule {n}')
+    route = 'skip'
+
+
+class CabMeetingFactory(DjangoModelFactory):
+    """A planned meeting two days ahead; its window the week from the meeting."""
+
+    class Meta:
+        model = 'changes.CabMeeting'
+
+    cab = factory.SubFactory(CabFactory)
+    starts_at = factory.LazyFunction(lambda: window(days=2)[0])
+    ends_at = factory.LazyAttribute(lambda m: m.starts_at + dt.timedelta(hours=1))
+    window_start = factory.LazyAttribute(lambda m: m.starts_at)
+    window_end = factory.LazyAttribute(lambda m: m.starts_at + dt.timedelta(days=7))
+
+
+def awaiting_authorisation(cab=None, *, start: dt.datetime | None = None, **fields: Any) -> Change:
+    """A normal change put straight in authorisation by `cab` (a new board of three when none), planned at `start`
+    (a week from now by default): the CAB's tests need the data, not the path."""
+    from changes.choices import CabRoute
+
+    cab = cab or CabFactory(members=3)
+    start = start or window()[0]
+    change = Change.objects.create(
+        short_description=fields.pop('short_description', f'Upgrade the mail relay {next(_counter)}'),
+        opened_at=timezone.now(),
+        planned_start=start,
+        planned_end=start + dt.timedelta(hours=2),
+        cab=cab,
+        cab_route=CabRoute.EMERGENCY_CAB if cab.kind == 'emergency' else CabRoute.CAB,
+        **fields,
+    )
+    Change.objects.filter(pk=change.pk).update(state=S.AUTHORIZATION)
+    return Change.objects.get(pk=change.pk)
+
+
+def make_agenda_item(meeting=None, change=None):
+    """A change on a meeting's agenda (the meeting's agenda built from it)."""
+    from changes.models import AgendaItem
+
+    meeting = meeting or CabMeetingFactory(cab=CabFactory(members=3))
+    change = change or awaiting_authorisation(meeting.cab, start=meeting.window_start + dt.timedelta(hours=1))
+    return AgendaItem.objects.get_or_create(meeting=meeting, change=change, defaults={'position': 10})[0]
+
+
+def make_vote(vote: str = 'approve', *, item=None, voter=None, comment: str = ''):
+    """A member's vote on a change in a meeting (through `cast_vote`)."""
+    from changes.cab import cast_vote
+
+    item = item or make_agenda_item()
+    voter = voter or item.meeting.cab.members.first()
+    return cast_vote(
+        change=item.change, actor=Actor(user=voter), vote=vote, comment=comment or 'Reviewed.', meeting=item.meeting
+    )
