@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import Prefetch
 
 from cmdb.choices import RaciRole
-from cmdb.models import RaciAssignment
+from cmdb.models import ConfigurationItem, RaciAssignment
 from itsm import notify
 from itsm.models import SupportGroup, TimelineEntry, User
 
@@ -95,9 +95,9 @@ def recipients_for(change) -> list[Recipient]:
         found.add('Requested the change', person=people.get(change.requester_id))
     if change.owner_id:
         found.add('Owns the change', person=people.get(change.owner_id))
-    for ci in change.cis.select_related('owner').filter(owner__isnull=False):
+    for ci in ConfigurationItem.objects.filter(changes=change, owner__isnull=False).select_related('owner'):
         found.add(f'Owns {ci.number} {ci.name}', person=ci.owner)
-    services = list(change.services.select_related('owner'))
+    services = list(ConfigurationItem.objects.filter(service_changes=change).select_related('owner'))
     for service in services:
         if service.owner_id:
             found.add(f'Owns the service {service.name}', person=service.owner)

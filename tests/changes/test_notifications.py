@@ -208,3 +208,15 @@ class RecipientsPanelTests(ItsmTestCase):
         response = self.client.get(desk.change.get_absolute_url())
         self.assertContains(response, '&lt;b&gt;Net&lt;/b&gt;')
         self.assertNotContains(response, '<b>Net</b>')
+
+    def test_the_page_costs_the_same_whatever_the_recipients(self):
+        small, large = Desk(count=1), Desk(count=4, group='Other team')
+        self.client.force_login(make_user(Role.CHANGE_MANAGER))
+        self.client.get(small.change.get_absolute_url())  # warm the caches (content types, sessions)
+
+        def queries(change):
+            with CaptureQueriesContext(connection) as ctx:
+                self.assertHttpStatus(self.client.get(change.get_absolute_url()), 200)
+            return len(ctx)
+
+        self.assertEqual(queries(small.change), queries(large.change))
