@@ -162,7 +162,7 @@ class RiskAnswerListView(StaffOnlyMixin, ObjectListView):
     queryset = RiskAnswer.objects.select_related('question')
     columns = [
         Column('question', 'Question', order_by='question__position'),
-        Column('label', 'Answer', linkify=True),
+        Column('__str__', 'Answer (score)', order_by='label', linkify=True),
         'score',
         'position',
     ]
@@ -195,7 +195,7 @@ class RiskAnswerDeleteView(StaffOnlyMixin, ObjectDeleteView):
 class RiskBandListView(StaffOnlyMixin, ObjectListView):
     queryset = RiskBand.objects.all()
     filterset_class = RiskBandFilterSet
-    columns = [Column('min_score', 'From score', linkify=True), Column('level', colors=LEVEL_COLOURS)]
+    columns = [Column('__str__', 'Band', order_by='min_score', linkify=True), Column('level', colors=LEVEL_COLOURS)]
     title = 'Risk bands'
 
 
