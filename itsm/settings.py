@@ -274,6 +274,8 @@ SPECTACULAR_SETTINGS = {
         'ClockStateEnum': 'sla.choices.ClockState',
         'ProblemStateEnum': 'problems.choices.ProblemState',
         'CandidateStatusEnum': 'problems.choices.CandidateStatus',
+        'RiskLevelEnum': 'changes.choices.RiskLevel',
+        'RiskSignalEnum': 'changes.choices.RiskSignal',
     },
 }
 
