@@ -242,11 +242,14 @@ def calendar_queryset(start: dt.datetime, end: dt.datetime, states: Iterable[str
     )
 
 
-def calendar_entries(changes: Iterable[Change], start: dt.datetime, end: dt.datetime) -> list[CalendarEntry]:
-    """Each change with its conflicts and the freeze windows holding it; freezes in the range are read once."""
+def calendar_entries(
+    changes: Iterable[Change], start: dt.datetime, end: dt.datetime, windows: list[FreezeWindow] | None = None
+) -> list[CalendarEntry]:
+    """Each change with its conflicts and the freeze windows holding it (`windows`: those of the range, read here
+    unless given)."""
     changes = list(changes)
     conflicts = conflicts_among(changes)
-    windows = freezes_between(start, end)
+    windows = freezes_between(start, end) if windows is None else windows
     ci_ids = _ci_ids_by_change(c.pk for c in changes) if windows else {}
     entries = []
     for change in changes:

@@ -134,8 +134,8 @@ class ChangeCalendarViewSet(viewsets.GenericViewSet):
         if not request.query_params.getlist('state'):
             base = base.filter(state__in=calendar.CALENDAR_STATES)
         changes = list(self.filter_queryset(base).order_by('planned_start', 'pk'))
-        entries = calendar.calendar_entries(changes, start, end)
         windows = calendar.freezes_between(start, end)
+        entries = calendar.calendar_entries(changes, start, end, windows)
         data = {
             'start': start,
             'end': end,

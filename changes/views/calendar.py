@@ -68,8 +68,8 @@ class CalendarPage(StaffOnlyMixin, ModelPermissionMixin, View):
             base = base.filter(state__in=calendar.CALENDAR_STATES)
         filterset = ChangeCalendarFilterSet(request.GET or None, queryset=base)
         changes = list(filterset.qs.order_by('planned_start', 'pk')) if filterset.is_valid() else []
-        entries = calendar.calendar_entries(changes, start, end)
         windows = calendar.freezes_between(start, end)
+        entries = calendar.calendar_entries(changes, start, end, windows)
         previous, following = self.steps(day)
         query = request.GET.copy()
         query.pop('date', None)
@@ -207,8 +207,8 @@ class CalendarFeedView(View):
             raise PermissionDenied
         start, end = calendar.feed_range()
         changes = list(calendar.calendar_queryset(start, end))
-        entries = calendar.calendar_entries(changes, start, end)
         windows = calendar.freezes_between(start, end)
+        entries = calendar.calendar_entries(changes, start, end, windows)
         body = calendar.ical_feed(entries, windows, base_url=request.build_absolute_uri('/').rstrip('/'))
         response = HttpResponse(body, content_type='text/calendar; charset=utf-8')
         response['Content-Disposition'] = 'inline; filename="changes.ics"'
