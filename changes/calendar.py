@@ -32,7 +32,7 @@ from cmdb.selectors import relationship_list
 from itsm.audit import Actor
 from itsm.services import record_create, record_delete, record_update
 
-from .choices import ChangeState
+from .choices import ChangeState, ChangeType
 from .models import CalendarToken, Change, FreezeWindow, new_calendar_token
 
 __all__ = [
@@ -448,3 +448,29 @@ def ical_feed(entries: Iterable[CalendarEntry], windows: Iterable[FreezeWindow],
         ]
     lines.append('END:VCALENDAR')
     return ''.join(_fold(line) + '\r\n' for line in lines)
+
+
+# ------------------------------------------------------------------------------------------ the change page
+def conflicts_panel(request, change: Change) -> dict | None:
+    """The change page's "Conflicts and freezes" card: other changes overlapping it on the same or related CIs
+    (with the CI pair and the path) and the freeze windows over its planned window. Not shown for a change without
+    planned times or one that is over."""
+    if not (change.planned_start and change.planned_end) or change.state in CHANGE_OVER:
+        return None
+    freezes = freezes_for(change)
+    return {
+        'conflicts': conflicts_for(change),
+        'freezes': freezes,
+        'refused': bool(freezes) and change.change_type == ChangeType.NORMAL,
+        'depth': _depth(None),
+    }
+
+
+CHANGE_OVER = (ChangeState.REVIEW, ChangeState.CLOSED, ChangeState.REJECTED, ChangeState.CANCELLED)
+
+
+def register() -> None:
+    """Called once by the app's `ready()`: the change page shows its conflicts and freezes."""
+    from itsm.views.records import register_panel
+
+    register_panel(Change, 'changes/_conflicts.html', conflicts_panel)

@@ -395,3 +395,32 @@ class CalendarFeedTests(ItsmTestCase):
         self.client.force_login(self.make_user(Role.REQUESTER))
         self.assertHttpStatus(self.client.post(reverse('changes:calendar_token')), 403)
         self.assertFalse(CalendarToken.objects.exists())
+
+
+# ------------------------------------------------------------------------------------------ the change page
+class ConflictsPanelTests(ItsmTestCase):
+    def setUp(self):
+        self.server = make_ci(CIClass.SERVER, name='srv-01')
+        self.app = make_ci(CIClass.APPLICATION, name='Billing')
+        link(self.app, RelationshipType.RUNS_ON, self.server)
+        self.client.force_login(self.make_user(Role.L2_ENGINEER))
+
+    def test_panel_names_the_other_change_the_ci_pair_and_the_path(self):
+        mine = planned_change(self.app, state=ChangeState.ASSESSMENT)
+        other = planned_change(self.server, short_description='Reboot <srv-01>')
+        FreezeWindow.objects.create(name='Peak', starts_at=T0, ends_at=T0 + dt.timedelta(hours=1))
+        response = self.client.get(mine.get_absolute_url())
+        self.assertHttpStatus(response, 200)
+        html = response.content.decode()
+        panel = html.split('id="change-conflicts"', 1)[1]
+        self.assertIn(f'data-conflict="{other.number}"', panel)
+        self.assertIn('Reboot &lt;srv-01&gt;', panel)
+        self.assertIn(f'{self.app.number} → {self.server.number}', panel)
+        self.assertIn('Inside the freeze', panel)
+        self.assertIn("change manager's override reason", panel)
+
+    def test_panel_says_when_there_is_no_conflict_and_hides_for_finished_changes(self):
+        mine = planned_change(self.app, state=ChangeState.ASSESSMENT)
+        self.assertContains(self.client.get(mine.get_absolute_url()), 'No other change overlaps it')
+        closed = planned_change(self.app, state=ChangeState.CLOSED)
+        self.assertNotContains(self.client.get(closed.get_absolute_url()), 'id="change-conflicts"')
