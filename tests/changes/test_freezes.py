@@ -171,3 +171,26 @@ class FreezeSchedulingTests(ItsmTestCase):
         response = self.client.get(reverse('changes:calendar'), {'date': timezone.localtime(start).date().isoformat()})
         self.assertContains(response, 'pc-cal-freeze')
         self.assertContains(response, 'Year-end band')
+
+
+class FreezeWindowAdminTests(ItsmTestCase):
+    def test_admin_saves_through_the_service_with_services(self):
+        admin_user = self.make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+        self.client.force_login(admin_user)
+        service = make_ci(CIClass.SERVICE, name='Payments')
+        start = timezone.localtime(soon(5))
+        data = {
+            'name': 'Audit week',
+            'starts_at_0': start.strftime('%Y-%m-%d'),
+            'starts_at_1': start.strftime('%H:%M:%S'),
+            'ends_at_0': (start + dt.timedelta(days=2)).strftime('%Y-%m-%d'),
+            'ends_at_1': start.strftime('%H:%M:%S'),
+            'reason': 'Auditors on site.',
+            'services': [service.pk],
+            'active': 'on',
+        }
+        response = self.client.post(reverse('admin:changes_freezewindow_add'), data)
+        self.assertHttpStatus(response, 302)
+        window = FreezeWindow.objects.get(name='Audit week')
+        self.assertEqual(list(window.services.all()), [service])
+        self.assertTrue(self.timeline(window).exists(), 'the service wrote the created entry')
