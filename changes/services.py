@@ -23,7 +23,7 @@ from itsm.errors import Conflict, NotAllowed
 from itsm.models import SupportGroup, User
 from itsm.workflow import lock
 
-from .actions import CHANGE_ACTIONS, TASK_ACTIONS, is_change_manager, may_draft, works_change
+from .actions import CHANGE_ACTIONS, TASK_ACTIONS, is_change_manager, may_draft, works_change, works_task
 from .choices import CabRoute, ChangeOutcome, ChangeState, ChangeType, TaskState
 from .models import Change, ChangeModel, ChangeTask
 
@@ -385,6 +385,22 @@ def _check_calendar(change: Change, actor: Actor, freeze_override_reason: str) -
     return stored
 
 
+def _check_window(
+    change: Change, actor: Actor, planned_start, planned_end, freeze_override_reason: str
+) -> dict[str, Any]:
+    """Check the calendar at the new planned times (the record keeps its stored ones until the action saves them, so
+    the timeline sees the move); the fields to store."""
+    stored_start, stored_end = change.planned_start, change.planned_end
+    change.planned_start = planned_start or stored_start
+    change.planned_end = planned_end or stored_end
+    try:
+        fields = _check_calendar(change, actor, freeze_override_reason)
+        fields.update(planned_start=change.planned_start, planned_end=change.planned_end)
+    finally:
+        change.planned_start, change.planned_end = stored_start, stored_end
+    return fields
+
+
 @transaction.atomic
 def change_schedule(
     *,
@@ -408,11 +424,8 @@ def change_schedule(
                 f'{change.number} is not authorised yet: its CAB has not approved it.', code='not_authorized'
             )
         changes['authorized_at'] = change.authorized_at or timezone.now()
-    if planned_start is not None or planned_end is not None:
-        change.planned_start = planned_start or change.planned_start
-        change.planned_end = planned_end or change.planned_end
-    changes.update(_check_calendar(change, actor, freeze_override_reason))
-    message = f'Planned {_moment(change.planned_start)} – {_moment(change.planned_end)}'
+    changes.update(_check_window(change, actor, planned_start, planned_end, freeze_override_reason))
+    message = f'Planned {_moment(changes["planned_start"])} – {_moment(changes["planned_end"])}'
     if changes['freeze_override_reason']:
         message += f'; freeze overridden: {changes["freeze_override_reason"]}'
     CHANGE_ACTIONS.run(change, 'schedule', actor=actor, changes=changes, message=message, public=False)
@@ -433,10 +446,8 @@ def change_reschedule(
     CHANGE_ACTIONS.check(change, 'reschedule', actor)
     if planned_start is None and planned_end is None:
         raise ValidationError({'planned_start': 'Give the new planned start and end.'})
-    change.planned_start = planned_start or change.planned_start
-    change.planned_end = planned_end or change.planned_end
-    changes = _check_calendar(change, actor, freeze_override_reason)
-    message = f'Moved to {_moment(change.planned_start)} – {_moment(change.planned_end)}'
+    changes = _check_window(change, actor, planned_start, planned_end, freeze_override_reason)
+    message = f'Moved to {_moment(changes["planned_start"])} – {_moment(changes["planned_end"])}'
     CHANGE_ACTIONS.run(change, 'reschedule', actor=actor, changes=changes, message=message, public=False)
     return change
 
@@ -638,6 +649,58 @@ def change_add_task(
     return change
 
 
+@transaction.atomic
+def task_create(
+    *,
+    actor: Actor,
+    change: Change,
+    title: str,
+    description: str = '',
+    assignment_group: SupportGroup | None = None,
+    assignee: User | None = None,
+    position: int | None = None,
+) -> ChangeTask:
+    """The task list's "new task": `change_add_task`, answering the task."""
+    change_add_task(
+        change=change,
+        actor=actor,
+        title=title,
+        description=description,
+        assignment_group=assignment_group,
+        assignee=assignee,
+        position=position,
+    )
+    return change.tasks.order_by('-pk').first()
+
+
+TASK_FIELDS = {'short_description', 'description', 'assignment_group', 'assignee', 'position'}
+
+
+@transaction.atomic
+def task_update(*, changetask: ChangeTask, actor: Actor, **fields: Any) -> ChangeTask:
+    """Edit a task's description, group, person or place in the order (not once it is done or cancelled)."""
+    unknown = set(fields) - TASK_FIELDS
+    if unknown:
+        raise ValidationError({name: 'This field cannot be changed here.' for name in sorted(unknown)})
+    task = lock(changetask)
+    if actor.user is not None and not works_task(task, actor.user):
+        raise NotAllowed(f'Only the assigned group, the change owner or a change manager can edit {task.number}.')
+    if task.is_final:
+        raise Conflict(f'{task.number} is {task.get_state_display().lower()}; it cannot change.', code='final')
+    if 'short_description' in fields and not _text(fields['short_description']):
+        raise ValidationError({'short_description': 'Say in a line what the task is.'})
+    before = audit.snapshot(task)
+    for name, value in fields.items():
+        setattr(task, name, '' if value is None and name in ('short_description', 'description') else value)
+    if task.position is None:
+        task.position = 10
+    _validate_people(task)
+    task.save()
+    audit.record_changes(task, before, actor=actor)
+    hooks.emit(hooks.CHANGED, task, actor=actor)
+    return task
+
+
 def _require_implementation(task: ChangeTask, what: str) -> None:
     if task.change.state != ChangeState.IMPLEMENTATION:
         raise Conflict(
@@ -705,7 +768,9 @@ __all__ = [
     'submission_problems',
     'task_begin',
     'task_cancel',
+    'task_create',
     'task_finish',
+    'task_update',
     'test_gate_refusal',
     'unregister_schedule_check',
 ]
