@@ -109,7 +109,7 @@ def route_for(change: Change) -> Route:
 
 
 # ------------------------------------------------------------------------------------------------ CABs
-def _validate_cab(cab: Cab, members: list) -> None:
+def validate_cab(cab: Cab, members: list) -> None:
     errors: dict[str, str] = {}
     if cab.policy == ApprovalPolicy.N_OF_M:
         if not cab.required_approvals:
@@ -139,7 +139,7 @@ def cab_create(
     _require_manager(actor, 'define CABs')
     members = list(members or ())
     cab = Cab(name=(name or '').strip(), kind=kind, policy=policy, required_approvals=required_approvals, active=active)
-    _validate_cab(cab, members)
+    validate_cab(cab, members)
     cab.full_clean()
     cab.save()
     cab.members.set(members)
@@ -161,7 +161,7 @@ def cab_update(*, cab: Cab, actor: Actor, **fields: Any) -> Cab:
     members = list(fields.pop('members')) if 'members' in fields else list(cab.members.all())
     for name, value in fields.items():
         setattr(cab, name, value.strip() if name == 'name' and isinstance(value, str) else value)
-    _validate_cab(cab, members)
+    validate_cab(cab, members)
     cab.full_clean()
     cab.save()
     cab.members.set(members)

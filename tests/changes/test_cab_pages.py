@@ -543,3 +543,29 @@ class RolesTests(ItsmTestCase):
         self.assertHttpStatus(self.client.post(url, {'vote': 'approve'}), 403)
         self.assertHttpStatus(self.client.get(reverse('changes:cab_add')), 403)
         self.assertHttpStatus(self.client.get(reverse('changes:cabmeeting_list')), 200)
+
+
+class CabAdminTests(ItsmTestCase):
+    def setUp(self):
+        self.admin = make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+        self.client.force_login(self.admin)
+
+    def test_boards_are_saved_through_the_service_and_checked_against_the_members(self):
+        members = [make_user(Role.CAB_MEMBER) for _ in range(2)]
+        data = {'name': 'Admin CAB', 'kind': 'regular', 'policy': 'n_of_m', 'required_approvals': 3}
+        data['members'] = [m.pk for m in members]
+        data['active'] = 'on'
+        response = self.client.post(reverse('admin:changes_cab_add'), data)
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, '3 approvals cannot be reached with 2 members')
+        response = self.client.post(reverse('admin:changes_cab_add'), {**data, 'required_approvals': 2})
+        self.assertHttpStatus(response, 302)
+        cab = Cab.objects.get(name='Admin CAB')
+        self.assertEqual(set(cab.members.all()), set(members))
+        self.assertTrue(self.timeline(cab).exists())
+
+    def test_votes_are_read_only(self):
+        vote = make_vote()
+        self.assertHttpStatus(self.client.get(reverse('admin:changes_cabvote_changelist')), 200)
+        self.assertHttpStatus(self.client.get(reverse('admin:changes_cabmeeting_change', args=[vote.meeting.pk])), 200)
+        self.assertHttpStatus(self.client.post(reverse('admin:changes_cabvote_delete', args=[vote.pk])), 403)
