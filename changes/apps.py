@@ -70,6 +70,9 @@ class ChangesConfig(AppConfig):
                 ('Standard changes', 'changes:changemodel_list', 'template', 33, 'changes.view_changemodel'),
                 ('Change calendar', 'changes:calendar', 'calendar-event', 34),
                 ('Freeze windows', 'changes:freezewindow_list', 'snowflake', 35, 'changes.view_freezewindow'),
+                ('CAB meetings', 'changes:cabmeeting_list', 'users-group', 36, 'changes.view_cabmeeting'),
+                ('CABs', 'changes:cab_list', 'building-community', 37, 'changes.view_cab'),
+                ('CAB rules', 'changes:cabrule_list', 'route', 38, 'changes.view_cabrule'),
             ],
         ),
     ]
