@@ -456,6 +456,15 @@ def risk_refresh(*, change: Change, actor: Actor) -> RiskResult:
     return result
 
 
+def register() -> None:
+    """Called once by the app's `ready()`: the change page shows its risk card."""
+    from itsm.views.records import register_panel
+
+    from .views.risk import risk_slot
+
+    register_panel(Change, 'changes/_risk_slot.html', risk_slot)
+
+
 # ------------------------------------------------------------------------------------------ one answer at a time
 def risk_assessment_create(*, actor: Actor, change: Change, question: RiskQuestion, answer: RiskAnswer):
     """One answer of a change (the pages and the API of the answers changes gave): as `answer_questionnaire`."""

@@ -431,5 +431,6 @@ risk_urls = [
 ]
 
 
-def panel_url(change: Change) -> str:
-    return reverse('changes:change_risk', args=[change.number])
+def risk_slot(request, change: Change) -> dict[str, Any]:
+    """The change page's risk card: a slot the panel loads into after the page (no query here)."""
+    return {'url': reverse('changes:change_risk', args=[change.number])}

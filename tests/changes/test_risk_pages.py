@@ -313,3 +313,40 @@ class ChangeRiskPanelTests(CleanRiskData, ItsmTestCase):
             RiskAnswerFactory(question=question)
         many = self.count_queries(lambda: self.assertHttpStatus(self.client.get(url), 200))
         self.assertEqual(few, many)
+
+
+class ChangePageRiskCardTests(CleanRiskData, ItsmTestCase):
+    def test_the_change_page_loads_the_risk_card_after_the_page(self):
+        change = ChangeFactory()
+        self.client.force_login(self.make_user(Role.L2_ENGINEER))
+        response = self.client.get(change.get_absolute_url())
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, f'hx-get="{reverse("changes:change_risk", args=[change.number])}"')
+
+
+class RiskAdminTests(CleanRiskData, ItsmTestCase):
+    def setUp(self):
+        super().setUp()
+        self.admin = self.make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True)
+        self.client.force_login(self.admin)
+
+    def test_risk_data_is_listed_and_edits_are_on_the_timeline(self):
+        question = RiskQuestionFactory(text='Needs a reboot?')
+        for model in ('riskquestion', 'riskanswer', 'riskband', 'riskrule', 'riskassessment'):
+            self.assertHttpStatus(self.client.get(reverse(f'admin:changes_{model}_changelist')), 200)
+        response = self.client.post(
+            reverse('admin:changes_riskquestion_change', args=[question.pk]),
+            {
+                'position': 10,
+                'text': 'Needs a reboot of the host?',
+                'help_text': '',
+                'active': 'on',
+                'answers-TOTAL_FORMS': 0,
+                'answers-INITIAL_FORMS': 0,
+            },
+        )
+        self.assertHttpStatus(response, 302)
+        self.assertTrue(self.timeline(question).filter(message='Changed in the admin site').exists())
+
+    def test_a_changes_answers_are_read_only_in_the_admin(self):
+        self.assertHttpStatus(self.client.get(reverse('admin:changes_riskassessment_add')), 403)
