@@ -4,11 +4,26 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from itsm.admin import AuditedAdmin
 from itsm.audit import Actor
 
 from . import cab as cabs
 from . import calendar, links
-from .models import AgendaItem, Cab, CabMeeting, CabRule, CabVote, CalendarToken, FreezeWindow, IncidentCause
+from .models import (
+    AgendaItem,
+    Cab,
+    CabMeeting,
+    CabRule,
+    CabVote,
+    CalendarToken,
+    FreezeWindow,
+    IncidentCause,
+    RiskAnswer,
+    RiskAssessment,
+    RiskBand,
+    RiskQuestion,
+    RiskRule,
+)
 
 
 # ------------------------------------------------------------------------------------------ the calendar
@@ -196,3 +211,56 @@ class IncidentCauseAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for cause in queryset.select_related('incident', 'change'):
             links.remove_cause(cause=cause, actor=Actor.from_request(request))
+
+
+# ------------------------------------------------------------------------------------------ risk
+class RiskAnswerInline(admin.TabularInline):
+    model = RiskAnswer
+    extra = 1
+    fields = ['position', 'label', 'score']
+
+
+@admin.register(RiskQuestion)
+class RiskQuestionAdmin(AuditedAdmin):
+    list_display = ['text', 'position', 'active']
+    list_filter = ['active']
+    search_fields = ['text', 'help_text']
+    inlines = [RiskAnswerInline]
+
+
+@admin.register(RiskAnswer)
+class RiskAnswerAdmin(AuditedAdmin):
+    list_display = ['label', 'question', 'score', 'position']
+    list_select_related = ['question']
+    search_fields = ['label', 'question__text']
+
+
+@admin.register(RiskBand)
+class RiskBandAdmin(AuditedAdmin):
+    list_display = ['min_score', 'level']
+    list_filter = ['level']
+
+
+@admin.register(RiskRule)
+class RiskRuleAdmin(AuditedAdmin):
+    list_display = ['name', 'signal', 'threshold', 'raise_to', 'active']
+    list_filter = ['signal', 'raise_to', 'active']
+    search_fields = ['name']
+
+
+@admin.register(RiskAssessment)
+class RiskAssessmentAdmin(admin.ModelAdmin):
+    """Read-only: a change's answers are given on its page or through the API (its level follows them)."""
+
+    list_display = ['change', 'question', 'answer']
+    list_select_related = ['change', 'question', 'answer']
+    search_fields = ['change__number']
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
