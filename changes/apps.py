@@ -73,6 +73,9 @@ class ChangesConfig(AppConfig):
                 ('CAB meetings', 'changes:cabmeeting_list', 'users-group', 36, 'changes.view_cabmeeting'),
                 ('CABs', 'changes:cab_list', 'building-community', 37, 'changes.view_cab'),
                 ('CAB rules', 'changes:cabrule_list', 'route', 38, 'changes.view_cabrule'),
+                ('Risk questionnaire', 'changes:riskquestion_list', 'list-details', 39, 'changes.view_riskquestion'),
+                ('Risk bands', 'changes:riskband_list', 'gauge', 40, 'changes.view_riskband'),
+                ('Risk rules', 'changes:riskrule_list', 'trending-up', 41, 'changes.view_riskrule'),
             ],
         ),
     ]
