@@ -613,3 +613,29 @@ def register() -> None:
     from .views.cab import votes_panel
 
     register_panel(Change, 'changes/_votes_panel.html', votes_panel)
+
+
+# ------------------------------------------------------------------------------------------------ demo data
+DEMO_BOARDS = (
+    ('Change advisory board', CabKind.REGULAR, ApprovalPolicy.MAJORITY, ('change.manager', 'cab', 'service.owner')),
+    ('Emergency CAB', CabKind.EMERGENCY, ApprovalPolicy.ANY, ('change.manager', 'cab')),
+)
+
+
+def load_demo(log=print) -> None:
+    """The demo desk's boards (a CAB deciding by majority, an emergency CAB where one approval is enough) and the
+    default CAB rules. Idempotent: boards are looked up by name, rules by name."""
+    from itsm.models import User
+
+    system = Actor.system()
+    boards = {}
+    for name, kind, policy, usernames in DEMO_BOARDS:
+        board = Cab.objects.filter(name=name).first()
+        if board is None:
+            members = list(User.objects.filter(username__in=usernames))
+            board = cab_create(actor=system, name=name, kind=kind, policy=policy, members=members)
+            log(f'changes: {name} with {len(members)} members')
+        boards[kind] = board
+    made = seed_default_rules(actor=system, cab=boards[CabKind.REGULAR], emergency_cab=boards[CabKind.EMERGENCY])
+    if made:
+        log(f'changes: {len(made)} CAB rules ({", ".join(rule.name for rule in made)})')

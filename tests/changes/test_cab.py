@@ -356,3 +356,23 @@ class WhoMayTests(ItsmTestCase):
                 cabs.meeting_create(actor=actor, cab=cab, starts_at=T0)
         manager = Actor(user=make_user(Role.CHANGE_MANAGER))
         self.assertEqual(cabs.cab_create(actor=manager, name='Mine').name, 'Mine')
+
+
+class DemoDataTests(ItsmTestCase):
+    def test_the_demo_boards_and_default_rules_load_once(self):
+        for username in ('change.manager', 'cab', 'service.owner'):
+            make_user(Role.CAB_MEMBER, username=username)
+        cabs.load_demo(log=lambda message: None)
+        cabs.load_demo(log=lambda message: None)
+        board = Cab.objects.get(name='Change advisory board')
+        self.assertEqual((board.policy, board.members.count()), (ApprovalPolicy.MAJORITY, 3))
+        self.assertEqual(Cab.objects.get(name='Emergency CAB').members.count(), 2)
+        self.assertEqual(
+            list(CabRule.objects.values_list('name', 'route', 'cab__name')),
+            [
+                ('Standard changes skip', 'skip', None),
+                ('Outside production skips', 'skip', None),
+                ('Emergency → emergency CAB', 'emergency_cab', 'Emergency CAB'),
+                ('→ CAB', 'cab', 'Change advisory board'),
+            ],
+        )
