@@ -10,6 +10,7 @@ from .views import catalogue, changes, tasks
 from .views.cab import cab_urls
 from .views.calendar import calendar_urls
 from .views.freezes import freeze_urls
+from .views.links import link_urls
 from .views.risk import risk_urls
 
 
@@ -48,5 +49,6 @@ urlpatterns = [
     *freeze_urls,
     *cab_urls,
     *risk_urls,
+    *link_urls,
     *_routes(changes.CHANGE_PAGE, '', 'change', detail_view=changes.ChangeDetailView, edit_view=changes.ChangeEditView),
 ]

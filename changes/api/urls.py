@@ -4,7 +4,7 @@ catalogue, and the calendar, freeze windows, risk and CAB routes of the other pa
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from . import cab, calendar, risk
+from . import cab, calendar, links, risk
 from .views import ChangeModelTaskViewSet, ChangeModelViewSet, ChangeTaskViewSet, ChangeViewSet
 
 router = SimpleRouter()
@@ -14,6 +14,7 @@ router.register('change-tasks', ChangeTaskViewSet, basename='changetask')
 router.register('change-models', ChangeModelViewSet, basename='changemodel')
 router.register('change-model-tasks', ChangeModelTaskViewSet, basename='changemodeltask')
 cab.register(router)
+links.register(router)
 
 urlpatterns = [
     path('', include(calendar.urlpatterns)),  # `changes/calendar/` is not a change number

@@ -17,7 +17,7 @@ from factory.django import DjangoModelFactory
 
 from changes import services
 from changes.choices import ChangeOutcome, ChangeState, ChangeType, TaskState
-from changes.models import Change, ChangeModel, ChangeModelTask, ChangeTask
+from changes.models import Change, ChangeModel, ChangeModelTask, ChangeTask, IncidentCause
 from itsm.audit import Actor
 from itsm.choices import Role
 from tests.factories import make_user
@@ -362,3 +362,25 @@ def make_vote(vote: str = 'approve', *, item=None, voter=None, comment: str = ''
     return cast_vote(
         change=item.change, actor=Actor(user=voter), vote=vote, comment=comment or 'Reviewed.', meeting=item.meeting
     )
+
+
+# ------------------------------------------------------------------------------------------ links
+class IncidentCauseFactory(DjangoModelFactory):
+    """An incident recorded (`changes.links.record_cause`) as caused by a change that was implemented."""
+
+    class Meta:
+        model = IncidentCause
+
+    @classmethod
+    def _create(cls, model_class, *args, incident=None, change=None, actor: Actor = SYSTEM, **kwargs):
+        from changes.links import record_cause
+        from tests.factories import make_ticket
+
+        incident = incident or make_ticket()
+        change = change or make_implemented_change()
+        return record_cause(incident=incident, change=change, actor=actor)
+
+
+def make_implemented_change(**fields: Any) -> Change:
+    """A change driven through the services into implementation."""
+    return make_change(S.IMPLEMENTATION, **fields)
