@@ -276,6 +276,7 @@ SPECTACULAR_SETTINGS = {
         'CandidateStatusEnum': 'problems.choices.CandidateStatus',
         'RiskLevelEnum': 'changes.choices.RiskLevel',
         'RiskSignalEnum': 'changes.choices.RiskSignal',
+        'CabRouteEnum': 'changes.choices.CabRoute',
     },
 }
 
