@@ -142,6 +142,14 @@ class CabVoteSerializer(serializers.ModelSerializer):
         read_only_fields = ['id', 'cab', 'voter', 'cast_at']
 
 
+class VoteInputSerializer(serializers.Serializer):
+    vote = serializers.ChoiceField(choices=CabVote._meta.get_field('vote').choices)
+    comment = serializers.CharField(required=False, allow_blank=True, help_text='Required to reject.')
+    meeting = serializers.PrimaryKeyRelatedField(
+        queryset=CabMeeting.objects.all(), required=False, allow_null=True, help_text='The meeting it is cast in.'
+    )
+
+
 # ------------------------------------------------------------------------------------------------ viewsets
 class CabViewSet(ItsmModelViewSet):
     """Boards: members and approval policy. Change managers define them; staff read them."""
@@ -257,9 +265,48 @@ class CabVoteViewSet(
         return Response(self.get_serializer(vote).data, status=status.HTTP_201_CREATED)
 
 
+class ChangeVoteViewSet(viewsets.GenericViewSet):
+    """`POST /changes/{number}/vote/`: a member's vote on the change (the same rules as `POST /cab-votes/`)."""
+
+    queryset = Change.objects.select_related('cab')
+    serializer_class = CabVoteSerializer
+    permission_action: str | None = None  # set per action
+    lookup_field = 'number'
+    lookup_value_regex = '[A-Z]+[0-9]+'
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    @extend_schema(request=VoteInputSerializer, responses={201: CabVoteSerializer})
+    @action(detail=True, methods=['post'], permission_action='view')
+    def vote(self, request, number=None):
+        """Approve, reject (with the reason) or abstain; in a meeting whose agenda has the change, except for the
+        emergency CAB. Voting again replaces your vote."""
+        from itsm.audit import Actor
+        from itsm.errors import NotAllowed
+        from itsm.permissions import user_can
+
+        change = self.get_object()
+        if not user_can(request.user, CabVote, 'add'):
+            raise NotAllowed('Only CAB members vote.')
+        serializer = VoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        vote = cabs.cast_vote(
+            change=change,
+            actor=Actor.from_request(request),
+            vote=data['vote'],
+            comment=data.get('comment', ''),
+            meeting=data.get('meeting'),
+        )
+        vote = CabVote.objects.select_related('change', 'cab', 'voter', 'meeting').get(pk=vote.pk)
+        return Response(CabVoteSerializer(vote).data, status=status.HTTP_201_CREATED)
+
+
 def register(router) -> None:
     router.register('cabs', CabViewSet, basename='cab')
     router.register('cab-rules', CabRuleViewSet, basename='cabrule')
     router.register('cab-meetings', CabMeetingViewSet, basename='cabmeeting')
     router.register('cab-agenda-items', AgendaItemViewSet, basename='agendaitem')
     router.register('cab-votes', CabVoteViewSet, basename='cabvote')
+    router.register('changes', ChangeVoteViewSet, basename='change-cab')

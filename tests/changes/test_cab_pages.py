@@ -569,3 +569,37 @@ class CabAdminTests(ItsmTestCase):
         self.assertHttpStatus(self.client.get(reverse('admin:changes_cabvote_changelist')), 200)
         self.assertHttpStatus(self.client.get(reverse('admin:changes_cabmeeting_change', args=[vote.meeting.pk])), 200)
         self.assertHttpStatus(self.client.post(reverse('admin:changes_cabvote_delete', args=[vote.pk])), 403)
+
+
+class ChangeVoteEndpointTests(ItsmTestCase):
+    def test_members_vote_on_the_change_and_others_are_refused(self):
+        member, engineer = make_user(Role.CAB_MEMBER), make_user(Role.L2_ENGINEER)
+        ecab = CabFactory(kind=CabKind.EMERGENCY, policy='any', members=[member, engineer])
+        change = awaiting_authorisation(ecab, change_type=ChangeType.EMERGENCY)
+        url = reverse('api:change-cab-vote', args=[change.number])
+        response = self.api_client(engineer).post(url, {'vote': 'approve'}, format='json')
+        self.assertHttpStatus(response, 403)  # a member of the board, but engineers hold no vote right
+        response = self.api_client(member).post(url, {'vote': 'reject'}, format='json')
+        self.assertHttpStatus(response, 400)
+        response = self.api_client(member).post(url, {'vote': 'approve', 'comment': 'Go.'}, format='json')
+        self.assertHttpStatus(response, 201)
+        self.assertEqual((response.data['voter'], response.data['vote']), (member.username, 'approve'))
+        change.refresh_from_db()
+        self.assertIsNotNone(change.authorized_at)
+        response = self.api_client(member).post(url, {'vote': 'approve'}, format='json')
+        self.assertHttpStatus(response, 409)
+        requester = make_user(Role.REQUESTER)
+        self.assertHttpStatus(self.api_client(requester).post(url, {'vote': 'approve'}, format='json'), 403)
+
+
+class ChangePagePanelTests(ItsmTestCase):
+    def test_the_change_page_shows_the_cab_panel(self):
+        member = make_user(Role.CAB_MEMBER)
+        ecab = CabFactory(kind=CabKind.EMERGENCY, name='Night ECAB', policy='any', members=[member])
+        change = awaiting_authorisation(ecab, change_type=ChangeType.EMERGENCY)
+        self.client.force_login(member)
+        response = self.client.get(change.get_absolute_url())
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, 'data-testid="cab-votes"')
+        self.assertContains(response, 'Night ECAB')
+        self.assertContains(response, 'Vote as the emergency CAB')
