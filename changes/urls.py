@@ -9,6 +9,7 @@ from itsm.views.records import record_routes
 from .views import catalogue, changes, tasks
 from .views.cab import cab_urls
 from .views.calendar import calendar_urls
+from .views.dashboard import dashboard_urls
 from .views.freezes import freeze_urls
 from .views.links import link_urls
 from .views.risk import risk_urls
@@ -50,5 +51,6 @@ urlpatterns = [
     *cab_urls,
     *risk_urls,
     *link_urls,
+    *dashboard_urls,
     *_routes(changes.CHANGE_PAGE, '', 'change', detail_view=changes.ChangeDetailView, edit_view=changes.ChangeEditView),
 ]
