@@ -63,9 +63,8 @@ class ChangeModelTaskListView(StaffOnlyMixin, ObjectListView):
     queryset = selectors.change_model_task_list()
     filterset_class = ChangeModelTaskFilterSet
     columns = [
-        Column('change_model', 'Change model', order_by='change_model__name'),
         'position',
-        Column('title', linkify=True),
+        Column('__str__', 'Task', order_by='title', linkify=True),
         Column('assignment_group', 'Group', order_by='assignment_group__name'),
     ]
     title = 'Standard change tasks'

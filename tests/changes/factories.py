@@ -130,6 +130,7 @@ class ChangeModelFactory(DjangoModelFactory):
 
     class Meta:
         model = ChangeModel
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f'Renew a TLS certificate {n}')
     description = 'Replace an expiring certificate on a load balancer.'
