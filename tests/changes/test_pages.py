@@ -136,7 +136,7 @@ class ChangeViewTests(ViewTestCases.ModelViewTestCase):
         url = change.get_absolute_url()
         self.client.get(url)
         small = self.count_queries(lambda: self.client.get(url))
-        for i in range(4):
+        for _ in range(4):
             ChangeTaskFactory(change=change)
             change.cis.add(make_ci(CIClass.SERVER))
             change.services.add(make_ci(CIClass.SERVICE))
@@ -174,7 +174,11 @@ class ChangeViewTests(ViewTestCases.ModelViewTestCase):
         other = make_change(S.SCHEDULED, short_description='Move the file share', change_type=ChangeType.EMERGENCY)
         user = self.login(Role.L2_ENGINEER)
         Change.objects.filter(pk=mine.pk).update(owner=user)
-        rows = lambda **params: {r.pk for r in self.client.get(reverse('changes:change_list'), params).context['object_list']}  # noqa: E731
+
+        def rows(**params):
+            response = self.client.get(reverse('changes:change_list'), params)
+            return {row.pk for row in response.context['object_list']}
+
         self.assertEqual(rows(queue='mine'), {mine.pk})
         self.assertEqual(rows(queue='upcoming'), {other.pk})
         self.assertEqual(rows(change_type='emergency'), {other.pk})
