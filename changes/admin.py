@@ -16,6 +16,10 @@ from .models import (
     CabRule,
     CabVote,
     CalendarToken,
+    Change,
+    ChangeModel,
+    ChangeModelTask,
+    ChangeTask,
     FreezeWindow,
     IncidentCause,
     RiskAnswer,
@@ -264,3 +268,58 @@ class RiskAssessmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# ------------------------------------------------------------------------------ changes, tasks, the catalogue
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records whose every change goes through the services (the lifecycle, the timeline, the clocks)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Change)
+class ChangeAdmin(ReadOnlyAdmin):
+    list_display = ['number', 'short_description', 'change_type', 'state', 'risk_level', 'owner', 'planned_start']
+    list_filter = ['state', 'change_type', 'risk_level', 'environment', 'outcome']
+    search_fields = ['number', 'short_description', 'description']
+    list_select_related = ['owner']
+    date_hierarchy = 'opened_at'
+
+
+@admin.register(ChangeTask)
+class ChangeTaskAdmin(ReadOnlyAdmin):
+    list_display = ['number', 'change', 'position', 'short_description', 'state', 'assignment_group', 'assignee']
+    list_filter = ['state', 'assignment_group']
+    search_fields = ['number', 'short_description', 'change__number']
+    list_select_related = ['change', 'assignment_group', 'assignee']
+
+
+class ChangeModelTaskInline(admin.TabularInline):
+    model = ChangeModelTask
+    extra = 0
+    fields = ['position', 'title', 'description', 'assignment_group']
+
+
+@admin.register(ChangeModel)
+class ChangeModelAdmin(AuditedAdmin):
+    list_display = ['name', 'risk_level', 'assignment_group', 'active']
+    list_filter = ['active', 'risk_level']
+    search_fields = ['name', 'description']
+    inlines = [ChangeModelTaskInline]
+
+
+@admin.register(ChangeModelTask)
+class ChangeModelTaskAdmin(AuditedAdmin):
+    list_display = ['title', 'change_model', 'position', 'assignment_group']
+    list_filter = ['change_model']
+    search_fields = ['title', 'change_model__name']
+    list_select_related = ['change_model', 'assignment_group']

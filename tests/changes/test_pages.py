@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from changes.choices import ChangeState, ChangeType, TaskState
 from changes.models import Change, ChangeModel, ChangeModelTask, ChangeTask
 from cmdb.choices import CIClass
-from itsm.choices import Role, Tier
+from itsm.choices import Role, Tier, TimelineKind
 from tests.base import ItsmTestCase, ViewTestCases
 from tests.changes.factories import (
     ChangeModelFactory,
@@ -269,3 +269,26 @@ class ChangeSearchTests(ItsmTestCase):
         self.client.force_login(make_user(Role.SERVICE_DESK_AGENT))
         response = self.client.get(reverse('itsm:search'), {'q': change.number})
         self.assertRedirects(response, change.get_absolute_url(), fetch_redirect_response=False)
+
+
+class ChangeAdminTests(ItsmTestCase):
+    def test_admin_lists_changes_read_only_and_keeps_the_catalogue_on_the_timeline(self):
+        change = make_change()
+        self.client.force_login(make_user(Role.ADMINISTRATOR, is_staff=True, is_superuser=True))
+        self.assertContains(self.client.get(reverse('admin:changes_change_changelist')), change.number)
+        self.assertHttpStatus(self.client.get(reverse('admin:changes_change_add')), 403)
+        self.assertHttpStatus(self.client.get(reverse('admin:changes_changetask_add')), 403)
+        data = {
+            'name': 'Restart a web node',
+            'risk_level': 'low',
+            'active': 'on',
+            'tasks-TOTAL_FORMS': '1',
+            'tasks-INITIAL_FORMS': '0',
+            'tasks-0-position': '10',
+            'tasks-0-title': 'Take the node out of the pool',
+        }
+        response = self.client.post(reverse('admin:changes_changemodel_add'), data)
+        self.assertHttpStatus(response, 302)
+        model = ChangeModel.objects.get(name='Restart a web node')
+        self.assertEqual([t.title for t in model.tasks.all()], ['Take the node out of the pool'])
+        self.assertTrue(self.timeline(model, TimelineKind.CREATED).exists())
