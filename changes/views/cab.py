@@ -217,8 +217,11 @@ def agenda_rows(meeting: CabMeeting, user) -> list[dict[str, Any]]:
     for index, item in enumerate(items, start=1):
         change = item.change
         votes = list(change.votes.all())
-        change.cab = meeting.cab  # the agenda is the meeting's board's: no query for it
-        refusal = cabs.may_vote(change, user, member_ids=member_ids) if change.cab_id == meeting.cab_id else None
+        if change.cab_id == meeting.cab_id:
+            change.cab = meeting.cab  # the agenda is the meeting's board's: no query for it
+            refusal = cabs.may_vote(change, user, member_ids=member_ids)
+        else:
+            refusal = f'{change.number} is now routed to another board.'
         rows.append(
             {
                 'item': item,
