@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from changes import services
 from changes.choices import CabRoute, ChangeOutcome, ChangeState, ChangeType, TaskState
-from changes.models import CabRule, Change, ChangeTask
+from changes.models import CabRule, Change, ChangeModel, ChangeTask
 from itsm.audit import Actor
 from itsm.choices import Role, Tier, TimelineKind
 from itsm.errors import Conflict, NotAllowed
@@ -289,3 +289,18 @@ class CloseTests(ItsmTestCase):
         closed = services.change_close(change=change, actor=SYSTEM, outcome=ChangeOutcome.SUCCESSFUL)
         self.assertEqual((closed.state, closed.outcome), (S.CLOSED, ChangeOutcome.SUCCESSFUL))
         self.assertIsNotNone(closed.closed_at)
+
+
+class DemoTests(ItsmTestCase):
+    def test_the_demo_has_a_catalogue_and_changes_in_several_states(self):
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        call_command('load_demo_data', stdout=StringIO())
+        self.assertEqual(ChangeModel.objects.filter(active=True).count(), 3)
+        self.assertTrue(all(model.tasks.exists() for model in ChangeModel.objects.all()))
+        states = set(Change.objects.values_list('state', flat=True))
+        self.assertLessEqual({S.DRAFT, S.SUBMITTED, S.SCHEDULED, S.CLOSED}, states)
+        closed = Change.objects.get(state=S.CLOSED)
+        self.assertFalse(closed.tasks.exclude(state=TaskState.DONE).exists())
