@@ -309,6 +309,17 @@ class MeetingPageTests(ItsmTestCase):
         self.assertContains(response, 'segregation of duties', status_code=403)
         self.assertFalse(CabVote.objects.exists())
 
+    def test_a_change_routed_elsewhere_keeps_its_board_and_offers_no_vote(self):
+        self.add_changes(1)
+        change = self.meeting.agenda.get().change
+        other = CabFactory(members=[self.members[1]])
+        Change.objects.filter(pk=change.pk).update(cab=other)
+        self.client.force_login(self.members[1])
+        response = self.client.get(self.meeting.get_absolute_url())
+        self.assertContains(response, f'{change.number} is now routed to another board.')
+        self.assertNotContains(response, 'data-testid="vote-form"')
+        self.assertEqual(Change.objects.get(pk=change.pk).cab, other)
+
     def test_build_agenda_button_for_change_managers_only(self):
         self.add_changes(0)
         url = reverse('changes:cabmeeting_build_agenda', args=[self.meeting.pk])
