@@ -424,3 +424,11 @@ class ConflictsPanelTests(ItsmTestCase):
         self.assertContains(self.client.get(mine.get_absolute_url()), 'No other change overlaps it')
         closed = planned_change(self.app, state=ChangeState.CLOSED)
         self.assertNotContains(self.client.get(closed.get_absolute_url()), 'id="change-conflicts"')
+
+
+class CalendarNavigationTests(ItsmTestCase):
+    def test_staff_find_the_calendar_and_freezes_in_the_menu(self):
+        self.client.force_login(self.make_user(Role.L2_ENGINEER))
+        response = self.client.get(reverse('changes:change_list'))
+        self.assertContains(response, f'href="{reverse("changes:calendar")}"')
+        self.assertContains(response, f'href="{reverse("changes:freezewindow_list")}"')
