@@ -262,6 +262,7 @@ class CabMeetingDetailView(StaffOnlyMixin, ObjectDetailView):
         return {
             'rows': agenda_rows(obj, self.request.user),
             'may_build': self.request.user.has_perm('changes.change_cabmeeting'),
+            'may_reject': cabs.is_change_manager(self.request.user),
             'vote_form': VoteForm(),
         }
 

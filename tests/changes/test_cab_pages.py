@@ -320,6 +320,21 @@ class MeetingPageTests(ItsmTestCase):
         self.assertNotContains(response, 'data-testid="vote-form"')
         self.assertEqual(Change.objects.get(pk=change.pk).cab, other)
 
+    def test_a_policy_that_can_no_longer_be_met_offers_the_change_manager_the_rejection(self):
+        self.add_changes(1)
+        item = self.meeting.agenda.get()
+        self.client.force_login(self.members[2])
+        response = self.client.get(self.meeting.get_absolute_url())
+        self.assertNotContains(response, 'data-testid="cannot-authorise"')
+        # Two voting members (the requester is not counted): a majority needs both, so one rejection settles it.
+        make_vote('reject', item=item, voter=self.members[1], comment='Not now.')
+        response = self.client.get(self.meeting.get_absolute_url())
+        self.assertContains(response, 'data-testid="cannot-authorise"')
+        self.assertNotContains(response, 'data-testid="reject-change"')
+        self.client.force_login(make_user(Role.CHANGE_MANAGER))
+        response = self.client.get(self.meeting.get_absolute_url())
+        self.assertContains(response, reverse('changes:change_reject', args=[item.change.number]))
+
     def test_build_agenda_button_for_change_managers_only(self):
         self.add_changes(0)
         url = reverse('changes:cabmeeting_build_agenda', args=[self.meeting.pk])
