@@ -76,6 +76,14 @@ class ChangesConfig(AppConfig):
                 ('Risk questionnaire', 'changes:riskquestion_list', 'list-details', 39, 'changes.view_riskquestion'),
                 ('Risk bands', 'changes:riskband_list', 'gauge', 40, 'changes.view_riskband'),
                 ('Risk rules', 'changes:riskrule_list', 'trending-up', 41, 'changes.view_riskrule'),
+                ('Change dashboard', 'changes:dashboard', 'chart-dots', 42),
+                (
+                    'Incidents caused by changes',
+                    'changes:incidentcause_list',
+                    'alert-triangle',
+                    43,
+                    'changes.view_incidentcause',
+                ),
             ],
         ),
     ]
