@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from itsm.choices import TimelineKind
@@ -131,28 +131,26 @@ def _types(types: list[str]) -> dict[str, Any]:
 
 
 def emergency_share(slice_: Slice) -> dict[str, Any]:
-    """Of the changes submitted in the slice (drafts never submitted do not count), the emergency ones."""
-    rows = Change.objects.filter(_change_q(slice_), _in_slice('opened_at', slice_)).exclude(state=ChangeState.DRAFT)
-    cancelled_drafts = _cancelled_unsubmitted()
-    per_period: dict[dt.date, list[str]] = defaultdict(list)
-    every = []
-    for pk, opened_at, change_type in rows.values_list('pk', 'opened_at', 'change_type'):
-        if pk in cancelled_drafts:
-            continue
-        per_period[_period_of(opened_at, slice_)].append(change_type)
-        every.append(change_type)
-    return {**_types(every), 'series': _series(slice_, lambda key: _types(per_period[key]))}
-
-
-def _cancelled_unsubmitted() -> set[int]:
-    """Changes cancelled straight from draft: never submitted."""
-    entries = TimelineEntry.objects.filter(
+    """Of the changes raised in the slice and submitted (drafts, and drafts cancelled before submission, do not
+    count), the emergency ones."""
+    cancelled_as_draft = TimelineEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(Change),
+        object_id=OuterRef('pk'),
         kind=TimelineKind.TRANSITION,
         data__action='cancel',
         data__from=ChangeState.DRAFT,
     )
-    return set(entries.values_list('object_id', flat=True))
+    rows = (
+        Change.objects.filter(_change_q(slice_), _in_slice('opened_at', slice_))
+        .exclude(state=ChangeState.DRAFT)
+        .exclude(Exists(cancelled_as_draft))
+    )
+    per_period: dict[dt.date, list[str]] = defaultdict(list)
+    every = []
+    for opened_at, change_type in rows.values_list('opened_at', 'change_type'):
+        per_period[_period_of(opened_at, slice_)].append(change_type)
+        every.append(change_type)
+    return {**_types(every), 'series': _series(slice_, lambda key: _types(per_period[key]))}
 
 
 def _caused(rows: list[int]) -> dict[str, Any]:
