@@ -87,13 +87,13 @@ class SignalResult:
                 names.append(item.on)
         return names
 
-    def summary(self, noun: str) -> str:
+    def summary(self, noun: str, preposition: str = 'on') -> str:
         """'2 open incidents on Payroll, Mail'."""
         names = self.on_names
         text = f'{self.count} {noun}'
         if names:
             shown = ', '.join(names[:3]) + (f' and {len(names) - 3} more' if len(names) > 3 else '')
-            text += f' on {shown}'
+            text += f' {preposition} {shown}'
         return text
 
 
@@ -358,7 +358,8 @@ def assess_risk(change: Change) -> RiskResult:
         fired.append(rule)
         if level_rank(rule.raise_to) > level_rank(q_level):
             level = higher(level, rule.raise_to)
-            what = result.summary(noun(rule.signal, result.count))
+            preposition = 'of' if rule.signal == RiskSignal.DOWNSTREAM_SERVICES else 'on'
+            what = result.summary(noun(rule.signal, result.count), preposition)
             reasons.append(f'Raised to {level_label(rule.raise_to)}: {what} (rule "{rule.name}")')
     return RiskResult(
         level=level,

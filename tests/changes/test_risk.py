@@ -253,6 +253,7 @@ class AssessmentTests(CleanRiskData, DeskMixin, ItsmTestCase):
         self.assertEqual([rule.name for rule in result.fired], ['Reach', 'Majors'])
         raised = [reason for reason in result.reasons if reason.startswith('Raised')]
         self.assertEqual(len(raised), 2)
+        self.assertEqual(raised[0], 'Raised to Moderate: 1 service reached downstream of srv-pay (rule "Reach")')
         self.assertIn('major-incident candidate (open P0/P1) on Payroll', raised[1])
         # A questionnaire already at High: the moderate rule no longer explains anything.
         self.answer(change, self.qs['q1_no'], self.qs['q2_no'])
