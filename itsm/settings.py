@@ -277,6 +277,8 @@ SPECTACULAR_SETTINGS = {
         'RiskLevelEnum': 'changes.choices.RiskLevel',
         'RiskSignalEnum': 'changes.choices.RiskSignal',
         'CabRouteEnum': 'changes.choices.CabRoute',
+        'ChangeStateEnum': 'changes.choices.ChangeState',
+        'ChangeTaskStateEnum': 'changes.choices.TaskState',
     },
 }
 
