@@ -33,6 +33,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.template import TemplateSyntaxError
 from django.template.base import FilterExpression, Variable, VariableDoesNotExist
 from django.template.context import BaseContext
@@ -208,8 +210,19 @@ def crawl(client, role: str, start: list[str]) -> CrawlReport:
             for link, is_fragment in same_site_links(response.content.decode(errors='replace'), url):
                 if (link, is_fragment) not in seen:
                     queue.append((link, url, is_fragment))
-        response.close()
+        close_files(response)
     return report
+
+
+def close_files(response) -> None:
+    """Close what a response holds open (a downloaded file) as the test client leaves it. Without the
+    request_finished signal: its connection clean-up would close the test's database connection, which is inside
+    the test case's transaction (PostgreSQL then answers every later query with "connection already closed")."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
 
 
 def _all_subclasses(cls):
