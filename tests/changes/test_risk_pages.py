@@ -271,6 +271,7 @@ class ChangeRiskPanelTests(CleanRiskData, ItsmTestCase):
         self.assertContains(response, 'Payslips &lt;missing&gt;')  # escaped
         self.assertContains(response, 'Done before?')
         self.assertNotContains(response, 'Assess again')  # change managers only
+        self.assertContains(response, 'hx-trigger="pc-record-changed from:body"')  # refreshed after each action
 
     def test_answering_from_the_panel(self):
         self.client.force_login(self.make_user(Role.L2_ENGINEER))
