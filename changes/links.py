@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, Q, When
 
 from incidents.models import Ticket
 from itsm import audit
@@ -185,11 +186,28 @@ def change_panel(request, change: Change) -> dict:
     }
 
 
+# ------------------------------------------------------------------------------------------------- CIs
+def item_panel(request, ci) -> dict | None:
+    """A CI's or a service's page: the latest changes that list it (as a CI or a service), live ones first."""
+    user = request.user
+    if user.is_requester_only or not user.has_perm('changes.view_change'):
+        return None
+    changes = Change.objects.filter(Q(cis=ci) | Q(services=ci)).distinct()
+    live = ~Q(state__in=Change.workflow.final_states)
+    shown = list(
+        changes.annotate(live=Case(When(live, then=1), default=0)).order_by('-live', '-opened_at', '-pk')[:PANEL_SIZE]
+    )
+    return {'changes_item': ci, 'changes_rows': shown}
+
+
 def register() -> None:
-    """From `ChangesConfig.ready`: the panels on the problem, incident and change pages, and the close blocker."""
+    """From `ChangesConfig.ready`: the panels on the problem, incident, change and CI pages, and the close
+    blocker."""
+    from cmdb.views import register_item_panel
     from itsm.views.records import register_panel
     from problems.services import register_close_blocker
 
+    register_item_panel('changes/_links_item.html', item_panel)
     register_panel(Problem, 'changes/_links_problem.html', problem_panel)
     register_panel(Ticket, 'changes/_links_incident.html', incident_panel)
     register_panel(Change, 'changes/_links_change.html', change_panel)

@@ -80,6 +80,23 @@ class CmdbChangeControlTests(ItsmTestCase):
         self.assertContains(page, f'href="{link}"')
         self.assertRedirects(web.get(link), self.covering.get_absolute_url(), fetch_redirect_response=False)
 
+    def test_the_ci_page_lists_the_changes_that_list_it(self):
+        web = self.client_for(Role.L2_ENGINEER)
+        url = reverse('cmdb:configurationitem_detail', kwargs={'number': self.prod.number})
+        closed = change_in(S.CLOSED, self.prod)
+        page = web.get(url)
+        self.assertContains(page, 'data-testid="item-changes"')
+        text = page.content.decode()
+        # The change still in implementation comes before the closed one.
+        self.assertLess(text.index(self.covering.number), text.index(closed.number))
+        self.assertNotContains(
+            web.get(reverse('cmdb:configurationitem_detail', args=[self.other.number])), closed.number
+        )
+        before = self.count_queries(lambda: web.get(url))
+        for _ in range(4):
+            change_in(S.SCHEDULED, self.prod)
+        self.assertEqual(self.count_queries(lambda: web.get(url)), before)
+
     def test_a_service_listed_on_the_change_is_covered(self):
         with suspended('test data'):
             service = make_service(name='Mail')
