@@ -307,3 +307,25 @@ class AssessmentTests(CleanRiskData, DeskMixin, ItsmTestCase):
         closed = make_change(self.server, state=ChangeState.CLOSED)
         with self.assertRaises(Conflict):
             risk.risk_refresh(change=closed, actor=Actor(user=self.manager, channel='ui'))
+
+
+class DefaultRiskDataTests(ItsmTestCase):
+    """Migration changes 0002: what a fresh desk starts with."""
+
+    def test_a_fresh_desk_has_a_questionnaire_bands_and_rules(self):
+        questions = list(RiskQuestion.objects.prefetch_related('answers'))
+        self.assertEqual(len(questions), 5)
+        self.assertTrue(all(question.answers.count() >= 3 for question in questions))
+        self.assertEqual(
+            list(RiskBand.objects.values_list('min_score', 'level')),
+            [(0, 'low'), (4, 'moderate'), (8, 'high'), (12, 'very_high')],
+        )
+        self.assertEqual(set(RiskRule.objects.values_list('signal', flat=True)), set(RiskSignal.values))
+
+    def test_the_worst_answers_make_a_very_high_risk(self):
+        change = make_change()
+        worst = {q.pk: max(q.answers.all(), key=lambda a: a.score).pk for q in RiskQuestion.objects.all()}
+        engineer = self.make_user(Role.L2_ENGINEER)
+        result = risk.answer_questionnaire(change=change, actor=Actor(user=engineer, channel='ui'), answers=worst)
+        self.assertEqual(result.questionnaire_level, RiskLevel.VERY_HIGH)
+        self.assertEqual(risk.assess_risk(make_change()).level, RiskLevel.LOW)  # nothing answered, no signal
