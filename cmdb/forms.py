@@ -203,8 +203,8 @@ class ServiceForm(forms.ModelForm):
                 environment=ci.environment,
                 ci_status=ci.status,
             )
-        else:
-            del self.fields['change_reference']
+        elif not settings.CMDB_REQUIRE_CHANGE_FOR_PRODUCTION:
+            del self.fields['change_reference']  # only a production service created under control needs one
         self.order_fields(self.field_order)
 
     def service_fields(self) -> dict[str, Any]:

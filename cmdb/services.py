@@ -178,9 +178,11 @@ def service_create(
     support_group: SupportGroup | None = None,
     environment: str = Environment.PRODUCTION,
     ci_status: str = CIStatus.IN_PRODUCTION,
+    change_reference: str = '',
     **fields: Any,
 ) -> Service:
-    """Create a service: a CI of class `service` and its details (kind, status, criticality, owners)."""
+    """Create a service: a CI of class `service` and its details (kind, status, criticality, owners). A service
+    created in production needs an approved change when the control is on."""
     ci_fields, _ = _split_service_fields(fields)
     ci = ConfigurationItem(
         name=name,
@@ -192,11 +194,12 @@ def service_create(
         **ci_fields,
     )
     ci.full_clean()
+    note = _reference_note(ci_require_change(ci, change_reference, action='create'))
     ci.save()
     details = Service(ci=ci, kind=kind, status=status, criticality=criticality, business_owner=business_owner)
     details.full_clean()
     details.save()
-    audit.record_created(ci, actor=actor, public=False)
+    audit.record_created(ci, actor=actor, public=False, message=note.get('message', ''), data=note.get('data'))
     audit.record_created(details, actor=actor, public=False)
     return details
 

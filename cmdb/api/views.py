@@ -218,8 +218,8 @@ class ServiceViewSet(ItsmModelViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        data.pop('change_reference', None)
-        serializer.instance = services.service_create(actor=self.actor(), **data)
+        reference = _change_reference(self.request, data)
+        serializer.instance = services.service_create(actor=self.actor(), change_reference=reference, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)

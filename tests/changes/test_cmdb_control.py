@@ -138,6 +138,18 @@ class CmdbChangeControlTests(ItsmTestCase):
         self.assertEqual(entry.data, {'change_reference': unrelated.number})
         self.assertIn(f'Under change {unrelated.number}', entry.message)
 
+    def test_creating_a_production_service_needs_one_too(self):
+        data = {'name': 'Payroll', 'kind': 'business'}
+        response = self.client.post('/api/v1/services/', data, format='json')
+        self.assertHttpStatus(response, 400)
+        self.assertIn('Payroll is in production: to create it', str(response.data['change_reference']))
+        response = self.client.post(
+            '/api/v1/services/', {**data, 'change_reference': self.covering.number}, format='json'
+        )
+        self.assertHttpStatus(response, 201)
+        created = ConfigurationItem.objects.get(name='Payroll')
+        self.assertEqual(self.timeline(created, 'created').get().data, {'change_reference': self.covering.number})
+
     def test_creating_outside_production_needs_no_change(self):
         data = {'name': 'lab-db', 'ci_class': 'server', 'environment': 'test', 'attributes': HOST}
         self.assertHttpStatus(self.client.post('/api/v1/cis/', data, format='json'), 201)
