@@ -461,6 +461,3 @@ class CalendarToken(models.Model):
 
     def __str__(self) -> str:
         return f'Calendar token of {self.user}'
-
-    def get_absolute_url(self) -> str:
-        return reverse('changes:calendar')

@@ -234,12 +234,14 @@ class EmailTests(ItsmTestCase):
 
 
 def test_no_template_formats_times_on_its_own():
-    """Templates show times through the shared filters, never with a format of their own."""
+    """Templates show times through the shared filters, never with a format of their own. Calendar labels that
+    name only a day or a month ('F Y', 'D j M': no hour, minute or zone) are not times; ISO 'c' feeds attributes."""
     from pathlib import Path
 
     from django.conf import settings
 
-    own = re.compile(r"\|date:'(?!c'|D'|Y-m-d')[^']*'|\|date:\"[^\"]*\"|\|timesince|\|naturaltime")
+    time_parts = 'aAfgGhHiPsuveOTZUrI'  # Django format characters of a time of day, a zone or a full timestamp
+    own = re.compile(rf"\|date:'(?!c')[^']*[{time_parts}][^']*'|\|date:\"[^\"]*\"|\|timesince|\|naturaltime")
     offenders = [
         f'{path.relative_to(settings.BASE_DIR)}: {match.group(0)}'
         for path in sorted((Path(settings.BASE_DIR) / 'templates').rglob('*.*'))
