@@ -218,7 +218,7 @@ def test_agent_opens_a_ticket_with_a_live_priority_preview(live_server, page, de
     expect(page.locator('#ticket-header')).to_contain_text('P1')
     expect(page.locator('#ticket-facts')).to_contain_text('Hardware › Laptop')
 
-    page.get_by_role('navigation', name='Main navigation').get_by_role('link', name='Incidents').click()
+    page.get_by_role('navigation', name='Main navigation').get_by_role('link', name='Incidents', exact=True).click()
     expect(page.locator('#object-table tbody tr')).to_have_count(6)
     # The priority box suggests as one types; Enter turns the pick into a chip and applies it.
     page.get_by_label('Priority').fill('P1')
