@@ -283,6 +283,7 @@ def test_a_reply_in_the_portal_shows_in_the_agents_queue_until_the_agent_opens_i
     screenshot(page, 'portal-reply-back-with-desk')
 
     # The agent's queue marks the ticket, and only that one, until the agent opens it.
+    page.goto('about:blank')  # the last page's requests in flight end here
     page.context.clear_cookies()
     login(page, live_server, sam.username, 'pitcrew-test-pw')
     page.goto(f'{live_server.url}/queues/?q=mine')

@@ -51,6 +51,7 @@ def desk():
 
 
 def sign_in_as(page, live_server, username):
+    page.goto('about:blank')  # the last page's requests in flight end here
     page.context.clear_cookies()
     login(page, live_server, username, PASSWORD)
 
