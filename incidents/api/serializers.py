@@ -89,6 +89,8 @@ class TicketSerializer(serializers.ModelSerializer):
             'parent',
             'children',
             'eta',
+            'attention',
+            'attention_since',
             'opened_at',
             'assigned_at',
             'accepted_at',

@@ -26,7 +26,7 @@ from ..choices import TicketChannel, TicketState
 from ..filters import TicketFilterSet
 from ..models import Ticket
 
-FILTER_NAMES = ('q', 'kind', 'state', 'priority', 'channel', 'group', 'assignee', 'unassigned')
+FILTER_NAMES = ('q', 'kind', 'state', 'priority', 'channel', 'group', 'assignee', 'unassigned', 'attention')
 # Filters typed as a value or as its label.
 LABELLED = {
     'state': TicketState.choices,

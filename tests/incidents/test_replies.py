@@ -303,3 +303,16 @@ def test_a_reply_in_the_portal_shows_in_the_agents_queue_until_the_agent_opens_i
     assert 'Customer replied' not in row.inner_text()
     assert Ticket.objects.get(pk=ticket.pk).attention == ''
     assert remote_requests(page) == []
+
+
+class AttentionInTheApiAndTheFilterBarTests(ItsmTestCase):
+    def test_the_api_shows_the_marker_and_the_filter_bar_counts_it_as_a_filter(self):
+        ticket = make_ticket()
+        Ticket.objects.filter(pk=ticket.pk).update(attention=Attention.CUSTOMER_REPLIED, attention_since=timezone.now())
+        agent = make_user(Role.SERVICE_DESK_AGENT)
+        body = self.api_client(agent).get(f'/api/v1/incidents/{ticket.number}/').json()
+        self.assertEqual(body['attention'], 'customer_replied')
+        self.assertIsNotNone(body['attention_since'])
+        self.client.force_login(agent)
+        page = self.client.get('/incidents/', {'attention': 'customer_replied'})
+        self.assertContains(page, '>Clear</a>')
