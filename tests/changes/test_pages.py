@@ -271,6 +271,18 @@ class ChangeSearchTests(ItsmTestCase):
         self.assertRedirects(response, change.get_absolute_url(), fetch_redirect_response=False)
 
 
+class ChangePeopleCardTests(ItsmTestCase):
+    def test_the_people_card_names_each_role_once_and_links_the_people(self):
+        requester = make_user(Role.L2_ENGINEER)
+        change = make_change(requester=requester)
+        self.client.force_login(make_user(Role.CHANGE_MANAGER))
+        html = self.client.get(change.get_absolute_url()).content.decode()
+        people = html[html.index('>People<') : html.index('Scope and authorisation')]
+        self.assertEqual(people.count('<dt>Group</dt>'), 1)
+        self.assertEqual(people.count('<dt>Assignee</dt>'), 1)
+        self.assertIn(f'href="{requester.get_absolute_url()}"', people)
+
+
 class ChangeAdminTests(ItsmTestCase):
     def test_admin_lists_changes_read_only_and_keeps_the_catalogue_on_the_timeline(self):
         change = make_change()
