@@ -22,7 +22,14 @@ from bench import Result, Skipped, scratch_database
 
 COMMAND = 'import_incidents'
 FORMAT = 'servicenow-event-log'
-DEFAULT_FILE = '/work/shared/data/uci-incident-event-log/incident_event_log.csv.gz'
+# The public data sets sit beside the repository (../shared/data); BENCH_IMPORT_FILE points elsewhere.
+DEFAULT_FILE = str(
+    Path(__file__).resolve().parent.parent.parent
+    / 'shared'
+    / 'data'
+    / 'uci-incident-event-log'
+    / 'incident_event_log.csv.gz'
+)
 
 
 def _url() -> str:

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import Result, Skipped
+from bench.bench_import import DEFAULT_FILE
 
-DEFAULT_FILE = '/work/shared/data/uci-incident-event-log/incident_event_log.csv.gz'
 FORMAT = 'servicenow-event-log'
 WINDOW_DAYS = 30
 STEP_DAYS = 7
