@@ -63,37 +63,27 @@ def works_task(task, user) -> bool:
     return works_change(task.change, user)
 
 
-def managers_only(what: str):
-    def guard(record, user):
-        if user is not None and not is_change_manager(user):
-            return NotAllowed(f'Only a change manager can {what}.')
-        return None
+def only(may, refusal: str):
+    """A guard factory: `factory(what)` refuses anyone `may(record, user)` rejects with `refusal` (a system job
+    passes)."""
 
-    return guard
+    def factory(what: str):
+        def guard(record, user):
+            if user is not None and not may(record, user):
+                return NotAllowed(refusal.format(what=what, number=record.number))
+            return None
 
+        return guard
 
-def workers(what: str):
-    """The requester, the owner, the assignee, the group's members and change managers."""
-
-    def guard(change, user):
-        if user is not None and not works_change(change, user):
-            return NotAllowed(
-                f'Only the requester, the owner, the assigned group or a change manager can {what} {change.number}.'
-            )
-        return None
-
-    return guard
+    return factory
 
 
-def task_workers(what: str):
-    def guard(task, user):
-        if user is not None and not works_task(task, user):
-            return NotAllowed(
-                f'Only the assigned group, the change owner or a change manager can {what} {task.number}.'
-            )
-        return None
-
-    return guard
+managers_only = only(lambda record, user: is_change_manager(user), 'Only a change manager can {what}.')
+# The requester, the owner, the assignee, the group's members and change managers.
+workers = only(
+    works_change, 'Only the requester, the owner, the assigned group or a change manager can {what} {number}.'
+)
+task_workers = only(works_task, 'Only the assigned group, the change owner or a change manager can {what} {number}.')
 
 
 S = ChangeState
