@@ -51,9 +51,8 @@ def group_addresses(group) -> list[str]:
 
 def _requester(record, **extra) -> list[str]:
     # The first requester field names the person the record is for (the caller of a ticket).
-    if not record.requester_fields:  # a kind no requester is a party to (problems)
-        return []
-    return _emails(getattr(record, record.requester_fields[0]))
+    field = record.caller_field()
+    return _emails(getattr(record, field)) if field else []
 
 
 def _manager(record, group=None, **extra) -> list[str]:

@@ -94,6 +94,12 @@ class ProcessRecord(NumberedModel):
 
         return bool(user and not user.is_requester_only and user_can(user, type(self), 'change'))
 
+    @classmethod
+    def caller_field(cls) -> str | None:
+        """The field naming the person the record is for (its first requester field: a ticket's caller); None for
+        kinds no requester is a party to (problems, changes)."""
+        return cls.requester_fields[0] if cls.requester_fields else None
+
     def is_party(self, user) -> bool:
         """Whether `user` is one of the record's requesters (caller, opener...)."""
         return bool(user and any(getattr(self, f'{name}_id') == user.pk for name in self.requester_fields))

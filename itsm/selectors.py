@@ -64,12 +64,6 @@ def process_record_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if issubclass(m, ProcessRecord) and not m._meta.proxy]
 
 
-def caller_field(model: type[models.Model]) -> str | None:
-    """The field naming the person a record is for: its first requester field (a ticket's caller); None for kinds
-    no requester is a party to (problems)."""
-    return model.requester_fields[0] if model.requester_fields else None
-
-
 @dataclass
 class PersonRecords:
     """One kind of record a person is the caller of: the open ones first, then the latest finished ones."""
@@ -96,7 +90,7 @@ def person_records(person: User, *, viewer: User, open_limit: int = 10, closed_l
     a link to the full list for staff. Two queries per model, whatever the number of records."""
     found = []
     for model in process_record_models():
-        name = caller_field(model)
+        name = model.caller_field()
         if name is None:
             continue
         records = model._default_manager.visible_to(viewer).filter(**{name: person})
