@@ -135,6 +135,15 @@ class Service(TimestampedModel):
     business_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name='business_services'
     )
+    public = models.BooleanField(
+        'on the status page', default=False, help_text='Listed on the public status page with its status and history.'
+    )
+    public_name = models.CharField(
+        max_length=120, blank=True, help_text='Name on the status page (the service name when empty).'
+    )
+    announce_list = models.TextField(
+        blank=True, help_text='Addresses told about its major incidents, one per line or separated by commas.'
+    )
 
     badge_colors = {'status': SERVICE_STATUS_COLORS, 'criticality': CRITICALITY_COLORS}
 

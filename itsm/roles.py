@@ -9,7 +9,19 @@ from django.apps import apps
 
 from .choices import Role
 
-PROJECT_APPS = ('itsm', 'cmdb', 'knowledge', 'sla', 'incidents', 'problems', 'changes', 'reports', 'inbox')
+PROJECT_APPS = (
+    'itsm',
+    'cmdb',
+    'knowledge',
+    'sla',
+    'incidents',
+    'problems',
+    'changes',
+    'major_incidents',
+    'statuspage',
+    'reports',
+    'inbox',
+)
 
 # Everyone who works tickets (as opposed to requesters and API clients).
 STAFF_ROLES = tuple(r for r in Role.values if r not in (Role.REQUESTER, Role.INTEGRATION))

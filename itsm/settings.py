@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     'incidents',
     'problems',
     'changes',
+    'major_incidents',
+    'statuspage',
     'reports',
     'inbox',
     'imports',
@@ -324,6 +326,19 @@ PROBLEM_CANDIDATE_SIMILARITY = float(os.environ.get('PROBLEM_CANDIDATE_SIMILARIT
 PROBLEM_CANDIDATE_TEXT_LIMIT = env_int('PROBLEM_CANDIDATE_TEXT_LIMIT', 5000)
 # Change calendar: two changes overlapping in time conflict on the same CI or on CIs related within this many steps
 # of the CMDB graph (either direction); a calendar or API range spans at most MAX_DAYS.
+# Major incidents (domain §6). A P0/P1 incident on a critical service is a candidate at once; so are incidents when
+# FLOOD_COUNT of them arrive on one service or CI within FLOOD_MINUTES.
+MAJOR_CANDIDATE_FLOOD_COUNT = env_int('MAJOR_CANDIDATE_FLOOD_COUNT', 5)
+MAJOR_CANDIDATE_FLOOD_MINUTES = env_int('MAJOR_CANDIDATE_FLOOD_MINUTES', 15)
+# Update cadence in minutes by priority (other priorities use the last); once the outage has run LONG_OUTAGE_HOURS
+# the communications lead may stretch the interval, but never beyond a day.
+MAJOR_UPDATE_CADENCE_MINUTES = {0: 30, 1: 60, 2: 120}
+MAJOR_LONG_OUTAGE_HOURS = env_int('MAJOR_LONG_OUTAGE_HOURS', 8)
+MAJOR_MAX_UPDATE_INTERVAL_MINUTES = 24 * 60
+# Senior staff told about every major incident, besides people holding the manager role.
+MAJOR_SENIOR_STAFF_ADDRESSES = [a for a in os.environ.get('MAJOR_SENIOR_STAFF_ADDRESSES', '').split(',') if a.strip()]
+STATUS_PAGE_TITLE = os.environ.get('STATUS_PAGE_TITLE', 'Service status')
+STATUS_PAGE_HISTORY_DAYS = 90
 CHANGE_CONFLICT_DEPTH = env_int('CHANGE_CONFLICT_DEPTH', 1)
 CHANGE_CALENDAR_MAX_DAYS = env_int('CHANGE_CALENDAR_MAX_DAYS', 93)
 PITCREW_VERSION = '0.1.0'

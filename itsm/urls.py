@@ -13,6 +13,8 @@ urlpatterns = [
     path('cmdb/', include('cmdb.urls')),
     path('problems/', include('problems.urls')),
     path('changes/', include('changes.urls')),
+    path('major-incidents/', include('major_incidents.urls')),
+    path('status/', include('statuspage.urls')),
     path('sla/', include('sla.urls')),
     path('reports/', include('reports.urls')),
     path('inbox/', include('inbox.urls')),

@@ -20,6 +20,8 @@ urlpatterns = [
     path('', include('incidents.api.urls')),
     path('', include('problems.api.urls')),
     path('', include('changes.api.urls')),
+    path('', include('major_incidents.api.urls')),
+    path('', include('statuspage.api')),
     path('', include('sla.api.urls')),
     path('', include('reports.api.urls')),
     path('', include('inbox.api.urls')),

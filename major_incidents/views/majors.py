@@ -1,0 +1,1 @@
+major_urls: list = []

@@ -1,0 +1,2 @@
+app_name = 'statuspage'
+urlpatterns: list = []
