@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from incidents.choices import TicketKind
 from incidents.models import Ticket
+from itsm.choices import TicketKind
 
 from .models import MajorIncident
 
