@@ -102,6 +102,7 @@ TEMPLATES = [
                 'django.contrib.auth.context_processors.auth',
                 'django.contrib.messages.context_processors.messages',
                 'itsm.context_processors.navigation',
+                'itsm.banners.banners',
             ],
             'libraries': {'live': 'itsm.views.live'},
         },
@@ -281,6 +282,10 @@ SPECTACULAR_SETTINGS = {
         'CabRouteEnum': 'changes.choices.CabRoute',
         'ChangeStateEnum': 'changes.choices.ChangeState',
         'ChangeTaskStateEnum': 'changes.choices.TaskState',
+        'MajorIncidentStateEnum': 'major_incidents.choices.MajorIncidentState',
+        'MajorIncidentUpdateStatusEnum': 'major_incidents.choices.UpdateStatus',
+        'MajorIncidentCandidateStatusEnum': 'major_incidents.choices.CandidateStatus',
+        'MajorIncidentValidationRoleEnum': 'major_incidents.choices.ValidationRole',
     },
 }
 
