@@ -43,9 +43,9 @@ class RaciInline(admin.TabularInline):
 
 @admin.register(Service)
 class ServiceAdmin(AuditedAdmin):
-    list_display = ['__str__', 'kind', 'status', 'criticality', 'business_owner']
-    list_filter = ['kind', 'status', 'criticality']
-    search_fields = ['ci__number', 'ci__name']
+    list_display = ['__str__', 'kind', 'status', 'criticality', 'business_owner', 'public']
+    list_filter = ['kind', 'status', 'criticality', 'public']
+    search_fields = ['ci__number', 'ci__name', 'public_name']
     raw_id_fields = ['ci', 'business_owner']
     list_select_related = ['ci', 'business_owner']
     inlines = [RaciInline]

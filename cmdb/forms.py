@@ -171,8 +171,9 @@ class ServiceForm(forms.ModelForm):
 
     class Meta:
         model = Service
-        fields = ['kind', 'status', 'criticality', 'business_owner']
+        fields = ['kind', 'status', 'criticality', 'business_owner', 'public', 'public_name', 'announce_list']
         labels = {'status': 'Service status'}
+        widgets = {'announce_list': forms.Textarea(attrs={'rows': 2})}
 
     field_order = [
         'name',
@@ -185,6 +186,9 @@ class ServiceForm(forms.ModelForm):
         'environment',
         'ci_status',
         'description',
+        'public',
+        'public_name',
+        'announce_list',
         'change_reference',
     ]
 
@@ -219,6 +223,9 @@ class ServiceForm(forms.ModelForm):
             'support_group',
             'environment',
             'ci_status',
+            'public',
+            'public_name',
+            'announce_list',
         ]
         data = {name: self.cleaned_data[name] for name in names}
         if 'change_reference' in self.fields:

@@ -50,7 +50,7 @@ SERVICE_CI_FIELDS = {
     'version': 'version',
     'attributes': 'attributes',
 }
-SERVICE_DETAIL_FIELDS = {'kind', 'status', 'criticality', 'business_owner'}
+SERVICE_DETAIL_FIELDS = {'kind', 'status', 'criticality', 'business_owner', 'public', 'public_name', 'announce_list'}
 
 
 def _reference_note(reference: str) -> dict[str, Any]:
@@ -183,7 +183,7 @@ def service_create(
 ) -> Service:
     """Create a service: a CI of class `service` and its details (kind, status, criticality, owners). A service
     created in production needs an approved change when the control is on."""
-    ci_fields, _ = _split_service_fields(fields)
+    ci_fields, extra_details = _split_service_fields(fields)
     ci = ConfigurationItem(
         name=name,
         ci_class=CIClass.SERVICE,
@@ -196,7 +196,9 @@ def service_create(
     ci.full_clean()
     note = _reference_note(ci_require_change(ci, change_reference, action='create'))
     ci.save()
-    details = Service(ci=ci, kind=kind, status=status, criticality=criticality, business_owner=business_owner)
+    details = Service(
+        ci=ci, kind=kind, status=status, criticality=criticality, business_owner=business_owner, **extra_details
+    )
     details.full_clean()
     details.save()
     audit.record_created(ci, actor=actor, public=False, message=note.get('message', ''), data=note.get('data'))

@@ -150,6 +150,13 @@ class ServiceSerializer(serializers.Serializer):
     support_group = _group_field()
     environment = serializers.ChoiceField(choices=Environment.choices, required=False)
     ci_status = serializers.ChoiceField(choices=CIStatus.choices, required=False, help_text='Lifecycle status.')
+    public = serializers.BooleanField(required=False, help_text='Listed on the public status page.')
+    public_name = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, help_text='Name on the status page.'
+    )
+    announce_list = serializers.CharField(
+        required=False, allow_blank=True, help_text='Addresses told about its major incidents.'
+    )
     raci = RaciEntrySerializer(many=True, read_only=True)
     change_reference = serializers.CharField(
         write_only=True, required=False, allow_blank=True, help_text=CHANGE_REFERENCE_HELP
@@ -172,6 +179,9 @@ class ServiceSerializer(serializers.Serializer):
             'support_group': ci.support_group.name if ci.support_group else None,
             'environment': ci.environment,
             'ci_status': ci.status,
+            'public': instance.public,
+            'public_name': instance.public_name,
+            'announce_list': instance.announce_list,
             'raci': RaciEntrySerializer(instance.raci.all(), many=True).data,
             'created_at': serializers.DateTimeField().to_representation(instance.created_at),
             'updated_at': serializers.DateTimeField().to_representation(instance.updated_at),
