@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from cmdb.api.fields import CINumberField
@@ -52,7 +52,7 @@ class MajorNumberField(serializers.SlugRelatedField):
         return super().to_internal_value(str(data).strip().upper())
 
 
-class ItemRefSerializer(serializers.ModelSerializer):
+class MajorItemRefSerializer(serializers.ModelSerializer):
     """A service or configuration item, by number and name."""
 
     class Meta:
@@ -100,8 +100,8 @@ class MajorIncidentSerializer(serializers.ModelSerializer):
     title = serializers.CharField(read_only=True, help_text='The public title, else the short description.')
     services = CINumberField(services_only=True, many=True, required=False, help_text='Service CI numbers.')
     cis = CINumberField(many=True, required=False, help_text='Configuration item numbers.')
-    service_details = ItemRefSerializer(source='services', many=True, read_only=True)
-    ci_details = ItemRefSerializer(source='cis', many=True, read_only=True)
+    service_details = MajorItemRefSerializer(source='services', many=True, read_only=True)
+    ci_details = MajorItemRefSerializer(source='cis', many=True, read_only=True)
     source_incident = IncidentNumberField(required=False, allow_null=True, help_text='The incident it came from.')
     candidate = serializers.PrimaryKeyRelatedField(
         queryset=MajorIncidentCandidate.objects.all(),
@@ -200,12 +200,16 @@ class MajorIncidentUpdateFieldsSerializer(MajorIncidentSerializer):
     incident_manager = serializers.SlugRelatedField(slug_field='username', read_only=True)
     outage_started_at = serializers.DateTimeField(required=False)
     opened_at = serializers.DateTimeField(read_only=True)
+    update_interval_minutes = serializers.IntegerField(
+        required=False, min_value=1, help_text='Minutes between updates (at least 5; longer only for long outages).'
+    )
 
     class Meta(MajorIncidentSerializer.Meta):
         fields = [name for name in MajorIncidentSerializer.Meta.fields if name != 'candidate']
 
 
 # --------------------------------------------------------------------------------------------------- actions
+@extend_schema_serializer(component_name='MajorIncidentTeam')
 class TeamSerializer(serializers.Serializer):
     """The response team, by username. Roles left out are not changed."""
 
@@ -218,14 +222,16 @@ class TeamSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default='')
 
 
+@extend_schema_serializer(component_name='MajorIncidentResolve')
 class ResolveSerializer(serializers.Serializer):
     resolution = serializers.CharField(help_text='What restored the service (the child incidents are told).')
     note = serializers.CharField(required=False, allow_blank=True, default='')
 
 
+@extend_schema_serializer(component_name='MajorIncidentUpdatePost')
 class UpdatePostSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=UpdateAudience.choices)
-    body = serializers.CharField()
+    body = serializers.CharField(required=False, allow_blank=True, default='', help_text='Left empty: the template.')
     status = serializers.ChoiceField(choices=UpdateStatus.choices, required=False, allow_blank=True, default='')
     subject = serializers.CharField(required=False, allow_blank=True, default='', max_length=200)
     template = serializers.PrimaryKeyRelatedField(
@@ -235,11 +241,18 @@ class UpdatePostSerializer(serializers.Serializer):
         help_text='The template the text came from (id).',
     )
 
+    def validate(self, data):
+        if not data.get('body', '').strip() and data.get('template') is None:
+            raise serializers.ValidationError({'body': 'Write the update, or choose a template.'})
+        return data
 
+
+@extend_schema_serializer(component_name='MajorIncidentLinkChildren')
 class LinkChildrenSerializer(serializers.Serializer):
     incidents = IncidentNumberField(many=True, allow_empty=False, help_text='Incident numbers.')
 
 
+@extend_schema_serializer(component_name='MajorIncidentHandOff')
 class HandOffSerializer(serializers.Serializer):
     handoff_owner = serializers.CharField(max_length=120, help_text='The team that now owns the fix.')
     handoff_reference = serializers.CharField(
@@ -250,7 +263,7 @@ class HandOffSerializer(serializers.Serializer):
 
 
 # ------------------------------------------------------------------------------------------ nested records
-class ChildSerializer(serializers.ModelSerializer):
+class MajorChildSerializer(serializers.ModelSerializer):
     major_incident = MajorNumberField(read_only=True)
     incident = IncidentNumberField(read_only=True)
     short_description = serializers.CharField(source='incident.short_description', read_only=True)
@@ -273,14 +286,14 @@ class ChildSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ChildLinkSerializer(serializers.Serializer):
+class MajorChildLinkSerializer(serializers.Serializer):
     """Link one incident (flat collection) to a major incident."""
 
     major_incident = MajorNumberField()
     incident = IncidentNumberField()
 
 
-class UpdateSerializer(serializers.ModelSerializer):
+class MajorUpdateSerializer(serializers.ModelSerializer):
     major_incident = MajorNumberField(read_only=True)
     posted_by = serializers.SlugRelatedField(slug_field='username', read_only=True)
 
@@ -303,7 +316,7 @@ class UpdateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RecipientSerializer(serializers.ModelSerializer):
+class MajorRecipientSerializer(serializers.ModelSerializer):
     major_incident = MajorNumberField(read_only=True)
     person = UsernameField(required=False, allow_null=True)
 
@@ -314,16 +327,16 @@ class RecipientSerializer(serializers.ModelSerializer):
         validators = []  # one per address: the service answers 409 naming it
 
 
-class RecipientAddSerializer(RecipientSerializer):
+class MajorRecipientAddSerializer(MajorRecipientSerializer):
     """Add someone to a major incident's recipient list (flat collection: name the major incident)."""
 
     major_incident = MajorNumberField()
 
-    class Meta(RecipientSerializer.Meta):
+    class Meta(MajorRecipientSerializer.Meta):
         read_only_fields = ['id', 'source', 'added_at']
 
 
-class ValidationSerializer(serializers.ModelSerializer):
+class MajorValidationSerializer(serializers.ModelSerializer):
     major_incident = MajorNumberField(read_only=True)
     validated_by = serializers.SlugRelatedField(slug_field='username', read_only=True)
 
@@ -350,7 +363,7 @@ class UpdateTemplateSerializer(serializers.ModelSerializer):
         read_only_fields = ['id', 'created_at', 'updated_at']
 
 
-class CandidateSerializer(serializers.ModelSerializer):
+class MajorCandidateSerializer(serializers.ModelSerializer):
     incident = IncidentNumberField(read_only=True)
     incidents = IncidentNumberField(many=True, read_only=True)
     service = serializers.SlugRelatedField(slug_field='number', read_only=True)
@@ -378,7 +391,7 @@ class CandidateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DismissSerializer(serializers.Serializer):
+class MajorCandidateDismissSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
@@ -420,7 +433,7 @@ class ActionItemDoneSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default='')
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class PostIncidentReviewSerializer(serializers.ModelSerializer):
     major_incident = MajorNumberField(read_only=True)
     problem = serializers.SlugRelatedField(slug_field='number', read_only=True)
     author = serializers.SlugRelatedField(slug_field='username', read_only=True)

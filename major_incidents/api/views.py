@@ -1,0 +1,63 @@
+"""`/api/v1/major-incidents/`: list, retrieve by number, declare (create), edit, and one POST per declared action
+(activate, assess, contain, start-resolution, resolve, validate, close, reopen, post-update, set-team,
+link-children, hand-off, cancel), with comments and timeline. Requesters read nothing here: they follow major
+incidents on the public status page."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from rest_framework.response import Response
+
+from itsm.api.records import RecordViewSet
+from itsm.workflow import Action
+
+from .. import services
+from ..filters import MajorIncidentFilterSet
+from ..models import MajorIncident
+from . import serializers as s
+
+ROLE_RELATIONS = ('incident_manager', 'tech_lead', 'communications_lead', 'service_owner', 'business_owner')
+
+
+def major_incident_queryset():
+    """Major incidents with everything their representation reads, in a fixed number of queries."""
+    return (
+        MajorIncident.objects.select_related(*ROLE_RELATIONS, 'opened_by', 'source_incident')
+        .prefetch_related('services', 'cis', 'support_staff')
+        .annotate(children_total=Count('child_links'))
+    )
+
+
+class MajorIncidentViewSet(RecordViewSet):
+    """Major incidents, newest first, addressed by number (MIR0001001). They are never deleted: they are closed or
+    cancelled."""
+
+    queryset = MajorIncident.objects.all()
+    serializer_class = s.MajorIncidentSerializer
+    filterset_class = MajorIncidentFilterSet
+    http_method_names = ['get', 'post', 'patch', 'head', 'options']
+
+    def get_queryset(self):
+        return major_incident_queryset().order_by('-opened_at', '-id')
+
+    def get_serializer_class(self):
+        if self.action in ('partial_update', 'update'):
+            return s.MajorIncidentUpdateFieldsSerializer
+        return s.MajorIncidentSerializer
+
+    def take_action(self, action: Action, request) -> Response:
+        # The services name the record `major` (the kit's generic runner would pass `majorincident`).
+        major = self.get_object()
+        payload = action.serializer_class()(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        action.service_function()(major=major, actor=self.actor(), **action.service_kwargs(payload.validated_data))
+        # Some actions answer with what they made (an update, a validation): the answer is the record again.
+        return Response(self.get_serializer(self.reload(major)).data)
+
+    def perform_create(self, serializer):
+        major = services.major_declare(actor=self.actor(), **dict(serializer.validated_data))
+        serializer.instance = self.reload(major)
+
+    def perform_update(self, serializer):
+        major = services.major_update(major=serializer.instance, actor=self.actor(), **dict(serializer.validated_data))
+        serializer.instance = self.reload(major)
