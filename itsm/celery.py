@@ -32,4 +32,9 @@ app.conf.beat_schedule = {
         'task': 'problems.tasks.problem_candidate_scan_task',
         'schedule': float(os.environ.get('PROBLEM_CANDIDATE_SCAN_SECONDS', '3600')),
     },
+    # Major-incident updates overdue on their cadence: one reminder per missed update, however many runs overlap.
+    'major-update-reminders': {
+        'task': 'major_incidents.tasks.major_update_reminders_task',
+        'schedule': float(os.environ.get('MAJOR_UPDATE_REMINDER_SECONDS', '60')),
+    },
 }

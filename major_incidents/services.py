@@ -578,7 +578,7 @@ def render_template(template: UpdateTemplate, major: MajorIncident) -> tuple[str
         number=major.number,
         title=major.title,
         services=services,
-        status=UpdateStatus(template.status).label if template.status else '',
+        status=UpdateStatus(template.status).label if template.status else major.get_state_display(),
         impact=major.get_service_impact_display(),
         next_update=_moment(major.next_update_due, 'when there is news'),
         incident_manager=str(major.incident_manager or 'the incident manager'),
