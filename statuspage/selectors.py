@@ -333,7 +333,7 @@ def subscriber_list() -> QuerySet[Subscriber]:
         default=models.Value('Waiting for confirmation'),
         output_field=models.CharField(),
     )
-    return Subscriber.objects.annotate(service_count=models.Count('services'), standing=standing)
+    return Subscriber.objects.annotate(service_count=models.Count('services'), standing=standing).order_by('email')
 
 
 def subscribers_for_update(update: MajorIncidentUpdate) -> QuerySet[Subscriber]:
