@@ -38,6 +38,7 @@ from ..models import (
     Validation,
 )
 from . import serializers as s
+from .nested import CHILD_PERMISSIONS
 
 
 # -------------------------------------------------------------------------------------------------- filters
@@ -163,6 +164,7 @@ class MajorIncidentChildViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixi
     queryset = MajorIncidentChild.objects.all()
     serializer_class = s.MajorChildSerializer
     filterset_class = ChildFilterSet
+    permission_action = CHILD_PERMISSIONS
 
     def get_queryset(self):
         return MajorIncidentChild.objects.select_related('major_incident', 'incident__caller', 'linked_by').order_by(

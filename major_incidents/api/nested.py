@@ -25,6 +25,8 @@ from . import serializers as s
 
 NUMBER = OpenApiParameter('number', str, OpenApiParameter.PATH, description='The major incident (MIR0001001).')
 INCIDENT = OpenApiParameter('incident', str, OpenApiParameter.PATH, description='The child incident (INC0001001).')
+# Whoever links children may unlink them (the `link_children` guard decides both): DELETE needs `change` here.
+CHILD_PERMISSIONS = {'GET': 'view', 'HEAD': 'view', 'OPTIONS': 'view', 'POST': 'add', 'DELETE': 'change'}
 RECIPIENT = OpenApiParameter('pk', int, OpenApiParameter.PATH, description='The recipient.')
 
 
@@ -38,9 +40,7 @@ class OneMajorViewSet(viewsets.GenericViewSet):
 
     def major(self) -> MajorIncident:
         if not hasattr(self, '_major'):
-            self._major = find_record(
-                MajorIncident.objects.prefetch_related('services', 'cis', 'validations'), self.kwargs['number']
-            )
+            self._major = find_record(MajorIncident.objects.all(), self.kwargs['number'])
         return self._major
 
     def listed(self, queryset):
@@ -87,6 +87,7 @@ class MajorChildrenViewSet(OneMajorViewSet):
 
     queryset = MajorIncidentChild.objects.all()
     serializer_class = s.MajorChildSerializer
+    permission_action = CHILD_PERMISSIONS
 
     def get_queryset(self):
         return (

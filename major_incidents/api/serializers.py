@@ -324,6 +324,7 @@ class MajorRecipientSerializer(serializers.ModelSerializer):
         model = Recipient
         fields = ['id', 'major_incident', 'email', 'name', 'person', 'source', 'added_at']
         read_only_fields = ['id', 'major_incident', 'source', 'added_at']
+        extra_kwargs = {'email': {'required': False, 'allow_blank': True, 'help_text': "Left out: the person's."}}
         validators = []  # one per address: the service answers 409 naming it
 
 
