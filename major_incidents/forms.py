@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from cmdb.models import ConfigurationItem
 from incidents.models import Ticket
 from itsm.choices import Priority, TicketKind
-from itsm.forms import ActionForm
+from itsm.forms import ActionForm, CommentForm
 from itsm.models import User
 from itsm.roles import STAFF_ROLES
 from problems.forms import ConfigurationItemsField, ServicesField, service_items
@@ -428,6 +428,14 @@ class HandOffForm(ActionForm):
                 handoff_reference=record.handoff_reference,
                 handoff_estimate=record.handoff_estimate,
             )
+
+
+# ------------------------------------------------------------------------------------------- conversation
+class WorkNoteForm(CommentForm):
+    """Work notes only: no requester is a party to a major incident (the public hears through public updates)."""
+
+    VISIBILITY = (('internal', 'Internal work note'),)
+    placeholder = 'Write a work note for the response team'
 
 
 # ------------------------------------------------------------------------------------------- recipients

@@ -46,7 +46,14 @@ from .. import selectors
 from ..actions import MAJOR_INCIDENT_ACTIONS
 from ..choices import ACTIVE, STATE_COLOURS, MajorIncidentState, ValidationRole
 from ..filters import MajorIncidentFilterSet
-from ..forms import MajorDeclareForm, MajorEditForm, RecipientForm, declare_initial, incident_managers
+from ..forms import (
+    MajorDeclareForm,
+    MajorEditForm,
+    RecipientForm,
+    WorkNoteForm,
+    declare_initial,
+    incident_managers,
+)
 from ..models import MajorIncident, MajorIncidentCandidate, Recipient
 
 PREVIEW_ID_PREFIX = re.compile(r'[A-Za-z_]{1,20}')
@@ -188,6 +195,8 @@ class MajorPage(RecordPage):
     header_template = 'major_incidents/majorincident/_header.html'
     summary_template = 'major_incidents/majorincident/_summary.html'
     facts_template = 'major_incidents/majorincident/_facts.html'
+    comment_template = 'major_incidents/majorincident/_comment_form.html'
+    comment_form_class = WorkNoteForm
 
     def extra_context(self, request, major: MajorIncident) -> dict[str, Any]:
         from ..forms import LinkChildrenForm, UpdateForm

@@ -433,6 +433,37 @@ class RecordPageTests(ItsmTestCase):
         self.assertNotContains(response, 'Write the review')
         self.assertContains(response, url('review', major.number))
 
+    def test_the_conversation_takes_work_notes_only(self):
+        self.client.force_login(self.manager)
+        page = self.page()
+        self.assertNotContains(page, 'Comment to the requester')
+        comment = url('majorincident_comment', self.major.number)
+        response = self.client.post(comment, {'visibility': 'internal', 'body': 'Bridge call at 10:00'})
+        self.assertHttpStatus(response, 302)
+        self.assertTrue(self.timeline(self.major).filter(message__contains='Bridge call at 10:00').exists())
+        response = self.client.post(comment, {'visibility': 'public', 'body': 'To nobody'})
+        self.assertHttpStatus(response, 400)
+        self.assertFalse(self.timeline(self.major).filter(message__contains='To nobody').exists())
+
+    def test_posting_from_the_updates_card_with_htmx_refreshes_the_page_parts(self):
+        self.client.force_login(self.manager)
+        response = self.client.post(
+            url('majorincident_post_update', self.major.number),
+            {'audience': 'internal', 'status': 'identified', 'body': 'Disk controller replaced'},
+            headers={'HX-Request': 'true'},
+        )
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, 'Update posted on')
+        self.assertContains(response, 'id="majorincident-summary"')
+        self.assertContains(response, 'Disk controller replaced')
+        response = self.client.post(
+            url('majorincident_post_update', self.major.number),
+            {'audience': 'internal', 'status': 'identified', 'body': ''},
+            headers={'HX-Request': 'true'},
+        )
+        self.assertHttpStatus(response, 400)
+        self.assertContains(response, 'Write what the update says', status_code=400)
+
     def test_query_count_does_not_grow_with_children_updates_and_recipients(self):
         agent = make_user(Role.SERVICE_DESK_AGENT)
         self.client.force_login(self.manager)
