@@ -50,7 +50,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
     input_type = 'datetime-local'
 
     def __init__(self, **kwargs):
-        super().__init__(format='%Y-%m-%dT%H:%M', **kwargs)
+        super().__init__(format='%Y-%m-%dT%H:%M:%S', attrs={'step': 1}, **kwargs)
 
 
 class ReviewForm(forms.Form):
@@ -157,6 +157,18 @@ class ReviewView(ReviewAccessMixin, View):
         return HttpResponseRedirect(reverse('major_incidents:review_edit', args=[major.number]))
 
 
+def _edited(review: PostIncidentReview, data: dict) -> dict:
+    """The form's values, without the outage moments it shows unchanged: the form carries whole seconds, so a
+    moment left alone must not overwrite the recorded one (nor turn a short outage into an empty one)."""
+    values = dict(data)
+    for name in ('outage_started_at', 'outage_ended_at'):
+        recorded = getattr(review, name)
+        given = values.get(name)
+        if given is not None and recorded is not None and given == recorded.replace(microsecond=0):
+            del values[name]
+    return values
+
+
 class ReviewEditView(ReviewAccessMixin, View):
     """The review's form; the review is started on the first save if it has not been."""
 
@@ -182,7 +194,7 @@ class ReviewEditView(ReviewAccessMixin, View):
             return self.render_form(major, form, status=400)
         try:
             review = reviews.review_start(major=major, actor=self.actor())
-            reviews.review_update(review=review, actor=self.actor(), **form.cleaned_data)
+            reviews.review_update(review=review, actor=self.actor(), **_edited(review, form.cleaned_data))
         except (ValidationError, ApplicationError) as error:
             add_service_errors(form, error)
             return self.render_form(major, form, status=getattr(error, 'status_code', 400))

@@ -52,8 +52,8 @@ class ReviewPageTests(ItsmTestCase):
         response = self.client.post(
             self.edit_url,
             {
-                'outage_started_at': self.major.outage_started_at.strftime('%Y-%m-%dT%H:%M'),
-                'outage_ended_at': self.major.restored_at.strftime('%Y-%m-%dT%H:%M'),
+                'outage_started_at': self.major.outage_started_at.strftime('%Y-%m-%dT%H:%M:%S'),
+                'outage_ended_at': self.major.restored_at.strftime('%Y-%m-%dT%H:%M:%S'),
                 'root_cause': 'The relay certificate expired',
                 'process_rating': '3',
                 'process_notes': 'Late second update',
@@ -73,8 +73,8 @@ class ReviewPageTests(ItsmTestCase):
         response = self.client.post(
             self.edit_url,
             {
-                'outage_started_at': started.strftime('%Y-%m-%dT%H:%M'),
-                'outage_ended_at': (started - dt.timedelta(hours=1)).strftime('%Y-%m-%dT%H:%M'),
+                'outage_started_at': started.strftime('%Y-%m-%dT%H:%M:%S'),
+                'outage_ended_at': (started - dt.timedelta(hours=1)).strftime('%Y-%m-%dT%H:%M:%S'),
             },
         )
         self.assertHttpStatus(response, 400)
@@ -89,7 +89,7 @@ class ReviewPageTests(ItsmTestCase):
         self.assertContains(page, 'The review starts once the service is restored.')
         response = self.client.post(
             reverse('major_incidents:review_edit', args=[running.number]),
-            {'outage_started_at': running.outage_started_at.strftime('%Y-%m-%dT%H:%M')},
+            {'outage_started_at': running.outage_started_at.strftime('%Y-%m-%dT%H:%M:%S')},
         )
         self.assertHttpStatus(response, 409)
         self.assertContains(response, 'the review starts once the service is restored', status_code=409)
