@@ -10,7 +10,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path
@@ -43,7 +43,7 @@ from itsm.views.records import (
 )
 
 from .. import selectors
-from ..actions import MAJOR_INCIDENT_ACTIONS
+from ..actions import MAJOR_INCIDENT_ACTIONS, is_incident_manager
 from ..choices import ACTIVE, STATE_COLOURS, MajorIncidentState, ValidationRole
 from ..filters import MajorIncidentFilterSet
 from ..forms import (
@@ -136,6 +136,12 @@ class MajorDeclareView(StaffOnlyMixin, ObjectCreateView):
     form_class = MajorDeclareForm
     template_name = 'major_incidents/majorincident_form.html'
     verbose_name = 'major incident'
+
+    def dispatch(self, request, *args, **kwargs):
+        # The API client role may declare through the API; on the desk only incident managers do.
+        if request.user.is_authenticated and not is_incident_manager(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
 
     def get_service(self):
         return service('major_declare')

@@ -215,6 +215,18 @@ class PermissionTests(ItsmTestCase):
         link_ = MajorIncidentChild.objects.get(incident=incident)
         self.assertEqual((link_.major_incident, link_.linked_by), (self.major, agent))
 
+    def test_only_incident_managers_and_administrators_declare_on_the_desk(self):
+        for role, status in (
+            (Role.INCIDENT_MANAGER, 200),
+            (Role.ADMINISTRATOR, 200),
+            (Role.INTEGRATION, 403),
+            (Role.SERVICE_OWNER, 403),
+            (Role.L3_ENGINEER, 403),
+        ):
+            with self.subTest(role=role):
+                self.client.force_login(make_user(role))
+                self.assertHttpStatus(self.client.get(url('majorincident_add')), status)
+
     def test_incident_managers_run_the_response(self):
         manager = make_incident_manager()
         self.client.force_login(manager)
