@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from django.test import override_settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from cmdb.choices import Criticality
 from itsm.audit import Actor
 from itsm.choices import Impact, Role, Urgency
 from major_incidents import candidates
-from major_incidents.choices import CandidateStatus
+from major_incidents.choices import CandidateReason, CandidateStatus
 from major_incidents.models import MajorIncidentCandidate
-from tests.base import ItsmTestCase
+from tests.base import ItsmTestCase, ViewTestCases
 from tests.cmdb.factories import make_service
 from tests.factories import make_ticket, make_user
 
@@ -123,3 +123,41 @@ class CandidatePageTests(ItsmTestCase):
     def test_an_unknown_candidate_is_404(self):
         self.client.force_login(self.manager)
         self.assertHttpStatus(self.client.get(reverse('major_incidents:candidate_detail', args=[999999])), 404)
+
+
+class CandidateViewTests(ViewTestCases.ModelViewTestCase):
+    """The generic page checks. Candidates come from the rules, never from a form: no add, edit or delete page."""
+
+    model = MajorIncidentCandidate
+    PAGES = {'list': 'candidate_list', 'detail': 'candidate_detail'}
+
+    def setUp(self):
+        self.service = make_service('Payroll', criticality=Criticality.CRITICAL).ci
+
+    def make_object(self, **kwargs):
+        ticket = make_ticket(service=self.service, short_description='Payroll down', **P0)
+        return MajorIncidentCandidate.objects.get(incident=ticket, reason=CandidateReason.CRITICAL_SERVICE)
+
+    def form_data(self):
+        return {'reason': 'Planned maintenance.'}
+
+    def url(self, action: str, obj=None) -> str:
+        name = f'major_incidents:{self.PAGES.get(action, f"majorincidentcandidate_{action}")}'
+        return reverse(name, args=[obj.pk] if obj is not None else [])
+
+    def test_add(self):
+        with self.assertRaises(NoReverseMatch):
+            reverse('major_incidents:majorincidentcandidate_add')
+
+    test_add_without_permission_is_forbidden = test_add
+    test_add_invalid_keeps_input_and_shows_errors = test_add
+
+    def test_edit(self):
+        with self.assertRaises(NoReverseMatch):
+            reverse('major_incidents:majorincidentcandidate_edit', args=[1])
+
+    test_edit_without_permission_is_forbidden = test_edit
+
+    def test_delete(self):
+        with self.assertRaises(NoReverseMatch):
+            reverse('major_incidents:majorincidentcandidate_delete', args=[1])
