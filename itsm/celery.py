@@ -37,4 +37,9 @@ app.conf.beat_schedule = {
         'task': 'major_incidents.tasks.major_update_reminders_task',
         'schedule': float(os.environ.get('MAJOR_UPDATE_REMINDER_SECONDS', '60')),
     },
+    # Overdue action items of post-incident reviews: their owners are reminded once per item per day.
+    'major-action-item-reminders': {
+        'task': 'major_incidents.review.overdue_action_item_reminders_task',
+        'schedule': float(os.environ.get('MAJOR_ACTION_ITEM_REMINDER_SECONDS', '3600')),
+    },
 }

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from celery import shared_task
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from itsm import audit, hooks
+from itsm import audit, hooks, notify
 from itsm.audit import Actor
 from itsm.choices import Role, TimelineKind
 from itsm.errors import Conflict, NotAllowed
@@ -39,6 +40,7 @@ __all__ = [
     'review_start',
     'review_timeline',
     'review_update',
+    'send_overdue_action_item_reminders',
     'today',
 ]
 
@@ -57,6 +59,9 @@ REVIEW_FIELDS = {
     'process_notes',
 }
 ACTION_ITEM_FIELDS = {'description', 'owner', 'due_date', 'notes'}
+OVERDUE_EVENT = 'action_item_overdue'
+OVERDUE_TEMPLATE = 'major_incidents/actionitem_overdue_email.txt'
+REMINDED_ON = 'overdue_reminder'  # timeline data key: the desk day an overdue item's owner was reminded
 
 
 def today() -> dt.date:
@@ -371,3 +376,68 @@ def review_open_problem(*, review: PostIncidentReview, actor: Actor):
         data={'major_incident': major.number},
     )
     return problem
+
+
+# --------------------------------------------------------------------------------------------- reminders
+def review_path(major: MajorIncident) -> str:
+    from django.urls import reverse
+
+    return reverse('major_incidents:review', args=[major.number])
+
+
+def send_overdue_action_item_reminders(*, on: dt.date | None = None) -> int:
+    """Remind the owner of every overdue action item, once per item per desk day however many runs overlap; returns
+    how many reminders this run sent. The claim is an entry on the item's own timeline, written under the item's
+    row lock, so a second run that day finds it and sends nothing."""
+    on = on or today()
+    sent = 0
+    for pk in list(action_items_due(on=on).values_list('pk', flat=True)):
+        with transaction.atomic():
+            item = (
+                ActionItem.objects.select_for_update()
+                .select_related('owner', 'review__major_incident')
+                .filter(pk=pk, done_at__isnull=True)
+                .first()
+            )
+            if item is None:
+                continue  # done since the list was read
+            claims = TimelineEntry.objects.for_object(item).filter(
+                kind=TimelineKind.NOTIFICATION, **{f'data__{REMINDED_ON}': on.isoformat()}
+            )
+            if claims.exists():
+                continue
+            major = item.review.major_incident
+            days = (on - item.due_date).days
+            audit.record(
+                item,
+                actor=Actor.system(),
+                kind=TimelineKind.NOTIFICATION,
+                message=f'{item.owner} reminded: {days} day{"s" if days != 1 else ""} overdue',
+                data={REMINDED_ON: on.isoformat()},
+            )
+            notify.notify(
+                major,
+                OVERDUE_EVENT,
+                [],
+                label='Action item overdue',
+                people=[item.owner],
+                extra={
+                    'description': item.description,
+                    'due': audit.format_moment(item.due_date),
+                    'days': days,
+                    'review_url': notify.site_url(review_path(major)),
+                },
+            )
+            sent += 1
+    return sent
+
+
+@shared_task(name='major_incidents.review.overdue_action_item_reminders_task')
+def overdue_action_item_reminders_task() -> int:
+    """The beat's entry point (a thin wrapper): reminders of overdue action items."""
+    return send_overdue_action_item_reminders()
+
+
+def register() -> None:
+    """The reminder's text (called by MajorIncidentsConfig.ready)."""
+    notify.register_event_template(OVERDUE_EVENT, OVERDUE_TEMPLATE)

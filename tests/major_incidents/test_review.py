@@ -285,3 +285,52 @@ class OpenProblemTests(ItsmTestCase):
         with self.assertRaises(Conflict) as caught:
             reviews.review_open_problem(review=review, actor=as_(self.manager))
         self.assertEqual(caught.exception.code, 'problem_open')
+
+
+class OverdueReminderTests(ItsmTestCase):
+    def setUp(self):
+        self.manager = make_user(Role.INCIDENT_MANAGER)
+        self.owner = make_user(Role.L2_ENGINEER, email='owner@example.com')
+        self.major = make_major()
+        review = reviews.review_start(major=self.major, actor=as_(self.manager))
+        self.today = reviews.today()
+        self.late = reviews.action_item_add(
+            review=review, actor=as_(self.manager), description='Renew <certs>', owner=self.owner, due_date=self.today
+        )
+        self.on_time = reviews.action_item_add(
+            review=review,
+            actor=as_(self.manager),
+            description='Write the runbook',
+            owner=self.owner,
+            due_date=self.today + dt.timedelta(days=3),
+        )
+
+    def remind(self, on):
+        with self.captureOnCommitCallbacks(execute=True):
+            return reviews.send_overdue_action_item_reminders(on=on)
+
+    def test_once_per_item_per_day_to_its_owner(self):
+        from django.core import mail
+
+        tomorrow = self.today + dt.timedelta(days=1)
+        self.assertEqual(self.remind(self.today), 0)
+        self.assertEqual(self.remind(tomorrow), 1)
+        self.assertEqual(self.remind(tomorrow), 0)
+        self.assertEqual(len(mail.outbox), 1)
+        message = mail.outbox[0]
+        self.assertEqual(message.to, ['owner@example.com'])
+        self.assertIn('Renew <certs>', message.body)
+        self.assertIn(f'/major-incidents/{self.major.number}/review/', message.body)
+        self.assertEqual(self.remind(tomorrow + dt.timedelta(days=1)), 1)
+        self.assertEqual(len(mail.outbox), 2)
+
+    def test_done_items_are_not_reminded(self):
+        reviews.action_item_done(item=self.late, actor=as_(self.manager))
+        self.assertEqual(self.remind(self.today + dt.timedelta(days=5)), 1)  # only the runbook, now late too
+
+    def test_the_beat_runs_it(self):
+        from itsm.celery import app
+
+        entry = app.conf.beat_schedule['major-action-item-reminders']
+        self.assertEqual(entry['task'], reviews.overdue_action_item_reminders_task.name)
+        self.assertEqual(reviews.overdue_action_item_reminders_task.delay().get(), 0)
