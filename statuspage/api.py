@@ -2,10 +2,11 @@
 confirm themselves on the public page; nobody else may sign an address up)."""
 
 from django.urls import include, path
-from rest_framework import serializers
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.routers import SimpleRouter
 
-from itsm.api.viewsets import ItsmModelViewSet
+from itsm import services
+from itsm.audit import Actor
 
 from . import selectors
 from .models import Subscriber
@@ -30,11 +31,15 @@ class SubscriberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SubscriberViewSet(ItsmModelViewSet):
+class SubscriberViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
     queryset = selectors.subscriber_list().prefetch_related('services')
     serializer_class = SubscriberSerializer
-    http_method_names = ['get', 'delete', 'head', 'options']
     filterset_fields = ['email']
+
+    def perform_destroy(self, instance):
+        services.record_delete(obj=instance, actor=Actor.from_request(self.request))
 
 
 router = SimpleRouter()

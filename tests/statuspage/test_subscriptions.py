@@ -7,14 +7,14 @@ import datetime as dt
 import re
 
 from django.core import mail
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from itsm.choices import Role
 from major_incidents.choices import UpdateAudience
 from statuspage import services
 from statuspage.models import Subscriber
-from tests.base import ItsmTestCase
+from tests.base import APITestCases, ItsmTestCase, ViewTestCases
 from tests.major_incidents.factories import UpdateFactory
 
 from .factories import make_major, make_private_service, make_public_service, make_subscriber, post_public
@@ -253,3 +253,83 @@ class SubscriberApiTests(ItsmTestCase):
         for _ in range(5):
             make_subscriber(services_=[make_public_service()])
         self.assertEqual(small, self.count_queries(lambda: client.get(url)))
+
+
+class NoDeskWrites:
+    """People subscribe themselves on the public page and confirm by e-mail: the desk reads and removes subscribers,
+    it never signs an address up nor edits one (405 in the API, no add or edit page)."""
+
+    def test_create_writes_record_and_timeline(self):
+        response = self.api_client(self.writer()).post(self.list_url(), {'email': 'x@example.org'}, format='json')
+        self.assertHttpStatus(response, 405)
+        self.assertFalse(Subscriber.objects.filter(email='x@example.org').exists())
+
+    def test_create_without_permission_is_forbidden(self):
+        response = self.api_client(self.user_without('add')).post(self.list_url(), {}, format='json')
+        self.assertHttpStatus(response, 405)
+
+    def test_create_rejects_malformed_json(self):
+        response = self.api_client(self.writer()).post(self.list_url(), '{"x', content_type='application/json')
+        self.assertHttpStatus(response, 405)
+
+    def test_update_records_field_changes(self):
+        obj = self.make_object()
+        before = Subscriber.objects.filter(pk=obj.pk).values().get()
+        response = self.api_client(self.writer()).patch(self.detail_url(obj), {'email': 'y@example.org'}, format='json')
+        self.assertHttpStatus(response, 405)
+        self.assertEqual(Subscriber.objects.filter(pk=obj.pk).values().get(), before)
+
+    def test_read_only_fields_are_not_writable(self):
+        self.test_update_records_field_changes()
+
+
+class SubscriberGenericAPITests(NoDeskWrites, APITestCases.ModelAPITestCase):
+    model = Subscriber
+    basename = 'subscriber'
+    view_roles = (Role.SERVICE_DESK_AGENT,)
+    write_roles = (Role.INCIDENT_MANAGER,)
+    denied_roles = (Role.REQUESTER,)
+
+    def make_object(self, **kwargs):
+        return make_subscriber(services_=[make_public_service()])
+
+    def filter_cases(self):
+        first, second = self.make_object(), self.make_object()
+        return [({'email': first.email}, [first]), ({'email': second.email}, [second])]
+
+
+class SubscriberGenericPageTests(ViewTestCases.ModelViewTestCase):
+    model = Subscriber
+    view_roles = (Role.SERVICE_DESK_AGENT,)
+    write_roles = (Role.INCIDENT_MANAGER,)
+    denied_roles = (Role.REQUESTER,)
+
+    def make_object(self, **kwargs):
+        return make_subscriber(services_=[make_public_service()])
+
+    def assert_no_desk_page(self, action: str):
+        with self.assertRaises(NoReverseMatch):
+            self.url(action, self.make_object() if action == 'edit' else None)
+        # The way in is the public form, which only asks for a confirmation.
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(reverse('statuspage:subscribe'), {'email': f'{action}@example.org'})
+        self.assertHttpStatus(response, 200)
+        self.assertIsNone(Subscriber.objects.get(email=f'{action}@example.org').confirmed_at)
+
+    def test_add(self):
+        self.assert_no_desk_page('add')
+
+    def test_add_without_permission_is_forbidden(self):
+        self.assert_no_desk_page('add')
+
+    def test_add_invalid_keeps_input_and_shows_errors(self):
+        response = self.client.post(reverse('statuspage:subscribe'), {'email': 'nope'})
+        self.assertHttpStatus(response, 400)
+        self.assertEqual(response.context['form']['email'].value(), 'nope')
+        self.assertContains(response, 'is-invalid', status_code=400)
+
+    def test_edit(self):
+        self.assert_no_desk_page('edit')
+
+    def test_edit_without_permission_is_forbidden(self):
+        self.assert_no_desk_page('edit')
