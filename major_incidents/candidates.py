@@ -6,7 +6,8 @@ Two rules, run from the incidents' `created` and `changed` hooks (incidents only
    candidate on its own (one per incident).
 2. **Flood.** When `MAJOR_CANDIDATE_FLOOD_COUNT` incidents arrive on one service (or one CI) within
    `MAJOR_CANDIDATE_FLOOD_MINUTES`, a flood candidate for that scope lists them. While it is proposed, later arrivals
-   on the scope join it instead of starting another; incidents already part of a major incident do not count.
+   on the scope join it instead of starting another. Incidents already part of a major incident do not count, nor
+   do those of a flood an incident manager dismissed: a new flood there needs enough new arrivals.
 
 An incident whose service or CI already has an open major incident makes no candidate: the major incident's page
 proposes it as a child instead (`selectors.proposed_children`). Every new candidate is written on its incident's
@@ -146,13 +147,24 @@ def _flood_rule(ticket: Ticket, actor: Actor) -> list[MajorIncidentCandidate]:
     since = timezone.now() - dt.timedelta(minutes=settings.MAJOR_CANDIDATE_FLOOD_MINUTES)
     recent = _recent_arrivals(since, waiting)
     tallies = {
-        scope.replace(':', '_'): Count('pk', filter=Q(**{f'{name}_id': pk})) for scope, (name, pk) in waiting.items()
+        scope.replace(':', '_'): Count('pk', filter=_counted(scope, name, pk)) for scope, (name, pk) in waiting.items()
     }
     counts = recent.aggregate(**tallies)
     for scope, (name, pk) in waiting.items():
         if counts[scope.replace(':', '_')] >= settings.MAJOR_CANDIDATE_FLOOD_COUNT:
             found.append(_propose_flood(scope, name, pk, ticket, since, actor))
     return found
+
+
+def _counted(scope: str, name: str, pk: int) -> Q:
+    """Incidents on the scope that count towards its flood: not those a dismissed flood on it already listed (an
+    incident manager judged them; a new flood needs enough new arrivals)."""
+    judged = MajorIncidentCandidate.incidents.through.objects.filter(
+        majorincidentcandidate__scope=scope,
+        majorincidentcandidate__reason=CandidateReason.FLOOD,
+        majorincidentcandidate__status=CandidateStatus.DISMISSED,
+    ).values('ticket_id')
+    return Q(**{f'{name}_id': pk}) & ~Q(pk__in=judged)
 
 
 def _recent_arrivals(since: dt.datetime, scopes: dict[str, tuple[str, int]]) -> QuerySet[Ticket]:
@@ -166,7 +178,8 @@ def _recent_arrivals(since: dt.datetime, scopes: dict[str, tuple[str, int]]) -> 
 
 
 def _propose_flood(scope: str, name: str, pk: int, ticket: Ticket, since, actor: Actor) -> MajorIncidentCandidate:
-    incidents = list(_recent_arrivals(since, {scope: (name, pk)}).values_list('pk', flat=True))
+    arrivals = _recent_arrivals(since, {scope: (name, pk)}).filter(_counted(scope, name, pk))
+    incidents = list(arrivals.values_list('pk', flat=True))
     try:
         with transaction.atomic():
             candidate = MajorIncidentCandidate.objects.create(

@@ -165,13 +165,17 @@ class FloodRuleTests(ItsmTestCase):
         self.assertEqual(flood.ci_id, server.pk)
         self.assertEqual(flood.incident_count, 3)
 
-    def test_after_a_dismissal_a_new_flood_starts(self):
-        for _ in range(3):
-            arrive(service=self.service)
+    def test_after_a_dismissal_only_new_arrivals_make_a_new_flood(self):
+        judged = [arrive(service=self.service) for _ in range(3)]
         manager = make_user(Role.INCIDENT_MANAGER)
         candidates.candidate_dismiss(candidate=self.floods().get(), actor=Actor(user=manager), reason='Known blip')
-        arrive(service=self.service)
-        self.assertEqual(self.floods().filter(status=CandidateStatus.PROPOSED).get().incident_count, 4)
+        fresh = [arrive(service=self.service) for _ in range(2)]
+        self.assertFalse(self.floods().filter(status=CandidateStatus.PROPOSED).exists())
+        fresh.append(arrive(service=self.service))
+        flood = self.floods().get(status=CandidateStatus.PROPOSED)
+        self.assertEqual(flood.incident_count, 3)
+        self.assertEqual(set(flood.incidents.all()), set(fresh))
+        self.assertFalse(set(flood.incidents.all()) & set(judged))
 
     def test_incidents_in_a_major_incident_do_not_count(self):
         elsewhere = make_service('Intranet').ci
