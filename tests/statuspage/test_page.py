@@ -315,3 +315,39 @@ class PublicPageTests(ItsmTestCase):
             self.add_service_with_history(n)
         large = self.count_queries(lambda: self.assertHttpStatus(self.client.get(url), 200))
         self.assertEqual(small, large)
+
+
+class ServicesJoinThePageTests(ItsmTestCase):
+    """Services are put on the page from the CMDB: its API and its service form carry the status-page fields."""
+
+    def test_through_the_service_api(self):
+        ci = make_private_service('Library catalogue')
+        client = self.api_client(self.make_user(Role.ADMINISTRATOR))
+        url = reverse('api:service-detail', args=[ci.number])
+        response = client.patch(url, {'public': True, 'public_name': 'Catalogue', 'announce_list': 'lib@example.org'})
+        self.assertHttpStatus(response, 200)
+        self.assertEqual(
+            (response.data['public'], response.data['public_name'], response.data['announce_list']),
+            (True, 'Catalogue', 'lib@example.org'),
+        )
+        self.assertContains(self.client.get(reverse('statuspage:index')), 'Catalogue')
+
+    def test_through_the_service_form(self):
+        ci = make_private_service('Room booking')
+        self.client.force_login(self.make_user(Role.ADMINISTRATOR))
+        data = {
+            'name': 'Room booking',
+            'kind': 'business',
+            'status': 'operational',
+            'criticality': 'medium',
+            'environment': 'production',
+            'ci_status': 'in_production',
+            'public': 'on',
+            'public_name': 'Rooms',
+            'announce_list': '',
+        }
+        response = self.client.post(reverse('cmdb:service_edit', kwargs={'pk': ci.number}), data)
+        self.assertHttpStatus(response, 302)
+        self.assertTrue(service_of(ci).public)
+        self.client.logout()
+        self.assertContains(self.client.get(reverse('statuspage:index')), 'Rooms')
