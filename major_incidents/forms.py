@@ -175,7 +175,8 @@ def declare_initial(*, incident: Ticket | None = None, candidate=None) -> dict[s
     initial: dict[str, Any] = {
         'short_description': incident.short_description,
         'description': incident.description,
-        'priority': min(incident.priority, Priority.P2) if incident.priority is not None else Priority.P1,
+        # A P0 stays P0; anything else is worked as P1 (the declaring manager may lower it to P2).
+        'priority': Priority.P0 if incident.priority == Priority.P0 else Priority.P1,
         'source_incident': incident.number,
         'outage_started_at': incident.opened_at,
     }

@@ -170,6 +170,7 @@ class MajorDeclareView(StaffOnlyMixin, ObjectCreateView):
             return super().get_form(instance)
         incident, candidate = self.source()
         initial = declare_initial(incident=incident, candidate=candidate)
+        initial['incident_manager'] = self.request.user.pk  # the declaring manager runs it unless they say otherwise
         return self.get_form_class()(instance=instance, initial=initial)
 
     def form_context(self, form, obj=None) -> dict[str, Any]:

@@ -74,3 +74,26 @@ def test_list_and_record_page(live_server, page, major):
     assert MajorIncidentUpdate.objects.filter(major_incident=major, audience=UpdateAudience.INTERNAL).count() == 1
     assert remote_requests(page) == []
     assert page.console_errors == []
+
+
+def test_declare_from_an_incident(live_server, page):
+    manager = make_user(Role.INCIDENT_MANAGER, username='ines', first_name='Ines', last_name='Marsh')
+    service = make_public_service('Payroll')
+    incident = make_ticket(short_description='Payroll will not open', service=service)
+    login(page, live_server, 'ines', PASSWORD)
+    page.goto(f'{live_server.url}/major-incidents/declare/?incident={incident.number}')
+    expect(page.locator('#major-declare-source')).to_contain_text(incident.number)
+    expect(page.get_by_label('Short description')).to_have_value('Payroll will not open')
+    expect(page.get_by_label('Priority')).to_have_value('1')
+    expect(page.get_by_label('Incident manager')).to_have_value(str(manager.pk))
+    page.get_by_label('Public title').fill('Payroll unavailable')
+    screenshot(page, 'major-incident-declare')
+    page.get_by_role('button', name='Declare', exact=True).click()
+    expect(page.get_by_role('heading', name='Payroll will not open')).to_be_visible()
+    major = MajorIncident.objects.get(source_incident=incident)
+    expect(page.locator('#major-children')).to_contain_text(incident.number)
+    assert major.public_title == 'Payroll unavailable'
+    assert list(major.services.all()) == [service]
+    assert (major.priority, major.incident_manager) == (1, manager)
+    assert remote_requests(page) == []
+    assert page.console_errors == []
