@@ -325,6 +325,11 @@ def public_updates(limit: int = FEED_LIMIT) -> list[MajorIncidentUpdate]:
     )
 
 
+def last_public_update_at() -> dt.datetime | None:
+    public = MajorIncidentUpdate.objects.filter(audience=UpdateAudience.PUBLIC)
+    return public.aggregate(at=models.Max('posted_at'))['at']
+
+
 def subscriber_list() -> QuerySet[Subscriber]:
     """Subscribers with where they stand and how many services they chose (none: every service)."""
     standing = models.Case(

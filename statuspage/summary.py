@@ -29,7 +29,8 @@ def moment(value: dt.datetime | None) -> str | None:
 
 
 def page(overview: Overview) -> dict[str, Any]:
-    moments = [s.service.updated_at for s in overview.services]
+    moments = [s.service.updated_at for s in overview.services] + [selectors.last_public_update_at()]
+    moments = [m for m in moments if m is not None]
     return {
         'id': selectors.page_id(),
         'name': settings.STATUS_PAGE_TITLE,
@@ -67,13 +68,14 @@ def _components_of(cis, states: dict[int, ServiceState]) -> list[dict[str, Any]]
 
 
 def incident_status(major: MajorIncident) -> str:
-    """Resolved once the service is restored; else what the latest public update said (investigating at first)."""
+    """Resolved once the service is restored; until then what the latest public update said, investigating before
+    the first (an update that called it resolved too early reads as monitoring while the service is still down)."""
     if major.state not in ACTIVE:
         return UpdateStatus.RESOLVED
-    latest = major.public_updates[0] if major.public_updates else None
-    if latest is None or latest.status == UpdateStatus.RESOLVED:
-        return UpdateStatus.INVESTIGATING if latest is None else UpdateStatus.MONITORING
-    return latest.status
+    if not major.public_updates:
+        return UpdateStatus.INVESTIGATING
+    latest = major.public_updates[0].status
+    return UpdateStatus.MONITORING if latest == UpdateStatus.RESOLVED else latest
 
 
 def incident(major: MajorIncident, states: dict[int, ServiceState]) -> dict[str, Any]:
