@@ -496,6 +496,41 @@ class RecordPageTests(ItsmTestCase):
             self.assertEqual(small, large, f'the record page grew from {small} to {large} queries')
 
 
+class ActionPageTests(ItsmTestCase):
+    """Every action's form renders, as a page and as the htmx panel, for the people who may take it."""
+
+    def test_each_action_form_renders(self):
+        for state in (S.DETECTION, S.ASSESSMENT, S.RESOLUTION, S.REVIEW):
+            major = make_major(state)
+            self.client.force_login(major.incident_manager)
+            page = self.client.get(major.get_absolute_url())
+            offered = page.context['toolbar_actions'] + page.context['menu_actions']
+            self.assertTrue(offered)
+            for action in offered:
+                with self.subTest(state=state, action=action.name):
+                    self.assertHttpStatus(self.client.get(action.url), 200)
+                    panel = self.client.get(action.url, headers={'HX-Request': 'true'})
+                    self.assertHttpStatus(panel, 200)
+                    self.assertContains(panel, 'id="majorincident-action-form"')
+
+    def test_edit_panel_with_htmx(self):
+        major = make_major(S.ASSESSMENT)
+        self.client.force_login(major.incident_manager)
+        response = self.client.get(url('majorincident_edit', major.number), headers={'HX-Request': 'true'})
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, 'name="update_interval_minutes"')
+        self.assertNotContains(response, '<html')
+
+    def test_a_recipient_picked_as_a_person(self):
+        major = make_major(S.ASSESSMENT)
+        dean = make_user(Role.MANAGER, first_name='Dana', last_name='Dean', email='dana.dean@example.edu')
+        self.client.force_login(major.incident_manager)
+        response = self.client.post(url('recipient_add', major.number), {'person': dean.pk})
+        self.assertHttpStatus(response, 302)
+        recipient = Recipient.objects.get(major_incident=major, email='dana.dean@example.edu')
+        self.assertEqual((recipient.person, recipient.name), (dean, 'Dana Dean'))
+
+
 class UpdatePreviewTests(ItsmTestCase):
     def test_preview_fills_the_template_for_this_record(self):
         major = make_major(S.ASSESSMENT, short_description='Timetabling down')
