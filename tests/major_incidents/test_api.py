@@ -14,8 +14,8 @@ from itsm.audit import Actor
 from itsm.choices import Role, TimelineKind
 from itsm.models import User
 from major_incidents import services
-from major_incidents.choices import MajorIncidentState, ResponseMode, UpdateAudience
-from major_incidents.models import MajorIncident, MajorIncidentUpdate, Validation
+from major_incidents.choices import CandidateStatus, MajorIncidentState, ResponseMode, UpdateAudience
+from major_incidents.models import MajorIncident, MajorIncidentCandidate, MajorIncidentUpdate, Validation
 from tests.base import APITestCases, ItsmTestCase
 from tests.cmdb.factories import make_ci
 from tests.factories import make_ticket, make_user
@@ -408,3 +408,47 @@ class MajorIncidentRoleTests(ItsmTestCase):
                 self.assertHttpStatus(client.get(f'{API}{major.number}/'), 200)
                 self.assertHttpStatus(client.post(f'{API}{major.number}/contain/', {}), 403)
         self.assertEqual(MajorIncident.objects.get(pk=major.pk).state, S.ASSESSMENT)
+
+
+class MajorIncidentCandidateAPITests(ReadOnlyCollection, APITestCases.ModelAPITestCase):
+    model = MajorIncidentCandidate
+    basename = 'majorincidentcandidate'
+    view_roles = (Role.SERVICE_DESK_AGENT,)
+    write_roles = (Role.INCIDENT_MANAGER,)
+    read_only_roles = (Role.MANAGER,)
+    supports_delete = False
+    query_rows = (1, 4)
+
+    def make_object(self, **kwargs):
+        return CandidateFactory(**kwargs)
+
+    def filter_cases(self):
+        proposed = self.make_object()
+        dismissed = self.make_object(status=CandidateStatus.DISMISSED)
+        return [
+            ({'status': 'proposed'}, [proposed]),
+            ({'status': 'dismissed'}, [dismissed]),
+            ({'reason': 'flood'}, [proposed, dismissed]),
+            ({'reason': 'critical_service'}, []),
+        ]
+
+    def test_the_answer_lists_the_incidents(self):
+        candidate = self.make_object(size=3)
+        response = self.api_client(self.viewer()).get(self.detail_url(candidate))
+        self.assertHttpStatus(response, 200)
+        self.assertEqual(len(response.data['incidents']), 3)
+        self.assertEqual(response.data['service'], candidate.service.number)
+
+    def test_incident_managers_dismiss_with_a_reason(self):
+        candidate = self.make_object()
+        url = f'{self.detail_url(candidate)}dismiss/'
+        self.assertHttpStatus(self.api_client(self.viewer()).post(url, {'reason': 'x'}, format='json'), 403)
+        response = self.api_client(self.writer()).post(url, {}, format='json')
+        self.assertHttpStatus(response, 400)
+        self.assertIn('reason', response.data)
+        response = self.api_client(self.writer()).post(url, {'reason': 'Planned maintenance.'}, format='json')
+        self.assertHttpStatus(response, 200)
+        self.assertEqual(response.data['status'], CandidateStatus.DISMISSED)
+        self.assertEqual(response.data['dismiss_reason'], 'Planned maintenance.')
+        response = self.api_client(self.writer()).post(url, {'reason': 'Again.'}, format='json')
+        self.assertHttpStatus(response, 409)

@@ -19,6 +19,13 @@ from .test_api import ReadOnlyCollection
 S = MajorIncidentState
 
 
+def make_reminder(**fields) -> CadenceReminder:
+    """A reminder sent by the cadence job for a missed update."""
+    major = make_major(S.ASSESSMENT, **fields)
+    cadence.send_overdue_reminders(now=major.next_update_due + dt.timedelta(minutes=1))
+    return CadenceReminder.objects.get(major_incident=major)
+
+
 def updates_url(major) -> str:
     return f'/api/v1/major-incidents/{major.number}/updates/'
 
@@ -189,10 +196,7 @@ class CadenceReminderAPITests(ReadOnlyCollection, APITestCases.ModelAPITestCase)
     query_rows = (1, 4)
 
     def make_object(self, **kwargs):
-        """A reminder sent by the cadence job for a missed update."""
-        major = make_major(S.ASSESSMENT, **kwargs)
-        cadence.send_overdue_reminders(now=major.next_update_due + dt.timedelta(minutes=1))
-        return CadenceReminder.objects.get(major_incident=major)
+        return make_reminder(**kwargs)
 
     def filter_cases(self):
         first, second = self.make_object(), self.make_object()
