@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
@@ -32,7 +33,8 @@ class PublicUpdatesFeed(Feed):
         return f'{update.major_incident.title}: {update.get_status_display()}'
 
     def item_description(self, update):
-        return update.body
+        # Atom readers render the summary as HTML: the update is plain text, so it is escaped first.
+        return linebreaksbr(update.body, autoescape=True)
 
     def item_link(self, update):
         return reverse('statuspage:incident', args=[update.major_incident.number])

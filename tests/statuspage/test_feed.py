@@ -28,8 +28,8 @@ class FeedTests(ItsmTestCase):
 
     def test_public_updates_newest_first_linking_the_incident_page(self):
         major = make_major(services=[make_public_service()], public_title='Library Wi-Fi down')
-        first = post_public(major, body='Investigating the access points.')
-        second = post_public(major, body='Access points restarted <b>now</b>.', status='monitoring')
+        post_public(major, body='Investigating the access points.')
+        post_public(major, body='Access points restarted <b>now</b>.', status='monitoring')
         UpdateFactory(major_incident=major, audience=UpdateAudience.INTERNAL, body='Internal: vendor ticket 42.')
         UpdateFactory(major_incident=major, audience=UpdateAudience.RECIPIENTS, body='To owners only.')
         root = self.read()
@@ -37,7 +37,9 @@ class FeedTests(ItsmTestCase):
         entries = root.findall(f'{ATOM}entry')
         self.assertEqual(len(entries), 2)
         summaries = [e.find(f'{ATOM}summary').text for e in entries]
-        self.assertEqual(summaries, [second.body, first.body])
+        self.assertEqual(
+            summaries, ['Access points restarted &lt;b&gt;now&lt;/b&gt;.', 'Investigating the access points.']
+        )
         self.assertEqual(entries[0].find(f'{ATOM}title').text, 'Library Wi-Fi down: Monitoring')
         link = entries[0].find(f'{ATOM}link').get('href')
         self.assertTrue(link.endswith(reverse('statuspage:incident', args=[major.number])))
