@@ -5,8 +5,8 @@ CIs and services, and the risk rules (data) that raise the level when a signal r
 `answer_questionnaire` and `risk_refresh` store the answers and the assessment on the change (its `questionnaire_level`,
 `risk_level`, `risk_reasons` and `risk_assessed_at`), and `store_assessment` is what `change_assess` calls.
 
-Major incidents have no record of their own yet: open P0/P1 incidents count as "major-incident candidates". The app
-that brings major incidents registers its own source with `register_major_incident_source`, which then replaces them.
+The major-incident signal comes from the app that records major incidents: it registers a source with
+`register_major_incident_source` (changes imports no other process app). With none registered the signal reads zero.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from incidents.choices import OPEN_STATES
 from incidents.models import Ticket
 from itsm import audit, hooks
 from itsm.audit import Actor
-from itsm.choices import Priority, Role, TicketKind, TimelineKind
+from itsm.choices import Role, TicketKind, TimelineKind
 from itsm.errors import Conflict, NotAllowed
 from itsm.workflow import lock
 from sla.models import SlaClock
@@ -40,7 +40,6 @@ from .models import Change, RiskAnswer, RiskAssessment, RiskBand, RiskQuestion, 
 
 FAILED_CHANGE_DAYS = 90
 FAILED_OUTCOMES = (ChangeOutcome.FAILED, ChangeOutcome.BACKED_OUT)
-MAJOR_PRIORITIES = (Priority.P0, Priority.P1)
 # The questionnaire can be answered until the change is authorised; the change manager can refresh the
 # assessment until it is implemented.
 ANSWERABLE_STATES = (ChangeState.DRAFT, ChangeState.SUBMITTED, ChangeState.ASSESSMENT)
@@ -113,7 +112,7 @@ class RiskResult:
 NOUNS = {
     RiskSignal.DOWNSTREAM_SERVICES: ('service reached downstream', 'services reached downstream'),
     RiskSignal.OPEN_INCIDENTS: ('open incident', 'open incidents'),
-    RiskSignal.MAJOR_INCIDENTS: ('major-incident candidate (open P0/P1)', 'major-incident candidates (open P0/P1)'),
+    RiskSignal.MAJOR_INCIDENTS: ('open major incident', 'open major incidents'),
     RiskSignal.CLOCKS_AT_RISK: ('SLA clock at risk', 'SLA clocks at risk'),
     RiskSignal.FAILED_CHANGES: (
         f'failed change in the last {FAILED_CHANGE_DAYS} days',
@@ -122,7 +121,7 @@ NOUNS = {
     RiskSignal.OVERLAPPING_CHANGES: ('overlapping change', 'overlapping changes'),
 }
 LABELS = {
-    RiskSignal.MAJOR_INCIDENTS: 'Major-incident candidates: open P0/P1 incidents on the affected CIs and services',
+    RiskSignal.MAJOR_INCIDENTS: 'Major incidents open on the affected CIs and services',
 }
 
 
@@ -182,7 +181,7 @@ _major_incident_source: list[MajorIncidentSource] = []
 
 def register_major_incident_source(source: MajorIncidentSource) -> None:
     """Let the app that records major incidents say which are open on the CIs and services in scope: `source(change,
-    ci_ids, names)` returns the signal. Registered once in its AppConfig.ready; it replaces the P0/P1 candidates."""
+    ci_ids, names)` returns the signal. Registered once in its AppConfig.ready; the results of all sources add up."""
     if source not in _major_incident_source:
         _major_incident_source.append(source)
 
@@ -289,13 +288,11 @@ def _overlapping_changes(change: Change, scope: Scope) -> SignalResult:
     return SignalResult(len(items), list(items.values()))
 
 
-def _major_incidents(change: Change, incidents: list[Ticket], scope: Scope) -> SignalResult:
-    if _major_incident_source:
-        results = [source(change, scope.ids, scope.names) for source in _major_incident_source]
-        items = [item for result in results for item in result.items]
-        return SignalResult(len(items), items, label=results[0].label or RiskSignal.MAJOR_INCIDENTS.label)
-    items = [_incident_item(ticket, scope.names) for ticket in incidents if ticket.priority in MAJOR_PRIORITIES]
-    return SignalResult(len(items), items, label=LABELS[RiskSignal.MAJOR_INCIDENTS])
+def _major_incidents(change: Change, scope: Scope) -> SignalResult:
+    results = [source(change, scope.ids, scope.names) for source in _major_incident_source]
+    items = [item for result in results for item in result.items]
+    label = next((result.label for result in results if result.label), LABELS[RiskSignal.MAJOR_INCIDENTS])
+    return SignalResult(len(items), items, label=label)
 
 
 def risk_signals(change: Change) -> dict[str, SignalResult]:
@@ -308,7 +305,7 @@ def risk_signals(change: Change) -> dict[str, SignalResult]:
     signals = {
         RiskSignal.DOWNSTREAM_SERVICES: SignalResult(len(scope.downstream), scope.downstream),
         RiskSignal.OPEN_INCIDENTS: SignalResult(len(incidents), [_incident_item(t, scope.names) for t in incidents]),
-        RiskSignal.MAJOR_INCIDENTS: _major_incidents(change, incidents, scope),
+        RiskSignal.MAJOR_INCIDENTS: _major_incidents(change, scope),
         RiskSignal.CLOCKS_AT_RISK: _clocks_at_risk(incidents, scope.names),
         RiskSignal.FAILED_CHANGES: _failed_changes(change, scope),
         RiskSignal.OVERLAPPING_CHANGES: _overlapping_changes(change, scope),

@@ -16,13 +16,14 @@ from cmdb.choices import CIClass, RelationshipType
 from incidents.choices import TicketState
 from incidents.models import Ticket
 from itsm.audit import Actor
-from itsm.choices import Impact, Role, Urgency
+from itsm.choices import Impact, Role
 from itsm.errors import Conflict, NotAllowed
 from sla.models import BusinessCalendar, SlaClock
 from tests.base import ItsmTestCase
 from tests.changes.factories import CleanRiskData
 from tests.cmdb.factories import link, make_ci, make_service
 from tests.factories import make_ticket
+from tests.major_incidents.factories import make_major
 
 S = RiskSignal
 
@@ -104,35 +105,29 @@ class SignalTests(CleanRiskData, DeskMixin, ItsmTestCase):
         )
         self.assertIn('Payroll', result.on_names)
 
-    def test_major_incident_candidates_are_open_p0_p1_and_say_so(self):
+    def test_open_major_incidents_in_scope_count_and_say_so(self):
         change = make_change(self.app)
-        major = make_ticket(
-            short_description='Payroll down for everyone',
-            service=self.payroll,
-            impact=Impact.SEVERE,
-            urgency=Urgency.IMMEDIATE,
-        )
-        make_ticket(short_description='One payslip wrong', service=self.payroll)
-        self.assertLessEqual(major.priority, 1)
-        result = risk.risk_signals(change)[S.MAJOR_INCIDENTS]
-        self.assertEqual(result.count, 1)
-        self.assertEqual(result.items[0].url, major.get_absolute_url())
-        self.assertIn('candidates', result.label)
-        self.assertIn('P0/P1', result.label)
-
-    def test_a_registered_major_incident_source_replaces_the_candidates(self):
-        change = make_change(self.app)
+        major = make_major(short_description='Payroll down for everyone', services=[self.payroll])
+        make_major(short_description='Mail slow', services=[self.mail])
         make_ticket(short_description='Payroll down', service=self.payroll, impact=Impact.SEVERE, urgency='immediate')
+        result = risk.risk_signals(change)[S.MAJOR_INCIDENTS]
+        self.assertEqual(result.count, 1)  # a P0 incident alone is no major incident; Mail is out of scope
+        self.assertEqual(result.items[0].url, major.get_absolute_url())
+        self.assertIn('Major incidents', result.label)
+
+    def test_registered_major_incident_sources_add_up(self):
+        change = make_change(self.app)
+        make_major(short_description='Payroll outage', services=[self.payroll])
         seen = {}
 
         def source(change, ci_ids, names):
             seen['ids'] = set(ci_ids)
-            return risk.SignalResult(1, [risk.SignalItem('MIR0000101 Payroll outage', on='Payroll')], 'Major incidents')
+            return risk.SignalResult(1, [risk.SignalItem('EXT-101 Payroll outage', on='Payroll')], 'Elsewhere')
 
         risk.register_major_incident_source(source)
         self.addCleanup(risk.unregister_major_incident_source, source)
         result = risk.risk_signals(change)[S.MAJOR_INCIDENTS]
-        self.assertEqual((result.count, result.label), (1, 'Major incidents'))
+        self.assertEqual(result.count, 2)
         self.assertEqual(seen['ids'], {self.app.pk, self.payroll.pk})
 
     def test_clocks_at_risk_on_open_incidents_in_scope(self):
@@ -247,14 +242,14 @@ class AssessmentTests(CleanRiskData, DeskMixin, ItsmTestCase):
         RiskRule.objects.create(name='Majors', signal=S.MAJOR_INCIDENTS, threshold=1, raise_to=RiskLevel.VERY_HIGH)
         RiskRule.objects.create(name='Off', signal=S.DOWNSTREAM_SERVICES, threshold=1, raise_to='high', active=False)
         change = make_change(self.server)
-        make_ticket(short_description='Payroll down', service=self.payroll, impact=Impact.SEVERE, urgency='immediate')
+        make_major(short_description='Payroll down', services=[self.payroll])
         result = risk.assess_risk(change)
         self.assertEqual(result.level, RiskLevel.VERY_HIGH)
         self.assertEqual([rule.name for rule in result.fired], ['Reach', 'Majors'])
         raised = [reason for reason in result.reasons if reason.startswith('Raised')]
         self.assertEqual(len(raised), 2)
         self.assertEqual(raised[0], 'Raised to Moderate: 1 service reached downstream of srv-pay (rule "Reach")')
-        self.assertIn('major-incident candidate (open P0/P1) on Payroll', raised[1])
+        self.assertIn('1 open major incident on Payroll', raised[1])
         # A questionnaire already at High: the moderate rule no longer explains anything.
         self.answer(change, self.qs['q1_no'], self.qs['q2_no'])
         raised = [reason for reason in risk.assess_risk(change).reasons if reason.startswith('Raised')]
