@@ -5,7 +5,9 @@ the preview of a template, and query counts that do not grow with the record's c
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
+from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -19,6 +21,7 @@ from major_incidents.choices import (
     UpdateAudience,
     ValidationRole,
 )
+from major_incidents.filters import MajorIncidentFilterSet
 from major_incidents.models import MajorIncident, MajorIncidentChild, Recipient, UpdateTemplate
 from tests.base import ItsmTestCase, ViewTestCases
 from tests.cmdb.factories import link, make_ci
@@ -152,6 +155,34 @@ class MajorIncidentViewTests(ViewTestCases.ModelViewTestCase):
         self.assertEqual(response.context['object_list'][0].child_count, 1)
         MajorIncident.objects.filter(pk=major.pk).update(next_update_due=timezone.now() + dt.timedelta(minutes=50))
         self.assertNotContains(self.client.get(url('majorincident_list')), 'pc-overdue')
+
+
+class FilterSetTests(ItsmTestCase):
+    """The filters the list page and the API share, including those the page does not show."""
+
+    def test_every_filter(self):
+        server = make_ci(CIClass.SERVER, name='erp-db-01')
+        manager = make_incident_manager(username='ines.m')
+        erp = make_major(S.ASSESSMENT, cis=[server], severity=2, incident_manager=manager)
+        restored = make_major(S.REVIEW)
+        MajorIncident.objects.filter(pk=restored.pk).update(declared_at=timezone.now() - dt.timedelta(days=3))
+        cutoff = (timezone.now() - dt.timedelta(days=1)).isoformat()
+        everything = MajorIncident.objects.all()
+        for params, expected in (
+            ({'active': 'true'}, {erp}),
+            ({'active': 'false'}, {restored}),
+            ({'severity': '2'}, {erp}),
+            ({'ci': server.number}, {erp}),
+            ({'ci': 'erp-db-01'}, {erp}),
+            ({'incident_manager': 'INES.M'}, {erp}),
+            ({'state': [S.ASSESSMENT, S.REVIEW]}, {erp, restored}),
+            ({'declared_after': cutoff}, {erp}),
+            ({'declared_before': cutoff}, {restored}),
+        ):
+            with self.subTest(params=params):
+                filterset = MajorIncidentFilterSet(QueryDict(urlencode(params, doseq=True)), queryset=everything)
+                self.assertTrue(filterset.is_valid(), filterset.errors)
+                self.assertEqual(set(filterset.qs), expected)
 
 
 class PermissionTests(ItsmTestCase):
