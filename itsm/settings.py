@@ -286,6 +286,7 @@ SPECTACULAR_SETTINGS = {
         'MajorIncidentUpdateStatusEnum': 'major_incidents.choices.UpdateStatus',
         'MajorIncidentCandidateStatusEnum': 'major_incidents.choices.CandidateStatus',
         'MajorIncidentValidationRoleEnum': 'major_incidents.choices.ValidationRole',
+        'RaciRoleEnum': 'cmdb.choices.RaciRole',
     },
 }
 
