@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from major_incidents.choices import ServiceImpact, UpdateAudience
 from statuspage.models import Subscriber
-from tests.browser import remote_requests, screenshot
+from tests.browser import remote_requests, screenshot, wait_for_live_server_requests
 from tests.major_incidents.factories import UpdateFactory
 
 from .factories import make_major, make_private_service, make_public_service, post_public
@@ -62,3 +62,24 @@ def test_anonymous_visitor_sees_the_outage_and_subscribes(live_server, page, out
     expect(page.get_by_text('We know webmail is down and are working on it.')).to_be_visible()
     assert remote_requests(page) == []
     assert page.console_errors == []
+
+
+def test_the_page_works_without_javascript(live_server, browser, outage):
+    context = browser.new_context(java_script_enabled=False, viewport={'width': 390, 'height': 844})
+    try:
+        page = context.new_page()
+        requests = []
+        page.on('request', lambda request: requests.append(request.url))
+        page.goto(f'{live_server.url}/status/')
+        expect(page.get_by_role('link', name='E-mail unavailable for everyone')).to_be_visible()
+        expect(page.locator('.sp-day[title]')).to_have_count(180)
+        page.get_by_label('E-mail address').fill('phone@example.org')
+        page.get_by_role('button', name='Subscribe by e-mail').click()
+        expect(page.get_by_role('heading', name='Check your inbox')).to_be_visible()
+        assert Subscriber.objects.filter(email='phone@example.org', confirmed_at__isnull=True).exists()
+        screenshot(page, 'statuspage-phone-without-javascript')
+        page.requests = requests
+        assert remote_requests(page) == []
+    finally:
+        context.close()
+        wait_for_live_server_requests()
