@@ -544,6 +544,20 @@ class ActionPageTests(ItsmTestCase):
                     self.assertHttpStatus(panel, 200)
                     self.assertContains(panel, 'id="majorincident-action-form"')
 
+    def test_finished_records_offer_no_forms(self):
+        for state in (S.CLOSED, S.CANCELLED):
+            with self.subTest(state=state):
+                major = make_major(state)
+                self.client.force_login(major.incident_manager)
+                page = self.client.get(major.get_absolute_url())
+                self.assertHttpStatus(page, 200)
+                for form_id in ('major-update-form', 'major-link-form', 'major-recipient-form'):
+                    self.assertNotContains(page, f'id="{form_id}"')
+                if state == S.CANCELLED:
+                    self.assertContains(page, 'One user only: not a major incident.')
+                else:
+                    self.assertContains(page, url('review', major.number))
+
     def test_edit_panel_with_htmx(self):
         major = make_major(S.ASSESSMENT)
         self.client.force_login(major.incident_manager)
