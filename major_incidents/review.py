@@ -236,7 +236,7 @@ def action_item_add(
 def action_item_update(*, item: ActionItem, actor: Actor, **fields: Any) -> ActionItem:
     """Edit an action item: its description, owner, due date and notes (a due date moved into the past is
     refused; one already past may stay)."""
-    item = ActionItem.objects.select_for_update().select_related('review__major_incident').get(pk=item.pk)
+    item = ActionItem.objects.select_for_update(of=('self',)).select_related('review__major_incident').get(pk=item.pk)
     major = item.review.major_incident
     _require_writer(major, actor)
     unknown = set(fields) - ACTION_ITEM_FIELDS
@@ -271,7 +271,7 @@ def action_item_update(*, item: ActionItem, actor: Actor, **fields: Any) -> Acti
 @transaction.atomic
 def action_item_done(*, item: ActionItem, actor: Actor, note: str = '') -> ActionItem:
     """Mark an action item done (409 if it is done already)."""
-    item = ActionItem.objects.select_for_update().select_related('review__major_incident').get(pk=item.pk)
+    item = ActionItem.objects.select_for_update(of=('self',)).select_related('review__major_incident').get(pk=item.pk)
     major = item.review.major_incident
     _require_writer(major, actor)
     if item.done_at is not None:
@@ -289,7 +289,7 @@ def action_item_done(*, item: ActionItem, actor: Actor, note: str = '') -> Actio
 @transaction.atomic
 def action_item_reopen(*, item: ActionItem, actor: Actor, reason: str) -> ActionItem:
     """Reopen a done action item, saying why (400 without a reason, 409 if it is open)."""
-    item = ActionItem.objects.select_for_update().select_related('review__major_incident').get(pk=item.pk)
+    item = ActionItem.objects.select_for_update(of=('self',)).select_related('review__major_incident').get(pk=item.pk)
     major = item.review.major_incident
     _require_writer(major, actor)
     if not (reason or '').strip():
@@ -323,7 +323,9 @@ def review_open_problem(*, review: PostIncidentReview, actor: Actor):
     from problems.services import problem_create
 
     review = (
-        PostIncidentReview.objects.select_for_update().select_related('major_incident', 'problem').get(pk=review.pk)
+        PostIncidentReview.objects.select_for_update(of=('self',))
+        .select_related('major_incident', 'problem')
+        .get(pk=review.pk)
     )
     major = review.major_incident
     _require_writer(major, actor)
@@ -394,7 +396,7 @@ def send_overdue_action_item_reminders(*, on: dt.date | None = None) -> int:
     for pk in list(action_items_due(on=on).values_list('pk', flat=True)):
         with transaction.atomic():
             item = (
-                ActionItem.objects.select_for_update()
+                ActionItem.objects.select_for_update(of=('self',))
                 .select_related('owner', 'review__major_incident')
                 .filter(pk=pk, done_at__isnull=True)
                 .first()
