@@ -22,6 +22,16 @@ EXEMPT = {
     '(tests/incidents/test_views_tickets.py, test_portal.py, test_notifications.py)',
     'changes.CalendarToken': "a person's calendar-feed secret, created and replaced on the change calendar page and "
     'never edited (tests/changes/test_calendar.py)',
+    'major_incidents.MajorIncidentChild': 'linked and unlinked on the major-incident and incident pages, no page of '
+    'its own (tests/major_incidents/test_pages.py, test_links.py); generic API tests in test_api_children.py',
+    'major_incidents.Recipient': "edited on the major-incident page's recipient card, no page of its own "
+    '(tests/major_incidents/test_pages.py, test_recipients.py); generic API tests in test_api_children.py',
+    'major_incidents.MajorIncidentUpdate': 'posted and listed on the major-incident page and the status page, never '
+    'edited (tests/major_incidents/test_pages.py, tests/statuspage); generic API tests in test_api_updates.py',
+    'major_incidents.Validation': "the validate action's record, shown on the major-incident page "
+    '(tests/major_incidents/test_workflow_table.py, test_pages.py); generic API tests in test_api_updates.py',
+    'major_incidents.CadenceReminder': 'written once per missed update by the cadence job, never edited '
+    '(tests/major_incidents/test_cadence.py); generic API tests in test_api_updates.py',
 }
 
 
