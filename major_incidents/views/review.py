@@ -117,6 +117,14 @@ class ReviewAccessMixin(LoginRequiredMixin, StaffOnlyMixin):
         return Actor.from_request(self.request)
 
 
+def may_raise_problems(user) -> bool:
+    """Whether `user` may log the problem for the root cause (the problems app's rule), so no button leads to a
+    refusal."""
+    from problems.services import RAISER_ROLES
+
+    return user.has_role(*RAISER_ROLES)
+
+
 def _review_of(major: MajorIncident) -> PostIncidentReview | None:
     return PostIncidentReview.objects.filter(major_incident=major).select_related('problem', 'author').first()
 
@@ -140,6 +148,7 @@ class ReviewView(ReviewAccessMixin, View):
             'items': items,
             'timeline': reviews.review_timeline(major),
             'may_write': reviews.may_write_review(major, request.user),
+            'may_open_problem': may_raise_problems(request.user),
             'restored': major.state in reviews.REVIEWABLE_STATES,
             'problem_open': review is not None and review.problem is not None and not review.problem.is_final,
         }

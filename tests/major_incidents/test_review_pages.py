@@ -65,7 +65,6 @@ class ReviewPageTests(ItsmTestCase):
         self.assertEqual(review.process_rating, 3)
         page = self.client.get(self.url)
         self.assertContains(page, 'The relay certificate expired')
-        self.assertContains(page, 'Open a problem for the root cause')
 
     def test_bad_input_gives_form_errors(self):
         self.client.force_login(self.manager)
@@ -232,3 +231,16 @@ class ActionItemPageTests(ItsmTestCase):
     def test_requesters_cannot_see_the_list(self):
         self.client.force_login(make_user())
         self.assertHttpStatus(self.client.get(reverse('major_incidents:actionitem_list')), 403)
+
+
+class OpenProblemButtonTests(ItsmTestCase):
+    def test_offered_only_to_people_who_may_raise_problems(self):
+        owner = make_user(Role.SERVICE_OWNER)
+        major = make_major(service_owner=owner)
+        review = reviews.review_start(major=major, actor=as_(owner))
+        reviews.review_update(review=review, actor=as_(owner), root_cause='Expired certificate')
+        url = reverse('major_incidents:review', args=[major.number])
+        self.client.force_login(owner)
+        self.assertNotContains(self.client.get(url), 'Open a problem for the root cause')
+        self.client.force_login(make_user(Role.PROBLEM_MANAGER))
+        self.assertContains(self.client.get(url), 'Open a problem for the root cause')
