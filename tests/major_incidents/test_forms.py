@@ -67,13 +67,13 @@ class TeamFormTests(ItsmTestCase):
         self.assertIn('support_staff', form.errors)
 
     def test_prefilled_from_the_record_and_sent_as_service_keywords(self):
-        helper = make_user(Role.L2_ENGINEER)
+        supporter = make_user(Role.L2_ENGINEER)
         form = self.form()
         self.assertEqual(form.initial['incident_manager'], self.manager.pk)
-        form = self.form({'incident_manager': self.manager.pk, 'support_staff': [helper.pk], 'note': 'Bridge open'})
+        form = self.form({'incident_manager': self.manager.pk, 'support_staff': [supporter.pk], 'note': 'Bridge open'})
         self.assertTrue(form.is_valid(), form.errors)
         kwargs = form.service_kwargs()
-        self.assertEqual(kwargs['support_staff'], [helper])
+        self.assertEqual(kwargs['support_staff'], [supporter])
         self.assertEqual(kwargs['incident_manager'], self.manager)
         self.assertEqual(
             set(kwargs),

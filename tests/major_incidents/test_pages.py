@@ -408,8 +408,8 @@ class RecordPageTests(ItsmTestCase):
 
     def test_team(self):
         lead = make_user(Role.L3_ENGINEER, first_name='Tomas', last_name='Reed')
-        helper = make_user(Role.L2_ENGINEER, first_name='Ada', last_name='Quill')
-        services.major_set_team(major=self.major, actor=SYSTEM, tech_lead=lead, support_staff=[helper])
+        supporter = make_user(Role.L2_ENGINEER, first_name='Ada', last_name='Quill')
+        services.major_set_team(major=self.major, actor=SYSTEM, tech_lead=lead, support_staff=[supporter])
         response = self.page()
         for text in ('Ines Marsh', 'Tomas Reed', 'Ada Quill', 'Tech lead', 'Communications lead', 'Support staff'):
             self.assertContains(response, text)
