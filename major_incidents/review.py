@@ -175,11 +175,21 @@ def review_timeline(major: MajorIncident) -> list[TimelineEntry]:
     if numbers:
         condition |= Q(content_type=ticket_type, object_id__in=list(numbers))
     entries = list(TimelineEntry.objects.filter(condition).select_related('actor').order_by('at', 'id'))
+    states = {
+        major_type.pk: dict(MajorIncidentState.choices),
+        ticket_type.pk: dict(Ticket._meta.get_field('state').choices),
+    }
     for entry in entries:
         if entry.content_type_id == major_type.pk:
             entry.record_number, entry.record_kind = major.number, 'major incident'
         else:
             entry.record_number, entry.record_kind = numbers[entry.object_id], 'child incident'
+        # A state change says which states, in words (its message is often empty).
+        entry.states_text = ''
+        if entry.kind == TimelineKind.TRANSITION and entry.data.get('to'):
+            labels = states[entry.content_type_id]
+            source, target = entry.data.get('from'), entry.data['to']
+            entry.states_text = f'{labels.get(source, source)} → {labels.get(target, target)}'
     return entries
 
 

@@ -181,3 +181,11 @@ def test_flood_to_declared_to_status_page_to_review_and_problem(live_server, pag
     assert set(problem.incident_links.values_list('incident_id', flat=True)) == {i.pk for i in incidents}
     expect(page.locator('#review-timeline')).to_contain_text(incidents[0].number)
     screenshot(page, 'major-incident-review')
+
+    # The dashboard counts it, charts it and the action item is listed with its owner.
+    page.goto(f'{live_server.url}/major-incidents/dashboard/?days=30')
+    expect(page.locator('[data-measure="major_incidents"] .h1')).to_have_text('1')
+    expect(page.locator('#chart-major-incidents')).to_be_visible()
+    page.goto(f'{live_server.url}/major-incidents/action-items/?view=all')
+    expect(page.get_by_test_id('action-item-row')).to_contain_text('Ted Lead')
+    assert not page.console_errors, page.console_errors

@@ -148,12 +148,17 @@ class ReviewTimelineTests(ItsmTestCase):
     def test_merges_the_major_incident_and_its_children_in_time_order(self):
         major = make_major()
         children = add_children(major, 2)
+        assigned = make_ticket(short_description='Taken on by the desk', state='assigned')
+        MajorIncidentChild.objects.create(major_incident=major, incident=assigned)
+        children.append(assigned)
         manager = make_user(Role.INCIDENT_MANAGER)
         reviews.review_start(major=major, actor=as_(manager))
         entries = reviews.review_timeline(major)
         numbers = {entry.record_number for entry in entries}
         self.assertEqual(numbers, {major.number, *(c.number for c in children)})
         self.assertEqual([(e.at, e.pk) for e in entries], sorted((e.at, e.pk) for e in entries))
+        transitions = [e.states_text for e in entries if e.kind == TimelineKind.TRANSITION]
+        self.assertIn('New → Assigned', transitions)
         kinds = {e.record_number: e.record_kind for e in entries}
         self.assertEqual(kinds[major.number], 'major incident')
         self.assertEqual(kinds[children[0].number], 'child incident')
