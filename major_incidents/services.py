@@ -354,12 +354,24 @@ def _team(
     changes = _team_changes(major, roles, support_staff)
     if action == 'activate':
         changes.setdefault('incident_manager', major.incident_manager or actor.user)
+        staff_before = sorted(str(person) for person in major.support_staff.all())
         if support_staff is not None:
             major.support_staff.set(list(support_staff))
         message = f'Response activated. Team: {_team_text(major, changes)}'
         if note.strip():
             message += f'. {note.strip()}'
         ACTIONS.run(major, action, actor=actor, changes=changes, message=message, public=False)
+        # A transition sets single fields; the support staff (many-to-many) get an entry of their own.
+        staff_after = sorted(str(person) for person in major.support_staff.all())
+        if staff_after != staff_before:
+            label = str(major._meta.get_field('support_staff').verbose_name).capitalize()
+            audit.record(
+                major,
+                actor=actor,
+                kind=TimelineKind.FIELD_CHANGE,
+                message=f'{label}: {", ".join(staff_after) or "nobody"}',
+                changes=[{'field': 'support_staff', 'label': label, 'before': staff_before, 'after': staff_after}],
+            )
         return major
     if 'incident_manager' in changes and changes['incident_manager'] is None:
         raise ValidationError({'incident_manager': 'A major incident always has an incident manager.'})
@@ -650,6 +662,7 @@ def major_post_update(
         )
         update.recipient_count = len(addresses)
     update.save()
+    before = audit.snapshot(major)
     if counts:
         major.last_update_at = now
         major.next_update_due = cadence.next_due(major, now)
@@ -660,6 +673,7 @@ def major_post_update(
         actor=actor,
         kind=TimelineKind.WORK_NOTE,
         message=f'{update.get_audience_display()} update{lateness}: {subject + " – " if subject else ""}{body}',
+        changes=audit.diff(major, before, audit.snapshot(major)),
         data={'update': update.pk, 'audience': audience, 'status': update.status, 'on_time': update.on_time},
     )
     for listener in notifications.update_listeners():

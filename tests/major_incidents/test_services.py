@@ -229,6 +229,8 @@ def test_activation_names_the_team_and_each_must_be_active_staff(manager, servic
     assert list(major.support_staff.all()) == [helper]
     text = entries(major, TimelineKind.TRANSITION).last().message
     assert f'Tech lead: {lead}' in text and f'Communications lead: {comms}' in text and str(helper) in text
+    staff = entries(major, TimelineKind.FIELD_CHANGE).last()
+    assert staff.changes == [{'field': 'support_staff', 'label': 'Support staff', 'before': [], 'after': [str(helper)]}]
 
 
 def test_set_team_changes_and_clears_roles_but_never_the_incident_manager(manager, service):
