@@ -25,7 +25,6 @@ from cmdb.selectors import recipients_for_services
 from itsm import audit
 from itsm.choices import Role, Tier, TimelineKind
 from itsm.models import SupportGroup, User
-from itsm.notify import group_addresses
 
 from .choices import RecipientSource
 from .models import MajorIncident, Recipient
@@ -57,6 +56,14 @@ def announce_addresses(text: str) -> list[str]:
     return found
 
 
+def _group_addresses(group: SupportGroup) -> list[str]:
+    """As `itsm.notify.group_addresses` (the group's address, else its active members'), from prefetched members so
+    the list costs the same queries however many groups the desk has."""
+    if group.email:
+        return [group.email]
+    return sorted(m.email for m in group.members.all() if m.is_active and m.email)
+
+
 def _person(person: User | None, source: str) -> list[Candidate]:
     if person is None or not person.is_active or not person.email:
         return []
@@ -86,7 +93,7 @@ def candidates_for(services: Iterable, *, initiator: User | None = None, everyon
         for address in settings.MAJOR_SENIOR_STAFF_ADDRESSES:
             found.append(Candidate(address.strip(), '', RecipientSource.SENIOR_STAFF))
         for group in SupportGroup.objects.filter(active=True, tier=Tier.L1).prefetch_related('members'):
-            for address in group_addresses(group):
+            for address in _group_addresses(group):
                 found.append(Candidate(address, group.name, RecipientSource.HELP_DESK))
     for service in details:
         for address in announce_addresses(service.announce_list):

@@ -65,29 +65,30 @@ def _check_staff(field: str, person: User | None, errors: dict[str, str]) -> Non
         errors[field] = f'{person} is not an active member of staff: a response role needs one.'
 
 
-def _link_refusal(major: MajorIncident | None, incident: Ticket) -> ApplicationError | ValidationError | None:
-    """Why `incident` cannot join `major` (None when it can, or already has)."""
-    if incident.kind != TicketKind.INCIDENT:
-        return ValidationError({'incidents': f'{incident.number} is a case: only incidents join a major incident.'})
-    link = MajorIncidentChild.objects.filter(incident=incident).select_related('major_incident').first()
-    if link is None or (major is not None and link.major_incident_id == major.pk):
-        return None
-    other = link.major_incident
-    state = 'open' if other.is_open else other.get_state_display().lower()
-    return Conflict(
-        f'{incident.number} is already part of {other.number} ({state}): unlink it there first.',
-        code='already_linked',
-        extra={'incident': incident.number, 'major_incident': other.number},
-    )
+def _check_joinable(major: MajorIncident | None, incidents: list[Ticket]) -> None:
+    """Refuse (naming it) a case, or an incident already part of another major incident; one query for all."""
+    cases = [i.number for i in incidents if i.kind != TicketKind.INCIDENT]
+    if cases:
+        raise ValidationError(
+            {'incidents': f'Only incidents join a major incident; these are cases: {", ".join(cases)}.'}
+        )
+    links = MajorIncidentChild.objects.filter(incident__in=incidents).select_related('major_incident', 'incident')
+    for link in links.order_by('incident__number'):
+        if major is not None and link.major_incident_id == major.pk:
+            continue
+        other = link.major_incident
+        state = 'open' if other.is_open else other.get_state_display().lower()
+        raise Conflict(
+            f'{link.incident.number} is already part of {other.number} ({state}): unlink it there first.',
+            code='already_linked',
+            extra={'incident': link.incident.number, 'major_incident': other.number},
+        )
 
 
 def _link(major: MajorIncident, incidents: Iterable[Ticket], actor: Actor) -> list[MajorIncidentChild]:
     """Link incidents (refusing the whole call if any cannot join); those already linked here are skipped."""
     incidents = list({i.pk: i for i in incidents}.values())
-    for incident in incidents:
-        refusal = _link_refusal(major, incident)
-        if refusal is not None:
-            raise refusal
+    _check_joinable(major, incidents)
     linked = set(major.child_links.values_list('incident_id', flat=True))
     new = [i for i in incidents if i.pk not in linked]
     rows = [MajorIncidentChild(major_incident=major, incident=i, linked_by=actor.user) for i in new]
@@ -188,10 +189,7 @@ def major_declare(
         children += list(candidate.incidents.order_by('opened_at'))
         if candidate.incident_id not in {c.pk for c in children}:
             children.append(candidate.incident)
-    for child in children:
-        refusal = _link_refusal(None, child)
-        if refusal is not None:
-            raise refusal
+    _check_joinable(None, children)
 
     services, cis = list(services or ()), list(cis or ())
     if not services and source_incident is not None and source_incident.service_id:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cmdb.choices import RaciRole
 from itsm.audit import Actor
@@ -13,7 +15,7 @@ from itsm.errors import Conflict, NotAllowed
 from itsm.models import TimelineEntry
 from major_incidents import services
 from major_incidents.choices import MajorIncidentState, RecipientSource
-from major_incidents.recipients import announce_addresses, candidates_for
+from major_incidents.recipients import announce_addresses, build_recipients, candidates_for
 from tests.cmdb.factories import assign
 from tests.factories import SupportGroupFactory, make_user
 from tests.major_incidents.factories import (
@@ -121,3 +123,28 @@ def test_only_the_team_edits_the_list_and_never_once_closed(manager):
     closed = MajorIncidentFactory(state=S.CLOSED, incident_manager=manager)
     with pytest.raises(Conflict):
         services.recipient_add(major=closed, actor=Actor(user=manager), email='late@example.com')
+
+
+def test_building_the_list_costs_the_same_queries_however_many_services_and_groups(manager):
+    def scoped_services(count: int) -> list:
+        found = []
+        for n in range(count):
+            owner, business = make_user(Role.SERVICE_OWNER), make_user(Role.BUSINESS_OWNER)
+            service = make_public_service(owner=owner, business_owner=business, announce_list=f'list{n}@example.com')
+            assign(service.service_details, RaciRole.ACCOUNTABLE, person=owner)
+            assign(service.service_details, RaciRole.INFORMED, group=SupportGroupFactory(tier=Tier.L2, email=''))
+            found.append(service)
+        return found
+
+    def count(size: int) -> int:
+        for _ in range(size):
+            SupportGroupFactory(tier=Tier.L1, email='', members=[make_user(Role.SERVICE_DESK_AGENT)])
+            make_user(Role.MANAGER)
+        major = MajorIncidentFactory(services=scoped_services(size), incident_manager=manager)
+        major.recipients.all().delete()
+        with CaptureQueriesContext(connection) as queries:
+            rows = build_recipients(major, initiator=manager)
+        assert len(rows) >= 4 * size
+        return len(queries.captured_queries)
+
+    assert count(1) == count(3)

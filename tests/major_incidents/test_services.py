@@ -8,6 +8,8 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cmdb.choices import RaciRole
@@ -560,3 +562,17 @@ def test_edits_refused_and_new_services_bring_their_people(manager, service):
     closed = MajorIncidentFactory(state=S.CLOSED, services=[service], incident_manager=manager)
     with pytest.raises(Conflict):
         services.major_update(major=closed, actor=as_(manager), short_description='x')
+
+
+def test_declaring_costs_the_same_queries_however_many_services(manager):
+    def count(size: int) -> int:
+        scoped = [
+            make_public_service(owner=make_user(Role.SERVICE_OWNER), announce_list=f'list{n}@example.com')
+            for n in range(size)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            services.major_declare(actor=as_(manager), short_description='Campus network down', services=scoped)
+        return len(queries.captured_queries)
+
+    count(1)  # warm the content-type cache the timeline uses
+    assert count(1) == count(4)
