@@ -4,8 +4,10 @@ cascade completion, hand-off, dual validation and closure."""
 from __future__ import annotations
 
 import datetime as dt
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -28,7 +30,7 @@ from major_incidents.choices import (
     UpdateStatus,
     ValidationRole,
 )
-from major_incidents.models import MajorIncident, MajorIncidentChild, Validation
+from major_incidents.models import MajorIncident, MajorIncidentChild, UpdateTemplate, Validation
 from tests.cmdb.factories import assign
 from tests.factories import SupportGroupFactory, make_group_with_agent, make_ticket, make_user
 from tests.major_incidents.factories import (
@@ -576,3 +578,20 @@ def test_declaring_costs_the_same_queries_however_many_services(manager):
 
     count(1)  # warm the content-type cache the timeline uses
     assert count(1) == count(4)
+
+
+def test_the_default_templates_fill_every_placeholder_and_can_be_removed(manager, service):
+    migration = import_module('major_incidents.migrations.0002_default_update_templates')
+    names = [t['name'] for t in migration.TEMPLATES]
+    defaults = list(UpdateTemplate.objects.filter(name__in=names))
+    assert sorted(t.name for t in defaults) == sorted(names)
+    assert {t.audience for t in defaults} == set(UpdateAudience.values)
+    major = MajorIncidentFactory(state=S.ASSESSMENT, services=[service], incident_manager=manager)
+    for template in defaults:
+        subject, body = services.render_template(template, major)
+        assert '{' not in subject + body, f'{template.name} left a placeholder: {subject} {body}'
+        assert major.number in subject or major.title in subject
+    migration.remove_templates(apps, None)
+    assert not UpdateTemplate.objects.filter(name__in=names).exists()
+    migration.add_templates(apps, None)
+    assert UpdateTemplate.objects.filter(name__in=names).count() == len(names)
