@@ -184,11 +184,14 @@ class MajorIncidentSerializer(serializers.ModelSerializer):
         ]
 
     def get_overdue(self, major) -> bool:
+        flagged = getattr(major, 'update_overdue', None)  # the list selector's annotation
+        if flagged is not None:
+            return flagged
         due = major.next_update_due
         return bool(due and major.state in ACTIVE and due < timezone.now())
 
     def get_children_count(self, major) -> int:
-        counted = getattr(major, 'children_total', None)
+        counted = getattr(major, 'child_count', None)  # the list selector's annotation
         return counted if counted is not None else major.child_links.count()
 
 

@@ -154,6 +154,17 @@ class MajorIncidentAPITests(APITestCases.ModelAPITestCase):
         self.assertEqual(candidate.major_incident.number, response.data['number'])
         self.assertEqual(response.data['children_count'], 3)
 
+    def test_the_update_interval_is_edited_within_the_cadence_rules(self):
+        major = make_major(S.ASSESSMENT)
+        client = self.api_client(major.incident_manager)
+        response = client.patch(self.detail_url(major), {'update_interval_minutes': 30}, format='json')
+        self.assertHttpStatus(response, 200)
+        self.assertEqual(response.data['update_interval_minutes'], 30)
+        response = client.patch(self.detail_url(major), {'update_interval_minutes': 2}, format='json')
+        self.assertHttpStatus(response, 400)
+        self.assertIn('update_interval_minutes', response.data)
+        self.assertEqual(MajorIncident.objects.get(pk=major.pk).update_interval_minutes, 30)
+
     # -- who may
     def test_requesters_never_see_major_incidents(self):
         major = self.make_object()
