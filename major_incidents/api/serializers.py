@@ -26,6 +26,7 @@ from ..models import (
     UpdateTemplate,
     Validation,
 )
+from ..review import is_overdue
 
 ROLE_FIELDS = ('incident_manager', 'tech_lead', 'communications_lead', 'service_owner', 'business_owner')
 
@@ -426,7 +427,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
         read_only_fields = ['id', 'done_at', 'done_by', 'created_at', 'updated_at']
 
     def get_overdue(self, item) -> bool:
-        return item.done_at is None and item.due_date < timezone.localdate()
+        return is_overdue(item)  # due by the desk's calendar, as the reminders and the pages count it
 
 
 class ActionItemUpdateSerializer(ActionItemSerializer):
