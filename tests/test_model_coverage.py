@@ -32,6 +32,10 @@ EXEMPT = {
     '(tests/major_incidents/test_workflow_table.py, test_pages.py); generic API tests in test_api_updates.py',
     'major_incidents.CadenceReminder': 'written once per missed update by the cadence job, never edited '
     '(tests/major_incidents/test_cadence.py); generic API tests in test_api_updates.py',
+    'major_incidents.PostIncidentReview': "one per major incident, its page addressed by the major incident's number "
+    '(tests/major_incidents/test_review_pages.py); generic API tests in test_api_reviews.py',
+    'major_incidents.ActionItem': 'added on its review page, listed, edited, done and reopened without a detail page '
+    '(tests/major_incidents/test_review_pages.py); generic API tests in test_api_reviews.py',
 }
 
 
