@@ -63,6 +63,8 @@ def _check_staff(field: str, person: User | None, errors: dict[str, str]) -> Non
         return
     if not person.is_active or not person.has_role(*STAFF_ROLES):
         errors[field] = f'{person} is not an active member of staff: a response role needs one.'
+    elif field == 'incident_manager' and not person.has_role(*MANAGER_ROLES):
+        errors[field] = f'{person} is not an incident manager: an incident manager runs the response.'
 
 
 def _check_joinable(major: MajorIncident | None, incidents: list[Ticket]) -> None:

@@ -246,6 +246,9 @@ def test_set_team_changes_and_clears_roles_but_never_the_incident_manager(manage
     assert major.tech_lead is None
     with pytest.raises(ValidationError):
         services.major_set_team(major=major, actor=as_(manager), incident_manager=None)
+    with pytest.raises(ValidationError) as error:
+        services.major_set_team(major=major, actor=as_(manager), incident_manager=lead)
+    assert 'not an incident manager' in error.value.message_dict['incident_manager'][0]
     with pytest.raises(NotAllowed):
         services.major_set_team(major=major, actor=as_(make_user(Role.SERVICE_DESK_AGENT)), tech_lead=lead)
     assert entries(major, TimelineKind.FIELD_CHANGE).filter(message__startswith='Response team').count() == 2
