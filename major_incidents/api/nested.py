@@ -44,7 +44,7 @@ class OneMajorViewSet(viewsets.GenericViewSet):
         return self._major
 
     def listed(self, queryset):
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(self.filter_queryset(queryset))  # unknown query parameters are a 400
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 

@@ -148,6 +148,9 @@ class NestedChildrenTests(ItsmTestCase):
         self.assertHttpStatus(response, 400)
         self.assertIn('incidents', response.data)
         self.assertHttpStatus(self.api_client(self.agent).get('/api/v1/major-incidents/MIR9999999/children/'), 404)
+        response = self.api_client(self.agent).get(url, {'incident': 'INC0001001'})
+        self.assertHttpStatus(response, 400)  # this list has no filters: an unknown parameter is not ignored
+        self.assertIn('incident', response.data)
         closed = make_major(S.CANCELLED)
         response = self.api_client(self.agent).post(
             children_url(closed), {'incidents': [make_ticket().number]}, format='json'
