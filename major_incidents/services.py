@@ -46,7 +46,7 @@ TEAM_ROLES = ('incident_manager', 'tech_lead', 'communications_lead', 'service_o
 KEEP: Any = object()  # a team role not given keeps its holder; None clears it
 
 
-# ------------------------------------------------------------------------------------------------- helpers
+# ------------------------------------------------------------------------------------------------- checks and links
 def _require_declarer(actor: Actor) -> None:
     if actor.user is not None and not actor.user.has_role(*DECLARER_ROLES):
         raise NotAllowed('Only incident managers declare major incidents.')

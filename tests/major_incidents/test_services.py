@@ -218,7 +218,11 @@ def test_the_declaration_message_reaches_the_list(manager, service, django_captu
 # ----------------------------------------------------------------------------------------------- the team
 def test_activation_names_the_team_and_each_must_be_active_staff(manager, service):
     major = MajorIncidentFactory(services=[service], incident_manager=manager)
-    lead, comms, helper = make_user(Role.L3_ENGINEER), make_user(Role.SERVICE_DESK_AGENT), make_user(Role.L2_ENGINEER)
+    lead, comms, supporter = (
+        make_user(Role.L3_ENGINEER),
+        make_user(Role.SERVICE_DESK_AGENT),
+        make_user(Role.L2_ENGINEER),
+    )
     with pytest.raises(ValidationError) as error:
         services.major_activate(major=major, actor=as_(manager), tech_lead=make_user(Role.REQUESTER))
     assert 'tech_lead' in error.value.message_dict
@@ -226,15 +230,17 @@ def test_activation_names_the_team_and_each_must_be_active_staff(manager, servic
     with pytest.raises(ValidationError):
         services.major_activate(major=major, actor=as_(manager), support_staff=[gone])
     major = services.major_activate(
-        major=major, actor=as_(manager), tech_lead=lead, communications_lead=comms, support_staff=[helper]
+        major=major, actor=as_(manager), tech_lead=lead, communications_lead=comms, support_staff=[supporter]
     )
     assert major.state == S.ACTIVATION
     assert (major.incident_manager, major.tech_lead, major.communications_lead) == (manager, lead, comms)
-    assert list(major.support_staff.all()) == [helper]
+    assert list(major.support_staff.all()) == [supporter]
     text = entries(major, TimelineKind.TRANSITION).last().message
-    assert f'Tech lead: {lead}' in text and f'Communications lead: {comms}' in text and str(helper) in text
+    assert f'Tech lead: {lead}' in text and f'Communications lead: {comms}' in text and str(supporter) in text
     staff = entries(major, TimelineKind.FIELD_CHANGE).last()
-    assert staff.changes == [{'field': 'support_staff', 'label': 'Support staff', 'before': [], 'after': [str(helper)]}]
+    assert staff.changes == [
+        {'field': 'support_staff', 'label': 'Support staff', 'before': [], 'after': [str(supporter)]}
+    ]
 
 
 def test_set_team_changes_and_clears_roles_but_never_the_incident_manager(manager, service):

@@ -66,7 +66,7 @@ class TestMajorIncidentWorkflow(WorkflowTable):
             lead=make_user(Role.L3_ENGINEER),
             other_lead=make_user(Role.L2_ENGINEER),
             comms=make_user(Role.SERVICE_DESK_AGENT),
-            helper=make_user(Role.L2_ENGINEER),
+            supporter=make_user(Role.L2_ENGINEER),
             service_owner=make_user(Role.SERVICE_OWNER),
             business_owner=make_user(Role.BUSINESS_OWNER),
             agent=make_user(Role.SERVICE_DESK_AGENT),
@@ -124,9 +124,9 @@ class TestMajorIncidentWorkflow(WorkflowTable):
         }
         if channel == API:
             data = {name: person.username for name, person in people.items()}
-            return {**data, 'support_staff': [p.helper.username], 'note': 'Bridge call open.'}
+            return {**data, 'support_staff': [p.supporter.username], 'note': 'Bridge call open.'}
         data = {name: person.pk for name, person in people.items()}
-        return {**data, 'support_staff': [p.helper.pk], 'note': 'Bridge call open.'}
+        return {**data, 'support_staff': [p.supporter.pk], 'note': 'Bridge call open.'}
 
     def valid_input(self, name, record, channel):
         p = self.people
