@@ -86,6 +86,15 @@ TICKET_WORKFLOW = Workflow(
             target=S.COMPLETED,
             requires=('resolution_code', 'resolution_notes'),
         ),
+        # A child completes with its parent (a ticket or a major incident) from any open state: the parent's
+        # resolution is its own, whether or not anyone took it. Run by the cascade only, never offered as an action.
+        Transition(
+            'complete_with_parent',
+            'Complete with its parent',
+            sources=(S.NEW, S.ASSIGNED, S.ACCEPTED, S.PENDING),
+            target=S.COMPLETED,
+            requires=('resolution_code', 'resolution_notes'),
+        ),
         Transition('confirm', 'Confirm resolution', sources=(S.COMPLETED,), target=S.CLOSED),
         Transition('reject', 'Reject resolution', sources=(S.COMPLETED,), target=S.ACCEPTED),
         Transition('auto_close', 'Close automatically', sources=(S.COMPLETED,), target=S.CLOSED),

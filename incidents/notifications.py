@@ -37,6 +37,7 @@ ON_TRANSITION = {
     'accept': Event.ACCEPTED,
     'pend': Event.PENDING,
     'complete': Event.COMPLETED,
+    'complete_with_parent': Event.COMPLETED,
     'confirm': Event.CLOSED,
     'auto_close': Event.CLOSED,
 }

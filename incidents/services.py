@@ -451,14 +451,12 @@ def ticket_escalate_hierarchical(*, ticket: Ticket, actor: Actor, reason: str) -
 
 
 @transaction.atomic
-def ticket_complete(
-    *, ticket: Ticket, actor: Actor, resolution_code: str, resolution_notes: str, parent: Ticket | None = None
-) -> Ticket:
+def ticket_complete(*, ticket: Ticket, actor: Actor, resolution_code: str, resolution_notes: str) -> Ticket:
     """Accepted → Completed: service restored or a fix in place; resolution code and notes are required.
 
-    A parent completes its open children with its resolution (`parent` is set for them): each child is completed
-    whole, its caller told as for any completion, or left as it was and named in the parent's timeline with the
-    reason (`ticket.children_not_completed` lists them for the page or the API)."""
+    A parent completes its open children with its resolution, whatever their state (`complete_with_parent`): each
+    child is completed whole, its caller told as for any completion, or left as it was and named in the parent's
+    timeline with the reason (`ticket.children_not_completed` lists them for the page or the API)."""
     ticket = lock(ticket)
     if resolution_code == ResolutionCode.KNOWN_ERROR and not ticket.known_error_uses.exists():
         # Known errors are applied by the problems app (`KnownErrorUse`, reached through its reverse relation).
@@ -467,33 +465,60 @@ def ticket_complete(
         )
     notes = (resolution_notes or '').strip()
     changes = {'resolution_code': resolution_code or '', 'resolution_notes': notes, 'completed_at': timezone.now()}
-    message = f'Completed with parent {parent.number}: {notes}' if parent is not None else notes
-    TICKET_ACTIONS.run(ticket, 'complete', actor=actor, changes=changes, message=message)
+    TICKET_ACTIONS.run(ticket, 'complete', actor=actor, changes=changes, message=notes)
     ticket.children_completed, ticket.children_not_completed = _complete_children(ticket, actor=actor)
     return ticket
 
 
 def _complete_children(parent: Ticket, *, actor: Actor) -> tuple[list[str], list[str]]:
     """Complete the open children of a completed parent; returns (numbers completed, "number: reason" refused)."""
-    done, refused = [], []
     children = Ticket.objects.filter(parent=parent, state__in=TICKET_WORKFLOW.open_states).order_by('pk')
+    return complete_with_parent(
+        parent,
+        children,
+        actor=actor,
+        resolution_code=parent.resolution_code,
+        resolution_notes=parent.resolution_notes,
+        done_label='Completed with this ticket',
+    )
+
+
+def complete_with_parent(
+    parent, children, *, actor: Actor, resolution_code: str, resolution_notes: str, done_label: str
+) -> tuple[list[str], list[str]]:
+    """Complete `children` (open tickets) with the resolution of `parent` (a ticket, or a major incident), whatever
+    state each is in. Each child is completed whole in its own savepoint, its caller told as for any completion; one
+    that cannot be is left as it was. The parent's timeline names both; returns (numbers completed, "number (state):
+    reason" refused)."""
+    done, refused = [], []
+    notes = (resolution_notes or '').strip()
     for child in children:
+        state = child.get_state_display()  # as it stays if its completion is rolled back
         try:
             with transaction.atomic():  # a child that cannot be completed is left whole, not half-done
-                ticket_complete(
-                    ticket=child,
+                child = lock(child)
+                changes = {
+                    'resolution_code': resolution_code,
+                    'resolution_notes': notes,
+                    'completed_at': timezone.now(),
+                }
+                if child.state == TicketState.PENDING:
+                    changes.update(pending_reason='', pending_note='', pending_until=None)
+                TICKET_ACTIONS.workflow.run(
+                    child,
+                    'complete_with_parent',
                     actor=actor,
-                    resolution_code=parent.resolution_code,
-                    resolution_notes=parent.resolution_notes,
-                    parent=parent,
+                    changes=changes,
+                    message=f'Completed with parent {parent.number}: {notes}',
                 )
+                _complete_children(child, actor=actor)  # and its own children, in turn
         except (ValidationError, ApplicationError) as error:
             reason = error.detail if isinstance(error, ApplicationError) else ' '.join(error.messages)
-            refused.append(f'{child.number} ({child.get_state_display()}): {reason}')
+            refused.append(f'{child.number} ({state}): {reason}')
         else:
             done.append(child.number)
     if done or refused:
-        lines = [f'Completed with this ticket: {", ".join(done)}.'] if done else []
+        lines = [f'{done_label}: {", ".join(done)}.'] if done else []
         if refused:
             lines.append(f'Not completed, left as they were: {"; ".join(refused)}')
         audit.record(

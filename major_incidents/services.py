@@ -21,7 +21,7 @@ from incidents.models import Ticket
 from itsm import audit, hooks
 from itsm.audit import Actor
 from itsm.choices import Priority, Role, TicketKind, TimelineKind
-from itsm.errors import ApplicationError, Conflict, NotAllowed
+from itsm.errors import Conflict, NotAllowed
 from itsm.models import User
 from itsm.roles import STAFF_ROLES
 from itsm.workflow import lock
@@ -469,9 +469,9 @@ def major_start_resolution(*, major: MajorIncident, actor: Actor, note: str = ''
 @transaction.atomic
 def major_resolve(*, major: MajorIncident, actor: Actor, resolution: str, note: str = '') -> MajorIncident:
     """Containment or Resolution → Review: the service is restored. No more updates are due, and every open child
-    incident is completed with the resolution, each in its own savepoint, its caller told by the incident's own
-    completion message; a child that cannot complete (nobody has accepted it, it is on hold) is left as it was
-    and named in the timeline with the reason, as an incident's children are (`major.children_not_completed`)."""
+    incident is completed with the resolution whatever its state, each in its own savepoint, its caller told by the
+    incident's own completion message; one that cannot be is left as it was and named in the timeline with the
+    reason, as an incident's children are (`major.children_not_completed`)."""
     major = lock(major)
     resolution = (resolution or '').strip()
     changes = {'resolution': resolution, 'restored_at': timezone.now(), 'next_update_due': None}
@@ -482,36 +482,19 @@ def major_resolve(*, major: MajorIncident, actor: Actor, resolution: str, note: 
 
 def _complete_children(major: MajorIncident, actor: Actor) -> tuple[list[str], list[str]]:
     from incidents.choices import TICKET_WORKFLOW
-    from incidents.services import ticket_complete
+    from incidents.services import complete_with_parent
 
-    done, refused = [], []
     children = Ticket.objects.filter(
         major_incident_link__major_incident=major, state__in=TICKET_WORKFLOW.open_states
     ).order_by('pk')
-    notes = f'Resolved with major incident {major.number}: {major.resolution}'
-    for child in children:
-        try:
-            with transaction.atomic():  # a child that cannot be completed is left whole, not half-done
-                ticket_complete(
-                    ticket=child, actor=actor, resolution_code=ResolutionCode.SOLVED_PERMANENTLY, resolution_notes=notes
-                )
-        except (ValidationError, ApplicationError) as error:
-            reason = error.detail if isinstance(error, ApplicationError) else ' '.join(error.messages)
-            refused.append(f'{child.number} ({child.get_state_display()}): {reason}')
-        else:
-            done.append(child.number)
-    if done or refused:
-        lines = [f'Child incidents completed: {", ".join(done)}.'] if done else []
-        if refused:
-            lines.append(f'Not completed, left as they were: {"; ".join(refused)}')
-        audit.record(
-            major,
-            actor=actor,
-            kind=TimelineKind.WORK_NOTE,
-            message=' '.join(lines),
-            data={'children_completed': done, 'children_not_completed': refused},
-        )
-    return done, refused
+    return complete_with_parent(
+        major,
+        children,
+        actor=actor,
+        resolution_code=ResolutionCode.SOLVED_PERMANENTLY,
+        resolution_notes=f'Resolved with major incident {major.number}: {major.resolution}',
+        done_label='Child incidents completed',
+    )
 
 
 @transaction.atomic

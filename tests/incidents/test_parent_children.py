@@ -1,12 +1,15 @@
-"""A parent incident and its children: completing the parent completes its open children with its resolution (each
-caller told), children the lifecycle will not complete are reported and left whole, and the API lists children."""
+"""A parent incident and its children: completing the parent completes its open children with its resolution,
+whatever their state (each caller told); a child that cannot be completed is reported and left whole; the API lists
+children."""
 
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from incidents import services
 from incidents.choices import PendingReason, ResolutionCode, TicketState
 from incidents.models import Ticket
+from itsm import hooks
 from itsm.audit import Actor
 from itsm.choices import Role, TimelineKind
 from tests.base import ItsmTestCase
@@ -61,23 +64,44 @@ class CompleteWithParentTests(ItsmTestCase):
         expected = sorted((t.caller.email, t.number) for t in (self.parent, first, second))
         self.assertEqual(told, expected)
 
-    def test_children_the_lifecycle_will_not_complete_are_reported_and_left_whole(self):
-        accepted = self.make(S.ACCEPTED, 'Lyon printers offline', parent=self.parent)
+    def test_children_nobody_took_or_on_hold_complete_with_the_parent_too(self):
+        new = make_ticket(short_description='Lyon Wi-Fi down', parent=self.parent, caller=make_user(Role.REQUESTER))
+        assigned = self.make(S.ASSIGNED, 'Lyon badge readers down', parent=self.parent)
         pending = self.make(S.PENDING, 'Lyon VPN slow', parent=self.parent)
-        new = self.make(S.NEW, 'Lyon Wi-Fi down', parent=self.parent)
-        before = {t.pk: Ticket.objects.filter(pk=t.pk).values().get() for t in (pending, new)}
-        entries = {t.pk: self.timeline(t).count() for t in (pending, new)}
+        mail.outbox.clear()
+        parent = self.complete_parent()
+        self.assertEqual(parent.children_completed, [new.number, assigned.number, pending.number])
+        for child in (new, assigned, pending):
+            child.refresh_from_db()
+            self.assertEqual(child.state, S.COMPLETED)
+            self.assertEqual(child.resolution_notes, 'Carrier replaced the faulty line card.')
+        self.assertEqual((pending.pending_reason, pending.pending_until), ('', None))
+        told = {m.subject.split(']')[0].strip('[') for m in mail.outbox}
+        self.assertTrue({new.number, assigned.number, pending.number} <= told, told)
+
+    def test_a_child_that_cannot_complete_is_reported_and_left_whole(self):
+        accepted = self.make(S.ACCEPTED, 'Lyon printers offline', parent=self.parent)
+        stuck = self.make(S.PENDING, 'Lyon VPN slow', parent=self.parent)
+        before = Ticket.objects.filter(pk=stuck.pk).values().get()
+        entries = self.timeline(stuck).count()
+
+        def refuse_one(record, **kwargs):  # a subscriber's refusal rolls that child's completion back, alone
+            if record.pk == stuck.pk and kwargs.get('target') == S.COMPLETED:
+                raise ValidationError('The VPN vendor still holds this one.')
+
+        hooks.subscribe(hooks.TRANSITIONED, refuse_one)
+        self.addCleanup(hooks.unsubscribe, hooks.TRANSITIONED, refuse_one)
         parent = self.complete_parent()
         self.assertEqual(parent.state, S.COMPLETED)
         self.assertEqual(parent.children_completed, [accepted.number])
-        self.assertEqual([line.split(' ')[0] for line in parent.children_not_completed], [pending.number, new.number])
-        for child in (pending, new):
-            self.assertEqual(Ticket.objects.filter(pk=child.pk).values().get(), before[child.pk])
-            self.assertEqual(self.timeline(child).count(), entries[child.pk])
+        self.assertEqual(
+            parent.children_not_completed, [f'{stuck.number} (Pending): The VPN vendor still holds this one.']
+        )
+        self.assertEqual(Ticket.objects.filter(pk=stuck.pk).values().get(), before)
+        self.assertEqual(self.timeline(stuck).count(), entries)
         note = self.timeline(self.parent, TimelineKind.WORK_NOTE).get()
         self.assertIn(f'Completed with this ticket: {accepted.number}.', note.message)
-        self.assertIn(f'{pending.number} (Pending)', note.message)
-        self.assertIn(f'{new.number} (New)', note.message)
+        self.assertIn(f'{stuck.number} (Pending)', note.message)
 
     def test_finished_children_and_other_tickets_are_untouched(self):
         done = self.make(S.COMPLETED, 'Lyon fixed earlier', parent=self.parent)
@@ -108,7 +132,7 @@ class CompleteWithParentTests(ItsmTestCase):
         self.assertHttpStatus(response, 200)
         self.assertEqual(response.data['children'], [child.number, held.number])
         self.assertEqual(Ticket.objects.get(pk=child.pk).state, S.COMPLETED)
-        self.assertEqual(Ticket.objects.get(pk=held.pk).state, S.PENDING)
+        self.assertEqual(Ticket.objects.get(pk=held.pk).state, S.COMPLETED)  # on hold: completed with it too
 
 
 class ChildrenInTheAPITests(ItsmTestCase):
