@@ -220,10 +220,15 @@ class Action:
 class ActionSet:
     """The actions of one kind of record, over its workflow."""
 
-    def __init__(self, workflow: Workflow, actions: Iterable[Action], *, namespace: str = ''):
+    def __init__(
+        self, workflow: Workflow, actions: Iterable[Action], *, namespace: str = '', record_argument: str = ''
+    ):
         self.workflow = workflow
         self.actions = {a.name: a for a in actions}
         self.namespace = namespace  # URL namespace of the record's pages
+        # The keyword the services take the record by, where it is not the model's name (`major=`, not
+        # `majorincident=`).
+        self.record_argument = record_argument
         for action in self.actions.values():
             if action.transition:
                 workflow.get(action.transition)  # a typo in a declaration fails at import, not in a request

@@ -26,10 +26,13 @@ def is_incident_manager(user) -> bool:
 
 
 def leads(major, user) -> bool:
-    """Its incident manager or tech lead, or any incident manager."""
-    return is_incident_manager(user) or (
-        user is not None and user.is_authenticated and user.pk in (major.incident_manager_id, major.tech_lead_id)
-    )
+    """Its incident manager or tech lead, any incident manager, or an integration (a chat-ops or monitoring client
+    runs the response for the team through the API; closing stays with incident managers)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if is_incident_manager(user) or user.has_role(Role.INTEGRATION):
+        return True
+    return user.pk in (major.incident_manager_id, major.tech_lead_id)
 
 
 def communicates(major, user) -> bool:
@@ -131,6 +134,7 @@ NOTE_SERIALIZER = 'itsm.api.serializers.NoteSerializer'
 MAJOR_INCIDENT_ACTIONS = ActionSet(
     MAJOR_INCIDENT_WORKFLOW,
     namespace='major_incidents',
+    record_argument='major',
     actions=[
         Action(
             'activate',

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from itsm import conversation
 from itsm.choices import TimelineKind
 from itsm.selectors import timeline_for
-from itsm.views.records import find_record, run_action
+from itsm.views.records import acted_on, find_record, run_action
 from itsm.workflow import Action
 
 from .serializers import CommentOutputSerializer, CommentSerializer, TimelineEntrySerializer
@@ -87,7 +87,7 @@ class RecordViewSet(NumberLookupMixin, ItsmModelViewSet):
             payload = input_class(data=request.data, context=self.get_serializer_context())
             payload.is_valid(raise_exception=True)
             data = dict(payload.validated_data)
-        result = run_action(action, record, actor=self.actor(), data=data)
+        result = acted_on(record, run_action(action, record, actor=self.actor(), data=data))
         if result is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(self.get_serializer(self.reload(result)).data)

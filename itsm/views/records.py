@@ -114,12 +114,21 @@ def changed(response: HttpResponse) -> HttpResponse:
 
 
 def run_action(action: Action, record, *, actor, data: dict[str, Any]):
-    """Call the action's service once with the record (as `<model name>=`, e.g. `ticket=`; none for an action on no
-    one record), the actor and the validated input, renamed by the action's `arguments`."""
+    """Call the action's service once with the record (as `<model name>=`, e.g. `ticket=`, or as its action set's
+    `record_argument`; none for an action on no one record), the actor and the validated input, renamed by the
+    action's `arguments`."""
     kwargs = action.service_kwargs(data)
     if record is not None:
-        kwargs[model_name(record)] = record
+        kwargs[record.actions.record_argument or model_name(record)] = record
     return action.service_function()(actor=actor, **kwargs)
+
+
+def acted_on(record, result):
+    """The record to show after an action: the service's answer when that is the record (a conversion renumbers
+    it), else the record itself (services that answer with what they made: an update, a validation)."""
+    if record is not None and not isinstance(result, record._meta.concrete_model):
+        return record
+    return result
 
 
 @dataclass(frozen=True)
@@ -337,7 +346,7 @@ class RecordActionView(RecordViewMixin, View):
         if not form.is_valid():
             return self.refused(record, form, 400)
         try:
-            updated = run_action(self.action, record, actor=self.actor(), data=form.service_kwargs())
+            updated = acted_on(record, run_action(self.action, record, actor=self.actor(), data=form.service_kwargs()))
         except (ValidationError, ApplicationError) as error:
             add_service_errors(form, error)
             # Read again: a refused service may have changed its copy before it gave up.

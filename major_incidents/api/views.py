@@ -5,10 +5,7 @@ incidents on the public status page."""
 
 from __future__ import annotations
 
-from rest_framework.response import Response
-
 from itsm.api.records import RecordViewSet
-from itsm.workflow import Action
 
 from .. import selectors, services
 from ..filters import MajorIncidentFilterSet
@@ -44,15 +41,6 @@ class MajorIncidentViewSet(RecordViewSet):
         if self.action in ('partial_update', 'update'):
             return s.MajorIncidentUpdateFieldsSerializer
         return s.MajorIncidentSerializer
-
-    def take_action(self, action: Action, request) -> Response:
-        # The services name the record `major` (the kit's generic runner would pass `majorincident`).
-        major = self.get_object()
-        payload = action.serializer_class()(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        action.service_function()(major=major, actor=self.actor(), **action.service_kwargs(payload.validated_data))
-        # Some actions answer with what they made (an update, a validation): the answer is the record again.
-        return Response(self.get_serializer(self.reload(major)).data)
 
     def perform_create(self, serializer):
         major = services.major_declare(actor=self.actor(), **dict(serializer.validated_data))

@@ -15,7 +15,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.views import View
 
 from incidents.choices import PRIORITY_COLOURS
@@ -33,7 +32,6 @@ from itsm.views.generic import (
     error_text,
 )
 from itsm.views.records import (
-    RecordActionView,
     RecordDetailView,
     RecordEditView,
     RecordPage,
@@ -42,7 +40,7 @@ from itsm.views.records import (
     record_url,
 )
 
-from .. import selectors
+from .. import selectors, services
 from ..actions import MAJOR_INCIDENT_ACTIONS, is_incident_manager
 from ..choices import ACTIVE, STATE_COLOURS, MajorIncidentState, ValidationRole
 from ..filters import MajorIncidentFilterSet
@@ -57,14 +55,6 @@ from ..forms import (
 from ..models import MajorIncident, MajorIncidentCandidate, Recipient
 
 PREVIEW_ID_PREFIX = re.compile(r'[A-Za-z_]{1,20}')
-# The services are named by path, as the actions name theirs (`actions.py`): this module is imported with the URLs.
-SERVICES = 'major_incidents.services'
-
-
-def service(name: str):
-    return import_string(f'{SERVICES}.{name}')
-
-
 MAJOR_COLUMNS = [
     Column('number', template='major_incidents/cells/number.html'),
     Column('priority', colors=PRIORITY_COLOURS),
@@ -123,7 +113,13 @@ class MajorListView(StaffOnlyMixin, ObjectListView):
 
     def get_context(self) -> dict[str, Any]:
         context = super().get_context()
-        context.update(queue=self.queue_name(), queues=selectors.QUEUES, now=timezone.now(), add_url='')
+        context.update(
+            queue=self.queue_name(),
+            queues=selectors.QUEUES,
+            now=timezone.now(),
+            add_url='',
+            can_declare=is_incident_manager(self.request.user),
+        )
         return context
 
 
@@ -144,7 +140,7 @@ class MajorDeclareView(StaffOnlyMixin, ObjectCreateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_service(self):
-        return service('major_declare')
+        return services.major_declare
 
     def get_success_url(self, obj) -> str:
         return obj.get_absolute_url()
@@ -258,7 +254,7 @@ class MajorEditView(RecordEditView):
     template_name = 'major_incidents/majorincident_form.html'
 
     def get_service(self):
-        return service('major_update')
+        return services.major_update
 
     def form_context(self, form, obj=None) -> dict[str, Any]:
         context = super().form_context(form, obj)
@@ -279,7 +275,7 @@ class RecipientAddView(RecordViewMixin, View):
         form = RecipientForm(request.POST)
         if form.is_valid():
             try:
-                recipient = service('recipient_add')(major=major, actor=self.actor(), **form.service_kwargs())
+                recipient = services.recipient_add(major=major, actor=self.actor(), **form.service_kwargs())
             except (ValidationError, ApplicationError) as error:
                 add_service_errors(form, error)
                 status = getattr(error, 'status_code', 400)
@@ -305,7 +301,7 @@ class RecipientDeleteView(RecordViewMixin, View):
             messages.error(request, f'That address is no longer on the recipient list of {major.number}.')
             return redirect(major.get_absolute_url())
         try:
-            service('recipient_remove')(major=major, actor=self.actor(), recipient=recipient)
+            services.recipient_remove(major=major, actor=self.actor(), recipient=recipient)
         except (ValidationError, ApplicationError) as error:
             messages.error(request, error_text(error))
         else:
@@ -332,7 +328,7 @@ class UpdatePreviewView(RecordViewMixin, View):
         template = UpdateTemplate.objects.filter(pk=int(value), active=True).first() if value.isdigit() else None
         if template is None:
             return HttpResponse(status=204)
-        subject, body = service('render_template')(template, major)
+        subject, body = services.render_template(template, major)
         data = {
             'audience': template.audience,
             'status': template.status or request.GET.get('status', ''),
@@ -351,40 +347,11 @@ class UpdatePreviewView(RecordViewMixin, View):
         return HttpResponse(''.join(fields))
 
 
-class MajorActionView(RecordActionView):
-    """One action of `MAJOR_INCIDENT_ACTIONS`. The services name the record `major` (the kit's runner would pass
-    `majorincident`), and some answer with what they made (an update, a validation, the linked children): the page
-    shows the record again either way."""
-
-    def post(self, request, *args, **kwargs):
-        major = self.get_record()
-        form = self.make_form(major, request.POST)
-        if not form.is_valid():
-            return self.refused(major, form, 400)
-        data = self.action.service_kwargs(form.service_kwargs())
-        try:
-            self.action.service_function()(major=major, actor=self.actor(), **data)
-        except (ValidationError, ApplicationError) as error:
-            add_service_errors(form, error)
-            # Read again: a refused service may have changed its copy before it gave up.
-            return self.refused(self.get_record(), form, getattr(error, 'status_code', 400), error)
-        return self.done(self.page.get_record(major.number))
-
-
 def major_routes() -> list:
     """The record page, its edit page, one page per action, comments and files, at `/major-incidents/<number>/...`
     (`record_routes` puts them under a prefix of their own: here the app's own prefix is enough)."""
     routes = record_routes(MAJOR_PAGE, 'mir', 'majorincident', detail_view=MajorDetailView, edit_view=MajorEditView)
-    action_view = MajorActionView.as_view(page=MAJOR_PAGE)
-    return [
-        path(
-            str(r.pattern).removeprefix('mir/'),
-            action_view if 'action' in r.default_args else r.callback,
-            r.default_args,
-            name=r.name,
-        )
-        for r in routes
-    ]
+    return [path(str(r.pattern).removeprefix('mir/'), r.callback, r.default_args, name=r.name) for r in routes]
 
 
 major_urls = [
