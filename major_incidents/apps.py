@@ -25,13 +25,17 @@ class MajorIncidentsConfig(AppConfig):
     verbose_name = 'Major incidents'
 
     role_permissions = {
-        # Agents link incidents as children and see the response; incident managers run it.
-        AGENT_ROLES: perms('view', ALL) + perms('add change', ('majorincidentchild',)),
+        # Agents link incidents as children and see the response; incident managers run it. Engineers and agents may
+        # change a major incident so a tech lead or communications lead among them can act: the guards decide who.
+        AGENT_ROLES: perms('view', ALL)
+        + perms('add change', ('majorincidentchild',))
+        + perms('change', ('majorincident',)),
         Role.INCIDENT_MANAGER: perms('view add change delete', ALL),
         READERS: perms('view', ALL),
         # Owners validate, write reviews and work their action items (guards narrow it to their records).
         (Role.SERVICE_OWNER, Role.BUSINESS_OWNER, Role.PROBLEM_MANAGER): perms('add change', REVIEWS),
-        Role.INTEGRATION: perms('view', ALL) + perms('add change', ('majorincident', 'majorincidentupdate')),
+        Role.INTEGRATION: perms('view', ALL)
+        + perms('add change', ('majorincident', 'majorincidentupdate', 'majorincidentchild')),
     }
 
     def ready(self):
