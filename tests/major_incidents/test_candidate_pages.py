@@ -131,11 +131,12 @@ class CandidateViewTests(ViewTestCases.ModelViewTestCase):
     model = MajorIncidentCandidate
     PAGES = {'list': 'candidate_list', 'detail': 'candidate_detail'}
 
-    def setUp(self):
-        self.service = make_service('Payroll', criticality=Criticality.CRITICAL).ci
-
     def make_object(self, **kwargs):
-        ticket = make_ticket(service=self.service, short_description='Payroll down', **P0)
+        # Also called outside the test's own setUp (the crawl seeds kinds the demo leaves empty from here).
+        service = make_service(
+            f'Payroll {MajorIncidentCandidate.objects.count() + 1}', criticality=Criticality.CRITICAL
+        )
+        ticket = make_ticket(service=service.ci, short_description='Payroll down', **P0)
         return MajorIncidentCandidate.objects.get(incident=ticket, reason=CandidateReason.CRITICAL_SERVICE)
 
     def form_data(self):
