@@ -4,6 +4,7 @@ from importlib.util import find_spec
 from django.apps import AppConfig
 
 from itsm.choices import Role
+from itsm.navigation import nav_section
 from itsm.roles import AGENT_ROLES, STAFF_ROLES
 
 RECORDS = ('majorincident', 'majorincidentchild', 'recipient', 'majorincidentupdate', 'validation')
@@ -37,6 +38,40 @@ class MajorIncidentsConfig(AppConfig):
         Role.INTEGRATION: perms('view', ALL)
         + perms('add change', ('majorincident', 'majorincidentupdate', 'majorincidentchild')),
     }
+
+    nav_items = [
+        *nav_section(
+            'Major incidents',
+            'major_incidents.view_majorincident',
+            [
+                ('Major incidents', 'major_incidents:majorincident_list', 'urgent', 10),
+                (
+                    'Candidates',
+                    'major_incidents:candidate_list',
+                    'radar-2',
+                    12,
+                    'major_incidents.view_majorincidentcandidate',
+                ),
+                (
+                    'Action items',
+                    'major_incidents:actionitem_list',
+                    'list-check',
+                    13,
+                    'major_incidents.view_actionitem',
+                ),
+                (
+                    'Update templates',
+                    'major_incidents:updatetemplate_list',
+                    'template',
+                    14,
+                    'major_incidents.view_updatetemplate',
+                ),
+                ('Major-incident dashboard', 'major_incidents:dashboard', 'chart-dots', 15),
+                ('Status page', 'statuspage:index', 'broadcast', 16),
+                ('Status subscribers', 'statuspage:subscriber_list', 'mail-forward', 17, 'statuspage.view_subscriber'),
+            ],
+        ),
+    ]
 
     def ready(self):
         from itsm import search
