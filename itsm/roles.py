@@ -12,13 +12,13 @@ from .choices import Role
 PROJECT_APPS = (
     'itsm',
     'cmdb',
-    'knowledge',
     'sla',
     'incidents',
     'problems',
     'changes',
     'major_incidents',
     'statuspage',
+    'knowledge',
     'reports',
     'inbox',
 )

@@ -14,6 +14,7 @@ urlpatterns = [
     path('problems/', include('problems.urls')),
     path('changes/', include('changes.urls')),
     path('major-incidents/', include('major_incidents.urls')),
+    path('knowledge/', include('knowledge.urls')),
     path('status/', include('statuspage.urls')),
     path('sla/', include('sla.urls')),
     path('reports/', include('reports.urls')),

@@ -21,6 +21,7 @@ urlpatterns = [
     path('', include('problems.api.urls')),
     path('', include('changes.api.urls')),
     path('', include('major_incidents.api.urls')),
+    path('', include('knowledge.api.urls')),
     path('', include('statuspage.api')),
     path('', include('sla.api.urls')),
     path('', include('reports.api.urls')),

@@ -11,7 +11,20 @@ from django.conf import settings
 
 CORE = Path(settings.BASE_DIR) / 'itsm'
 WIRING = {'settings.py', 'urls.py', 'celery.py', 'api/urls.py', 'wsgi.py', 'asgi.py'}
-APPS = {'cmdb', 'knowledge', 'sla', 'incidents', 'problems', 'changes', 'reports', 'imports', 'synthetic'}
+APPS = {
+    'cmdb',
+    'knowledge',
+    'sla',
+    'incidents',
+    'problems',
+    'changes',
+    'major_incidents',
+    'statuspage',
+    'reports',
+    'imports',
+    'synthetic',
+    'inbox',
+}
 
 
 def imported_roots(path: Path) -> set[str]:

@@ -1,0 +1,1 @@
+article_urls: list = []

@@ -1,0 +1,1 @@
+suggestion_urls: list = []
