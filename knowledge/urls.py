@@ -5,8 +5,9 @@ Each part lists its own routes in its view module."""
 from .views.articles import article_urls
 from .views.dashboard import dashboard_urls
 from .views.portal import portal_urls
+from .views.search import search_urls
 from .views.suggestions import suggestion_urls
 from .views.versions import version_urls
 
 app_name = 'knowledge'
-urlpatterns = [*portal_urls, *suggestion_urls, *dashboard_urls, *version_urls, *article_urls]
+urlpatterns = [*portal_urls, *search_urls, *suggestion_urls, *dashboard_urls, *version_urls, *article_urls]
