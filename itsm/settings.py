@@ -287,6 +287,10 @@ SPECTACULAR_SETTINGS = {
         'MajorIncidentCandidateStatusEnum': 'major_incidents.choices.CandidateStatus',
         'MajorIncidentValidationRoleEnum': 'major_incidents.choices.ValidationRole',
         'RaciRoleEnum': 'cmdb.choices.RaciRole',
+        'ArticleStateEnum': 'knowledge.choices.ArticleState',
+        'ArticleTypeEnum': 'knowledge.choices.ArticleType',
+        'ArticleAudienceEnum': 'knowledge.choices.Audience',
+        'MajorIncidentUpdateAudienceEnum': 'major_incidents.choices.UpdateAudience',
     },
 }
 
