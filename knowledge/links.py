@@ -1,0 +1,46 @@
+"""Where articles meet incidents and known errors: the incident page's panel (articles and known errors suggested for
+its text, CI and service; "Used to resolve"; the articles already used) and the known error's articles.
+
+The known error's page is not a process-record page (no contributed panels), so its template includes
+`knowledge/_known_error_articles.html`, which reads `known_error_articles` below through the known error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itsm.permissions import user_can
+
+
+def incident_panel(request, ticket) -> dict[str, Any] | None:
+    """The incident page (staff): articles used to resolve it, and suggestions with "Used to resolve" while it is
+    open or completed. Four queries whatever the number of suggestions (uses, articles, versions, known errors)."""
+    from .models import Article, ArticleUse
+    from .suggestions import desk_suggestions
+    from .views.portal import with_published
+
+    user = request.user
+    if user.is_requester_only or not user_can(user, Article, 'view'):
+        return None
+    used = list(ArticleUse.objects.filter(incident=ticket).select_related('article', 'used_by').order_by('-used_at'))
+    used_ids = [use.article_id for use in used]
+    may_use = not ticket.is_final and user_can(user, ArticleUse, 'add') and ticket.may_work(user)
+    found = desk_suggestions(
+        ticket.short_description, user=user, ci=ticket.ci, service=ticket.service, exclude_articles=used_ids
+    )
+    if not used and not found:
+        return None
+    with_published([hit.article for hit in found.articles])
+    return {
+        'kb_ticket': ticket,
+        'kb_used': used,
+        'kb_articles': found.articles,
+        'kb_known_errors': found.known_errors,
+        'kb_may_use': may_use,
+    }
+
+
+def register() -> None:
+    from incidents.models import Ticket
+    from itsm.views.records import register_panel
+
+    register_panel(Ticket, 'knowledge/_incident_articles.html', incident_panel)

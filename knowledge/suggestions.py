@@ -1,0 +1,72 @@
+"""What to suggest while something is being reported: articles a requester may read as they type the short
+description in the portal, and, on the desk (the new-ticket form and the incident page), articles and known errors
+for the text, the configuration item and the service.
+
+Reads only: the search itself is `knowledge.search.suggest_articles`, which keeps to what the person may read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cmdb.models import ConfigurationItem
+
+# Fewer characters than this match too much to be worth a search.
+MIN_TEXT_LENGTH = 3
+LIMIT = 5
+
+
+@dataclass
+class Suggestions:
+    """Articles (search hits, with snippets) and known errors to show for one text, CI and service."""
+
+    articles: list = field(default_factory=list)
+    known_errors: list = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.articles or self.known_errors)
+
+
+def find_item(value) -> ConfigurationItem | None:
+    """A CI or a service from what a form field holds: its id (a select) or its number (a text box)."""
+    value = str(value or '').strip()
+    if not value:
+        return None
+    lookup = {'pk': int(value)} if value.isdigit() else {'number': value.upper()}
+    return ConfigurationItem.objects.filter(**lookup).only('id', 'number', 'name', 'ci_class').first()
+
+
+def _clean(text: str) -> str:
+    return ' '.join((text or '').split())[:200]
+
+
+def portal_suggestions(text: str, *, user, service=None, limit: int = LIMIT) -> list:
+    """Articles for requesters and agents that match what a requester is typing (never desk-only ones: the search
+    keeps to `Article.objects.readable_by(user)`)."""
+    from .search import suggest_articles
+
+    text = _clean(text)
+    if len(text) < MIN_TEXT_LENGTH:
+        return []
+    return list(suggest_articles(text, user=user, service=service, limit=limit))
+
+
+def desk_suggestions(text: str, *, user, ci=None, service=None, exclude_articles=(), limit: int = LIMIT) -> Suggestions:
+    """For the desk: live articles the agent may read and active known errors, for the text, the CI and the service.
+    Known errors of the CI or the service come first, then those sharing words with the text."""
+    from problems.known_errors import known_errors_for, known_errors_matching_text
+
+    from .search import suggest_articles
+
+    text = _clean(text)
+    articles = []
+    if len(text) >= MIN_TEXT_LENGTH or ci is not None or service is not None:
+        hits = suggest_articles(text, user=user, service=service, ci=ci, limit=limit + len(exclude_articles))
+        articles = [hit for hit in hits if hit.article.pk not in set(exclude_articles)][:limit]
+    known = known_errors_for(
+        ci_id=getattr(ci, 'pk', None), service_id=getattr(service, 'pk', None), user=user, limit=limit
+    )
+    if len(known) < limit and len(text) >= MIN_TEXT_LENGTH:
+        seen = {ke.pk for ke in known}
+        known += [ke for ke in known_errors_matching_text(text, user=user, limit=limit) if ke.pk not in seen]
+    return Suggestions(articles=articles, known_errors=known[:limit])
