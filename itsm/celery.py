@@ -42,4 +42,9 @@ app.conf.beat_schedule = {
         'task': 'major_incidents.review.overdue_action_item_reminders_task',
         'schedule': float(os.environ.get('MAJOR_ACTION_ITEM_REMINDER_SECONDS', '3600')),
     },
+    # Knowledge articles past their review date: the owner is reminded once per article and review date.
+    'knowledge-review-reminders': {
+        'task': 'knowledge.tasks.knowledge_review_reminders_task',
+        'schedule': float(os.environ.get('KNOWLEDGE_REVIEW_REMINDER_SECONDS', '3600')),
+    },
 }

@@ -351,4 +351,6 @@ STATUS_PAGE_TITLE = os.environ.get('STATUS_PAGE_TITLE', 'Service status')
 STATUS_PAGE_HISTORY_DAYS = 90
 CHANGE_CONFLICT_DEPTH = env_int('CHANGE_CONFLICT_DEPTH', 1)
 CHANGE_CALENDAR_MAX_DAYS = env_int('CHANGE_CALENDAR_MAX_DAYS', 93)
+# Knowledge (domain §12): a published article's owner reviews it within this many months of publishing.
+KNOWLEDGE_REVIEW_MONTHS = env_int('KNOWLEDGE_REVIEW_MONTHS', 12)
 PITCREW_VERSION = '0.1.0'
