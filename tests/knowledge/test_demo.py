@@ -43,6 +43,6 @@ def test_demo_knowledge_base_loads_idempotently():
         assert article.helpful_count == sum(1 for _, helpful, _ in votes if helpful)
         assert article.not_helpful_count == sum(1 for _, helpful, _ in votes if not helpful)
         assert article.deflection_count == len(deflections) == article.deflections.count()
-        assert article.use_count == article.uses.count()
+        assert article.use_count == article.uses.count() == len(incidents)
     assert ArticleUse.objects.count() >= 1
     assert Deflection.objects.filter(requester__username='requester').exists()
