@@ -73,6 +73,10 @@ class ArticleForm(forms.ModelForm):
             'body': MarkdownTextarea(),
             'review_by': forms.DateInput(attrs={'type': 'date'}, format='%Y-%m-%d'),
         }
+        error_messages = {
+            'short_description': {'required': 'Give the article a title.'},
+            'body': {'required': 'Write the article: the body is empty.'},
+        }
         help_texts = {'body': 'Markdown: headings, lists, code, links and images. Use "Preview" to check it.'}
 
     def __init__(self, *args, **kwargs):
