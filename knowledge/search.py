@@ -15,7 +15,8 @@ article resolved: rank × (1 + 0.1 × ln(1 + helpful + uses)), so usefulness ord
 weak match over a strong one. Snippets come from `ts_headline` with private-use characters as markers, which are
 removed from the text first; the snippet is escaped and only then are the markers turned into `<mark>`.
 Typo tolerance: when the words match nothing, pg_trgm's word similarity of the query to the published titles and
-summaries (`<%`, GIN trigram indexes) finds "password" for "pasword".
+summaries of the readable live articles (`<%`; a scan, run only when nothing matched) finds "password" for "pasword".
+Without the extension the fallback finds nothing.
 
 SQLite (the embedded default): an FTS5 table `knowledge_article_fts` (rowid = article id; title, summary, body)
 kept by `index_article`, which holds only live articles. The web syntax is translated to FTS5's grammar with every
@@ -296,17 +297,24 @@ class PostgresEngine:
         if not words or not _pg_trgm_installed():
             return SearchResult(hits=[], total=0)
         allowed_sql, allowed_params = _subquery(allowed)
+        excluded = _excluded_query(parse_query(text))
         sql = (
             'SELECT a.id, greatest(word_similarity(%s, v.title), word_similarity(%s, v.summary) * 0.8) AS rank, '
             'coalesce(nullif(v.summary, %s), v.title) '
             'FROM knowledge_article a JOIN knowledge_articleversion v ON v.id = a.published_version_id '
             f'WHERE (%s <%% v.title OR %s <%% v.summary) AND a.id IN ({allowed_sql}) '
+            f"AND NOT ({PG_VECTOR}) @@ websearch_to_tsquery('english', %s) "
             'ORDER BY rank DESC, a.id DESC LIMIT %s'
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [words, words, '', words, words, *allowed_params, limit])
+            cursor.execute(sql, [words, words, '', words, words, *allowed_params, excluded, limit])
             rows = cursor.fetchall()
         return SearchResult(hits=_load(rows), total=len(rows), fuzzy=bool(rows))
+
+
+def _excluded_query(parsed: ParsedQuery) -> str:
+    """The query's exclusions as one web-syntax query that matches any of them ('' matches nothing)."""
+    return ' or '.join('"' + ' '.join(words) + '"' for words in parsed.negatives)
 
 
 def _pg_trgm_installed() -> bool:
@@ -359,6 +367,12 @@ class SqliteEngine:
         words = parsed.words
         if not words:
             return SearchResult(hits=[], total=0)
+        if parsed.negatives:
+            # The query's exclusions still hold: leave out the articles that have any of them.
+            excluded = fts5_query(ParsedQuery(groups=[parsed.negatives], negatives=[]))
+            with connection.cursor() as cursor:
+                cursor.execute(f'SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s', [excluded])
+                allowed = allowed.exclude(pk__in=[row[0] for row in cursor.fetchall()])
         rows = (
             allowed.exclude(published_version=None)
             .order_by('-published_at')

@@ -1,7 +1,8 @@
 """Search indexes for knowledge articles (see knowledge/search.py).
 
-PostgreSQL: a GIN index on the weighted tsvector of each published version (title A, summary B, body C) and, for the
-typo-tolerant fallback, pg_trgm with trigram indexes on version titles and summaries.
+PostgreSQL: a GIN index on the weighted tsvector of each published version (title A, summary B, body C), and the
+pg_trgm extension for the typo-tolerant fallback. No trigram index: the fallback runs only when the words matched
+nothing and reads the titles of the live articles, and an index would tie the extension to this schema.
 SQLite: the FTS5 table `knowledge_article_fts` (rowid = article id), filled from the live articles.
 """
 
@@ -31,14 +32,6 @@ def create(apps, schema_editor):
                 'CREATE INDEX IF NOT EXISTS knowledge_version_search '
                 f'ON knowledge_articleversion USING GIN (({INDEX_VECTOR}))'
             )
-            cursor.execute(
-                'CREATE INDEX IF NOT EXISTS knowledge_version_title_trgm '
-                'ON knowledge_articleversion USING GIN (title gin_trgm_ops)'
-            )
-            cursor.execute(
-                'CREATE INDEX IF NOT EXISTS knowledge_version_summary_trgm '
-                'ON knowledge_articleversion USING GIN (summary gin_trgm_ops)'
-            )
         elif connection.vendor == 'sqlite':
             cursor.execute(FTS_CREATE)
             Article = apps.get_model('knowledge', 'Article')
@@ -59,8 +52,7 @@ def drop(apps, schema_editor):
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         if connection.vendor == 'postgresql':
-            for name in ('knowledge_version_search', 'knowledge_version_title_trgm', 'knowledge_version_summary_trgm'):
-                cursor.execute(f'DROP INDEX IF EXISTS {name}')
+            cursor.execute('DROP INDEX IF EXISTS knowledge_version_search')
         elif connection.vendor == 'sqlite':
             cursor.execute('DROP TABLE IF EXISTS knowledge_article_fts')
 

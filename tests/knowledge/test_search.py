@@ -96,6 +96,8 @@ def test_quoted_phrase_matches_words_together_only(corpus, agent):
     # The words apart match no phrase; only the typo-tolerant fallback on title words may offer it.
     assert search_articles('"mailbox shared"', user=agent).fuzzy
     assert numbers(search_articles('"mailbox printer"', user=agent)) == []
+    # Exclusions hold in the typo-tolerant fallback too.
+    assert numbers(search_articles('"mailbox shared" -outlook', user=agent)) == []
 
 
 def test_or_takes_either(corpus, agent):
