@@ -282,3 +282,25 @@ def test_progress_bar_draws_on_a_terminal(folder, manager):
     err = Terminal()
     call_command('import_articles', str(folder), stdout=io.StringIO(), stderr=err)
     assert '\r[' in err.getvalue() and '2/2 vpn.md' in err.getvalue()
+
+
+def test_publishing_needs_a_knowledge_manager_and_a_refused_file_leaves_nothing(folder):
+    agent = make_user(Role.SERVICE_DESK_AGENT)
+    report = import_folder(folder, actor=Actor(user=agent), publish=True)
+    assert report.failed == 2
+    assert all('knowledge manager' in f.reason for f in report.failures)
+    assert not Article.objects.exists()  # each file in its own transaction: nothing half-imported
+
+
+def test_a_changed_file_of_an_article_in_review_is_updated_and_published(folder, manager):
+    from knowledge import services
+
+    actor = Actor(user=manager)
+    import_folder(folder, actor=actor)
+    article = Article.objects.get(source_path='vpn.md')
+    services.article_submit(article=article, actor=actor)
+    (folder / 'vpn.md').write_text((folder / 'vpn.md').read_text() + '\nReviewed.\n', encoding='utf-8')
+    report = import_folder(folder, actor=actor, publish=True)
+    assert report.updated == 1 and report.failed == 0
+    article.refresh_from_db()
+    assert article.state == ArticleState.PUBLISHED and 'Reviewed.' in article.published_version.body

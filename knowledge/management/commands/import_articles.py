@@ -13,6 +13,11 @@ from itsm.models import User
 from knowledge.importer import import_folder
 
 
+def plain(text: str) -> str:
+    """No colour: the progress bar is not an error, whatever stderr's style says."""
+    return text
+
+
 class ProgressBar:
     """One line on stderr redrawn with `\\r`: files done of all and the file at hand. Silent when not a terminal."""
 
@@ -28,13 +33,13 @@ class ProgressBar:
             return
         filled = int(self.WIDTH * done / total) if total else self.WIDTH
         line = f'[{"#" * filled}{"-" * (self.WIDTH - filled)}] {done}/{total} {path}'
-        self.stream.write('\r' + line.ljust(self.drawn_width), ending='')
+        self.stream.write('\r' + line.ljust(self.drawn_width), style_func=plain, ending='')
         self.stream.flush()
         self.drawn_width = len(line)
 
     def finish(self) -> None:
         if self.enabled and self.drawn_width:
-            self.stream.write('')  # end the progress line
+            self.stream.write('', style_func=plain)  # end the progress line
             self.drawn_width = 0
 
 
@@ -78,7 +83,7 @@ class Command(BaseCommand):
         for path, warning in report.warnings:
             self.stdout.write(f'  {path}: {warning}')
         for failure in report.failures:
-            self.stderr.write(self.style.ERROR(f'  {failure.path}: {failure.reason}'))
+            self.stderr.write(f'  {failure.path}: {failure.reason}')  # stderr's style marks them as errors
         if report.failed:
             # CommandError would print a traceback-like "CommandError:" line; the failures are listed already.
             sys.exit(1)
