@@ -211,10 +211,10 @@ def least_helpful(slice_: Slice, *, article_type: str = '', limit: int = 5):
     return list(
         Article.objects.live()
         .filter(_article_q(slice_, '', article_type))
-        .annotate(votes=votes, share=Cast(F('helpful_count'), FloatField()) / Cast(votes, FloatField()))
-        .filter(votes__gte=MIN_VOTES)
+        .annotate(vote_total=votes, share=Cast(F('helpful_count'), FloatField()) / Cast(votes, FloatField()))
+        .filter(vote_total__gte=MIN_VOTES)
         .select_related('owner')
-        .order_by('share', '-votes', 'pk')[:limit]
+        .order_by('share', '-vote_total', 'pk')[:limit]
     )
 
 
