@@ -25,24 +25,39 @@ from .models import Article
 ARTICLES = Path(__file__).resolve().parent / 'demo_articles'
 KNOWLEDGE_MANAGER = 'knowledge'
 
-# (source file, views, [(voter, helpful, comment)], deflections by these requesters, incidents it helped resolve)
+# (source file, views, [(voter, helpful, comment)], [(requester, what they typed)] ended by it, incidents it resolved)
 ACTIVITY = [
     (
         'vpn-connect-from-home.md',
         42,
         [('requester', True, ''), ('requester2', True, 'The table of messages helped.'), ('agent', True, '')],
-        ['requester', 'requester2', 'requester'],
+        [
+            ('requester', 'vpn does not connect'),
+            ('requester2', 'vpn at home'),
+            ('requester', 'cannot reach shared drive'),
+        ],
         ['VPN will not connect from home', 'VPN client says the certificate is not trusted'],
     ),
     (
         'password-reset.md',
         67,
         [('requester', True, ''), ('requester2', False, 'The reset page did not send me a code.')],
-        ['requester2', 'requester', 'requester2', 'requester'],
+        [
+            ('requester2', 'forgot password'),
+            ('requester', 'password expired'),
+            ('requester2', 'account locked'),
+            ('requester', 'reset password'),
+        ],
         [],
     ),
-    ('printer-queue-stuck.md', 18, [('requester2', False, 'My printer is not in the list.')], ['requester'], []),
-    ('email-on-phone.md', 25, [('requester', True, '')], ['requester2'], []),
+    (
+        'printer-queue-stuck.md',
+        18,
+        [('requester2', False, 'My printer is not in the list.')],
+        [('requester', 'printer not printing')],
+        [],
+    ),
+    ('email-on-phone.md', 25, [('requester', True, '')], [('requester2', 'mail on iphone')], []),
     (
         'vpn-drops-workaround.md',
         14,
@@ -86,10 +101,8 @@ def _activity(article: Article, people: dict, views: int, votes, deflections, in
         services.article_vote(
             article=article, actor=Actor(user=people[name], channel=Channel.UI), helpful=helpful, comment=comment
         )
-    for i, name in enumerate(deflections):
-        services.deflect(
-            article=article, actor=Actor(user=people[name], channel=Channel.UI), query=article.title.lower()[: 40 - i]
-        )
+    for name, query in deflections:
+        services.deflect(article=article, actor=Actor(user=people[name], channel=Channel.UI), query=query)
     agent = Actor(user=people['agent'], channel=Channel.UI)
     for text in incidents:
         incident = Ticket.objects.filter(short_description=text, kind='incident').first()

@@ -316,14 +316,11 @@ def _publish(article, actor: Actor, note: str):
     return services.article_publish(article=article, actor=actor, change_note=note)
 
 
-def _import_one(path: str, raw: bytes, *, actor: Actor, publish: bool) -> FileOutcome:
+def _import_one(path: str, raw: bytes, digest: str, *, actor: Actor, publish: bool) -> FileOutcome:
     from . import services
     from .models import Article
 
-    digest = hashlib.sha256(raw).hexdigest()
     existing = Article.objects.filter(source_path=path).order_by('pk').first()
-    if existing is not None and existing.source_digest == digest:
-        return FileOutcome(path, 'unchanged', number=existing.number)
     parsed = parse_article(raw)
     note = f'Imported from {path}'
     if existing is None:
@@ -357,14 +354,27 @@ def import_folder(
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f'{folder} is not a folder')
+    from .models import Article
+
     files = markdown_files(folder)
+    # What earlier imports left, read once: an unchanged file costs no query, however large the folder.
+    known = {
+        path: (digest, number)
+        for path, digest, number in Article.objects.exclude(source_path='')
+        .order_by('-pk')
+        .values_list('source_path', 'source_digest', 'number')
+    }
     report = ImportReport()
     for done, file in enumerate(files, start=1):
         relative = file.relative_to(folder).as_posix()
         try:
             raw = file.read_bytes()
-            with transaction.atomic():
-                outcome = _import_one(relative, raw, actor=actor, publish=publish)
+            digest = hashlib.sha256(raw).hexdigest()
+            if relative in known and known[relative][0] == digest:
+                outcome = FileOutcome(relative, 'unchanged', number=known[relative][1])
+            else:
+                with transaction.atomic():
+                    outcome = _import_one(relative, raw, digest, actor=actor, publish=publish)
         except OSError as error:
             outcome = FileOutcome(relative, 'failed', reason=f'cannot be read: {error.strerror or error}')
         except (ImportProblem, ValidationError, ApplicationError) as error:

@@ -10,10 +10,13 @@ import textwrap
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from itsm.audit import Actor
 from itsm.choices import Role
+from itsm.models import TimelineEntry
 from knowledge.choices import ArticleState, ArticleType, Audience
 from knowledge.importer import import_folder, parse_article
 from knowledge.models import Article, ArticleVersion
@@ -226,11 +229,31 @@ def test_retired_article_is_reported_not_overwritten(folder, manager):
     assert article.state == ArticleState.RETIRED and 'More.' not in article.body
 
 
-def test_timeline_names_the_importer(folder, manager):
+def test_the_importing_person_opens_and_owns_new_articles_and_the_timeline_says_so(folder, manager):
     import_folder(folder, actor=Actor(user=manager))
     article = Article.objects.get(source_path='vpn.md')
     assert article.opened_by == manager and article.owner == manager
     assert article.opened_at <= timezone.now()
+    assert TimelineEntry.objects.for_object(article).filter(actor=manager).exists()
+
+
+def test_an_unchanged_folder_costs_the_same_queries_however_many_files(folder, manager):
+    actor = Actor(user=manager)
+    import_folder(folder, actor=actor)
+    small = count_queries(lambda: import_folder(folder, actor=actor))
+    for n in range(4):
+        write(folder, f'more/extra-{n}.md', f'# Extra {n}\n\nText {n}.\n')
+    import_folder(folder, actor=actor)
+    with CaptureQueriesContext(connection) as ctx:
+        report = import_folder(folder, actor=actor)
+    assert report.unchanged == 6
+    assert len(ctx.captured_queries) == small == 1
+
+
+def count_queries(func) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        func()
+    return len(ctx.captured_queries)
 
 
 # The command -----------------------------------------------------------------------------------------------------
