@@ -46,3 +46,16 @@ def test_demo_knowledge_base_loads_idempotently():
         assert article.use_count == article.uses.count() == len(incidents)
     assert ArticleUse.objects.count() >= 1
     assert Deflection.objects.filter(requester__username='requester').exists()
+
+
+def test_demo_articles_read_without_failures_and_render_their_tables_and_lists():
+    from knowledge.importer import split_front_matter
+    from knowledge.rendering import render_markdown
+
+    for path in sorted(ARTICLES.glob('*.md')):
+        front, body = split_front_matter(path.read_text(encoding='utf-8'))
+        assert front['title'] and front['summary'], path.name
+        html = str(render_markdown(body))
+        assert '<li>' in html or '<p><strong>' in html, path.name
+        if '| --- |' in body:
+            assert '<table>' in html and '| ---' not in html, path.name
