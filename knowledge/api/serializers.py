@@ -188,6 +188,17 @@ class ArticleVersionSerializer(serializers.ModelSerializer):
         return str(render_markdown(version.body))
 
 
+class DiffRowSerializer(serializers.Serializer):
+    """One row of a comparison (`knowledge.versions.DiffRow`): a field or a line of the body, same, removed or
+    added."""
+
+    kind = serializers.ChoiceField(choices=[('same', 'Same'), ('removed', 'Removed'), ('added', 'Added')])
+    field = serializers.CharField(help_text='title, article_type, audience, summary or body.')
+    label = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    changed = serializers.BooleanField()
+
+
 class ArticleVoteSerializer(serializers.ModelSerializer):
     article = serializers.SlugRelatedField(slug_field='number', read_only=True)
     voter = serializers.SlugRelatedField(slug_field='username', read_only=True)

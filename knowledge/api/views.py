@@ -12,8 +12,6 @@ Requesters read only live articles for everyone, and only their published versio
 
 from __future__ import annotations
 
-import dataclasses
-
 from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -49,21 +47,6 @@ def services():
     from .. import services as module
 
     return module
-
-
-def _row(row) -> dict:
-    """A diff row as JSON, whatever shape `knowledge.versions.compare` gives it."""
-    if isinstance(row, dict):
-        data = row
-    elif dataclasses.is_dataclass(row):
-        data = dataclasses.asdict(row)
-    elif hasattr(row, '_asdict'):
-        data = row._asdict()
-    else:
-        data = vars(row)
-    return {
-        key: value if isinstance(value, (int, float, bool, type(None))) else str(value) for key, value in data.items()
-    }
 
 
 class ArticleViewSet(RecordViewSet):
@@ -149,7 +132,7 @@ class ArticleViewSet(RecordViewSet):
             {
                 'from': serializers.IntegerField(),
                 'to': serializers.IntegerField(allow_null=True),
-                'rows': serializers.ListField(child=serializers.DictField()),
+                'rows': s.DiffRowSerializer(many=True),
             },
         ),
     )
@@ -170,7 +153,7 @@ class ArticleViewSet(RecordViewSet):
             raise exceptions.PermissionDenied('Only the desk compares a version with the working copy.')
         new = versions[new_number] if new_number is not None else article
         rows = compare(versions[old_number], new)
-        return Response({'from': old_number, 'to': new_number, 'rows': [_row(r) for r in rows]})
+        return Response({'from': old_number, 'to': new_number, 'rows': s.DiffRowSerializer(rows, many=True).data})
 
     # -- votes, uses and deflections
     @extend_schema(methods=['get'], responses=s.ArticleVoteSerializer(many=True))

@@ -283,7 +283,15 @@ class ArticleActionTests(ItsmTestCase):
         response = client.get(url(article, 'compare'), {'from': 1, 'to': 2})
         self.assertHttpStatus(response, 200)
         self.assertEqual((response.data['from'], response.data['to']), (1, 2))
-        self.assertIn('New text', str(response.data['rows']))
+        body = [(row['kind'], row['text']) for row in response.data['rows'] if row['field'] == 'body']
+        self.assertIn(('removed', 'Old text'), body)
+        self.assertIn(('added', 'New text'), body)
+        working = client.get(url(article, 'compare'), {'from': 2})
+        self.assertHttpStatus(working, 200)
+        self.assertIsNone(working.data['to'])
+        self.assertFalse(any(row['changed'] for row in working.data['rows']))
+        requester = self.api_client(make_user()).get(url(article, 'compare'), {'from': 1})
+        self.assertHttpStatus(requester, 404)  # an article for the desk only
         self.assertHttpStatus(client.get(url(article, 'compare'), {'from': 7}), 404)
         self.assertHttpStatus(client.get(url(article, 'compare'), {'from': 'x'}), 400)
 
