@@ -65,10 +65,8 @@ def next_review_date(today: dt.date | None = None) -> dt.date:
 
 def index_article(article: Article) -> None:
     """Bring the search index in line with what readers may now find."""
-    try:
-        from .search import index_article as index
-    except ImportError:
-        return
+    from .search import index_article as index  # search imports the models; imported here to avoid a cycle
+
     index(article)
 
 
@@ -331,31 +329,29 @@ def article_restore(*, article: Article, actor: Actor, note: str = '') -> Articl
 # ---------------------------------------------------------------------------------------- readers' signals
 @transaction.atomic
 def article_vote(*, article: Article, actor: Actor, helpful: bool, comment: str = '') -> ArticleVote:
-    """Helpful or not, once per person: a new vote replaces theirs and the counters move with it. The comment is
-    kept as plain text (pages escape it)."""
+    """Helpful or not, once per person: a new vote replaces theirs and the counters move with it (the timeline
+    records the counters, never the comment). The comment is kept as plain text (pages escape it)."""
+    article = lock(article)  # votes on one article queue up, so each counter move is recorded against the last
     KNOWLEDGE_ACTIONS.check(article, 'vote', actor)
     comment = _text(comment)
     if len(comment) > COMMENT_LENGTH:
         raise ValidationError({'comment': f'Keep the comment within {COMMENT_LENGTH} characters.'})
     helpful = bool(helpful)
-    counter = 'helpful_count' if helpful else 'not_helpful_count'
-    vote = ArticleVote.objects.select_for_update().filter(article=article, voter=actor.user).first()
+    counter, other = ('helpful_count', 'not_helpful_count') if helpful else ('not_helpful_count', 'helpful_count')
+    before = audit.snapshot(article)
+    vote = ArticleVote.objects.filter(article=article, voter=actor.user).first()
     if vote is None:
-        try:
-            with transaction.atomic():
-                vote = ArticleVote.objects.create(
-                    article=article, voter=actor.user, helpful=helpful, comment=comment, version=article.version
-                )
-        except IntegrityError:  # their other tab voted first: replace that vote
-            vote = ArticleVote.objects.select_for_update().get(article=article, voter=actor.user)
-        else:
-            Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
-            return vote
-    if vote.helpful != helpful:
-        previous = 'not_helpful_count' if helpful else 'helpful_count'
-        Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1, previous: F(previous) - 1})
-    vote.helpful, vote.comment, vote.version = helpful, comment, article.version
-    vote.save()
+        vote = ArticleVote.objects.create(
+            article=article, voter=actor.user, helpful=helpful, comment=comment, version=article.version
+        )
+        Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1})
+    else:
+        if vote.helpful != helpful:
+            Article.objects.filter(pk=article.pk).update(**{counter: F(counter) + 1, other: F(other) - 1})
+        vote.helpful, vote.comment, vote.version = helpful, comment, article.version
+        vote.save()
+    article.refresh_from_db(fields=['helpful_count', 'not_helpful_count'])
+    audit.record_changes(article, before, actor=actor, message='Rated helpful' if helpful else 'Rated not helpful')
     return vote
 
 
