@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from itsm.choices import TicketKind
 from itsm.permissions import user_can
 
 
@@ -23,7 +24,13 @@ def incident_panel(request, ticket) -> dict[str, Any] | None:
         return None
     used = list(ArticleUse.objects.filter(incident=ticket).select_related('article', 'used_by').order_by('-used_at'))
     used_ids = [use.article_id for use in used]
-    may_use = not ticket.is_final and user_can(user, ArticleUse, 'add') and ticket.may_work(user)
+    # Cases are not resolved with articles; the service refuses them too.
+    may_use = (
+        ticket.kind == TicketKind.INCIDENT
+        and not ticket.is_final
+        and user_can(user, ArticleUse, 'add')
+        and ticket.may_work(user)
+    )
     found = desk_suggestions(
         ticket.short_description, user=user, ci=ticket.ci, service=ticket.service, exclude_articles=used_ids
     )

@@ -32,7 +32,10 @@ def find_item(value) -> ConfigurationItem | None:
     value = str(value or '').strip()
     if not value:
         return None
-    lookup = {'pk': int(value)} if value.isdigit() else {'number': value.upper()}
+    if value.isdigit():
+        # Ids only from selects; a number too long for a key is nothing, not a database error.
+        return ConfigurationItem.objects.filter(pk=int(value)).first() if len(value) < 10 else None
+    lookup = {'number': value.upper()[:30]}
     return ConfigurationItem.objects.filter(**lookup).only('id', 'number', 'name', 'ci_class').first()
 
 

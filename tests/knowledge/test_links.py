@@ -137,3 +137,18 @@ def test_requesters_cannot_publish_a_known_error(client):
     client.force_login(make_user(Role.REQUESTER))
     assert client.post(reverse('knowledge:from_known_error', args=[known.number])).status_code == 403
     assert not Article.objects.exists()
+
+
+def test_cases_are_not_resolved_with_articles(client, desk):
+    case = make_ticket(
+        kind='case',
+        short_description='VPN disconnects question',
+        group=desk['group'],
+        agent=desk['agent'],
+        state='accepted',
+    )
+    client.force_login(desk['agent'])
+    shown = panel(client.get(case.get_absolute_url()))
+    assert shown is None or shown['kb_may_use'] is False
+    client.post(USE, {'article': desk['article'].number, 'incident': case.number})
+    assert not ArticleUse.objects.exists()

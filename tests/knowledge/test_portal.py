@@ -168,3 +168,20 @@ def test_newer_version_is_what_readers_get(client, requester, public):
     page = client.get(help_url(public))
     assert 'VPN drops every hour (updated)' in page.content.decode()
     assert page.context['version'].version == 2
+
+
+def test_search_results_come_in_pages(client, requester, monkeypatch):
+    monkeypatch.setattr('knowledge.views.portal.PAGE_SIZE', 2)
+    for n in range(3):
+        ArticleFactory(state='published', audience='everyone', title=f'Printer jam number {n}')
+    first = client.get(reverse('knowledge:help'), {'q': 'printer'})
+    assert (len(first.context['hits']), first.context['total'], first.context['has_next']) == (2, 3, True)
+    assert 'page=2' in first.content.decode()
+    second = client.get(reverse('knowledge:help'), {'q': 'printer', 'page': '2'})
+    assert (len(second.context['hits']), second.context['has_next']) == (1, False)
+    assert client.get(reverse('knowledge:help'), {'q': 'printer', 'page': 'x'}).status_code == 200
+
+
+def test_odd_filters_are_ignored_not_errors(client, requester, public):
+    response = client.get(reverse('knowledge:help'), {'type': 'nonsense', 'service': 'CI999'})
+    assert response.status_code == 200

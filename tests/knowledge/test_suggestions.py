@@ -177,3 +177,10 @@ def test_agent_ticket_form_asks_for_desk_suggestions(client, agent):
     client.force_login(agent)
     page = client.get(reverse('incidents:incident_add')).content.decode()
     assert f'hx-get="{SUGGEST}?desk=1"' in page
+
+
+def test_odd_item_values_suggest_without_errors(client, agent, public):
+    client.force_login(agent)
+    for value in ('99999999999999999999', 'not-a-number', '<b>'):
+        response = client.get(SUGGEST, {'short_description': 'vpn drops', 'ci': value, 'service': value, 'desk': '1'})
+        assert response.status_code == 200
