@@ -266,3 +266,34 @@ def test_web_syntax_parsing():
 def test_fts5_query_quotes_every_term():
     assert search.fts5_query(parse_query('a"b or NEAR( -x*')) == '(("a b" OR "near")) NOT "x"'
     assert search.fts5_query(parse_query('-only -negatives')) == ''
+
+
+def test_the_lifecycle_services_keep_the_index(agent):
+    from itsm.audit import Actor
+    from knowledge import services
+
+    manager = make_user(Role.KNOWLEDGE_MANAGER)
+    writer, approver = Actor(user=agent, channel='ui'), Actor(user=manager, channel='ui')
+    article = services.article_create(
+        actor=writer,
+        title='Badge reader refuses cards',
+        body='Hold the badge flat for two seconds.',
+        audience=Audience.EVERYONE,
+    )
+    assert search_articles('badge', user=agent).total == 0, 'a draft is not searchable'
+    services.article_submit(article=article, actor=writer)
+    article = services.article_publish(article=article, actor=approver)
+    assert numbers(search_articles('badge', user=agent)) == [article.number]
+
+    article = services.article_revise(article=article, actor=writer)
+    services.article_update(article=article, actor=writer, title='Turnstile refuses cards')
+    assert numbers(search_articles('badge', user=agent)) == [article.number], 'readers keep the published one'
+    services.article_submit(article=article, actor=writer)
+    article = services.article_publish(article=article, actor=approver)
+    assert numbers(search_articles('turnstile', user=agent)) == [article.number]
+    assert search_articles('"badge reader"', user=agent).total == 0
+
+    article = services.article_retire(article=article, actor=approver, reason='Turnstiles replaced')
+    assert search_articles('turnstile', user=agent).total == 0
+    article = services.article_restore(article=article, actor=approver)
+    assert search_articles('turnstile', user=agent).total == 0, 'restored as a draft until published again'
