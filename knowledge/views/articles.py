@@ -3,7 +3,6 @@ per action of `KNOWLEDGE_ACTIONS`), writing and editing with a Markdown preview,
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 from django import forms
@@ -18,22 +17,13 @@ from itsm.permissions import user_can
 from itsm.views.generic import Column, ObjectCreateView, ObjectListView, StaffOnlyMixin
 from itsm.views.records import RecordDetailView, RecordEditView, RecordPage, record_routes, record_url
 
-from .. import selectors
+from .. import selectors, services
 from ..actions import is_knowledge_manager, may_write
 from ..choices import STATE_COLOURS, ArticleState
 from ..filters import ArticleFilterSet
 from ..forms import ArticleEditForm, ArticleForm, PreviewForm, VoteForm, article_owners
 from ..models import Article
-
-
-def service(name: str):
-    """A service of `knowledge.services`, looked up when called (the pages load before every part is imported)."""
-    return getattr(import_module('knowledge.services'), name)
-
-
-def render_markdown(text: str):
-    return import_module('knowledge.rendering').render_markdown(text)
-
+from ..rendering import render_markdown
 
 ARTICLE_COLUMNS = [
     Column('number', template='knowledge/cells/number.html'),
@@ -176,7 +166,7 @@ class ArticleDetailView(RecordDetailView):
         if not request.htmx:
             article = self.get_record()
             if article.number == self.kwargs['number'].upper():
-                service('article_viewed')(article=article, user=request.user)
+                services.article_viewed(article=article, user=request.user)
         return super().get(request, *args, **kwargs)
 
 
@@ -186,10 +176,8 @@ class ArticleCreateView(StaffOnlyMixin, ObjectCreateView):
 
     model = Article
     form_class = ArticleForm
+    service = services.article_create
     template_name = 'knowledge/article_form.html'
-
-    def get_service(self):
-        return service('article_create')
 
     def get_success_url(self, obj) -> str:
         return obj.get_absolute_url()
@@ -203,11 +191,9 @@ class ArticleEditView(RecordEditView):
 
     page = ARTICLE_PAGE
     form_class = ArticleEditForm
+    service = services.article_update
     service_object_kwarg = 'article'
     template_name = 'knowledge/article_form.html'
-
-    def get_service(self):
-        return service('article_update')
 
     def form_context(self, form, obj=None) -> dict[str, Any]:
         context = super().form_context(form, obj)

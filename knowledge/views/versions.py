@@ -1,12 +1,10 @@
 """An article's published versions: the history, one version as readers saw it, and a comparison of two versions
-(or of a version and the working copy) with field changes and an escaped line diff."""
+(or of a version and the working copy) through `knowledge.versions.compare`: the fields that changed and a unified
+line diff of the body, every line escaped."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
-from importlib import import_module
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -19,108 +17,55 @@ from itsm.views.generic import StaffOnlyMixin
 from itsm.views.records import find_record
 
 from .. import selectors
-from ..choices import ArticleType, Audience
 from ..models import Article, ArticleVersion
+from ..rendering import render_markdown
+from ..versions import Kind, compare
 
 DRAFT = 'draft'
 
 
 @dataclass(frozen=True)
-class Side:
-    """One side of a comparison: a published version or the working copy, with the fields compared."""
+class Line:
+    """One line of the body's unified diff with its numbers on either side (None where it has none); the text is
+    escaped by the template like any other."""
 
-    label: str
-    key: str
-    title: str
-    summary: str
-    body: str
-    article_type: str
-    audience: str
-    record: Any
-
-    @classmethod
-    def of_version(cls, version: ArticleVersion) -> Side:
-        return cls(
-            f'Version {version.version}',
-            str(version.version),
-            version.title,
-            version.summary,
-            version.body,
-            version.article_type,
-            version.audience,
-            version,
-        )
-
-    @classmethod
-    def of_working_copy(cls, article: Article) -> Side:
-        return cls(
-            'Working copy',
-            DRAFT,
-            article.short_description,
-            article.summary,
-            article.body,
-            article.article_type,
-            article.audience,
-            article,
-        )
-
-
-FIELDS = (
-    ('title', 'Title', None),
-    ('summary', 'Summary', None),
-    ('article_type', 'Type', ArticleType),
-    ('audience', 'Audience', Audience),
-)
-
-
-def field_changes(old: Side, new: Side) -> list[tuple[str, str, str]]:
-    """(label, old, new) of each compared field that differs, choices by their labels."""
-    changes = []
-    for name, label, choices in FIELDS:
-        before, after = getattr(old, name), getattr(new, name)
-        if before != after:
-            if choices is not None:
-                before, after = choices(before).label, choices(after).label
-            changes.append((label, before, after))
-    return changes
-
-
-@dataclass(frozen=True)
-class DiffRow:
-    """One row of the side-by-side diff: `kind` is equal, changed, added or removed; texts are escaped by the
-    template."""
-
-    kind: str
+    kind: str  # `knowledge.versions.Kind`: same, added or removed
+    text: str
     old_number: int | None
-    old: str
     new_number: int | None
-    new: str
 
 
-def line_diff(old: str, new: str) -> list[DiffRow]:
-    """The bodies line by line, side by side."""
-    a, b = old.splitlines(), new.splitlines()
-    rows = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if tag == 'equal':
-            pairs = zip(range(i1, i2), range(j1, j2), strict=True)
-            rows += [DiffRow('equal', i + 1, a[i], j + 1, b[j]) for i, j in pairs]
+def field_changes(rows) -> list[tuple[str, str, str]]:
+    """(label, before, after) of each field that changed, from the field rows of `compare`."""
+    changes: dict[str, list[str]] = {}
+    for row in rows:
+        if row.field != 'body' and row.changed:
+            before_after = changes.setdefault(row.label, ['', ''])
+            before_after[0 if row.kind == Kind.REMOVED else 1] = row.text
+    return [(label, before, after) for label, (before, after) in changes.items()]
+
+
+def body_lines(rows) -> list[Line]:
+    """The body rows of `compare`, numbered on the side(s) each line belongs to."""
+    lines, old_number, new_number = [], 0, 0
+    for row in rows:
+        if row.field != 'body':
             continue
-        olds, news = list(range(i1, i2)), list(range(j1, j2))
-        for k in range(max(len(olds), len(news))):
-            i = olds[k] if k < len(olds) else None
-            j = news[k] if k < len(news) else None
-            kind = 'changed' if i is not None and j is not None else ('removed' if j is None else 'added')
-            rows.append(
-                DiffRow(
-                    kind,
-                    None if i is None else i + 1,
-                    '' if i is None else a[i],
-                    None if j is None else j + 1,
-                    '' if j is None else b[j],
-                )
+        old_number += row.kind != Kind.ADDED
+        new_number += row.kind != Kind.REMOVED
+        lines.append(
+            Line(
+                row.kind,
+                row.text,
+                old_number if row.kind != Kind.ADDED else None,
+                new_number if row.kind != Kind.REMOVED else None,
             )
-    return rows
+        )
+    return lines
+
+
+def side_label(key: str) -> str:
+    return 'Working copy' if key == DRAFT else f'Version {key}'
 
 
 class ArticleViewMixin(StaffOnlyMixin):
@@ -149,7 +94,7 @@ class VersionDetailView(ArticleViewMixin, View):
         shown = selectors.article_version(article, version)
         if shown is None:
             raise Http404(f'{article.number} has no version {version}.')
-        rendered = import_module('knowledge.rendering').render_markdown(shown.body)
+        rendered = render_markdown(shown.body)
         return render(
             request,
             'knowledge/article_version.html',
@@ -167,26 +112,26 @@ class CompareView(ArticleViewMixin, View):
     """`?from=<version>&to=<version or draft>`; without them, the latest published version against the working
     copy (or the two latest versions)."""
 
-    def side(self, article: Article, versions: dict[int, ArticleVersion], value: str) -> Side | None:
+    def side(self, article: Article, versions: dict[int, ArticleVersion], value: str):
+        """The version numbered `value`, the working copy for `draft`, else None."""
         if value == DRAFT:
-            return Side.of_working_copy(article)
-        if value.isdigit() and int(value) in versions:
-            return Side.of_version(versions[int(value)])
+            return article
+        if value.isdigit():
+            return versions.get(int(value))
         return None
 
     def get(self, request, number):
         article = self.article()
         versions = {v.version: v for v in selectors.article_versions(article)}
         latest = max(versions, default=None)
-        default_from = str(latest) if latest else DRAFT
-        asked_from = request.GET.get('from', '').strip() or default_from
+        asked_from = request.GET.get('from', '').strip() or (str(latest) if latest else DRAFT)
         asked_to = request.GET.get('to', '').strip() or DRAFT
         old, new = self.side(article, versions, asked_from), self.side(article, versions, asked_to)
-        errors = []
-        if old is None:
-            errors.append(f'{article.number} has no version “{asked_from}”.')
-        if new is None:
-            errors.append(f'{article.number} has no version “{asked_to}”.')
+        errors = [
+            f'{article.number} has no version “{asked}”.'
+            for asked, side in ((asked_from, old), (asked_to, new))
+            if side is None
+        ]
         context = {
             'object': article,
             'article': article,
@@ -197,13 +142,14 @@ class CompareView(ArticleViewMixin, View):
             'title': f'Compare {article.number}',
         }
         if not errors:
-            rows = line_diff(old.body, new.body)
+            rows = compare(old, new)
+            lines = body_lines(rows)
             context.update(
-                old=old,
-                new=new,
-                changes=field_changes(old, new),
-                rows=rows,
-                body_changed=any(row.kind != 'equal' for row in rows),
+                old_label=side_label(asked_from),
+                new_label=side_label(asked_to),
+                changes=field_changes(rows),
+                lines=lines,
+                body_changed=any(line.kind != Kind.SAME for line in lines),
             )
         return render(request, 'knowledge/article_compare.html', context, status=400 if errors else 200)
 

@@ -500,10 +500,14 @@ class VersionPageTests(ItsmTestCase):
         self.assertIn('Requesters and agents', content)
         self.assertIn('Line 2 &lt;script&gt;alert(1)&lt;/script&gt;', content)
         self.assertNotIn('<script>alert(1)', content)
-        self.assertIn('pc-diff-changed', content)
+        self.assertIn('pc-diff-removed', content)
         self.assertIn('pc-diff-added', content)
-        rows = response.context['rows']
-        self.assertEqual([row.kind for row in rows], ['equal', 'changed', 'equal', 'added'])
+        lines = [(line.kind, line.old_number, line.new_number) for line in response.context['lines']]
+        self.assertEqual(
+            lines,
+            [('same', 1, 1), ('removed', 2, None), ('added', None, 2), ('same', 3, 3), ('added', None, 4)],
+        )
+        self.assertEqual(response.context['changes'], [('Audience', 'Agents only', 'Requesters and agents')])
 
     def test_compare_with_the_working_copy(self):
         services.article_revise(article=self.article, actor=as_actor(self.manager))

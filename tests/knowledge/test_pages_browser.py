@@ -71,7 +71,7 @@ def test_list_article_and_compare(live_server, page, articles):
     expect(page.get_by_role('heading', name='Version 2 → Working copy')).to_be_visible()
     expect(page.locator('#compare-body tr.pc-diff-added')).to_contain_text('Reopen Outlook.')
     page.goto(f'{live_server.url}/knowledge/{vpn.number}/compare/?from=1&to=2')
-    expect(page.locator('#compare-body tr.pc-diff-changed').first).to_be_visible()
+    expect(page.locator('#compare-body tr.pc-diff-removed').first).to_be_visible()
     screenshot(page, 'knowledge-article-compare')
     assert remote_requests(page) == []
     assert page.console_errors == []
