@@ -100,3 +100,36 @@ def test_a_desk_only_article_is_never_suggested_to_a_requester(page, live_server
     expect(page.locator('#article-suggestions')).not_to_contain_text('licence pool exhausted')
     page.goto(f'{live_server.url}/knowledge/help/{desk_only.number}/')
     expect(page.get_by_role('heading', name=desk_only.title)).to_have_count(0)
+
+
+def test_an_agent_records_the_article_that_resolved_an_incident(page, live_server, articles):
+    from tests.cmdb.factories import make_ci
+    from tests.factories import make_group_with_agent, make_ticket
+
+    public, desk_only = articles
+    group, agent = make_group_with_agent()
+    gateway = make_ci(name='VPN gateway')
+    incident = make_ticket(
+        short_description='VPN disconnects every hour for a caller',
+        ci=gateway,
+        state='accepted',
+        group=group,
+        agent=agent,
+    )
+    login(page, live_server, agent.username, PASSWORD)
+
+    # The new-ticket form suggests articles (desk-only ones too) as the short description is typed.
+    page.goto(f'{live_server.url}/incidents/new/')
+    page.locator('#id_short_description').press_sequentially('VPN gateway licence', delay=20)
+    expect(page.get_by_test_id('desk-suggestions')).to_contain_text(desk_only.title)
+
+    page.goto(f'{live_server.url}{incident.get_absolute_url()}')
+    knowledge = page.get_by_test_id('knowledge-panel')
+    expect(knowledge).to_contain_text(public.title)
+    item = knowledge.get_by_test_id('suggested-article').filter(has_text=public.title)
+    with page.expect_navigation():
+        item.get_by_role('button', name='Used to resolve').click()
+    expect(page.get_by_test_id('used-article')).to_contain_text(public.number)
+    screenshot(page, 'knowledge-used-to-resolve')
+    assert Article.objects.get(pk=public.pk).use_count == 1
+    assert Ticket.objects.get(pk=incident.pk).knowledge_used
