@@ -16,8 +16,8 @@ def incident_panel(request, ticket) -> dict[str, Any] | None:
     """The incident page (staff): articles used to resolve it, and suggestions with "Used to resolve" while it is
     open or completed. Four queries whatever the number of suggestions (uses, articles, versions, known errors)."""
     from .models import Article, ArticleUse
+    from .selectors import with_published
     from .suggestions import desk_suggestions
-    from .views.portal import with_published
 
     user = request.user
     if user.is_requester_only or not user_can(user, Article, 'view'):

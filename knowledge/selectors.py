@@ -106,3 +106,15 @@ def review_due(*, today: dt.date | None = None) -> QuerySet[Article]:
     from .reviews import past_review
 
     return past_review(today=today or timezone.localdate()).select_related('owner').order_by('review_by', 'id')
+
+
+def with_published(articles) -> list:
+    """Give each article `shown`, the version readers see (one query for those not loaded with it), so lists show
+    the published title and summary even while a new version is drafted on the working copy."""
+    articles = list(articles)
+    cached = Article.published_version.is_cached
+    missing = [a.published_version_id for a in articles if a.published_version_id and not cached(a)]
+    versions = ArticleVersion.objects.in_bulk(missing) if missing else {}
+    for article in articles:
+        article.shown = article.published_version if cached(article) else versions.get(article.published_version_id)
+    return articles

@@ -22,21 +22,10 @@ from itsm.permissions import ModelPermissionMixin
 from itsm.views.generic import error_text
 
 from ..choices import ArticleType
-from ..models import Article, ArticleVersion, ArticleVote
+from ..models import Article, ArticleVote
+from ..selectors import with_published
 
 PAGE_SIZE = 20
-
-
-def with_published(articles) -> list:
-    """Give each article `shown`, the version readers see (one query for all), so lists show the published title and
-    summary even while a new version is drafted on the working copy."""
-    articles = list(articles)
-    cached = Article.published_version.is_cached
-    missing = [a.published_version_id for a in articles if a.published_version_id and not cached(a)]
-    versions = ArticleVersion.objects.in_bulk(missing) if missing else {}
-    for article in articles:
-        article.shown = article.published_version if cached(article) else versions.get(article.published_version_id)
-    return articles
 
 
 class HelpFilterForm(forms.Form):

@@ -18,7 +18,7 @@ from itsm.views.generic import error_text, safe_next
 
 from .. import suggestions
 from ..models import Article, ArticleUse, Deflection
-from .portal import with_published
+from ..selectors import with_published
 
 
 def _text(request) -> str:
