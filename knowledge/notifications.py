@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 
 from itsm import hooks, notify
-from itsm.models import TimelineEntry, User
+from itsm.models import User
 
 from .actions import MANAGER_ROLES
 
@@ -45,23 +45,11 @@ def owner_addresses(article, **extra) -> list[str]:
 
 
 def author_addresses(article, **extra) -> list[str]:
-    """Who wrote the version at hand: the published version's author, else whoever last submitted the draft."""
-    version = article.published_version
-    if version is not None and version.author_id:
-        return _address(version.author)
-    entry = (
-        TimelineEntry.objects.filter(
-            content_type__app_label='knowledge',
-            content_type__model='article',
-            object_id=article.pk,
-            data__action='submit',
-            actor__isnull=False,
-        )
-        .select_related('actor')
-        .order_by('-at', '-pk')
-        .first()
-    )
-    return _address(entry.actor if entry is not None else article.opened_by)
+    """Who wrote the working copy at hand: its last editor, else whoever opened it (on publishing, the author of
+    the new version)."""
+    from .services import last_editor
+
+    return _address(last_editor(article))
 
 
 def manager_addresses(article, **extra) -> list[str]:

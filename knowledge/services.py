@@ -111,7 +111,7 @@ def _validate(article: Article, services: Iterable | None = None) -> None:
     article.full_clean(exclude=['number', 'owner', 'opened_by', 'assignment_group', 'assignee', 'published_version'])
 
 
-def _last_editor(article: Article):
+def last_editor(article: Article):
     """Who last edited the working copy (else who opened it): the author of the version being published."""
     entry = (
         TimelineEntry.objects.filter(
@@ -267,7 +267,7 @@ def article_publish(*, article: Article, actor: Actor, change_note: str = '') ->
         article_type=article.article_type,
         audience=article.audience,
         change_note=_text(change_note)[:300],
-        author=_last_editor(article),
+        author=last_editor(article),
         approved_by=actor.user,
         published_at=now,
     )
@@ -479,5 +479,6 @@ __all__ = [
     'deflect',
     'index_article',
     'known_error_body',
+    'last_editor',
     'next_review_date',
 ]

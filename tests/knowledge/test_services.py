@@ -390,3 +390,25 @@ def test_add_months_keeps_the_day_or_the_month_end():
     assert services.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
     assert services.add_months(dt.date(2026, 11, 15), 12) == dt.date(2027, 11, 15)
     assert services.add_months(dt.date(2026, 12, 1), 1) == dt.date(2027, 1, 1)
+
+
+def test_changes_requested_reach_the_owner_and_the_author(people, django_capture_on_commit_callbacks):
+    article = ArticleFactory(state=S.PUBLISHED, author=people['writer'])
+    services.article_revise(article=article, actor=act(people['other_writer']))
+    services.article_update(article=article, actor=act(people['other_writer']), body='Longer steps')
+    services.article_submit(article=article, actor=act(people['other_writer']))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.article_request_changes(article=article, actor=act(people['manager']), reason='Shorter, please.')
+    assert len(mail.outbox) == 1
+    assert sorted(mail.outbox[0].to) == sorted([people['writer'].email, people['other_writer'].email])
+    assert 'sent' in mail.outbox[0].body and article.number in mail.outbox[0].subject
+
+
+def test_a_vote_records_the_counters_not_the_comment(people):
+    article = ArticleFactory(state=S.PUBLISHED)
+    services.article_vote(article=article, actor=act(people['writer']), helpful=False, comment='Private remark')
+    entry = entries(article, TimelineKind.FIELD_CHANGE).last()
+    assert entry.message == 'Rated not helpful' and not entry.public
+    assert [(c['field'], c['before'], c['after']) for c in entry.changes] == [('not_helpful_count', 0, 1)]
+    assert 'Private remark' not in str(entry.changes)
