@@ -106,6 +106,11 @@ class ParsedQuery:
     def words(self) -> list[str]:
         return [word for group in self.groups for term in group for word in term]
 
+    @property
+    def significant_words(self) -> list[str]:
+        """The words worth comparing for typos: short and common words would be "similar" to half the titles."""
+        return [word for word in self.words if len(word) > 2 and word not in STOP_WORDS]
+
 
 def parse_query(query: str) -> ParsedQuery:
     groups: list[list[list[str]]] = []
@@ -293,7 +298,7 @@ class PostgresEngine:
 
     def fuzzy(self, text, allowed, *, limit) -> SearchResult:
         """Typo tolerance: pg_trgm's word similarity of the query's words to published titles and summaries."""
-        words = ' '.join(parse_query(text).words)
+        words = ' '.join(parse_query(text).significant_words)
         if not words or not _pg_trgm_installed():
             return SearchResult(hits=[], total=0)
         allowed_sql, allowed_params = _subquery(allowed)
@@ -364,7 +369,7 @@ class SqliteEngine:
         """Typo tolerance: difflib's ratio of each query word to the words of published titles and summaries, over
         the FALLBACK_LIMIT latest readable articles. An article's score is the mean over the query's words of their
         best ratio; it is a hit when every word is close (FALLBACK_CUTOFF) to one of its words."""
-        words = parsed.words
+        words = parsed.significant_words
         if not words:
             return SearchResult(hits=[], total=0)
         if parsed.negatives:

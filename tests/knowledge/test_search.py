@@ -225,6 +225,10 @@ def test_typo_falls_back_to_similar_title_words(corpus, agent, requester):
     assert numbers(result) == [corpus['password'].number]
     assert result.fuzzy
     assert numbers(search_articles('certifcate rotaton', user=requester)) == []
+    # Common and short words are not compared: "the" is not a typo of every title with "the" in it.
+    # (PostgreSQL drops them as stop words; SQLite's FTS5 matches them as words, never as typos.)
+    assert not search_articles('the', user=agent).fuzzy
+    assert not search_articles('zz on', user=agent).hits
 
 
 def test_suggestions_for_a_short_description(corpus, agent, requester):
