@@ -24,7 +24,7 @@ from tests.knowledge.factories import (
     make_knowledge_manager,
     make_writer,
 )
-from tests.problems.factories import make_category
+from tests.problems.factories import KnownErrorFactory, make_category
 
 S = ArticleState
 
@@ -240,6 +240,17 @@ class ArticlePageTests(ItsmTestCase):
         self.assertNotIn('Call the desk instead.', body)
         self.assertIn('<strong>the portal</strong>', body)
 
+    def test_known_error_approver_and_no_assignment_facts(self):
+        known_error = KnownErrorFactory(title='VPN drops every hour')
+        manager = make_knowledge_manager(first_name='Kim', last_name='Keeper')
+        article = ArticleFactory(title='Work around the VPN drops', known_error=known_error)
+        article = publish_again(article, manager)
+        self.client.force_login(self.writer)
+        response = self.client.get(url('article_detail', article))
+        self.assertContains(response, f'href="{known_error.get_absolute_url()}"')
+        self.assertContains(response, '<dt>Approved by</dt><dd>Kim Keeper</dd>', html=True)
+        self.assertNotContains(response, '<dt>Assignee</dt>')
+
     def test_a_new_draft_says_it_is_not_published(self):
         draft = ArticleFactory(author=self.writer)
         self.client.force_login(self.writer)
@@ -333,9 +344,9 @@ def past_review(article, days: int):
     Article.objects.filter(pk=article.pk).update(review_by=timezone.localdate() - dt.timedelta(days=days))
 
 
-def publish_again(article):
-    services.article_submit(article=Article.objects.get(pk=article.pk), actor=as_actor(None))
-    return services.article_publish(article=Article.objects.get(pk=article.pk), actor=as_actor(None))
+def publish_again(article, approver=None):
+    services.article_submit(article=Article.objects.get(pk=article.pk), actor=as_actor(approver))
+    return services.article_publish(article=Article.objects.get(pk=article.pk), actor=as_actor(approver))
 
 
 class ListTests(ItsmTestCase):

@@ -43,7 +43,7 @@ def articles():
         VoteFactory(article=vpn, voter=make_writer(), helpful=n != 1)
     article = services.article_revise(article=Article.objects.get(pk=vpn.pk), actor=Actor(user=sam, channel='ui'))
     services.article_update(
-        article=article, actor=Actor(user=sam, channel='ui'), body=article.body + '\n4. Reopen Outlook.'
+        article=article, actor=Actor(user=sam, channel='ui'), body=article.body + '\n\nThen reopen Outlook.'
     )
     ArticleFactory(state='published', title='Why is my mailbox full', article_type='faq', owner=sam)
     ArticleFactory(title='Printer offline after the update', author=sam)
@@ -63,13 +63,13 @@ def test_list_article_and_compare(live_server, page, articles):
 
     page.goto(f'{live_server.url}/knowledge/{vpn.number}/')
     expect(page.locator('.pc-draft-banner')).to_contain_text('Draft of version 3')
-    expect(page.locator('#article-body')).to_contain_text('Reopen Outlook.')
+    expect(page.locator('#article-body')).to_contain_text('Then reopen Outlook.')
     expect(page.locator('#article-body strong')).to_have_text('new')
     screenshot(page, 'knowledge-article-page')
 
     page.locator('.pc-draft-banner').get_by_role('link').click()
     expect(page.get_by_role('heading', name='Version 2 → Working copy')).to_be_visible()
-    expect(page.locator('#compare-body tr.pc-diff-added')).to_contain_text('Reopen Outlook.')
+    expect(page.locator('#compare-body tr.pc-diff-added').last).to_contain_text('Then reopen Outlook.')
     page.goto(f'{live_server.url}/knowledge/{vpn.number}/compare/?from=1&to=2')
     expect(page.locator('#compare-body tr.pc-diff-removed').first).to_be_visible()
     screenshot(page, 'knowledge-article-compare')
