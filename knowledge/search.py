@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connection
+from django.db.models import Q
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -235,8 +236,6 @@ def _related_ids(ids: list[int], *, service=None, ci=None) -> set[int]:
     """Which of the articles `ids` are about `service` or `ci` (one query)."""
     if not ids or (service is None and ci is None):
         return set()
-    from django.db.models import Q
-
     condition = Q()
     for value, field in ((service, 'services'), (ci, 'cis')):
         if value is None:
