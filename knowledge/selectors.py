@@ -31,7 +31,7 @@ def _categories():
 
 def article_list(*, user=None, articles: QuerySet[Article] | None = None, today: dt.date | None = None):
     """Articles with what lists show: owner, services, the share of helpful votes (None without votes) and whether
-    the review date has passed (by `today`, the desk's date)."""
+    a live article's review date has passed (by `today`, the desk's date)."""
     today = today or timezone.localdate()
     articles = Article.objects.all() if articles is None else articles
     votes = F('helpful_count') + F('not_helpful_count')
@@ -45,7 +45,10 @@ def article_list(*, user=None, articles: QuerySet[Article] | None = None, today:
                 output_field=IntegerField(),
             ),
             review_overdue=Case(
-                When(review_by__lt=today, state=ArticleState.PUBLISHED, then=Value(1)),
+                When(
+                    Q(review_by__lt=today, published_version__isnull=False) & ~Q(state=ArticleState.RETIRED),
+                    then=Value(1),
+                ),
                 default=Value(0),
                 output_field=IntegerField(),
             ),

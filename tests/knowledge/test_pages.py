@@ -408,6 +408,10 @@ class ListTests(ItsmTestCase):
             self.assertIn(f'>{heading}', content)
         self.assertEqual(content.count('pc-review-overdue'), 1)
         self.assertIn('66%', content)
+        # Readers still read a live article while its next version is drafted: it is still overdue.
+        services.article_revise(article=self.live, actor=as_actor(None))
+        content = self.client.get(url('article_list')).content.decode()
+        self.assertEqual(content.count('pc-review-overdue'), 1)
 
     def test_htmx_answers_the_table_only(self):
         response = self.client.get(url('article_list'), {'q': 'VPN'}, headers={'HX-Request': 'true'})
