@@ -14,7 +14,7 @@ from itsm.permissions import user_can
 
 def incident_panel(request, ticket) -> dict[str, Any] | None:
     """The incident page (staff): articles used to resolve it, and suggestions with "Used to resolve" while it is
-    open or completed. Four queries whatever the number of suggestions (uses, articles, versions, known errors)."""
+    open or completed. The same queries whatever the number of uses and suggestions."""
     from .models import Article, ArticleUse
     from .selectors import with_published
     from .suggestions import desk_suggestions
@@ -32,7 +32,12 @@ def incident_panel(request, ticket) -> dict[str, Any] | None:
         and ticket.may_work(user)
     )
     found = desk_suggestions(
-        ticket.short_description, user=user, ci=ticket.ci, service=ticket.service, exclude_articles=used_ids
+        ticket.short_description,
+        user=user,
+        ci=ticket.ci,
+        service=ticket.service,
+        exclude_articles=used_ids,
+        incident=ticket,
     )
     if not used and not found:
         return None

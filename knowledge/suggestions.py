@@ -54,22 +54,31 @@ def portal_suggestions(text: str, *, user, service=None, limit: int = LIMIT) -> 
     return list(suggest_articles(text, user=user, service=service, limit=limit))
 
 
-def desk_suggestions(text: str, *, user, ci=None, service=None, exclude_articles=(), limit: int = LIMIT) -> Suggestions:
+def desk_suggestions(
+    text: str, *, user, ci=None, service=None, exclude_articles=(), incident=None, limit: int = LIMIT
+) -> Suggestions:
     """For the desk: live articles the agent may read and active known errors, for the text, the CI and the service.
-    Known errors of the CI or the service come first, then those sharing words with the text."""
+    Known errors of the CI or the service come first, then those sharing words with the text. On an incident's page
+    (`incident`), only the text matches not applied to it: the problems panel offers those of its CI and service.
+    The same queries whatever is found."""
     from problems.known_errors import known_errors_for, known_errors_matching_text
 
     from .search import suggest_articles
 
     text = _clean(text)
     articles = []
-    if len(text) >= MIN_TEXT_LENGTH or ci is not None or service is not None:
+    if len(text) >= MIN_TEXT_LENGTH:
         hits = suggest_articles(text, user=user, service=service, ci=ci, limit=limit + len(exclude_articles))
         articles = [hit for hit in hits if hit.article.pk not in set(exclude_articles)][:limit]
-    known = known_errors_for(
-        ci_id=getattr(ci, 'pk', None), service_id=getattr(service, 'pk', None), user=user, limit=limit
-    )
-    if len(known) < limit and len(text) >= MIN_TEXT_LENGTH:
-        seen = {ke.pk for ke in known}
-        known += [ke for ke in known_errors_matching_text(text, user=user, limit=limit) if ke.pk not in seen]
+    ci_id, service_id = getattr(ci, 'pk', None), getattr(service, 'pk', None)
+    by_text = known_errors_matching_text(text, user=user, limit=limit * 3) if len(text) >= MIN_TEXT_LENGTH else []
+    if incident is not None:
+        from problems.models import KnownError
+
+        offered = set(KnownError.objects.for_items(ci_id=ci_id, service_id=service_id).values_list('pk', flat=True))
+        offered |= set(incident.known_error_uses.values_list('known_error_id', flat=True))
+        return Suggestions(articles=articles, known_errors=[ke for ke in by_text if ke.pk not in offered][:limit])
+    known = known_errors_for(ci_id=ci_id, service_id=service_id, user=user, limit=limit)
+    seen = {ke.pk for ke in known}
+    known += [ke for ke in by_text if ke.pk not in seen]
     return Suggestions(articles=articles, known_errors=known[:limit])

@@ -39,12 +39,14 @@ def panel(response) -> dict | None:
 
 
 def test_incident_page_suggests_articles_and_known_errors_with_used_to_resolve(client, desk):
-    known = KnownErrorFactory(title='VPN licence pool exhausted', cis=[desk['gateway']])
+    # Those of its CI are offered by the known errors panel with Apply; this one adds those matching its words.
+    KnownErrorFactory(title='VPN licence pool exhausted', cis=[desk['gateway']])
+    by_text = KnownErrorFactory(title='Hotel networks: VPN disconnects', symptoms='The tunnel drops.')
     client.force_login(desk['agent'])
     response = client.get(desk['incident'].get_absolute_url())
     shown = panel(response)
     assert [hit.article for hit in shown['kb_articles']] == [desk['article']]
-    assert shown['kb_known_errors'] == [known]
+    assert shown['kb_known_errors'] == [by_text]
     assert shown['kb_may_use'] is True
     html = response.content.decode()
     assert 'Used to resolve' in html
@@ -107,6 +109,7 @@ def test_incident_panel_costs_constant_queries(client, desk, django_assert_max_n
     for n in range(3):
         ArticleFactory(state='published', title=f'VPN disconnects tip {n}', cis=[desk['gateway']])
         KnownErrorFactory(title=f'VPN licence {n}', cis=[desk['gateway']])
+        KnownErrorFactory(title=f'VPN disconnects at site {n}')
         UseFactory(article=ArticleFactory(state='published', title=f'VPN used {n}'), incident=desk['incident'])
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
