@@ -6,6 +6,7 @@ get `ArticleReaderSerializer`: the latest published version's content only, neve
 
 from __future__ import annotations
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from cmdb.api.fields import CINumberField
@@ -104,9 +105,8 @@ class ArticleSerializer(serializers.ModelSerializer):
         return _absolute(self, article.get_absolute_url())
 
     def get_links(self, article) -> dict[str, str]:
-        base = f'/api/v1/articles/{article.number}/'
         return {
-            name: _absolute(self, f'{base}{name}/')
+            name: _absolute(self, reverse(f'api:article-{name}', args=[article.number]))
             for name in ('versions', 'votes', 'uses', 'deflections', 'timeline', 'comments')
         }
 
@@ -152,8 +152,6 @@ class ArticleReaderSerializer(serializers.ModelSerializer):
         return str(render_markdown(article.published_version.body))
 
     def get_url(self, article) -> str:
-        from django.urls import reverse
-
         return _absolute(self, reverse('knowledge:help_article', args=[article.number]))
 
 
@@ -260,7 +258,7 @@ class SearchHitSerializer(serializers.Serializer):
         return str(hit.snippet)
 
     def get_url(self, hit) -> str:
-        return _absolute(self, f'/api/v1/articles/{hit.article.number}/')
+        return _absolute(self, reverse('api:article-detail', args=[hit.article.number]))
 
 
 # --------------------------------------------------------------------------------------------------- input
