@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
-from django.utils import timezone
 
 from itsm.filters import TextSearchFilterSet
 
 from ..choices import ArticleState, ArticleType, Audience
 from ..models import Article
+from ..reviews import past_review
 
 
 class ArticleFilterSet(TextSearchFilterSet):
@@ -42,6 +42,6 @@ class ArticleFilterSet(TextSearchFilterSet):
     def filter_review_due(self, queryset, name, value):
         if value is None:
             return queryset
-        # Retired articles are never reviewed; drafts without a date have nothing due.
-        due = Q(review_by__lt=timezone.localdate()) & ~Q(state=ArticleState.RETIRED)
-        return queryset.filter(due) if value else queryset.exclude(due)
+        # The same articles as the review-due page and the reminders: live ones whose review date has passed.
+        due = past_review().order_by().values('pk')
+        return queryset.filter(pk__in=due) if value else queryset.exclude(pk__in=due)
