@@ -4,6 +4,7 @@ votes, views, reuse in incidents, deflections and articles made from known error
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
 from django.core import mail
@@ -21,6 +22,7 @@ from knowledge.choices import ArticleState, ArticleType, Audience
 from knowledge.models import Article, ArticleVersion, ArticleViewDay, ArticleVote, Deflection
 from tests.cmdb.factories import make_ci, make_service
 from tests.factories import make_ticket, make_user
+from tests.incidents.test_concurrency import run_in_parallel
 from tests.knowledge.factories import (
     ArticleFactory,
     UseFactory,
@@ -412,3 +414,14 @@ def test_a_vote_records_the_counters_not_the_comment(people):
     assert entry.message == 'Rated not helpful' and not entry.public
     assert [(c['field'], c['before'], c['after']) for c in entry.changes] == [('not_helpful_count', 0, 1)]
     assert 'Private remark' not in str(entry.changes)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_first_views_of_the_day_share_one_row():
+    article = ArticleFactory(state=S.PUBLISHED, audience=Audience.EVERYONE)
+    readers = [make_user(Role.REQUESTER) for _ in range(4)]
+    results = run_in_parallel([partial(services.article_viewed, article=article, user=reader) for reader in readers])
+    assert [r[0] for r in results] == ['ok'] * 4, results
+    assert fresh(article).view_count == 4
+    assert list(ArticleViewDay.objects.filter(article=article).values_list('views', flat=True)) == [4]
