@@ -30,6 +30,7 @@ from itsm.workflow import lock
 from .actions import KNOWLEDGE_ACTIONS, WRITER_ROLES, is_knowledge_manager, may_write
 from .choices import ArticleState, ArticleType, Audience
 from .models import Article, ArticleUse, ArticleVersion, ArticleViewDay, ArticleVote, Deflection
+from .search import index_article
 
 S = ArticleState
 # Integrations write articles too (docs as code imports them); requesters never do.
@@ -51,7 +52,7 @@ COMMENT_LENGTH = ArticleVote._meta.get_field('comment').max_length
 QUERY_LENGTH = Deflection._meta.get_field('query').max_length
 
 
-# ---------------------------------------------------------------------------------------------- helpers
+# ------------------------------------------------------------------------------------------------ dates
 def add_months(day: dt.date, months: int) -> dt.date:
     """`day` moved `months` calendar months on (the 31st becomes the month's last day where it has fewer)."""
     index = day.month - 1 + months
@@ -61,13 +62,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def next_review_date(today: dt.date | None = None) -> dt.date:
     return add_months(today or timezone.localdate(), int(getattr(settings, 'KNOWLEDGE_REVIEW_MONTHS', 12)))
-
-
-def index_article(article: Article) -> None:
-    """Bring the search index in line with what readers may now find."""
-    from .search import index_article as index  # search imports the models; imported here to avoid a cycle
-
-    index(article)
 
 
 def _require_creator(actor: Actor) -> None:

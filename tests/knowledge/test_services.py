@@ -20,6 +20,7 @@ from itsm.models import TimelineEntry
 from knowledge import services
 from knowledge.choices import ArticleState, ArticleType, Audience
 from knowledge.models import Article, ArticleVersion, ArticleViewDay, ArticleVote, Deflection
+from knowledge.search import search_articles
 from tests.cmdb.factories import make_ci, make_service
 from tests.factories import make_ticket, make_user
 from tests.incidents.test_concurrency import run_in_parallel
@@ -425,3 +426,12 @@ def test_parallel_first_views_of_the_day_share_one_row():
     assert [r[0] for r in results] == ['ok'] * 4, results
     assert fresh(article).view_count == 4
     assert list(ArticleViewDay.objects.filter(article=article).values_list('views', flat=True)) == [4]
+
+
+def test_search_finds_what_is_published_and_loses_what_is_retired(people):
+    article = ArticleFactory(state=S.REVIEW, title='Calibrate the plotter', body='Use the calibration sheet.')
+    assert search_articles('plotter', user=people['writer']).total == 0
+    services.article_publish(article=article, actor=act(people['manager']))
+    assert [hit.article for hit in search_articles('plotter', user=people['writer']).hits] == [fresh(article)]
+    services.article_retire(article=article, actor=act(people['manager']), reason='Plotter gone.')
+    assert search_articles('plotter', user=people['writer']).total == 0
