@@ -1,8 +1,8 @@
 """Where articles meet incidents and known errors: the incident page's panel (articles and known errors suggested for
 its text, CI and service; "Used to resolve"; the articles already used) and the known error's articles.
 
-The known error's page is not a process-record page (no contributed panels), so its template includes
-`knowledge/_known_error_articles.html`, which reads `known_error_articles` below through the known error."""
+The known error's page shows the articles that publish its workaround, and the button that makes one, as a
+contributed panel (`known_error_panel`)."""
 
 from __future__ import annotations
 
@@ -51,8 +51,21 @@ def incident_panel(request, ticket) -> dict[str, Any] | None:
     }
 
 
+def known_error_panel(request, known_error) -> dict[str, Any] | None:
+    """The known error's page (staff): its articles, and "Publish as article" while it has none (one query)."""
+    from .models import Article
+
+    user = request.user
+    if not user_can(user, Article, 'view'):
+        return None
+    articles = list(known_error.articles.order_by('-opened_at'))
+    return {'known_error': known_error, 'articles': articles, 'may_publish': user_can(user, Article, 'add')}
+
+
 def register() -> None:
     from incidents.models import Ticket
     from itsm.views.records import register_panel
+    from problems.models import KnownError
 
     register_panel(Ticket, 'knowledge/_incident_articles.html', incident_panel)
+    register_panel(KnownError, 'knowledge/_known_error_articles.html', known_error_panel)

@@ -32,6 +32,7 @@ from itsm.views.generic import (
     error_text,
     safe_next,
 )
+from itsm.views.records import panels_for
 
 from .. import known_errors
 from ..filters import KnownErrorFilterSet, KnownErrorUseFilterSet
@@ -181,6 +182,8 @@ class KnownErrorDetailView(StaffOnlyMixin, ObjectDetailView):
             'uses_count': obj.uses.count(),
             'may_change': user_can(self.request.user, KnownError, 'change'),
             'may_apply': user_can(self.request.user, KnownErrorUse, 'add'),
+            # Cards other apps contribute (the knowledge base's articles), as on a record's page.
+            'record_panels': panels_for(self.request, obj),
         }
 
 
