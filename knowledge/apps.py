@@ -4,6 +4,7 @@ from importlib.util import find_spec
 from django.apps import AppConfig
 
 from itsm.choices import Role
+from itsm.navigation import nav_section
 from itsm.roles import AGENT_ROLES, STAFF_ROLES
 
 ARTICLES = ('article', 'articleversion', 'articlevote', 'articleviewday', 'articleuse', 'deflection', 'reviewreminder')
@@ -30,6 +31,23 @@ class KnowledgeConfig(AppConfig):
         READERS: perms('view', ARTICLES) + perms('add', ('articlevote',)),
         Role.INTEGRATION: perms('view', ARTICLES) + perms('add change', ('article',)),
     }
+
+    # Desk pages need a permission requesters lack (they read articles in the help centre).
+    DESK = 'knowledge.view_articleviewday'
+    nav_items = [
+        *nav_section('Self-service', '', [('Help centre', 'knowledge:help', 'help', 6, 'knowledge.view_article')]),
+        *nav_section(
+            'Knowledge',
+            DESK,
+            [
+                ('Articles', 'knowledge:article_list', 'book', 50),
+                ('New article', 'knowledge:article_add', 'plus', 51, 'knowledge.add_article'),
+                ('Search articles', 'knowledge:search', 'search', 52),
+                ('Review due', 'knowledge:review_due', 'calendar-due', 53),
+                ('Knowledge dashboard', 'knowledge:dashboard', 'chart-dots', 54),
+            ],
+        ),
+    ]
 
     def ready(self):
         from itsm import search
