@@ -17,7 +17,7 @@ from itsm.audit import Actor
 from itsm.choices import Channel
 from itsm.models import User
 
-from . import services
+from . import reviews, services
 from .choices import ArticleState, ArticleType
 from .importer import import_folder
 from .models import Article
@@ -143,6 +143,7 @@ def load(log=print) -> None:
     # Time passing is no action of anyone: the demo dates the review back, as if the article had been published a
     # year ago, so the review list and the owner's reminder have something to show.
     Article.objects.filter(source_path=path, state=ArticleState.PUBLISHED, review_by__gt=past).update(review_by=past)
+    reviews.send_review_reminders()  # the reminder the hourly job would send its owner
 
     if not Article.objects.filter(short_description=DRAFT['title']).exists():
         services.article_create(actor=Actor(user=people['agent'], channel=Channel.UI), **DRAFT)
