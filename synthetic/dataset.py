@@ -109,28 +109,39 @@ def present() -> bool:
 
 def _truncatable(cursor, tables: list[str]) -> list[str]:
     """The tables (of those that hold only synthetic rows) one TRUNCATE can empty, plus the empty tables that
-    refer to them (a TRUNCATE must name every table with a foreign key to the ones it empties)."""
-    whole = list(tables)
+    refer to them, directly or through other empty tables (a TRUNCATE must name every table with a foreign key to
+    the ones it empties). A table something non-empty still points into is left out: its rows are deleted."""
+    roots = list(tables)
     while True:
-        extra, blocked = [], set()
-        for table in whole:
-            cursor.execute(
-                "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
-                'AND confrelid = %s::regclass AND conrelid <> confrelid',
-                [table],
-            )
-            for (other,) in cursor.fetchall():
-                other = other.strip('"')
-                if other in whole or other in extra:
-                    continue
-                cursor.execute(f'SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(other)})')
-                if cursor.fetchone()[0]:
-                    blocked.add(table)  # something else still points into it: delete its rows instead
-                else:
-                    extra.append(other)
+        included, blocked = _referrers(cursor, roots)
         if not blocked:
-            return whole + extra
-        whole = [table for table in whole if table not in blocked]
+            return included
+        roots = [table for table in roots if table not in blocked]
+
+
+def _referrers(cursor, roots: list[str]) -> tuple[list[str], set[str]]:
+    """`roots` and the empty tables referring to them, with the roots that a non-empty table refers to."""
+    origin = {table: table for table in roots}  # which root brought each table in
+    included, queue, blocked = list(roots), list(roots), set()
+    while queue:
+        table = queue.pop()
+        cursor.execute(
+            "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+            'AND confrelid = %s::regclass AND conrelid <> confrelid',
+            [table],
+        )
+        for (other,) in cursor.fetchall():
+            other = other.strip('"')
+            if other in origin:
+                continue
+            cursor.execute(f'SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(other)})')
+            if cursor.fetchone()[0]:
+                blocked.add(origin[table])  # something else still points into it: delete its rows instead
+                continue
+            origin[other] = origin[table]
+            included.append(other)
+            queue.append(other)
+    return included, blocked
 
 
 def _remove_rows(steps: list[tuple[str, str, bool]]) -> None:
