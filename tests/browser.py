@@ -78,6 +78,15 @@ def login(page, live_server, username: str, password: str) -> None:
         page.get_by_role('button', name='Sign in').click()
 
 
+def switch_person(page, live_server, username: str, password: str) -> None:
+    """Sign out whoever the page was and sign in as `username`: leave the last page, let the live server finish
+    what it left in flight (a late answer would set its cookies again), clear the cookies, log in."""
+    page.goto('about:blank')
+    wait_for_live_server_requests()
+    page.context.clear_cookies()
+    login(page, live_server, username, password)
+
+
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     """Save a screenshot as test-artifacts/screenshots/<name>.png and return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from changes.models import Cab, Change, RiskAnswer, RiskQuestion, RiskRule
 from cmdb.choices import CIClass, Environment, RelationshipType
 from itsm.audit import Actor
 from itsm.choices import Role, Tier
-from tests.browser import login, remote_requests, screenshot
+from tests.browser import remote_requests, screenshot, switch_person
 from tests.changes.factories import clear_risk_data
 from tests.cmdb.factories import link, make_ci, make_service
 from tests.factories import SupportGroupFactory, make_ticket, make_user
@@ -70,10 +70,7 @@ def desk():
 
 
 def sign_in_as(page, live_server, username):
-    # Leave the last page first: its polls and fragments in flight would otherwise answer after the cookies go.
-    page.goto('about:blank')
-    page.context.clear_cookies()
-    login(page, live_server, username, PASSWORD)
+    switch_person(page, live_server, username, PASSWORD)
     expect(page.locator('#user-menu')).to_contain_text(username)
 
 

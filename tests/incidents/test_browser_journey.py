@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from cmdb.choices import Criticality
 from incidents.models import Category, ResponseTemplate, Ticket
 from itsm.choices import Role, Tier
-from tests.browser import login, remote_requests, screenshot
+from tests.browser import remote_requests, screenshot, switch_person
 from tests.cmdb.factories import make_service
 from tests.factories import SupportGroupFactory, make_ticket, make_user
 
@@ -66,9 +66,7 @@ def desk():
 
 
 def sign_in_as(page, live_server, username):
-    page.goto('about:blank')  # the last page's requests in flight end here
-    page.context.clear_cookies()
-    login(page, live_server, username, PASSWORD)
+    switch_person(page, live_server, username, PASSWORD)
 
 
 def test_requester_to_l1_to_l2_and_back_to_closure(live_server, page, desk):

@@ -20,7 +20,7 @@ from itsm.services import record_flag, record_seen
 from sla.choices import ClockState
 from sla.models import SlaClock
 from tests.base import ItsmTestCase
-from tests.browser import login, remote_requests, screenshot
+from tests.browser import login, remote_requests, screenshot, switch_person
 from tests.factories import make_group_with_agent, make_ticket, make_user
 from tests.sla.factories import all_priorities
 
@@ -283,9 +283,7 @@ def test_a_reply_in_the_portal_shows_in_the_agents_queue_until_the_agent_opens_i
     screenshot(page, 'portal-reply-back-with-desk')
 
     # The agent's queue marks the ticket, and only that one, until the agent opens it.
-    page.goto('about:blank')  # the last page's requests in flight end here
-    page.context.clear_cookies()
-    login(page, live_server, sam.username, 'pitcrew-test-pw')
+    switch_person(page, live_server, sam.username, 'pitcrew-test-pw')
     page.goto(f'{live_server.url}/queues/?q=mine')
     row = page.locator('#object-table tbody tr', has_text=ticket.number)
     assert 'Customer replied' in row.inner_text()

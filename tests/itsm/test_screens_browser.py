@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from itsm.choices import Role, Tier
-from tests.browser import login
+from tests.browser import login, switch_person
 from tests.factories import SupportGroupFactory, make_ticket, make_user
 from tests.sla.factories import all_priorities, make_calendar, make_ola
 
@@ -151,9 +151,7 @@ def test_queue_record_and_portal_fit(live_server, browser, desk, viewport, tmp_p
             assert_sidebar_reaches_bottom(page, 'the ticket page')
         page.screenshot(path=str(tmp_path / f'ticket-{size}.png'), full_page=True)
 
-        page.goto('about:blank')  # the last page's requests in flight end here
-        page.context.clear_cookies()
-        login(page, live_server, 'robin', PASSWORD)
+        switch_person(page, live_server, 'robin', PASSWORD)
         page.goto(f'{live_server.url}/portal/')
         expect(page.locator('main').get_by_text('VPN drops on floor 3').first).to_be_visible()
         assert_fits(page, 'the portal')

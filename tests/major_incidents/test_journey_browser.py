@@ -18,7 +18,7 @@ from incidents.choices import TicketState
 from itsm.choices import Role, Tier
 from major_incidents.models import ActionItem, MajorIncident, MajorIncidentCandidate
 from problems.models import Problem
-from tests.browser import login, screenshot
+from tests.browser import screenshot, switch_person
 from tests.cmdb.factories import make_service
 from tests.factories import SupportGroupFactory, make_ticket, make_user
 
@@ -61,9 +61,7 @@ def desk(settings):
 
 
 def sign_in_as(page, live_server, username):
-    page.goto('about:blank')  # the last page's requests in flight end here
-    page.context.clear_cookies()
-    login(page, live_server, username, PASSWORD)
+    switch_person(page, live_server, username, PASSWORD)
 
 
 def run_action(page, name: str, *, fill=None, select=None, done: str) -> None:

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from incidents.models import Category, Ticket
 from itsm.choices import Role, Tier
 from problems.models import KnownError, Problem
-from tests.browser import login, remote_requests, screenshot
+from tests.browser import remote_requests, screenshot, switch_person
 from tests.cmdb.factories import make_ci, make_service
 from tests.factories import SupportGroupFactory, make_ticket, make_user
 
@@ -51,9 +51,7 @@ def desk():
 
 
 def sign_in_as(page, live_server, username):
-    page.goto('about:blank')  # the last page's requests in flight end here
-    page.context.clear_cookies()
-    login(page, live_server, username, PASSWORD)
+    switch_person(page, live_server, username, PASSWORD)
 
 
 def run_action(page, name: str, fields: dict[str, str] | None = None, *, done: str) -> None:
