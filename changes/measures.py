@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from itsm.choices import TimelineKind
 from itsm.models import TimelineEntry
 from reports.registry import RegisteredMeasure
-from reports.slices import Slice, local_day, period_label, period_start
+from reports.slices import Slice
 
 from .choices import ChangeOutcome, ChangeState, ChangeType
 from .models import Change
@@ -80,31 +80,6 @@ def _change_q(slice_: Slice) -> Q:
     return condition
 
 
-def _in_slice(field: str, slice_: Slice) -> Q:
-    return Q(**{f'{field}__gte': slice_.start_at, f'{field}__lt': slice_.end_at})
-
-
-def _period_of(moment: dt.datetime, slice_: Slice) -> dt.date:
-    return period_start(local_day(moment), slice_.interval)
-
-
-def _series(slice_: Slice, per_period) -> list[dict[str, Any]]:
-    """One entry per period of the slice: `per_period(start_of_period)` answers its figures."""
-    rows = []
-    for first, last in slice_.periods():
-        key = period_start(first, slice_.interval)
-        rows.append(
-            {
-                'period': first.isoformat(),
-                'label': period_label(key, slice_.interval),
-                'from': first.isoformat(),
-                'to': last.isoformat(),
-                **per_period(key),
-            }
-        )
-    return rows
-
-
 # ------------------------------------------------------------------------------------------ the measures
 def _outcomes(outcomes: list[str]) -> dict[str, Any]:
     counts = {outcome.value: outcomes.count(outcome.value) for outcome in ChangeOutcome}
@@ -114,15 +89,15 @@ def _outcomes(outcomes: list[str]) -> dict[str, Any]:
 
 def change_success_rate(slice_: Slice) -> dict[str, Any]:
     """Of the changes closed in the slice with an outcome, those successful or successful with issues."""
-    rows = Change.objects.filter(_change_q(slice_), _in_slice('closed_at', slice_), state=ChangeState.CLOSED).exclude(
+    rows = Change.objects.filter(_change_q(slice_), slice_.within('closed_at'), state=ChangeState.CLOSED).exclude(
         outcome=''
     )
     per_period: dict[dt.date, list[str]] = defaultdict(list)
     every = []
     for closed_at, outcome in rows.values_list('closed_at', 'outcome'):
-        per_period[_period_of(closed_at, slice_)].append(outcome)
+        per_period[slice_.period_of(closed_at)].append(outcome)
         every.append(outcome)
-    return {**_outcomes(every), 'series': _series(slice_, lambda key: _outcomes(per_period[key]))}
+    return {**_outcomes(every), 'series': slice_.series(lambda key: _outcomes(per_period[key]))}
 
 
 def _types(types: list[str]) -> dict[str, Any]:
@@ -141,16 +116,16 @@ def emergency_share(slice_: Slice) -> dict[str, Any]:
         data__from=ChangeState.DRAFT,
     )
     rows = (
-        Change.objects.filter(_change_q(slice_), _in_slice('opened_at', slice_))
+        Change.objects.filter(_change_q(slice_), slice_.within('opened_at'))
         .exclude(state=ChangeState.DRAFT)
         .exclude(Exists(cancelled_as_draft))
     )
     per_period: dict[dt.date, list[str]] = defaultdict(list)
     every = []
     for opened_at, change_type in rows.values_list('opened_at', 'change_type'):
-        per_period[_period_of(opened_at, slice_)].append(change_type)
+        per_period[slice_.period_of(opened_at)].append(change_type)
         every.append(change_type)
-    return {**_types(every), 'series': _series(slice_, lambda key: _types(per_period[key]))}
+    return {**_types(every), 'series': slice_.series(lambda key: _types(per_period[key]))}
 
 
 def _caused(rows: list[int]) -> dict[str, Any]:
@@ -166,16 +141,16 @@ def _caused(rows: list[int]) -> dict[str, Any]:
 def changes_causing_incidents(slice_: Slice) -> dict[str, Any]:
     """Of the changes whose implementation started in the slice, those recorded as the cause of an incident."""
     rows = (
-        Change.objects.filter(_change_q(slice_), _in_slice('actual_start', slice_))
+        Change.objects.filter(_change_q(slice_), slice_.within('actual_start'))
         .annotate(caused_count=Count('caused_incidents'))
         .values_list('actual_start', 'caused_count')
     )
     per_period: dict[dt.date, list[int]] = defaultdict(list)
     every = []
     for started_at, incidents in rows:
-        per_period[_period_of(started_at, slice_)].append(incidents)
+        per_period[slice_.period_of(started_at)].append(incidents)
         every.append(incidents)
-    return {**_caused(every), 'series': _series(slice_, lambda key: _caused(per_period[key]))}
+    return {**_caused(every), 'series': slice_.series(lambda key: _caused(per_period[key]))}
 
 
 def _first_scheduled():
@@ -198,12 +173,12 @@ def change_lead_time(slice_: Slice) -> dict[str, Any]:
     approved = (
         Change.objects.filter(_change_q(slice_))
         .annotate(approved_at=Coalesce('authorized_at', Subquery(_first_scheduled())))
-        .filter(_in_slice('approved_at', slice_))
+        .filter(slice_.within('approved_at'))
         .values_list('opened_at', 'approved_at')
     )
-    closed = Change.objects.filter(
-        _change_q(slice_), _in_slice('closed_at', slice_), state=ChangeState.CLOSED
-    ).values_list('opened_at', 'closed_at')
+    closed = Change.objects.filter(_change_q(slice_), slice_.within('closed_at'), state=ChangeState.CLOSED).values_list(
+        'opened_at', 'closed_at'
+    )
     figures = {}
     per_period: dict[str, dict[dt.date, list[float]]] = {}
     for name, rows in (('approval', approved), ('closure', closed)):
@@ -211,14 +186,13 @@ def change_lead_time(slice_: Slice) -> dict[str, Any]:
         every = []
         for opened_at, reached_at in rows:
             elapsed = max((reached_at - opened_at).total_seconds(), 0.0)
-            seconds[_period_of(reached_at, slice_)].append(elapsed)
+            seconds[slice_.period_of(reached_at)].append(elapsed)
             every.append(elapsed)
         figures[name] = _durations(every)
         per_period[name] = seconds
     return {
         **figures,
-        'series': _series(
-            slice_,
+        'series': slice_.series(
             lambda key: {name: _durations(per_period[name][key]) for name in ('approval', 'closure')},
         ),
     }

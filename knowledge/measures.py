@@ -18,7 +18,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 
 from reports.registry import RegisteredMeasure
-from reports.slices import Slice, local_day, period_label, period_start
+from reports.slices import Slice, period_start
 
 from .models import Article, ArticleUse, ArticleViewDay, ArticleVote, Deflection
 
@@ -66,37 +66,13 @@ def _article_q(slice_: Slice, prefix: str = '', article_type: str = '') -> Q:
     return condition
 
 
-def _in_slice(field: str, slice_: Slice) -> Q:
-    return Q(**{f'{field}__gte': slice_.start_at, f'{field}__lt': slice_.end_at})
-
-
-def _period_of(moment: dt.datetime, slice_: Slice) -> dt.date:
-    return period_start(local_day(moment), slice_.interval)
-
-
-def _series(slice_: Slice, per_period) -> list[dict[str, Any]]:
-    rows = []
-    for first, last in slice_.periods():
-        key = period_start(first, slice_.interval)
-        rows.append(
-            {
-                'period': first.isoformat(),
-                'label': period_label(key, slice_.interval),
-                'from': first.isoformat(),
-                'to': last.isoformat(),
-                **per_period(key),
-            }
-        )
-    return rows
-
-
 def _counted(moments, slice_: Slice) -> dict[str, Any]:
     per_period: dict[dt.date, int] = defaultdict(int)
     for moment in moments:
-        per_period[_period_of(moment, slice_)] += 1
+        per_period[slice_.period_of(moment)] += 1
     return {
         'count': sum(per_period.values()),
-        'series': _series(slice_, lambda key: {'count': per_period[key]}),
+        'series': slice_.series(lambda key: {'count': per_period[key]}),
     }
 
 
@@ -118,17 +94,17 @@ def views(slice_: Slice, *, article_type: str = '') -> dict[str, Any]:
     per_period: dict[dt.date, int] = defaultdict(int)
     for day, total in rows:
         per_period[period_start(day, slice_.interval)] += total
-    return {'count': sum(per_period.values()), 'series': _series(slice_, lambda key: {'count': per_period[key]})}
+    return {'count': sum(per_period.values()), 'series': slice_.series(lambda key: {'count': per_period[key]})}
 
 
 def helpful_share(slice_: Slice, *, article_type: str = '') -> dict[str, Any]:
     """Of the votes cast (or changed) in the slice, the share saying the article helped."""
     rows = ArticleVote.objects.filter(
-        _article_q(slice_, 'article__', article_type), _in_slice('voted_at', slice_)
+        _article_q(slice_, 'article__', article_type), slice_.within('voted_at')
     ).values_list('voted_at', 'helpful')
     per_period: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     for voted_at, helpful in rows:
-        counts = per_period[_period_of(voted_at, slice_)]
+        counts = per_period[slice_.period_of(voted_at)]
         counts[0] += 1
         counts[1] += int(helpful)
 
@@ -137,13 +113,13 @@ def helpful_share(slice_: Slice, *, article_type: str = '') -> dict[str, Any]:
 
     votes = sum(c[0] for c in per_period.values())
     helpful = sum(c[1] for c in per_period.values())
-    return {**figures(votes, helpful), 'series': _series(slice_, lambda key: figures(*per_period[key]))}
+    return {**figures(votes, helpful), 'series': slice_.series(lambda key: figures(*per_period[key]))}
 
 
 def reuse(slice_: Slice, *, article_type: str = '') -> dict[str, Any]:
     """Incidents an article helped resolve ("used to resolve"), counted on the day it was linked."""
     moments = ArticleUse.objects.filter(
-        _article_q(slice_, 'article__', article_type), _in_slice('used_at', slice_)
+        _article_q(slice_, 'article__', article_type), slice_.within('used_at')
     ).values_list('used_at', flat=True)
     return _counted(moments, slice_)
 
@@ -151,7 +127,7 @@ def reuse(slice_: Slice, *, article_type: str = '') -> dict[str, Any]:
 def deflections(slice_: Slice, *, article_type: str = '') -> dict[str, Any]:
     """Reports the portal never had to log: the requester said an article solved it."""
     moments = Deflection.objects.filter(
-        _article_q(slice_, 'article__', article_type), _in_slice('deflected_at', slice_)
+        _article_q(slice_, 'article__', article_type), slice_.within('deflected_at')
     ).values_list('deflected_at', flat=True)
     return _counted(moments, slice_)
 
@@ -196,7 +172,7 @@ def top_by_views(slice_: Slice, *, article_type: str = '', limit: int = 5) -> li
 
 def top_by_uses(slice_: Slice, *, article_type: str = '', limit: int = 5) -> list[tuple[Article, int]]:
     rows = (
-        ArticleUse.objects.filter(_article_q(slice_, 'article__', article_type), _in_slice('used_at', slice_))
+        ArticleUse.objects.filter(_article_q(slice_, 'article__', article_type), slice_.within('used_at'))
         .values('article')
         .annotate(total=Count('pk'))
         .order_by('-total', 'article')

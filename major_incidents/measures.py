@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from reports.registry import RegisteredMeasure
-from reports.slices import Slice, local_day, period_label, period_start
+from reports.slices import Slice
 
 from .choices import MajorIncidentState, UpdateAudience
 from .models import ActionItem, MajorIncident, MajorIncidentUpdate
@@ -70,30 +70,6 @@ def _major_q(slice_: Slice, prefix: str = '') -> Q:
     return condition
 
 
-def _in_slice(field: str, slice_: Slice) -> Q:
-    return Q(**{f'{field}__gte': slice_.start_at, f'{field}__lt': slice_.end_at})
-
-
-def _period_of(moment: dt.datetime, slice_: Slice) -> dt.date:
-    return period_start(local_day(moment), slice_.interval)
-
-
-def _series(slice_: Slice, per_period) -> list[dict[str, Any]]:
-    rows = []
-    for first, last in slice_.periods():
-        key = period_start(first, slice_.interval)
-        rows.append(
-            {
-                'period': first.isoformat(),
-                'label': period_label(key, slice_.interval),
-                'from': first.isoformat(),
-                'to': last.isoformat(),
-                **per_period(key),
-            }
-        )
-    return rows
-
-
 def _durations(values: list[float], unit: str = 'hours') -> dict[str, Any]:
     scale = _hours if unit == 'hours' else _minutes
     return {
@@ -105,7 +81,7 @@ def _durations(values: list[float], unit: str = 'hours') -> dict[str, Any]:
 
 def _declared(slice_: Slice):
     # Cancelled ones were not major incidents after all.
-    return MajorIncident.objects.filter(_major_q(slice_), _in_slice('declared_at', slice_)).exclude(
+    return MajorIncident.objects.filter(_major_q(slice_), slice_.within('declared_at')).exclude(
         state=MajorIncidentState.CANCELLED
     )
 
@@ -121,12 +97,12 @@ def major_incident_count(slice_: Slice) -> dict[str, Any]:
     per_period: dict[dt.date, int] = defaultdict(int)
     by_priority: dict[int, int] = defaultdict(int)
     for declared_at, priority in rows:
-        per_period[_period_of(declared_at, slice_)] += 1
+        per_period[slice_.period_of(declared_at)] += 1
         by_priority[priority] += 1
     return {
         'count': sum(per_period.values()),
         'by_priority': {str(p): n for p, n in sorted(by_priority.items())},
-        'series': _series(slice_, lambda key: {'count': per_period[key]}),
+        'series': slice_.series(lambda key: {'count': per_period[key]}),
     }
 
 
@@ -137,26 +113,26 @@ def time_to_declare(slice_: Slice) -> dict[str, Any]:
     every = []
     for started, declared in rows:
         elapsed = max((declared - started).total_seconds(), 0.0)
-        minutes[_period_of(declared, slice_)].append(elapsed)
+        minutes[slice_.period_of(declared)].append(elapsed)
         every.append(elapsed)
     return {
         **_durations(every, 'minutes'),
-        'series': _series(slice_, lambda key: _durations(minutes[key], 'minutes')),
+        'series': slice_.series(lambda key: _durations(minutes[key], 'minutes')),
     }
 
 
 def time_to_restore(slice_: Slice) -> dict[str, Any]:
     """From the start of the outage to the service restored, over the major incidents restored in the slice."""
     rows = MajorIncident.objects.filter(
-        _major_q(slice_), _in_slice('restored_at', slice_), restored_at__isnull=False
+        _major_q(slice_), slice_.within('restored_at'), restored_at__isnull=False
     ).values_list('outage_started_at', 'restored_at')
     seconds: dict[dt.date, list[float]] = defaultdict(list)
     every = []
     for started, restored in rows:
         elapsed = max((restored - started).total_seconds(), 0.0)
-        seconds[_period_of(restored, slice_)].append(elapsed)
+        seconds[slice_.period_of(restored)].append(elapsed)
         every.append(elapsed)
-    return {**_durations(every), 'series': _series(slice_, lambda key: _durations(seconds[key]))}
+    return {**_durations(every), 'series': slice_.series(lambda key: _durations(seconds[key]))}
 
 
 def _on_time(total: int, on_time: int) -> dict[str, Any]:
@@ -167,16 +143,16 @@ def updates_on_time(slice_: Slice) -> dict[str, Any]:
     """Of the updates posted in the slice to the recipient list or the status page, those posted by the time the
     cadence said."""
     rows = MajorIncidentUpdate.objects.filter(
-        _major_q(slice_, 'major_incident__'), _in_slice('posted_at', slice_), audience__in=TOLD_AUDIENCES
+        _major_q(slice_, 'major_incident__'), slice_.within('posted_at'), audience__in=TOLD_AUDIENCES
     ).values_list('posted_at', 'on_time')
     per_period: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     for posted_at, on_time in rows:
-        counts = per_period[_period_of(posted_at, slice_)]
+        counts = per_period[slice_.period_of(posted_at)]
         counts[0] += 1
         counts[1] += int(on_time)
     total = sum(c[0] for c in per_period.values())
     punctual = sum(c[1] for c in per_period.values())
-    return {**_on_time(total, punctual), 'series': _series(slice_, lambda key: _on_time(*per_period[key]))}
+    return {**_on_time(total, punctual), 'series': slice_.series(lambda key: _on_time(*per_period[key]))}
 
 
 def action_items_overdue(slice_: Slice, *, on: dt.date | None = None) -> dict[str, Any]:

@@ -131,6 +131,32 @@ class Slice:
             start = following
         return result
 
+    def within(self, field: str):
+        """A filter on `field` (a moment) lying inside the slice."""
+        from django.db.models import Q
+
+        return Q(**{f'{field}__gte': self.start_at, f'{field}__lt': self.end_at})
+
+    def period_of(self, moment: dt.datetime) -> dt.date:
+        """The first day of the trend period `moment` falls in (in the desk's time zone)."""
+        return period_start(local_day(moment), self.interval)
+
+    def series(self, per_period) -> list[dict[str, Any]]:
+        """One entry per period of the slice: `per_period(start_of_period)` answers its figures."""
+        rows = []
+        for first, last in self.periods():
+            key = period_start(first, self.interval)
+            rows.append(
+                {
+                    'period': first.isoformat(),
+                    'label': period_label(key, self.interval),
+                    'from': first.isoformat(),
+                    'to': last.isoformat(),
+                    **per_period(key),
+                }
+            )
+        return rows
+
     def params(self, **overrides: Any) -> dict[str, str]:
         """The slice as query parameters (for links between pages, exports and the API)."""
         values: dict[str, Any] = {
