@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
@@ -17,7 +16,6 @@ from django.views import View
 from cmdb.models import ConfigurationItem
 from itsm.audit import Actor
 from itsm.errors import ApplicationError
-from itsm.models import Attachment
 from itsm.permissions import ModelPermissionMixin
 from itsm.views.generic import error_text
 
@@ -147,9 +145,7 @@ class HelpArticleView(HelpMixin, View):
 
         request = self.request
         version = article.published_version
-        attachments = Attachment.objects.filter(
-            content_type=ContentType.objects.get_for_model(Article), object_id=article.pk
-        ).order_by('created_at', 'pk')
+        attachments = article.attachments.order_by('created_at', 'pk')
         if request.user.is_requester_only:
             attachments = attachments.filter(public=True)
         context = {
