@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path
 from django.views import View
 
 from incidents.models import Ticket
 from itsm.errors import ApplicationError
 from itsm.views.generic import ObjectViewMixin, StaffOnlyMixin, error_text
+from itsm.views.records import find_record
 
 from ..models import MajorIncident, MajorIncidentChild
 
@@ -31,9 +32,7 @@ class IncidentLinkView(StaffOnlyMixin, ObjectViewMixin, View):
     def post(self, request, number: str):
         from .. import services
 
-        incident = Ticket.objects.filter(number=number.upper()).first()
-        if incident is None:
-            raise Http404(f'No incident {number}.')
+        incident = find_record(Ticket.objects.visible_to(request.user), number)
         major_number = (request.POST.get('major') or '').strip().upper()
         major = MajorIncident.objects.filter(number=major_number).first() if major_number else None
         if major is None:
