@@ -24,13 +24,13 @@ endif
 # Re-run `npm ci` when its output is gone even though the stamp is still there.
 NPM_FORCE := $(if $(and $(wildcard node_modules),$(wildcard static/vendor)),,FORCE)
 
-.PHONY: help setup run test lint format bench bench-problems clean distclean FORCE
+.PHONY: help setup debian-packages run test lint format bench bench-problems clean distclean FORCE
 
 help: ## List the targets
 	@echo 'Pitcrew: make <target>'
 	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-10s %s\n", $$1, $$2}'
 
-setup: $(SETUP_STAMPS) $(CHROMIUM) ## Create .venv, install pinned packages, front-end packages and Chromium
+setup: $(SETUP_STAMPS) debian-packages ## Create .venv, install pinned packages, front-end packages and the test components
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,15 +43,22 @@ $(NPM_STAMP): package-lock.json $(wildcard package.json) $(NPM_FORCE) | $(BIN)/p
 	npm ci --no-audit --no-fund
 	@touch $@
 
-$(CHROMIUM):
-	@echo 'Chromium is missing: installing the Debian package (browser tests drive it through Playwright).'
+# Real components the tests drive, from Debian's packages: Chromium (browser tests through Playwright), Dovecot
+# (the IMAP server inbound e-mail is read from) and Alertmanager (monitoring alerts sent to the webhook).
+DEBIAN_TEST_PACKAGES := chromium dovecot-imapd prometheus-alertmanager
+DEBIAN_TEST_PROGRAMS := $(CHROMIUM) /usr/sbin/dovecot /usr/bin/prometheus-alertmanager
+
+debian-packages: $(DEBIAN_TEST_PROGRAMS)
+
+$(DEBIAN_TEST_PROGRAMS):
+	@echo 'Test components are missing ($(DEBIAN_TEST_PACKAGES)): installing the Debian packages.'
 	@if [ "$$(id -u)" = 0 ]; then \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEBIAN_TEST_PACKAGES); \
 	elif command -v sudo >/dev/null 2>&1; then \
-		sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEBIAN_TEST_PACKAGES); \
 	else \
-		echo 'WARNING: cannot install Chromium without root or sudo. Run as root: apt-get install -y chromium'; \
-		echo 'WARNING: browser tests fail until $(CHROMIUM) exists.'; \
+		echo 'WARNING: cannot install Debian packages without root or sudo. Run as root: apt-get install -y $(DEBIAN_TEST_PACKAGES)'; \
+		echo 'WARNING: browser, IMAP and Alertmanager tests fail until they are installed.'; \
 	fi
 
 run: setup ## Run the app with embedded defaults (SQLite, filesystem broker): web, worker and beat

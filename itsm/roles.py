@@ -21,6 +21,9 @@ PROJECT_APPS = (
     'knowledge',
     'reports',
     'inbox',
+    'mailboxes',
+    'monitoring',
+    'webhooks',
 )
 
 # Everyone who works tickets (as opposed to requesters and API clients).

@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     'knowledge',
     'reports',
     'inbox',
+    'mailboxes',
+    'monitoring',
+    'webhooks',
     'imports',
     'synthetic',
 ]

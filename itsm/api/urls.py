@@ -26,4 +26,7 @@ urlpatterns = [
     path('', include('sla.api.urls')),
     path('', include('reports.api.urls')),
     path('', include('inbox.api.urls')),
+    path('', include('mailboxes.api.urls')),
+    path('', include('monitoring.api.urls')),
+    path('', include('webhooks.api.urls')),
 ]

@@ -24,6 +24,9 @@ APPS = {
     'imports',
     'synthetic',
     'inbox',
+    'mailboxes',
+    'monitoring',
+    'webhooks',
 }
 
 
