@@ -22,7 +22,11 @@ CHANGED = 'changed'  # fields changed outside a transition (edits, priority, con
 TRANSITIONED = 'transitioned'  # a workflow action ran; kwargs: actor, action, source, target, notify
 COMMENTED = 'commented'  # a customer-visible comment was added; kwargs: actor, entry
 NOTED = 'noted'  # an internal work note was added (never for requesters' eyes); kwargs: actor, entry
-EVENTS = (CREATED, CHANGED, TRANSITIONED, COMMENTED, NOTED)
+# an SLA/OLA clock crossed a warning threshold or its target (claimed once, in the sweep's or the stop's
+# transaction); kwargs: actor, clock (the record's clock), event (its claimed announcement: kind 'warning' or
+# 'breach', percent, crossed_at)
+CLOCK_CROSSED = 'clock_crossed'
+EVENTS = (CREATED, CHANGED, TRANSITIONED, COMMENTED, NOTED, CLOCK_CROSSED)
 
 
 @dataclass(frozen=True)

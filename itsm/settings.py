@@ -356,4 +356,13 @@ CHANGE_CONFLICT_DEPTH = env_int('CHANGE_CONFLICT_DEPTH', 1)
 CHANGE_CALENDAR_MAX_DAYS = env_int('CHANGE_CALENDAR_MAX_DAYS', 93)
 # Knowledge (domain §12): a published article's owner reviews it within this many months of publishing.
 KNOWLEDGE_REVIEW_MONTHS = env_int('KNOWLEDGE_REVIEW_MONTHS', 12)
+# outbound webhooks: each POST waits at most TIMEOUT_SECONDS; a failed delivery is tried again after
+# BACKOFF_SECONDS, doubling each time up to BACKOFF_MAX_SECONDS, MAX_ATTEMPTS tries in all; a subscription whose
+# deliveries fail DISABLE_AFTER times in a row (or one gives up) is disabled. HTTPS_ONLY refuses http:// URLs.
+WEBHOOK_TIMEOUT_SECONDS = env_int('WEBHOOK_TIMEOUT_SECONDS', 10)
+WEBHOOK_MAX_ATTEMPTS = env_int('WEBHOOK_MAX_ATTEMPTS', 8)
+WEBHOOK_BACKOFF_SECONDS = env_int('WEBHOOK_BACKOFF_SECONDS', 60)
+WEBHOOK_BACKOFF_MAX_SECONDS = env_int('WEBHOOK_BACKOFF_MAX_SECONDS', 6 * 3600)
+WEBHOOK_DISABLE_AFTER = env_int('WEBHOOK_DISABLE_AFTER', 10)
+WEBHOOK_HTTPS_ONLY = env_bool('WEBHOOK_HTTPS_ONLY', False)
 PITCREW_VERSION = '0.1.0'
