@@ -42,6 +42,11 @@ app.conf.beat_schedule = {
         'task': 'major_incidents.review.overdue_action_item_reminders_task',
         'schedule': float(os.environ.get('MAJOR_ACTION_ITEM_REMINDER_SECONDS', '3600')),
     },
+    # Inbound e-mail: each active mailbox's unread mail; a message is processed once however often polls overlap.
+    'mailbox-poll': {
+        'task': 'mailboxes.tasks.poll_mailboxes_task',
+        'schedule': float(os.environ.get('MAILBOX_POLL_SECONDS', '60')),
+    },
     # Knowledge articles past their review date: the owner is reminded once per article and review date.
     'knowledge-review-reminders': {
         'task': 'knowledge.tasks.knowledge_review_reminders_task',

@@ -322,6 +322,12 @@ LOGGING = {
 # Completed tickets close by themselves after this many days without an answer from the caller.
 INCIDENT_AUTO_CLOSE_DAYS = env_int('INCIDENT_AUTO_CLOSE_DAYS', 5)
 ATTACHMENT_MAX_BYTES = env_int('ATTACHMENT_MAX_BYTES', 10 * 1024 * 1024)
+# inbound e-mail (mailboxes app): messages read per mailbox and poll, files kept per message, IMAP timeout in
+# seconds, and a CA bundle for servers with a private certificate authority (empty: the system's).
+MAILBOX_POLL_BATCH = env_int('MAILBOX_POLL_BATCH', 100)
+MAILBOX_MAX_ATTACHMENTS = env_int('MAILBOX_MAX_ATTACHMENTS', 10)
+MAILBOX_IMAP_TIMEOUT = env_int('MAILBOX_IMAP_TIMEOUT', 30)
+MAILBOX_CA_FILE = os.environ.get('MAILBOX_CA_FILE', '')
 # Edits to production CIs need an approved change reference when this is on.
 CMDB_REQUIRE_CHANGE_FOR_PRODUCTION = env_bool('CMDB_REQUIRE_CHANGE_FOR_PRODUCTION', False)
 # Which changes cover such a write: with the changes app, a change in implementation that lists the CI.

@@ -1,1 +1,9 @@
-urlpatterns = []
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register('mailboxes', views.MailboxViewSet, basename='mailbox')
+router.register('inbound-messages', views.InboundMessageViewSet, basename='inboundmessage')
+
+urlpatterns = router.urls
