@@ -674,3 +674,19 @@ def channel_for_actor(actor: Actor) -> str:
     their own (the same names); pages are the portal."""
     arrived = (Channel.API, Channel.MONITORING, Channel.EMAIL)
     return TicketChannel(actor.channel) if actor.channel in arrived else TicketChannel.PORTAL
+
+
+@transaction.atomic
+def ticket_complete_unworked(*, ticket: Ticket, actor: Actor, resolution_code: str, resolution_notes: str) -> Ticket:
+    """Complete a ticket nobody has taken yet (New or Assigned without an assignee, or reopened without one), for a
+    source that reports the problem gone by itself (monitoring). A ticket someone owns is completed by them."""
+    ticket = lock(ticket)
+    unowned_states = (TicketState.NEW, TicketState.ASSIGNED, TicketState.ACCEPTED)
+    if ticket.assignee_id is not None or ticket.state not in unowned_states:
+        raise Conflict(f'{ticket.number} is being worked: its owner completes it.', code='being_worked')
+    notes = (resolution_notes or '').strip()
+    changes = {'resolution_code': resolution_code, 'resolution_notes': notes, 'completed_at': timezone.now()}
+    # Unowned tickets leave their open state the way a parent's resolution takes them (the workflow's own move).
+    name = 'complete' if ticket.state == TicketState.ACCEPTED else 'complete_with_parent'
+    TICKET_ACTIONS.workflow.run(ticket, name, actor=actor, changes=changes, message=notes)
+    return ticket

@@ -371,4 +371,9 @@ WEBHOOK_BACKOFF_SECONDS = env_int('WEBHOOK_BACKOFF_SECONDS', 60)
 WEBHOOK_BACKOFF_MAX_SECONDS = env_int('WEBHOOK_BACKOFF_MAX_SECONDS', 6 * 3600)
 WEBHOOK_DISABLE_AFTER = env_int('WEBHOOK_DISABLE_AFTER', 10)
 WEBHOOK_HTTPS_ONLY = env_bool('WEBHOOK_HTTPS_ONLY', False)
+# monitoring alerts: the flap window new sources start with (minutes); the most alerts one request may carry
+# (Alertmanager's webhook sends at most its max_alerts); tickets the monitoring resolves get this resolution code.
+MONITORING_FLAP_WINDOW_MINUTES = env_int('MONITORING_FLAP_WINDOW_MINUTES', 30)
+MONITORING_MAX_ALERTS_PER_REQUEST = env_int('MONITORING_MAX_ALERTS_PER_REQUEST', 500)
+MONITORING_RESOLUTION_CODE = os.environ.get('MONITORING_RESOLUTION_CODE', 'solved_remotely')
 PITCREW_VERSION = '0.1.0'
