@@ -22,10 +22,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
-from itsm import audit
+from itsm import audit, hooks
 from itsm.audit import Actor
 from itsm.choices import Channel, TimelineKind
 from itsm.errors import Conflict
@@ -339,7 +340,28 @@ def _claim(clock: SlaClock, *, percent: int, crossed_at: dt.datetime, now: dt.da
         return None
     _timeline_entry(clock, event, now=now, actor=Actor.system()).save()
     _notify_on_commit([event.pk])
+    _emit_crossings([event], {clock.pk: clock}, actor=Actor.system())
     return event
+
+
+def _emit_crossings(events: list[ClockEvent], clocks: dict[int, SlaClock], *, actor: Actor) -> None:
+    """Run the `clock_crossed` hooks of claimed announcements in the claiming transaction (records read once per
+    kind; nothing read when nobody subscribes)."""
+    if not events or not hooks.subscribers(hooks.CLOCK_CROSSED):
+        return
+    wanted: dict[int, set[int]] = {}
+    for event in events:
+        clock = clocks[event.clock_id]
+        wanted.setdefault(clock.content_type_id, set()).add(clock.object_id)
+    records = {}
+    for content_type_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        records.update({(content_type_id, pk): r for pk, r in model._default_manager.in_bulk(ids).items()})
+    for event in events:
+        clock = clocks[event.clock_id]
+        record = records.get((clock.content_type_id, clock.object_id))
+        if record is not None:
+            hooks.emit(hooks.CLOCK_CROSSED, record, actor=actor, clock=clock, event=event)
 
 
 def _timeline_entry(clock: SlaClock, event: ClockEvent, *, now: dt.datetime, actor: Actor) -> TimelineEntry:
@@ -644,6 +666,7 @@ def _sweep_batch(*, now: dt.datetime, batch_size: int) -> tuple[SweepResult, lis
         result.warnings = sum(1 for e in announced if e.kind == EventKind.WARNING)
         result.breaches = sum(1 for e in announced if e.kind == EventKind.BREACH)
         _notify_on_commit([event.pk for event in announced])
+        _emit_crossings(announced, by_id, actor=actor)
     _save_counters(clocks, now=now)
     return result, [clock.pk for clock in clocks]
 
