@@ -3,9 +3,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from . import audit, services
+from . import audit, services, tokens
 from .audit import Actor
-from .models import Attachment, NumberSequence, SupportGroup, TimelineEntry, User
+from .models import ApiToken, Attachment, IdempotencyKey, NumberSequence, SupportGroup, TimelineEntry, User
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -100,3 +100,39 @@ class AttachmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Anyone's tokens, to see and revoke (the key itself is never stored; owners create tokens themselves)."""
+
+    list_display = ['prefix', 'name', 'user', 'read_only', 'apps', 'expires_at', 'last_used_at', 'revoked_at']
+    list_filter = ['read_only', ('revoked_at', admin.EmptyFieldListFilter), 'expires_at']
+    list_select_related = ['user']
+    search_fields = ['prefix', 'name', 'user__username', 'user__last_name']
+    readonly_fields = ['user', 'prefix', 'read_only', 'apps', 'expires_at', 'created_at', 'last_used_at', 'revoked_at']
+    fields = ['name', *readonly_fields]
+    actions = ['revoke']
+    ordering = ['-created_at']
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted: the list keeps what existed
+
+    @admin.action(description='Revoke the selected tokens', permissions=['change'])
+    def revoke(self, request, queryset):
+        actor = Actor.from_request(request)
+        for token in queryset:
+            tokens.token_revoke(token=token, actor=actor)
+        self.message_user(request, f'{queryset.count()} token(s) revoked.')
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    list_display = ['key', 'user', 'status', 'created_at']
+    list_select_related = ['user']
+    search_fields = ['key', 'user__username']
+    exclude = ['body']
+    ordering = ['-created_at']

@@ -229,3 +229,69 @@ class Attachment(TimestampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse('itsm:attachment_download', args=[self.pk])
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self):
+        """Neither revoked nor expired."""
+        from django.utils import timezone
+
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """A person's API credential: `pc_` + an 8-character visible prefix, then a secret; only the SHA-256 of the
+    whole key is stored, so the key is shown once, when it is made (`itsm.tokens`).
+
+    Scope: `read_only` allows safe methods only; `apps` (app labels) limits the endpoints it reaches (empty = all).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name='api_tokens')
+    name = models.CharField(max_length=100, help_text='What the token is for, e.g. "Monitoring bridge".')
+    prefix = models.CharField(max_length=16, unique=True, help_text='The visible start of the key.')
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    read_only = models.BooleanField(default=False, help_text='Only reads (GET, HEAD, OPTIONS) are allowed.')
+    apps = models.JSONField(default=list, blank=True, help_text='App labels the token may reach; empty means all.')
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ['-created_at', '-id']
+        verbose_name = 'API token'
+
+    def __str__(self) -> str:
+        return f'{self.name} ({self.prefix}…)'
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a POST sent with an `Idempotency-Key`, kept per person and key for a day
+    (`itsm.api.idempotency`). A row without `status` is a request still running."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name='+')
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64, help_text='SHA-256 of method, path and body.')
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.BinaryField(default=b'', blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ['-created_at']
+        constraints = [models.UniqueConstraint(fields=['user', 'key'], name='idempotency_user_key')]
+
+    def __str__(self) -> str:
+        return f'{self.key} ({self.status or "running"})'

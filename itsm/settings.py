@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     'django.contrib.staticfiles',
     'django.contrib.humanize',
     'rest_framework',
+    # No longer authenticates (itsm.ApiToken does); kept for its table, which the synthetic data set still clears.
     'rest_framework.authtoken',
     'django_filters',
     'drf_spectacular',
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     'django.middleware.common.CommonMiddleware',
     'django.middleware.csrf.CsrfViewMiddleware',
     'django.contrib.auth.middleware.AuthenticationMiddleware',
+    'itsm.api.idempotency.IdempotencyMiddleware',
     'itsm.middleware.TimeZoneMiddleware',
     'django.contrib.messages.middleware.MessageMiddleware',
     'django.middleware.clickjacking.XFrameOptionsMiddleware',
@@ -235,7 +237,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # ---------------------------------------------------------------------------------------------- API
 REST_FRAMEWORK = {
     'DEFAULT_AUTHENTICATION_CLASSES': [
-        'rest_framework.authentication.TokenAuthentication',
+        'itsm.api.auth.ApiTokenAuthentication',
         'rest_framework.authentication.SessionAuthentication',
     ],
     'DEFAULT_PERMISSION_CLASSES': ['itsm.permissions.RolePermission'],
@@ -244,16 +246,24 @@ REST_FRAMEWORK = {
     'DEFAULT_SCHEMA_CLASS': 'drf_spectacular.openapi.AutoSchema',
     'EXCEPTION_HANDLER': 'itsm.api.errors.exception_handler',
     'DEFAULT_THROTTLE_CLASSES': [
-        'rest_framework.throttling.AnonRateThrottle',
-        'rest_framework.throttling.UserRateThrottle',
+        'itsm.api.throttling.AnonRateThrottle',
+        'itsm.api.throttling.UserRateThrottle',
+        'itsm.api.throttling.TokenRateThrottle',
     ],
     'DEFAULT_THROTTLE_RATES': {
         'anon': os.environ.get('API_THROTTLE_ANON', '60/minute'),
         'user': os.environ.get('API_THROTTLE_USER', '6000/minute'),
         'login': os.environ.get('API_THROTTLE_LOGIN', '20/minute'),
+        # Each API token on its own, besides its owner's `user` rate.
+        'token': os.environ.get('API_THROTTLE_TOKEN', '3000/minute'),
     },
     'TEST_REQUEST_DEFAULT_FORMAT': 'json',
 }
+# API tokens (itsm.tokens): a new token lives API_TOKEN_DEFAULT_DAYS unless its owner picks another expiry, at most
+# API_TOKEN_MAX_DAYS. A POST's Idempotency-Key answer is replayed for IDEMPOTENCY_KEY_HOURS.
+API_TOKEN_DEFAULT_DAYS = env_int('API_TOKEN_DEFAULT_DAYS', 90)
+API_TOKEN_MAX_DAYS = env_int('API_TOKEN_MAX_DAYS', 365)
+IDEMPOTENCY_KEY_HOURS = env_int('IDEMPOTENCY_KEY_HOURS', 24)
 SPECTACULAR_SETTINGS = {
     'TITLE': 'Pitcrew API',
     'DESCRIPTION': 'Service desk: incidents, cases, problems, changes, CMDB, SLAs and knowledge.',

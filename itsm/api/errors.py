@@ -1,6 +1,7 @@
 """One error format for the whole API: `{"detail", "code"}`, or `{field: [messages]}` for invalid input."""
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,7 +25,17 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
     if isinstance(exc, ApplicationError):
-        return Response({'detail': exc.detail, 'code': exc.code, **exc.extra}, status=exc.status_code)
+        headers = getattr(exc, 'headers', None)
+        return Response({'detail': exc.detail, 'code': exc.code, **exc.extra}, status=exc.status_code, headers=headers)
+    if isinstance(exc, exceptions.Throttled):
+        # Whole seconds, at least one: clients sleep that long and retry.
+        retry_after = max(1, math.ceil(exc.wait)) if exc.wait is not None else 1
+        detail = f'Too many requests: try again in {retry_after} second{"s" if retry_after != 1 else ""}.'
+        return Response(
+            {'detail': detail, 'code': 'throttled', 'retry_after': retry_after},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={'Retry-After': str(retry_after)},
+        )
     if isinstance(exc, ProtectedError | RestrictedError):
         names = sorted(
             {str(obj) for obj in list(exc.protected_objects if hasattr(exc, 'protected_objects') else [])[:5]}

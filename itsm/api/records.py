@@ -9,11 +9,17 @@ A `RecordViewSet` subclass that names its `queryset` gets, from the model's `Act
 and, for every record type, `GET|POST /<records>/{number}/comments/` and `GET /<records>/{number}/timeline/`.
 Each endpoint needs the model permission its action declares (`Action.permission`); the service then asks the
 action's guard, so the API refuses exactly what the pages refuse.
+
+Versions (`itsm.api.etags`): the record's detail, its PATCH/PUT and its action answers carry its `ETag`;
+`If-None-Match` on the detail answers 304 when nothing changed; `If-Match` on any write to one record (PATCH, PUT,
+an action, a comment) answers 412 when the record changed since. With `If-Match`, the request runs in one
+transaction that locks the record's row before comparing, so nobody writes between the comparison and the write.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action as route
@@ -25,10 +31,13 @@ from itsm.selectors import timeline_for
 from itsm.views.records import acted_on, find_record, run_action
 from itsm.workflow import Action
 
+from . import etags
 from .serializers import CommentOutputSerializer, CommentSerializer, TimelineEntrySerializer
 from .viewsets import ItsmModelViewSet, NumberLookupMixin
 
 __all__ = ('RecordViewSet', 'action_endpoint')
+
+WRITE_METHODS = ('POST', 'PUT', 'PATCH')
 
 
 def describe(action: Action, workflow) -> str:
@@ -75,6 +84,52 @@ class RecordViewSet(NumberLookupMixin, ItsmModelViewSet):
         self.check_object_permissions(self.request, record)
         return record
 
+    def _preconditioned(self, request, kwargs) -> bool:
+        return (
+            request.method in WRITE_METHODS
+            and bool(request.headers.get('If-Match'))
+            and bool(kwargs.get(self.lookup_field))
+        )
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self._preconditioned(request, kwargs):
+            return super().dispatch(request, *args, **kwargs)
+        # One transaction from the If-Match comparison (`initial`) to the write; a refused write leaves nothing.
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+        return response
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self._preconditioned(request, kwargs):
+            record = self.get_object()
+            model = type(record)
+            locked = model._default_manager.select_for_update().filter(pk=record.pk)
+            current = etags.etag_for(model, record.pk, locked.values_list('updated_at', flat=True).get())
+            if etags.if_match_fails(request.headers.get('If-Match'), current):
+                raise etags.PreconditionFailed(current)
+
+    def current_etag(self) -> str:
+        model = self.get_queryset().model
+        pk, updated_at = (
+            model._default_manager.filter(number=self.kwargs[self.lookup_field]).values_list('pk', 'updated_at').get()
+        )
+        return etags.etag_for(model, pk, updated_at)
+
+    def retrieve(self, request, *args, **kwargs):
+        record = self.get_object()
+        current = etags.etag_of(record)
+        if etags.if_none_match_hits(request.headers.get('If-None-Match'), current):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={'ETag': current})
+        return Response(self.get_serializer(record).data, headers={'ETag': current})
+
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        response['ETag'] = self.current_etag()
+        return response
+
     def reload(self, record):
         """The record again after an action, with what its serializer shows."""
         return find_record(self.get_queryset(), record.number)
@@ -90,7 +145,8 @@ class RecordViewSet(NumberLookupMixin, ItsmModelViewSet):
         result = acted_on(record, run_action(action, record, actor=self.actor(), data=data))
         if result is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        return Response(self.get_serializer(self.reload(result)).data)
+        result = self.reload(result)
+        return Response(self.get_serializer(result).data, headers={'ETag': etags.etag_of(result)})
 
     @extend_schema(methods=['get'], responses=CommentOutputSerializer(many=True))
     @extend_schema(methods=['post'], request=CommentSerializer, responses={201: CommentOutputSerializer})

@@ -110,12 +110,3 @@ class CommentOutputSerializer(TimelineEntrySerializer):
 
     def get_internal(self, entry) -> bool:
         return not entry.public
-
-
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={'input_type': 'password'}, trim_whitespace=False)
-
-
-class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField()

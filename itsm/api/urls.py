@@ -5,10 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .tokens import ApiTokenViewSet
 
 router = DefaultRouter()
 router.register('users', views.UserViewSet, basename='user')
 router.register('groups', views.SupportGroupViewSet, basename='supportgroup')
+router.register('tokens', ApiTokenViewSet, basename='apitoken')
 
 app_name = 'api'
 urlpatterns = [

@@ -2,42 +2,54 @@
 
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from itsm import selectors, services
 from itsm.filters import SupportGroupFilterSet, UserFilterSet
 
-from .serializers import SupportGroupSerializer, TokenRequestSerializer, TokenResponseSerializer, UserSerializer
+from .serializers import SupportGroupSerializer, UserSerializer
+from .throttling import ScopedRateThrottle
+from .tokens import ApiTokenCreatedSerializer, ApiTokenSerializer, create_token, created_answer
 from .viewsets import ItsmModelViewSet
 
 
+class TokenExchangeSerializer(ApiTokenSerializer):
+    username = drf_serializers.CharField(write_only=True)
+    password = drf_serializers.CharField(write_only=True, style={'input_type': 'password'}, trim_whitespace=False)
+    name = drf_serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ['username', 'password', 'name', 'read_only', 'apps', 'expires_at']
+
+
 class TokenView(APIView):
-    """Exchange a username and password for an API token (`Authorization: Token …`)."""
+    """Exchange a username and password for a new API token (`Authorization: Bearer …`): full scope and the
+    default lifetime unless `name`, `read_only`, `apps` or `expires_at` say otherwise. The key is in this answer
+    only; list and revoke tokens at `/api/v1/tokens/`."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = 'login'
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer})
+    @extend_schema(request=TokenExchangeSerializer, responses={200: ApiTokenCreatedSerializer})
     def post(self, request):
-        serializer = TokenRequestSerializer(data=request.data)
+        serializer = TokenExchangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate(
-            request, username=serializer.validated_data['username'], password=serializer.validated_data['password']
-        )
+        fields = dict(serializer.validated_data)
+        user = authenticate(request, username=fields.pop('username'), password=fields.pop('password'))
         if user is None:
             return Response(
                 {'detail': 'Unable to log in with that username and password.', 'code': 'invalid_credentials'},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({'token': token.key})
+        request.user = user
+        # 200 rather than 201, as this endpoint always answered.
+        return created_answer(*create_token(request, fields), status=status.HTTP_200_OK)
 
 
 class UserViewSet(ItsmModelViewSet):
