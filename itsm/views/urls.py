@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import auth, files, groups, pages, people
+from . import auth, files, groups, pages, people, tokens
 
 app_name = 'itsm'
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path('password/', auth.PasswordChangeView.as_view(), name='password_change'),
     path('password/done/', auth.PasswordChangeDoneView.as_view(), name='password_change_done'),
     path('profile/', pages.profile, name='profile'),
+    path('profile/tokens/', tokens.token_list, name='token_list'),
+    path('profile/tokens/<int:pk>/revoke/', tokens.token_revoke, name='token_revoke'),
     path('search/', pages.search, name='search'),
     path('attachments/<int:pk>/', files.attachment_download, name='attachment_download'),
     # People
