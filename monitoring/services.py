@@ -74,11 +74,13 @@ def _integration_user(source_name: str, actor: Actor) -> User:
 
 
 def _record_created(source: AlertSource, actor: Actor) -> None:
-    # The token hash is no business of the history; the prefix tells tokens apart.
-    entry = audit.record_created(source, actor=actor, public=False)
-    entry_changes = [c for c in entry.changes if c['field'] != 'token_hash']
-    if entry_changes != entry.changes:
-        TimelineEntry.objects.filter(pk=entry.pk).update(changes=entry_changes)
+    """The `created` entry, without the token hash (no business of the history; the prefix tells tokens apart)."""
+    changes = [
+        {**c, 'before': None}
+        for c in audit.diff(source, {}, audit.snapshot(source))
+        if c['field'] != 'token_hash' and c['after'] not in (None, '', [], {})
+    ]
+    audit.record(source, actor=actor, kind=TimelineKind.CREATED, changes=changes, public=False)
 
 
 @transaction.atomic

@@ -3,6 +3,8 @@ the sources and alerts the administrators manage."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from rest_framework import serializers
 
@@ -23,8 +25,9 @@ class AlertmanagerAlertSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=['firing', 'resolved'])
     labels = StringMapField()
     annotations = StringMapField(required=False, default=dict)
-    startsAt = serializers.DateTimeField(required=False, allow_null=True)  # noqa: N815 - Alertmanager's names
-    endsAt = serializers.DateTimeField(required=False, allow_null=True)  # noqa: N815
+    # Read in UTC: Alertmanager's "no end yet" is 0001-01-01T00:00:00Z, which a zone west of UTC cannot hold.
+    startsAt = serializers.DateTimeField(required=False, allow_null=True, default_timezone=dt.UTC)  # noqa: N815
+    endsAt = serializers.DateTimeField(required=False, allow_null=True, default_timezone=dt.UTC)  # noqa: N815
     generatorURL = serializers.CharField(required=False, allow_blank=True, default='')  # noqa: N815
     fingerprint = serializers.CharField(max_length=255)
 
