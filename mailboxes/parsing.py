@@ -227,7 +227,9 @@ def strip_reply(text: str) -> str:
     lines = text.replace('\r\n', '\n').split('\n')
     kept: list[str] = []
     for index, line in enumerate(lines):
-        if any(pattern.match(line) for pattern in QUOTE_HEADERS):
+        # Clients wrap a long "On … wrote:" over two lines.
+        joined = f'{line} {lines[index + 1]}' if index + 1 < len(lines) else line
+        if any(pattern.match(line) or pattern.match(joined) for pattern in QUOTE_HEADERS):
             break
         if OUTLOOK_FROM.match(line) and any(OUTLOOK_NEXT.match(nxt) for nxt in lines[index + 1 : index + 4]):
             break

@@ -238,7 +238,7 @@ def _comment(record, actor: Actor, text: str, files, sender: User) -> Result:
 
 def _open(mailbox: Mailbox, parsed: parsing.ParsedMessage, actor: Actor, text: str, files, sender: User) -> Result:
     from incidents.choices import TicketChannel
-    from incidents.services import ticket_create
+    from incidents.services import ticket_assign, ticket_create
 
     subject = re.sub(r'^\s*((re|fwd?|aw|wg|tr)\s*:\s*)+', '', parsed.subject, flags=re.IGNORECASE).strip()
     ticket = ticket_create(
@@ -250,8 +250,15 @@ def _open(mailbox: Mailbox, parsed: parsing.ParsedMessage, actor: Actor, text: s
         impact=mailbox.impact or None,
         urgency=mailbox.urgency or None,
         service=mailbox.service,
-        assignment_group=mailbox.support_group,
+        route=mailbox.support_group is None,
     )
+    if mailbox.support_group is not None:  # the mailbox's group, set by the desk's configuration, not the sender
+        ticket = ticket_assign(
+            ticket=ticket,
+            actor=Actor.system(channel=Channel.EMAIL),
+            group=mailbox.support_group,
+            reason=f'Mail to {mailbox.name} goes to {mailbox.support_group}.',
+        )
     left_out = _attach(ticket, actor, files)
     note = _left_out_note(left_out)
     if note:
@@ -280,6 +287,9 @@ def connect(mailbox: Mailbox) -> imaplib.IMAP4:
             conn.starttls(ssl_context=_tls_context())
     try:
         conn.login(mailbox.username, mailbox.secret())
+        # Servers announce more after login (MOVE among them): ask again rather than trust the greeting's list.
+        data = _ok(conn.capability(), 'Asking the server what it supports')
+        conn.capabilities = tuple(data[0].decode().upper().split())
     except Exception:
         conn.shutdown()
         raise
@@ -348,7 +358,7 @@ def mailbox_poll(mailbox: Mailbox) -> PollResult:
 def _after(conn: imaplib.IMAP4, mailbox: Mailbox, uid: bytes) -> bool:
     """Mark, move or flag the message for deletion; True when an expunge is needed."""
     if mailbox.after_processing == AfterProcessing.MOVE:
-        if b'MOVE' in {c.upper() if isinstance(c, bytes) else c.upper().encode() for c in conn.capabilities}:
+        if 'MOVE' in conn.capabilities:
             _ok(conn.uid('MOVE', uid, _quote(mailbox.move_to)), f'Moving message to {mailbox.move_to}')
             return False
         _ok(conn.uid('COPY', uid, _quote(mailbox.move_to)), f'Copying message to {mailbox.move_to}')

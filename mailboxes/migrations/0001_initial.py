@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -23,26 +22,128 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=80, unique=True)),
-                ('address', models.EmailField(help_text='The address people write to. Mail from it (or any other mailbox) is ignored, so the desk never answers itself.', max_length=254)),
+                (
+                    'address',
+                    models.EmailField(
+                        help_text='The address people write to. Mail from it (or any other mailbox) is ignored, so the desk never answers itself.',
+                        max_length=254,
+                    ),
+                ),
                 ('host', models.CharField(max_length=255)),
                 ('port', models.PositiveIntegerField(default=993)),
-                ('security', models.CharField(choices=[('imaps', 'IMAP over TLS (usually port 993)'), ('starttls', 'IMAP upgraded with STARTTLS (usually port 143)'), ('plain', 'Plain IMAP, no encryption (local servers only)')], default='imaps', max_length=10)),
+                (
+                    'security',
+                    models.CharField(
+                        choices=[
+                            ('imaps', 'IMAP over TLS (usually port 993)'),
+                            ('starttls', 'IMAP upgraded with STARTTLS (usually port 143)'),
+                            ('plain', 'Plain IMAP, no encryption (local servers only)'),
+                        ],
+                        default='imaps',
+                        max_length=10,
+                    ),
+                ),
                 ('username', models.CharField(max_length=255)),
-                ('password', models.CharField(blank=True, help_text='Stored in the database; leave empty when an environment variable holds it.', max_length=255)),
-                ('password_env', models.CharField(blank=True, help_text='Name of an environment variable holding the password (wins over the stored password).', max_length=100, verbose_name='password environment variable')),
+                (
+                    'password',
+                    models.CharField(
+                        blank=True,
+                        help_text='Stored in the database; leave empty when an environment variable holds it.',
+                        max_length=255,
+                    ),
+                ),
+                (
+                    'password_env',
+                    models.CharField(
+                        blank=True,
+                        help_text='Name of an environment variable holding the password (wins over the stored password).',
+                        max_length=100,
+                        verbose_name='password environment variable',
+                    ),
+                ),
                 ('folder', models.CharField(default='INBOX', max_length=200)),
-                ('after_processing', models.CharField(choices=[('seen', 'Mark as read'), ('move', 'Move to a folder'), ('delete', 'Delete')], default='seen', max_length=10)),
-                ('move_to', models.CharField(blank=True, help_text='Folder processed mail moves to (created when missing).', max_length=200)),
-                ('unknown_senders', models.CharField(choices=[('create', 'Register them as requesters'), ('refuse', 'Refuse their mail (recorded, never answered)')], default='create', max_length=10)),
-                ('impact', models.CharField(blank=True, choices=[('severe', 'Severe – whole company or many sites'), ('high', 'High – business units or sites'), ('medium', 'Medium – workgroups or departments'), ('low', 'Low – one person'), ('none', 'None')], help_text='Empty (with urgency empty) means P4.', max_length=12)),
-                ('urgency', models.CharField(blank=True, choices=[('immediate', 'Immediate'), ('critical', 'Critical'), ('urgent', 'Urgent'), ('normal', 'Normal'), ('negotiated', 'Negotiated')], max_length=12)),
+                (
+                    'after_processing',
+                    models.CharField(
+                        choices=[('seen', 'Mark as read'), ('move', 'Move to a folder'), ('delete', 'Delete')],
+                        default='seen',
+                        max_length=10,
+                    ),
+                ),
+                (
+                    'move_to',
+                    models.CharField(
+                        blank=True, help_text='Folder processed mail moves to (created when missing).', max_length=200
+                    ),
+                ),
+                (
+                    'unknown_senders',
+                    models.CharField(
+                        choices=[
+                            ('create', 'Register them as requesters'),
+                            ('refuse', 'Refuse their mail (recorded, never answered)'),
+                        ],
+                        default='create',
+                        max_length=10,
+                    ),
+                ),
+                (
+                    'impact',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('severe', 'Severe – whole company or many sites'),
+                            ('high', 'High – business units or sites'),
+                            ('medium', 'Medium – workgroups or departments'),
+                            ('low', 'Low – one person'),
+                            ('none', 'None'),
+                        ],
+                        help_text='Empty (with urgency empty) means P4.',
+                        max_length=12,
+                    ),
+                ),
+                (
+                    'urgency',
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ('immediate', 'Immediate'),
+                            ('critical', 'Critical'),
+                            ('urgent', 'Urgent'),
+                            ('normal', 'Normal'),
+                            ('negotiated', 'Negotiated'),
+                        ],
+                        max_length=12,
+                    ),
+                ),
                 ('active', models.BooleanField(default=True)),
                 ('last_polled_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('last_error', models.TextField(blank=True, editable=False)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('service', models.ForeignKey(blank=True, help_text='Affected service of new tickets.', limit_choices_to={'ci_class': 'service'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cmdb.configurationitem')),
-                ('support_group', models.ForeignKey(blank=True, help_text='Group new tickets go to; empty lets the routing rules decide.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='itsm.supportgroup')),
+                (
+                    'service',
+                    models.ForeignKey(
+                        blank=True,
+                        help_text='Affected service of new tickets.',
+                        limit_choices_to={'ci_class': 'service'},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='cmdb.configurationitem',
+                    ),
+                ),
+                (
+                    'support_group',
+                    models.ForeignKey(
+                        blank=True,
+                        help_text='Group new tickets go to; empty lets the routing rules decide.',
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='+',
+                        to='itsm.supportgroup',
+                    ),
+                ),
             ],
             options={
                 'verbose_name_plural': 'mailboxes',
@@ -59,13 +160,49 @@ class Migration(migrations.Migration):
                 ('subject', models.CharField(blank=True, max_length=500)),
                 ('sent_at', models.DateTimeField(blank=True, help_text='The Date header, when readable.', null=True)),
                 ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('outcome', models.CharField(choices=[('opened', 'Opened a ticket'), ('commented', 'Added a comment'), ('ignored', 'Ignored'), ('refused', 'Refused'), ('failed', 'Failed')], db_index=True, max_length=10)),
+                (
+                    'outcome',
+                    models.CharField(
+                        choices=[
+                            ('opened', 'Opened a ticket'),
+                            ('commented', 'Added a comment'),
+                            ('ignored', 'Ignored'),
+                            ('refused', 'Refused'),
+                            ('failed', 'Failed'),
+                        ],
+                        db_index=True,
+                        max_length=10,
+                    ),
+                ),
                 ('reason', models.TextField(blank=True)),
                 ('object_id', models.PositiveBigIntegerField(blank=True, null=True)),
                 ('record_number', models.CharField(blank=True, db_index=True, max_length=20)),
-                ('content_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contenttypes.contenttype')),
-                ('sender_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('mailbox', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='mailboxes.mailbox')),
+                (
+                    'content_type',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to='contenttypes.contenttype',
+                    ),
+                ),
+                (
+                    'sender_user',
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name='+',
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    'mailbox',
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='mailboxes.mailbox'
+                    ),
+                ),
             ],
             options={
                 'verbose_name': 'inbound message',
