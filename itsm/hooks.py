@@ -23,7 +23,7 @@ TRANSITIONED = 'transitioned'  # a workflow action ran; kwargs: actor, action, s
 COMMENTED = 'commented'  # a customer-visible comment was added; kwargs: actor, entry
 NOTED = 'noted'  # an internal work note was added (never for requesters' eyes); kwargs: actor, entry
 # an SLA/OLA clock crossed a warning threshold or its target (claimed once, in the sweep's or the stop's
-# transaction); kwargs: actor, clock (the record's clock), event (its claimed announcement: kind 'warning' or
+# transaction); kwargs: actor, clock (the record's clock), announcement (the claimed event: kind 'warning' or
 # 'breach', percent, crossed_at)
 CLOCK_CROSSED = 'clock_crossed'
 EVENTS = (CREATED, CHANGED, TRANSITIONED, COMMENTED, NOTED, CLOCK_CROSSED)

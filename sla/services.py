@@ -361,7 +361,7 @@ def _emit_crossings(events: list[ClockEvent], clocks: dict[int, SlaClock], *, ac
         clock = clocks[event.clock_id]
         record = records.get((clock.content_type_id, clock.object_id))
         if record is not None:
-            hooks.emit(hooks.CLOCK_CROSSED, record, actor=actor, clock=clock, event=event)
+            hooks.emit(hooks.CLOCK_CROSSED, record, actor=actor, clock=clock, announcement=event)
 
 
 def _timeline_entry(clock: SlaClock, event: ClockEvent, *, now: dt.datetime, actor: Actor) -> TimelineEntry:

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -12,6 +13,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     raw_id_fields = ('owner',)
     readonly_fields = ('consecutive_failures', 'disabled_at', 'disabled_reason', 'created_at', 'updated_at')
     exclude = ('secret',)
+    formfield_overrides = {models.URLField: {'assume_scheme': 'https'}}
 
 
 class WebhookAttemptInline(admin.TabularInline):

@@ -105,17 +105,17 @@ def on_commented(record, *, actor, entry, **kwargs) -> list:
     return enqueue_event(record, EventType.RECORD_COMMENTED, actor=actor, details=details)
 
 
-def on_clock_crossed(record, *, actor, clock, event, **kwargs) -> list:
+def on_clock_crossed(record, *, actor, clock, announcement, **kwargs) -> list:
     from .services import enqueue_event
 
-    breach = event.kind == 'breach'
+    breach = announcement.kind == 'breach'
     details = {
         'sla': {
             'clock': clock.kind,
             'name': clock.name,
-            'percent': event.percent,
+            'percent': announcement.percent,
             'target_minutes': clock.target_minutes,
-            'crossed_at': event.crossed_at.isoformat(),
+            'crossed_at': announcement.crossed_at.isoformat(),
             'due_at': clock.due_at.isoformat() if clock.due_at else None,
         }
     }

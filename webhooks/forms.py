@@ -10,6 +10,7 @@ class WebhookSubscriptionForm(forms.ModelForm):
     """Name, URL, events as checkboxes and an optional filter by record kind. Only administrators see the
     "allow private destinations" box; the service refuses it from anyone else anyway."""
 
+    url = forms.URLField(label='URL', max_length=500, assume_scheme='https', help_text='Where each event is POSTed.')
     events = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
     record_kinds = forms.MultipleChoiceField(
         choices=(), widget=forms.CheckboxSelectMultiple, required=False, help_text='None ticked: every kind.'
