@@ -1,11 +1,10 @@
-import json
-
 from django import forms
 
 from cmdb.choices import CIClass
 from cmdb.models import ConfigurationItem
 from itsm.choices import Role
 
+from .choices import default_severity_map
 from .models import AlertSource
 
 
@@ -32,12 +31,9 @@ class AlertSourceForm(forms.ModelForm):
         self.fields['service'].queryset = ConfigurationItem.objects.filter(ci_class=CIClass.SERVICE).order_by('name')
         users = self.fields['integration_user'].queryset.filter(groups__name=Role.INTEGRATION).order_by('username')
         self.fields['integration_user'].queryset = users
+        self.fields['integration_user'].help_text = 'Left empty, the source gets an integration user of its own.'
+        self.fields['severity_map'].required = False
+        self.fields['severity_map'].help_text += ' Left empty: critical P1, error P2, warning P3, info P4.'
 
     def clean_severity_map(self):
-        value = self.cleaned_data['severity_map']
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError as error:
-                raise forms.ValidationError(f'Not JSON: {error}.') from None
-        return value
+        return self.cleaned_data['severity_map'] or default_severity_map()

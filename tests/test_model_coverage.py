@@ -53,6 +53,8 @@ EXEMPT = {
     '(tests/knowledge/test_suggestions.py, test_journey_browser.py, test_api.py)',
     'knowledge.ReviewReminder': 'written once per article and review date by the reminder job, never edited '
     '(tests/knowledge/test_reviews.py)',
+    'monitoring.Alert': 'written only by the monitoring services from inbound events, never edited; read-only list and '
+    'detail pages and /api/v1/monitoring-alerts/ (tests/monitoring/test_alerts.py, test_events.py, test_alertmanager.py)',
 }
 
 
