@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
 
+from itsm.admin import AuditedAdmin, ReadOnlyAdmin
+
 from .models import InboundMessage, Mailbox
 
 
@@ -39,7 +41,7 @@ class MailboxForm(forms.ModelForm):
 
 
 @admin.register(Mailbox)
-class MailboxAdmin(admin.ModelAdmin):
+class MailboxAdmin(AuditedAdmin):
     form = MailboxForm
     list_display = ('name', 'address', 'host', 'security', 'folder', 'after_processing', 'active', 'last_polled_at')
     list_filter = ('active', 'security', 'after_processing', 'unknown_senders')
@@ -56,20 +58,11 @@ class MailboxAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
-    """The log of what came of each message: read only."""
+class InboundMessageAdmin(ReadOnlyAdmin):
+    """The log of what came of each message: only the polling writes it."""
 
     list_display = ('received_at', 'mailbox', 'sender', 'subject', 'outcome', 'record_number')
     list_filter = ('outcome', 'mailbox')
     search_fields = ('sender', 'subject', 'message_id', 'record_number')
     list_select_related = ('mailbox',)
     date_hierarchy = 'received_at'
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
