@@ -255,14 +255,16 @@ def alert_trigger(
     now = at or timezone.now()
     details = details or {}
     summary = (summary or '')[:500]
-    alert = Alert.objects.select_for_update().filter(source=source, dedup_key=dedup_key, status__in=OPEN_STATUSES)
+    alert = Alert.objects.select_for_update(of=('self',)).filter(
+        source=source, dedup_key=dedup_key, status__in=OPEN_STATUSES
+    )
     alert = alert.select_related('incident').first()
     if alert is not None:
         return _repeat(alert, summary=summary, details=details, now=now)
 
     window = dt.timedelta(minutes=source.flap_window_minutes)
     recent = (
-        Alert.objects.select_for_update()
+        Alert.objects.select_for_update(of=('self',))
         .filter(source=source, dedup_key=dedup_key, status=AlertStatus.RESOLVED, resolved_at__gte=now - window)
         .order_by('-resolved_at', '-pk')
         .first()
@@ -290,7 +292,7 @@ def alert_trigger(
     except IntegrityError:
         # A parallel trigger inserted the open alert first; its transaction has committed by now.
         alert = (
-            Alert.objects.select_for_update()
+            Alert.objects.select_for_update(of=('self',))
             .select_related('incident')
             .get(source=source, dedup_key=dedup_key, status__in=OPEN_STATUSES)
         )
@@ -350,7 +352,7 @@ def alert_acknowledge(*, source: AlertSource, dedup_key: str, at: dt.datetime | 
     integration cannot accept on a person's behalf: a member of the group does) and gets a work note."""
     now = at or timezone.now()
     alert = (
-        Alert.objects.select_for_update()
+        Alert.objects.select_for_update(of=('self',))
         .select_related('incident')
         .filter(source=source, dedup_key=dedup_key, status__in=OPEN_STATUSES)
         .first()
@@ -376,7 +378,7 @@ def alert_resolve(*, source: AlertSource, dedup_key: str, at: dt.datetime | None
     """The problem is gone. An incident nobody has worked is completed; one somebody works gets a work note."""
     now = at or timezone.now()
     alert = (
-        Alert.objects.select_for_update()
+        Alert.objects.select_for_update(of=('self',))
         .select_related('incident')
         .filter(source=source, dedup_key=dedup_key, status__in=OPEN_STATUSES)
         .first()
