@@ -304,6 +304,10 @@ SPECTACULAR_SETTINGS = {
         'ArticleTypeEnum': 'knowledge.choices.ArticleType',
         'ArticleAudienceEnum': 'knowledge.choices.Audience',
         'MajorIncidentUpdateAudienceEnum': 'major_incidents.choices.UpdateAudience',
+        'InboundMessageOutcomeEnum': 'mailboxes.choices.Outcome',
+        'MailboxSecurityEnum': 'mailboxes.choices.Security',
+        'MailboxAfterProcessingEnum': 'mailboxes.choices.AfterProcessing',
+        'MailboxUnknownSendersEnum': 'mailboxes.choices.UnknownSenders',
     },
 }
 
