@@ -47,6 +47,11 @@ app.conf.beat_schedule = {
         'task': 'mailboxes.tasks.poll_mailboxes_task',
         'schedule': float(os.environ.get('MAILBOX_POLL_SECONDS', '60')),
     },
+    # Outbound webhooks: retries that are due but whose queued message was lost (claimed, so never sent twice).
+    'webhook-sweep': {
+        'task': 'webhooks.tasks.webhook_sweep_task',
+        'schedule': float(os.environ.get('WEBHOOK_SWEEP_SECONDS', '60')),
+    },
     # Knowledge articles past their review date: the owner is reminded once per article and review date.
     'knowledge-review-reminders': {
         'task': 'knowledge.tasks.knowledge_review_reminders_task',
