@@ -19,6 +19,7 @@ same request twice (the idempotency middleware does, before the view) queries on
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -94,3 +95,17 @@ class ApiTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI schema's description of token authentication."""
+
+    target_class = 'itsm.api.auth.ApiTokenAuthentication'
+    name = 'apiToken'
+
+    def get_security_definition(self, auto_schema):
+        return {
+            'type': 'http',
+            'scheme': 'bearer',
+            'description': 'An API token (`pc_…`) from the API tokens page or `POST /api/v1/auth/token/`.',
+        }

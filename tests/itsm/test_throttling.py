@@ -1,0 +1,88 @@
+"""Throttling: 429 with an integer Retry-After and {"detail", "code": "throttled", "retry_after"}; per person, per
+token and for the password exchange, with low rates from the settings."""
+
+import copy
+
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from itsm import tokens
+from itsm.audit import Actor
+from itsm.choices import Role
+from tests.base import ItsmTestCase
+
+GROUPS = reverse('api:supportgroup-list')
+
+
+def rates(**low) -> dict:
+    framework = copy.deepcopy(settings.REST_FRAMEWORK)
+    framework['DEFAULT_THROTTLE_RATES'] = {**framework['DEFAULT_THROTTLE_RATES'], **low}
+    return framework
+
+
+class ThrottlingTests(ItsmTestCase):
+    def setUp(self):
+        cache.clear()
+        self.agent = self.make_user(Role.SERVICE_DESK_AGENT, username='agent', password='Agent-Pass-77')
+
+    def assertThrottled(self, response):
+        self.assertHttpStatus(response, 429)
+        retry_after = response['Retry-After']
+        self.assertRegex(retry_after, r'^[1-9][0-9]*$')
+        body = response.json()
+        self.assertEqual(body['code'], 'throttled')
+        self.assertEqual(body['retry_after'], int(retry_after))
+        self.assertLessEqual(body['retry_after'], 60)
+        self.assertIn(retry_after, body['detail'])
+
+    def test_a_person_over_their_rate_gets_429_with_retry_after(self):
+        with override_settings(REST_FRAMEWORK=rates(user='2/minute')):
+            self.client.force_login(self.agent)
+            for _ in range(2):
+                self.assertHttpStatus(self.client.get(GROUPS), 200)
+            self.assertThrottled(self.client.get(GROUPS))
+            other = Client()
+            other.force_login(self.make_user(Role.SERVICE_DESK_AGENT))
+            self.assertHttpStatus(other.get(GROUPS), 200)  # counted per person
+
+    def test_each_token_has_its_own_rate(self):
+        actor = Actor(user=self.agent, channel='api')
+        _, first = tokens.token_create(user=self.agent, actor=actor, name='one')
+        _, second = tokens.token_create(user=self.agent, actor=actor, name='two')
+        with override_settings(REST_FRAMEWORK=rates(token='1/minute')):
+            self.assertHttpStatus(self.client.get(GROUPS, headers={'Authorization': f'Bearer {first}'}), 200)
+            self.assertThrottled(self.client.get(GROUPS, headers={'Authorization': f'Bearer {first}'}))
+            self.assertHttpStatus(self.client.get(GROUPS, headers={'Authorization': f'Bearer {second}'}), 200)
+            self.client.force_login(self.agent)
+            self.assertHttpStatus(self.client.get(GROUPS), 200)  # the session is not a token
+
+    def test_the_password_exchange_is_throttled(self):
+        url = reverse('api:token')
+        with override_settings(REST_FRAMEWORK=rates(login='1/minute')):
+            self.client.post(url, {'username': 'agent', 'password': 'wrong'}, 'application/json')
+            self.assertThrottled(
+                self.client.post(url, {'username': 'agent', 'password': 'Agent-Pass-77'}, 'application/json')
+            )
+
+    def test_anonymous_callers_are_throttled(self):
+        url = reverse('api:schema') + '?format=json'  # open to anonymous callers
+        with override_settings(REST_FRAMEWORK=rates(anon='1/minute')):
+            self.assertHttpStatus(self.client.get(url), 200)
+            self.assertThrottled(self.client.get(url))
+
+    def test_a_throttled_post_is_not_stored_for_its_idempotency_key(self):
+        self.client.force_login(self.agent)
+        headers = {'Idempotency-Key': 'throttled-1'}
+        with override_settings(REST_FRAMEWORK=rates(user='1/minute')):
+            self.client.get(GROUPS)
+            self.assertThrottled(
+                self.client.post('/api/v1/incidents/', {'short_description': 'x'}, 'application/json', headers=headers)
+            )
+        cache.clear()
+        response = self.client.post(
+            '/api/v1/incidents/', {'short_description': 'x'}, 'application/json', headers=headers
+        )
+        self.assertHttpStatus(response, 201)
+        self.assertNotIn('Idempotent-Replayed', response)
