@@ -53,6 +53,10 @@ EXEMPT = {
     '(tests/knowledge/test_suggestions.py, test_journey_browser.py, test_api.py)',
     'knowledge.ReviewReminder': 'written once per article and review date by the reminder job, never edited '
     '(tests/knowledge/test_reviews.py)',
+    'webhooks.WebhookDelivery': 'written by the webhook events and sending, never edited; read-only API with '
+    'redeliver and the delivery log pages (tests/webhooks/test_api.py, test_pages.py, test_delivery.py)',
+    'webhooks.WebhookAttempt': "one row per HTTP attempt of a delivery, shown on the delivery's page and in its API "
+    'detail (tests/webhooks/test_delivery.py, test_pages.py, test_api.py)',
     'mailboxes.Mailbox': 'configured in the admin site, no page of its own (tests/mailboxes/test_admin.py); generic '
     'API tests in tests/mailboxes/test_api.py; polled against a real IMAP server in test_polling.py',
     'mailboxes.InboundMessage': 'read-only log written by the poller, shown in the admin site and at '
