@@ -134,17 +134,16 @@ def _handle(mailbox: Mailbox, parsed: parsing.ParsedMessage, own: set[str]) -> R
     actor = Actor(user=sender, channel=Channel.EMAIL)
     text = parsing.body_text(parsed.message)
     files = parsing.attachments(parsed.message)
-    record, named = _named_record(parsed.subject)
-    if named and record is None:
-        return Result(Outcome.REFUSED, f'The subject names {named}, which {parsed.sender} may not see.', None, sender)
+    record = _named_record(parsed.subject)
     if record is not None:
         if not (record.may_work(sender) or record.is_party(sender)):
-            return Result(
-                Outcome.REFUSED,
-                f'{parsed.sender} is not a party to {record.number} and may not comment on it.',
-                None,
-                sender,
-            )
+            reason = f'{parsed.sender} is not a party to {record.number} and may not comment on it.'
+            return Result(Outcome.REFUSED, reason, None, sender)
+        if record.is_final and not record.may_work(sender):
+            # Closed is final: the caller's answer opens a new ticket that names the old one (as the portal,
+            # which offers no comment on a closed ticket).
+            text = f'Follow-up to {record.number}, which is closed.\n\n{parsing.strip_reply(text)}'.strip()
+            return _open(mailbox, parsed, actor, text, files, sender)
         return _comment(record, actor, parsing.strip_reply(text), files, sender)
     return _open(mailbox, parsed, actor, text, files, sender)
 
@@ -178,8 +177,8 @@ def _free_username(address: str) -> str:
     return name
 
 
-def _named_record(subject: str) -> tuple[ProcessRecord | None, str]:
-    """The process record the subject names (its first number naming an existing record) and that number."""
+def _named_record(subject: str) -> ProcessRecord | None:
+    """The process record the subject names: its first reference number that names an existing record."""
     prefixes = search.known_prefixes()
     targets = [t for t in search.targets() if t.number_fields and issubclass(t.model, ProcessRecord)]
     for word in parsing.numbers_in(subject, prefixes):
@@ -187,8 +186,8 @@ def _named_record(subject: str) -> tuple[ProcessRecord | None, str]:
         for target in targets:
             record = target.model._default_manager.filter(target.number_condition(candidates)).first()
             if record is not None:
-                return record, record.number
-    return None, ''
+                return record
+    return None
 
 
 def _attach(record, actor: Actor, files: list[parsing.Attachment]) -> list[str]:

@@ -403,3 +403,31 @@ def test_html_only_mail_opens_a_ticket_with_text_only(imap, mailbox):
     poll(mailbox)
 
     assert Ticket.objects.get().description == 'The VPN drops every 5 minutes.'
+
+
+def test_a_callers_reply_to_a_closed_ticket_opens_a_follow_up(imap, mailbox):
+    ada = make_user(email='ada@example.com')
+    closed = make_ticket(caller=ada, state=TicketState.CLOSED)
+    body = 'It is broken again.\n\nOn Mon, 7 Dec 2026, Service Desk <desk@example.org> wrote:\n> Closed.'
+    deliver(imap, build(subject=f'Re: [{closed.number}] {closed.short_description}', body=body))
+
+    poll(mailbox)
+
+    follow_up = Ticket.objects.exclude(pk=closed.pk).get()
+    assert follow_up.description == f'Follow-up to {closed.number}, which is closed.\n\nIt is broken again.'
+    assert follow_up.caller == ada
+    assert not TimelineEntry.objects.for_object(closed).filter(kind=TimelineKind.COMMENT).exists()
+    closed.refresh_from_db()
+    assert closed.state == TicketState.CLOSED
+
+
+def test_staff_replies_reach_any_kind_of_process_record(imap, mailbox):
+    from tests.problems.factories import make_problem
+
+    problem = make_problem()
+    manager = make_user(Role.PROBLEM_MANAGER, email='pm@example.org')
+    deliver(imap, build(sender='pm@example.org', subject=f'RE: {problem.number} root cause', body='Vendor confirmed.'))
+
+    assert poll(mailbox).outcomes == {Outcome.COMMENTED: 1}
+    comment = TimelineEntry.objects.for_object(problem).get(kind=TimelineKind.COMMENT)
+    assert (comment.message, comment.actor, comment.channel) == ('Vendor confirmed.', manager, Channel.EMAIL)
