@@ -149,23 +149,38 @@ def _handle(mailbox: Mailbox, parsed: parsing.ParsedMessage, own: set[str]) -> R
 
 
 def _sender(mailbox: Mailbox, parsed: parsing.ParsedMessage) -> tuple[User | None, str]:
-    people = list(User.objects.filter(email__iexact=parsed.sender).order_by('-is_active', 'pk')[:1])
-    if people:
-        if not people[0].is_active:
-            return None, f'{parsed.sender} belongs to a deactivated account.'
-        return people[0], ''
+    known = _known_sender(parsed.sender)
+    if known is not None:
+        return known
     if mailbox.unknown_senders != UnknownSenders.CREATE:
         return None, f'Unknown sender {parsed.sender}: this mailbox accepts mail from known people only.'
     first, _, last = parsed.sender_name.partition(' ')
-    user = core_services.user_create(
-        username=_free_username(parsed.sender),
-        email=parsed.sender,
-        first_name=first[:150],
-        last_name=last[:150],
-        roles=(Role.REQUESTER,),
-        actor=Actor.system(channel=Channel.EMAIL),
-    )
+    try:
+        with transaction.atomic():
+            user = core_services.user_create(
+                username=_free_username(parsed.sender),
+                email=parsed.sender,
+                first_name=first[:150],
+                last_name=last[:150],
+                roles=(Role.REQUESTER,),
+                actor=Actor.system(channel=Channel.EMAIL),
+            )
+    except (IntegrityError, ValidationError):
+        # Another message from the same newcomer registered them at the same moment: use that account.
+        known = _known_sender(parsed.sender)
+        if known is None:
+            raise
+        return known
     return user, ''
+
+
+def _known_sender(address: str) -> tuple[User | None, str] | None:
+    people = list(User.objects.filter(email__iexact=address).order_by('-is_active', 'pk')[:1])
+    if not people:
+        return None
+    if not people[0].is_active:
+        return None, f'{address} belongs to a deactivated account.'
+    return people[0], ''
 
 
 def _free_username(address: str) -> str:

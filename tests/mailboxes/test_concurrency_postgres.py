@@ -44,3 +44,22 @@ def test_a_new_sender_writing_to_several_workers_at_once_is_registered_once():
     assert all(kind == 'ok' for kind, _ in results), results
     assert User.objects.filter(email='grace@navy.example').count() == 1
     assert Ticket.objects.count() == 1
+
+
+def test_several_messages_from_one_newcomer_at_once_register_them_once():
+    mailbox = MailboxFactory()
+    raws = [
+        build(sender='Grace Hopper <grace@navy.example>', subject=f'Problem {n}', message_id=f'<n{n}@mail.example>')
+        for n in range(WORKERS)
+    ]
+
+    results = run_in_parallel(
+        [lambda raw=raw: services.process_message(Mailbox.objects.get(pk=mailbox.pk), raw) for raw in raws]
+    )
+
+    assert all(kind == 'ok' and row.outcome == Outcome.OPENED for kind, row in results), [
+        (kind, getattr(row, 'reason', row)) for kind, row in results
+    ]
+    grace = User.objects.get(email='grace@navy.example')
+    assert set(Ticket.objects.values_list('caller', flat=True)) == {grace.pk}
+    assert Ticket.objects.count() == WORKERS
