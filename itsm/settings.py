@@ -308,6 +308,11 @@ SPECTACULAR_SETTINGS = {
         'MailboxSecurityEnum': 'mailboxes.choices.Security',
         'MailboxAfterProcessingEnum': 'mailboxes.choices.AfterProcessing',
         'MailboxUnknownSendersEnum': 'mailboxes.choices.UnknownSenders',
+        'MonitoringAlertStatusEnum': 'monitoring.choices.AlertStatus',
+        'AlertmanagerStatusEnum': 'monitoring.choices.AlertmanagerStatus',
+        'MonitoringSourceKindEnum': 'monitoring.choices.SourceKind',
+        'MonitoringDedupByEnum': 'monitoring.choices.DedupBy',
+        'MonitoringEventActionEnum': 'monitoring.choices.EventAction',
     },
 }
 

@@ -24,6 +24,13 @@ class AlertStatus(models.TextChoices):
 OPEN_STATUSES = (AlertStatus.TRIGGERED, AlertStatus.ACKNOWLEDGED)
 
 
+class AlertmanagerStatus(models.TextChoices):
+    """Status of an Alertmanager notification and of each alert in it."""
+
+    FIRING = 'firing', 'Firing'
+    RESOLVED = 'resolved', 'Resolved'
+
+
 class EventAction(models.TextChoices):
     TRIGGER = 'trigger', 'Trigger'
     ACKNOWLEDGE = 'acknowledge', 'Acknowledge'

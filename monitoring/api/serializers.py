@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from itsm.models import SupportGroup, User
 
-from ..choices import EventAction, Severity
+from ..choices import AlertmanagerStatus, EventAction, Severity
 from ..models import Alert, AlertSource, validate_severity_map
 
 
@@ -22,7 +22,7 @@ class StringMapField(serializers.DictField):
 
 
 class AlertmanagerAlertSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=['firing', 'resolved'])
+    status = serializers.ChoiceField(choices=AlertmanagerStatus.choices)
     labels = StringMapField()
     annotations = StringMapField(required=False, default=dict)
     # Read in UTC: Alertmanager's "no end yet" is 0001-01-01T00:00:00Z, which a zone west of UTC cannot hold.
@@ -38,7 +38,7 @@ class AlertmanagerPayloadSerializer(serializers.Serializer):
     version = serializers.CharField()
     groupKey = serializers.CharField(max_length=255)  # noqa: N815
     truncatedAlerts = serializers.IntegerField(required=False, min_value=0, default=0)  # noqa: N815
-    status = serializers.ChoiceField(choices=['firing', 'resolved'])
+    status = serializers.ChoiceField(choices=AlertmanagerStatus.choices)
     receiver = serializers.CharField(required=False, allow_blank=True, default='')
     groupLabels = StringMapField(required=False, default=dict)  # noqa: N815
     commonLabels = StringMapField(required=False, default=dict)  # noqa: N815
@@ -64,12 +64,19 @@ class AlertmanagerPayloadSerializer(serializers.Serializer):
 class EventPayloadSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=1024)
     source = serializers.CharField(max_length=255)
-    severity = serializers.ChoiceField(choices=Severity.choices)
+    # Checked by hand rather than as a choice field: the schema's "severity" enum is the major incidents' 1–4.
+    severity = serializers.CharField(help_text='critical, error, warning or info')
     timestamp = serializers.DateTimeField(required=False)
     component = serializers.CharField(required=False, allow_blank=True, max_length=255)
     group = serializers.CharField(required=False, allow_blank=True, max_length=255)
     # `class` is a Python keyword: declared in __init__.
     custom_details = serializers.JSONField(required=False)
+
+    def validate_severity(self, value):
+        if value not in Severity.values:
+            known = ', '.join(Severity.values)
+            raise serializers.ValidationError(f'"{value}" is not a valid choice: give one of {known}.')
+        return value
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
