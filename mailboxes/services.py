@@ -372,6 +372,7 @@ def mailbox_poll(mailbox: Mailbox) -> PollResult:
 def _after(conn: imaplib.IMAP4, mailbox: Mailbox, uid: bytes) -> bool:
     """Mark, move or flag the message for deletion; True when an expunge is needed."""
     if mailbox.after_processing == AfterProcessing.MOVE:
+        _ok(conn.uid('STORE', uid, '+FLAGS', '(\\Seen)'), 'Marking message read')  # read where it lands too
         if 'MOVE' in conn.capabilities:
             _ok(conn.uid('MOVE', uid, _quote(mailbox.move_to)), f'Moving message to {mailbox.move_to}')
             return False

@@ -97,7 +97,12 @@ class Dovecot:
 
     def add_user(self, username: str, password: str) -> None:
         self.users = {**(self.users or {}), username: password}
-        lines = [f'{name}:{{PLAIN}}{secret}::::::' for name, secret in self.users.items()]
+        # `plain*` accounts get a server that announces plain IMAP4rev1 only (no MOVE, as older servers).
+        lines = [
+            f'{name}:{{PLAIN}}{secret}::::::'
+            + (' userdb_imap_capability=IMAP4rev1' if name.startswith('plain') else '')
+            for name, secret in self.users.items()
+        ]
         path = self.root / 'passwd'
         path.write_text('\n'.join(lines) + '\n')
         path.chmod(0o644)
@@ -141,6 +146,10 @@ class Dovecot:
         self.handed_out += 1
         username = f'desk{self.handed_out}'
         return Account(self, username, self.users[username])
+
+    def account_without_move(self) -> Account:
+        """The account whose server announces no MOVE (one per server: use it in one test only)."""
+        return Account(self, 'plain1', self.users['plain1'])
 
     def log(self) -> str:
         path = self.root / 'dovecot.log'
@@ -246,6 +255,7 @@ def running_dovecot(*, tls: bool = False):
     )
     server = Dovecot(root=root, port=port, tls_port=tls_port, cert=cert)
     server.users = {f'desk{n}': f'secret-{n}' for n in range(1, ACCOUNTS + 1)}
+    server.users['plain1'] = 'plain-secret'
     server.add_user('desk0', 'secret-0')
     try:
         server.start()

@@ -258,7 +258,24 @@ def test_processed_mail_moves_to_a_folder(imap, mailbox):
     poll(mailbox)
 
     assert imap.messages() == []
-    assert len(imap.messages(folder='Processed/Desk')) == 2
+    moved = imap.messages(folder='Processed/Desk')
+    assert len(moved) == 2 and all('\\Seen' in flags for _, flags in moved)
+
+
+def test_processed_mail_moves_by_copy_and_delete_where_the_server_has_no_move(dovecot, db):
+    account = dovecot.account_without_move()
+    mailbox = make_mailbox(account, after_processing=AfterProcessing.MOVE, move_to='Done')
+    make_user(email='ada@example.com')
+    account.deliver(build())
+
+    poll(mailbox)
+
+    conn = services.connect(mailbox)
+    assert 'MOVE' not in conn.capabilities
+    conn.logout()
+    assert account.messages() == []
+    assert ['\\Seen' in flags for _, flags in account.messages(folder='Done')] == [True]
+    assert Ticket.objects.count() == 1
 
 
 def test_processed_mail_is_deleted(imap, mailbox):
