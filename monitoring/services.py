@@ -13,6 +13,7 @@ the monitoring channel's system actor, so they pass the same workflow checks as 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from .models import Alert, AlertSource, token_hash
 SYSTEM = Actor.system(channel=Channel.MONITORING)
 TOKEN_PREFIX_LENGTH = 8
 SHORT_DESCRIPTION_MAX = 200
+KEY_MAX_LENGTH = 255
 # Labels of an Alertmanager alert naming the configuration item, tried in this order (`instance` also without
 # its port: "db1:9100" matches the CI "db1").
 CI_LABELS = ('ci', 'instance', 'host', 'hostname', 'service', 'job')
@@ -407,6 +409,13 @@ def alert_resolve(*, source: AlertSource, dedup_key: str, at: dt.datetime | None
 PORT = re.compile(r':\d+$')
 
 
+def group_dedup_key(group_key: str) -> str:
+    """A notification group's key as an alert key: itself, or its SHA-256 when longer than a key may be."""
+    if len(group_key) <= KEY_MAX_LENGTH:
+        return group_key
+    return f'sha256:{hashlib.sha256(group_key.encode()).hexdigest()}'
+
+
 def ci_names_of(labels: dict) -> list[str]:
     names = []
     for key in CI_LABELS:
@@ -432,7 +441,7 @@ def alertmanager_receive(*, source: AlertSource, payload: dict) -> list[Outcome]
         annotations = payload.get('commonAnnotations') or {}
         first = alerts[0]
         labels = common or first.get('labels') or {}
-        key = payload['groupKey']
+        key = group_dedup_key(payload['groupKey'])
         if payload['status'] == 'resolved':
             outcomes.append(alert_resolve(source=source, dedup_key=key))
         else:

@@ -36,7 +36,7 @@ class AlertmanagerPayloadSerializer(serializers.Serializer):
     """The webhook body Alertmanager sends (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config)."""
 
     version = serializers.CharField()
-    groupKey = serializers.CharField(max_length=255)  # noqa: N815
+    groupKey = serializers.CharField()  # noqa: N815 - any length: keyed by its hash when longer than a key
     truncatedAlerts = serializers.IntegerField(required=False, min_value=0, default=0)  # noqa: N815
     status = serializers.ChoiceField(choices=AlertmanagerStatus.choices)
     receiver = serializers.CharField(required=False, allow_blank=True, default='')

@@ -116,3 +116,13 @@ class AlertmanagerTests(ItsmTestCase):
         self.post(resolved)
         self.assertEqual(Alert.objects.get().status, AlertStatus.RESOLVED)
         self.assertEqual(Ticket.objects.get().state, TicketState.COMPLETED)
+
+    def test_a_group_key_longer_than_a_key_is_keyed_by_its_hash(self):
+        self.source.dedup_by = DedupBy.GROUP_KEY
+        self.source.save()
+        long_key = '{}/{severity="critical"}:{' + ', '.join(f'label{i}="value{i}"' for i in range(40)) + '}'
+        self.post(notification(group_key=long_key))
+        self.post(notification(group_key=long_key))
+        alert = Alert.objects.get()
+        self.assertTrue(alert.dedup_key.startswith('sha256:'))
+        self.assertEqual(alert.event_count, 2)
