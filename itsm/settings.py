@@ -305,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         'ArticleAudienceEnum': 'knowledge.choices.Audience',
         'MajorIncidentUpdateAudienceEnum': 'major_incidents.choices.UpdateAudience',
         'InboundMessageOutcomeEnum': 'mailboxes.choices.Outcome',
+        'ChangeOutcomeEnum': 'changes.choices.ChangeOutcome',
         'MailboxSecurityEnum': 'mailboxes.choices.Security',
         'MailboxAfterProcessingEnum': 'mailboxes.choices.AfterProcessing',
         'MailboxUnknownSendersEnum': 'mailboxes.choices.UnknownSenders',
