@@ -314,6 +314,8 @@ SPECTACULAR_SETTINGS = {
         'MonitoringSourceKindEnum': 'monitoring.choices.SourceKind',
         'MonitoringDedupByEnum': 'monitoring.choices.DedupBy',
         'MonitoringEventActionEnum': 'monitoring.choices.EventAction',
+        'WebhookDeliveryStatusEnum': 'webhooks.choices.DeliveryStatus',
+        'WebhookEventTypeEnum': 'webhooks.choices.EventType',
     },
 }
 
