@@ -154,7 +154,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool)
     try:
         destination = check(url, allow_private=allow_private)
     except DestinationRefused as error:
-        return Response(None, '', elapsed(), str(error))
+        return Response(None, '', elapsed(), str(error)[:500])
     connection_class = _PinnedHTTPSConnection if destination.scheme == 'https' else _PinnedHTTPConnection
     connection = connection_class(
         destination.host,
@@ -165,7 +165,8 @@ def post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool)
     try:
         connection.request('POST', destination.path, body=body, headers=headers)
         answer = connection.getresponse()
-        excerpt = answer.read(EXCERPT_BYTES).decode('utf-8', errors='replace')
+        # Text only (PostgreSQL refuses NUL in text), shown escaped wherever it appears.
+        excerpt = answer.read(EXCERPT_BYTES).decode('utf-8', errors='replace').replace('\x00', '')
         status = answer.status
     except (OSError, http.client.HTTPException, ssl.SSLError) as error:
         return Response(None, '', elapsed(), f'{type(error).__name__}: {error}'[:500])
@@ -173,7 +174,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool)
         connection.close()
     error = ''
     if 300 <= status < 400:
-        error = f'Redirects are not followed (Location: {answer.getheader("Location", "")[:200]}).'
+        error = f'Redirects are not followed (Location: {(answer.getheader("Location") or "")[:200]}).'
     elif not 200 <= status < 300:
         error = f'HTTP {status}'
     return Response(status, excerpt, elapsed(), error)

@@ -131,20 +131,22 @@ class EnableView(SubscriptionMixin, ObjectActionView):
     success_message = 'Webhook enabled.'
 
 
+def visible_delivery(user, pk: int) -> WebhookDelivery:
+    """A delivery of a subscription `user` may see, or 404."""
+    delivery = selectors.deliveries_for(user).defer(None).filter(pk=pk).first()
+    if delivery is None:
+        raise Http404('No such delivery.')
+    return delivery
+
+
 class DeliveryDetailView(ModelPermissionMixin, View):
     """One delivery: its payload, its attempts (response excerpts shown escaped) and the redeliver button."""
 
     model = WebhookDelivery
     template_name = 'webhooks/delivery_detail.html'
 
-    def get_object(self, pk):
-        delivery = selectors.deliveries_for(self.request.user).defer(None).filter(pk=pk).first()
-        if delivery is None:
-            raise Http404('No such delivery.')
-        return delivery
-
     def get(self, request, pk):
-        delivery = self.get_object(pk)
+        delivery = visible_delivery(request.user, pk)
         context = {
             'delivery': delivery,
             'subscription': delivery.subscription,
@@ -158,7 +160,7 @@ class RedeliverView(ModelPermissionMixin, View):
     http_method_names = ['post']
 
     def post(self, request, pk):
-        delivery = DeliveryDetailView.get_object(self, pk)
+        delivery = visible_delivery(request.user, pk)
         try:
             again = services.delivery_redeliver(delivery=delivery, actor=Actor.from_request(request))
         except ApplicationError as error:

@@ -4,6 +4,7 @@ turn (the last one from then on) and keeps every request it got."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +22,7 @@ class Receiver:
     bodies: list[bytes] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    delay: float = 0.0  # seconds to wait before answering (a slow receiver)
 
     @property
     def url(self) -> str:
@@ -40,6 +42,8 @@ class Receiver:
                 body = self.rfile.read(length)
                 receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
                 status, text = receiver.answer()
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header('Content-Type', 'text/plain')
                 self.send_header('Content-Length', str(len(text)))

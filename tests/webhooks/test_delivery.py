@@ -190,3 +190,26 @@ def test_a_subscription_disabled_by_hand_sends_nothing(receiver, django_capture_
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 0
     assert server.requests == []
+
+
+def test_the_answer_is_read_up_to_one_kilobyte(receiver, django_capture_on_commit_callbacks):
+    server = receiver(200, bodies=[b'x' * 5000 + b'\x00'])
+    subscription = make_subscription(url=server.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = services.subscription_ping(subscription=subscription, actor=Actor(user=subscription.owner))
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    assert delivery.response_excerpt == 'x' * 1024
+
+
+def test_a_receiver_slower_than_the_timeout_fails_the_attempt(receiver, django_capture_on_commit_callbacks, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    server = receiver(200)
+    server.delay = 3
+    subscription = make_subscription(url=server.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = services.subscription_ping(subscription=subscription, actor=Actor(user=subscription.owner))
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.RETRYING and delivery.last_response_code is None
+    assert 'timed out' in delivery.error.lower()
+    assert 900 <= delivery.duration_ms < 2900
