@@ -112,11 +112,9 @@ class RecordViewSet(NumberLookupMixin, ItsmModelViewSet):
                 raise etags.PreconditionFailed(current)
 
     def current_etag(self) -> str:
+        """The ETag of the record the URL names, as stored now (by its number, or an earlier one it had)."""
         model = self.get_queryset().model
-        pk, updated_at = (
-            model._default_manager.filter(number=self.kwargs[self.lookup_field]).values_list('pk', 'updated_at').get()
-        )
-        return etags.etag_for(model, pk, updated_at)
+        return etags.etag_of(find_record(model._default_manager.all(), self.kwargs[self.lookup_field]))
 
     def retrieve(self, request, *args, **kwargs):
         record = self.get_object()
