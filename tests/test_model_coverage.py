@@ -62,7 +62,8 @@ EXEMPT = {
     'mailboxes.InboundMessage': 'read-only log written by the poller, shown in the admin site and at '
     '/api/v1/inbound-messages/ (tests/mailboxes/test_polling.py, test_api.py, test_admin.py)',
     'monitoring.Alert': 'written only by the monitoring services from inbound events, never edited; read-only list and '
-    'detail pages and /api/v1/monitoring-alerts/ (tests/monitoring/test_alerts.py, test_events.py, test_alertmanager.py)',
+    'detail pages and /api/v1/monitoring-alerts/ '
+    '(tests/monitoring/test_alerts.py, test_events.py, test_alertmanager.py)',
 }
 
 
