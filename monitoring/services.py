@@ -28,6 +28,7 @@ from django.utils.text import slugify
 
 from cmdb.models import ConfigurationItem
 from incidents import services as incident_services
+from incidents.actions import may_accept
 from incidents.choices import TicketChannel, TicketState
 from incidents.models import Ticket
 from itsm import audit
@@ -350,8 +351,10 @@ class _NotReopenable(IntegrityError):
 
 @transaction.atomic
 def alert_acknowledge(*, source: AlertSource, dedup_key: str, at: dt.datetime | None = None) -> Outcome:
-    """Someone is on it in the monitoring. The incident goes to the source's group if it is still new (the
-    integration cannot accept on a person's behalf: a member of the group does) and gets a work note."""
+    """Someone is on it in the monitoring. An incident assigned to a person is accepted for that person (the
+    assignee the desk named is who acknowledges in the monitoring tool); one assigned to nobody goes to the
+    source's group if it is still new, to be accepted by a member (accepting makes a person the owner, and the
+    integration is nobody's stand-in). Either way the incident gets a work note."""
     now = at or timezone.now()
     alert = (
         Alert.objects.select_for_update(of=('self',))
@@ -370,6 +373,14 @@ def alert_acknowledge(*, source: AlertSource, dedup_key: str, at: dt.datetime | 
         if ticket.state == TicketState.NEW and source.support_group is not None:
             ticket = incident_services.ticket_assign(
                 ticket=ticket, actor=SYSTEM, group=source.support_group, reason='Acknowledged in monitoring'
+            )
+        if (
+            ticket.state == TicketState.ASSIGNED
+            and ticket.assignee is not None
+            and may_accept(ticket, ticket.assignee) is None
+        ):
+            ticket = incident_services.ticket_accept(
+                ticket=ticket, actor=Actor(user=ticket.assignee, channel=Channel.MONITORING)
             )
         _note(ticket, source_actor(source), f'Monitoring: alert acknowledged in {source}.')
     return Outcome(dedup_key, 'acknowledged', alert, ticket, 'acknowledged')

@@ -14,7 +14,7 @@ from monitoring.choices import AlertStatus
 from monitoring.models import Alert
 from tests.base import ItsmTestCase
 from tests.cmdb.factories import make_ci
-from tests.factories import make_group_with_agent
+from tests.factories import make_group_with_agent, make_user
 
 from .factories import event, make_source
 
@@ -136,6 +136,23 @@ class AcknowledgeTests(EventsTestCase):
         self.send('acknowledge')
         ticket.refresh_from_db()
         self.assertEqual((ticket.state, ticket.assignment_group), (TicketState.ASSIGNED, self.group))
+
+    def test_acknowledge_accepts_an_incident_assigned_to_a_person_for_that_person(self):
+        ticket = Ticket.objects.get(number=self.trigger().data['incident'])
+        Ticket.objects.filter(pk=ticket.pk).update(assignee=self.agent)
+        self.send('acknowledge')
+        ticket.refresh_from_db()
+        self.assertEqual((ticket.state, ticket.assignee), (TicketState.ACCEPTED, self.agent))
+        accepted = self.timeline(ticket, TimelineKind.TRANSITION).order_by('at', 'pk').last()
+        self.assertEqual((accepted.actor, accepted.channel), (self.agent, Channel.MONITORING))
+
+    def test_acknowledge_leaves_an_assignee_outside_the_group_to_accept_themselves(self):
+        ticket = Ticket.objects.get(number=self.trigger().data['incident'])
+        outsider = make_user(Role.L2_ENGINEER)
+        Ticket.objects.filter(pk=ticket.pk).update(assignee=outsider)
+        self.send('acknowledge')
+        ticket.refresh_from_db()
+        self.assertEqual(ticket.state, TicketState.ASSIGNED)
 
     def test_acknowledge_of_an_unknown_key_changes_nothing(self):
         response = self.send('acknowledge', key='never-seen')
