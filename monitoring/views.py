@@ -19,18 +19,17 @@ from itsm.views.generic import (
     ObjectListView,
     StaffOnlyMixin,
 )
+from itsm.views.once import keep_for_next_page, take_once
 
 from . import selectors, services
 from .filters import AlertFilterSet, AlertSourceFilterSet
 from .forms import AlertSourceForm
 from .models import Alert, AlertSource
 
-TOKEN_SESSION_KEY = 'monitoring:new-token'
-
 
 def _hand_over_token(request, source: AlertSource) -> None:
-    """Keep the new token for the next page of this session only: it is shown once, then forgotten."""
-    request.session[TOKEN_SESSION_KEY] = {'source': source.pk, 'token': source.token}
+    """The new token is shown once, on the source's next page."""
+    keep_for_next_page(request, f'monitoring-source:{source.pk}', source.token)
 
 
 class AlertSourceListView(StaffOnlyMixin, ObjectListView):
@@ -64,11 +63,7 @@ class AlertSourceDetailView(StaffOnlyMixin, ObjectDetailView):
     ]
 
     def get_extra_context(self, obj) -> dict[str, Any]:
-        handed = self.request.session.get(TOKEN_SESSION_KEY)
-        token = ''
-        if handed and handed.get('source') == obj.pk:
-            token = handed['token']
-            del self.request.session[TOKEN_SESSION_KEY]
+        token = take_once(self.request, f'monitoring-source:{obj.pk}')
         endpoint = 'api:alertmanager-webhook' if obj.kind == 'alertmanager' else 'api:events'
         return {
             'new_token': token,

@@ -23,19 +23,19 @@ from itsm.views.generic import (
     ObjectListView,
     error_text,
 )
+from itsm.views.once import keep_for_next_page, take_once
 
 from . import selectors, services
 from .filters import WebhookSubscriptionFilterSet
 from .forms import WebhookSubscriptionForm
 from .models import WebhookDelivery, WebhookSubscription
 
-SECRET_SESSION_KEY = 'webhook_secret:{pk}'
 LOG_PAGE_SIZE = 25
 
 
 def remember_secret(request, subscription: WebhookSubscription) -> None:
-    """Keep the secret for the next page only: it is shown once, then forgotten."""
-    request.session[SECRET_SESSION_KEY.format(pk=subscription.pk)] = subscription.secret
+    """The secret is shown once, on the subscription's next page."""
+    keep_for_next_page(request, f'webhook:{subscription.pk}', subscription.secret)
 
 
 class SubscriptionMixin:
@@ -74,7 +74,7 @@ class WebhookSubscriptionDetailView(SubscriptionMixin, ObjectDetailView):
     def get_extra_context(self, obj):
         deliveries = selectors.deliveries_for(self.request.user).filter(subscription=obj).order_by('-created_at', '-id')
         page = Paginator(deliveries, LOG_PAGE_SIZE).get_page(self.request.GET.get('page'))
-        secret = self.request.session.pop(SECRET_SESSION_KEY.format(pk=obj.pk), None)
+        secret = take_once(self.request, f'webhook:{obj.pk}')
         return {'page_obj': page, 'deliveries': page.object_list, 'new_secret': secret}
 
 

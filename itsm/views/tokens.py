@@ -1,4 +1,4 @@
-"""My API tokens: list them, make one (its key shown once, on the answer to the form) and revoke one.
+"""My API tokens: list them, make one (its key shown once, on the page the form leads to) and revoke one.
 
 Every signed-in person has this page, requesters included: the tokens listed and revoked are always their own, so
 someone else's token is a 404.
@@ -21,6 +21,7 @@ from itsm import tokens
 from itsm.audit import Actor
 
 from .generic import add_service_errors
+from .once import keep_for_next_page, take_once
 
 
 class ApiTokenForm(forms.Form):
@@ -62,9 +63,9 @@ class ApiTokenForm(forms.Form):
 
 @login_required
 def token_list(request):
-    """My tokens, newest first, and the form to make one. A successful POST shows the new key, this once."""
+    """My tokens, newest first, and the form to make one. A successful POST redirects here (a reload never makes
+    a second token) and the new key is shown this once."""
     form = ApiTokenForm(request.POST if request.method == 'POST' else None)
-    created = key = None
     if request.method == 'POST' and form.is_valid():
         try:
             created, key = tokens.token_create(
@@ -73,10 +74,18 @@ def token_list(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            form = ApiTokenForm()
+            keep_for_next_page(request, 'api-token', f'{created.pk}:{key}')
+            return redirect('itsm:token_list')
+    mine = list(tokens.tokens_of(request.user))
+    created = key = None
+    handed = take_once(request, 'api-token')
+    if handed:
+        pk, key = handed.split(':', 1)
+        created = next((token for token in mine if str(token.pk) == pk), None)
+        key = key if created is not None else None
     context = {
         'form': form,
-        'tokens': list(tokens.tokens_of(request.user)),
+        'tokens': mine,
         'created': created,
         'key': key,
         'now': timezone.now(),

@@ -301,8 +301,9 @@ class TokenPageTests(TokenTestCase):
 
     def test_create_shows_the_key_once(self):
         self.client.force_login(self.agent)
-        response = self.client.post(self.url, {'name': 'Laptop script', 'days': 30, 'apps': ['incidents']})
-        self.assertHttpStatus(response, 200)
+        created = self.client.post(self.url, {'name': 'Laptop script', 'days': 30, 'apps': ['incidents']})
+        self.assertRedirects(created, self.url, fetch_redirect_response=False)  # a reload makes no second token
+        response = self.client.get(self.url)
         key = response.context['key']
         self.assertContains(response, key)
         self.assertEqual(response['Cache-Control'], 'no-store')

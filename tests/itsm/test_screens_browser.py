@@ -84,6 +84,12 @@ def measure(page) -> dict:
 
 def assert_fits(page, name: str) -> dict:
     figures = measure(page)
+    if figures['scrollWidth'] > figures['innerWidth']:  # name the elements that stick out, to say what to fix
+        figures['too_wide'] = page.evaluate(
+            """() => [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(-3).map((e) => e.outerHTML.slice(0, 160))"""
+        )
     assert figures['scrollWidth'] <= figures['innerWidth'], f'{name} scrolls sideways: {figures}'
     return figures
 
