@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.servers import free_port, stop_process
+
 DOVECOT = '/usr/sbin/dovecot'
 ACCOUNTS = 500
 
@@ -76,12 +78,6 @@ service auth-worker {{
   user = {user}
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -174,13 +170,7 @@ class Dovecot:
         raise RuntimeError(f'dovecot did not answer on port {self.port}:\n{self.log()}')
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
         if self.process is not None and self.process.stdout:
             self.process.stdout.close()
 

@@ -15,9 +15,9 @@ from mailboxes.choices import AfterProcessing, Outcome, Security, UnknownSenders
 from mailboxes.models import InboundMessage
 from mailboxes.tasks import poll_mailboxes_task
 from tests.factories import SupportGroupFactory, make_group_with_agent, make_ticket, make_user
+from tests.servers import free_port
 
 from .conftest import make_mailbox
-from .dovecot import free_port
 from .messages import build
 
 pytestmark = pytest.mark.django_db

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.servers import stop_process
 
 BINARY = '/usr/bin/prometheus-alertmanager'
 
@@ -33,12 +34,6 @@ receivers:
             type: Bearer
             credentials: {token}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -81,13 +76,7 @@ class Alertmanager:
         raise RuntimeError(f'Alertmanager did not become ready: {self.logs()}')
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         if getattr(self, 'log', None):
             self.log.close()
 

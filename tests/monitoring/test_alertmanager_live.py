@@ -10,8 +10,9 @@ from monitoring.choices import AlertStatus, SourceKind
 from monitoring.models import Alert
 from tests.cmdb.factories import make_ci
 from tests.factories import make_group_with_agent
+from tests.servers import free_port
 
-from .alertmanager import Alertmanager, free_port
+from .alertmanager import Alertmanager
 from .factories import make_source
 
 pytestmark = pytest.mark.django_db(transaction=True)

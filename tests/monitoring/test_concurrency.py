@@ -1,43 +1,19 @@
 """Parallel events for one key on real PostgreSQL connections: one alert and one incident, every event counted."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from incidents.choices import TicketState
 from incidents.models import Ticket
 from monitoring import services
 from monitoring.choices import AlertStatus
 from monitoring.models import Alert, AlertSource
+from tests.concurrency import run_in_parallel
 
 from .factories import make_source
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 PARALLEL = 8
-
-
-def run_in_parallel(functions):
-    """Start each function on its own thread (and so its own connection) at the same moment."""
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def runner(index, function):
-        try:
-            barrier.wait()
-            results[index] = ('ok', function())
-        except BaseException as exc:  # reported by the assertions below
-            results[index] = ('error', exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def trigger(source_id: int, key: str = 'disk-db1'):

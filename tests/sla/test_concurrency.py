@@ -18,32 +18,11 @@ from itsm.models import TimelineEntry
 from sla import services
 from sla.choices import ClockKind
 from sla.models import ClockEvent, SlaClock
+from tests.concurrency import run_in_parallel
 from tests.factories import make_group_with_agent, make_user
 from tests.sla.factories import make_sla
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_parallel(functions):
-    """Start each function on its own thread (and so its own connection) at the same moment."""
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def runner(index, function):
-        try:
-            barrier.wait()
-            results[index] = ('ok', function())
-        except BaseException as exc:  # reported by the assertions
-            results[index] = ('error', exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def accepted_tickets(count: int, *, hours_ago: float):

@@ -1,14 +1,13 @@
 """One attempt per claim on real parallel PostgreSQL connections: workers and sweeps racing for the same due
 deliveries send each exactly once."""
 
-import threading
 from unittest import mock
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from itsm.audit import Actor
+from tests.concurrency import run_in_parallel
 from webhooks import services
 from webhooks.choices import DeliveryStatus
 from webhooks.models import WebhookAttempt, WebhookDelivery
@@ -16,27 +15,6 @@ from webhooks.models import WebhookAttempt, WebhookDelivery
 from .factories import make_subscription
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_parallel(functions):
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def runner(index, function):
-        try:
-            barrier.wait()
-            results[index] = ('ok', function())
-        except BaseException as exc:  # reported by the assertions
-            results[index] = ('error', exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_parallel_workers_and_sweeps_send_each_delivery_once(receiver):
