@@ -8,13 +8,13 @@ from incidents.choices import TicketState
 from incidents.models import Ticket
 from itsm.audit import Actor
 from itsm.choices import Role, Tier, TimelineKind
-from itsm.errors import Conflict, InvalidTransition, NotAllowed
+from itsm.errors import ApplicationError, Conflict, InvalidTransition, NotAllowed
 from itsm.models import TimelineEntry
 from sla.choices import ClockKind, ClockState
 from sla.models import SlaClock
 from tests.base import ItsmTestCase
+from tests.concurrency import run_in_parallel
 from tests.factories import SupportGroupFactory, make_group_with_agent, make_ticket, make_user
-from tests.incidents.test_concurrency import run_in_parallel
 from tests.sla.factories import make_sla
 
 S = TicketState
@@ -197,7 +197,11 @@ def test_when_several_agents_take_at_once_exactly_one_wins():
     ticket = make_ticket(state=TicketState.NEW)
 
     results = run_in_parallel(
-        [lambda a=a: services.ticket_take(ticket=Ticket.objects.get(pk=ticket.pk), actor=Actor(user=a)) for a in agents]
+        [
+            lambda a=a: services.ticket_take(ticket=Ticket.objects.get(pk=ticket.pk), actor=Actor(user=a))
+            for a in agents
+        ],
+        refused=(ApplicationError,),
     )
     outcomes = [r[0] for r in results]
     assert outcomes.count('ok') == 1, results

@@ -14,7 +14,7 @@ from inbox.models import Notification
 from knowledge.choices import ArticleState
 from knowledge.models import ReviewReminder
 from knowledge.reviews import send_review_reminders
-from tests.incidents.test_concurrency import run_in_parallel
+from tests.concurrency import run_in_parallel
 from tests.knowledge.factories import ArticleFactory, make_writer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -22,8 +22,8 @@ from knowledge.choices import ArticleState, ArticleType, Audience
 from knowledge.models import Article, ArticleVersion, ArticleViewDay, ArticleVote, Deflection
 from knowledge.search import search_articles
 from tests.cmdb.factories import make_ci, make_service
+from tests.concurrency import run_in_parallel
 from tests.factories import make_ticket, make_user
-from tests.incidents.test_concurrency import run_in_parallel
 from tests.knowledge.factories import (
     ArticleFactory,
     UseFactory,

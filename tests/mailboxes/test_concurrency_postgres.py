@@ -8,8 +8,8 @@ from itsm.models import User
 from mailboxes import services
 from mailboxes.choices import Outcome
 from mailboxes.models import InboundMessage, Mailbox
+from tests.concurrency import run_in_parallel
 from tests.factories import make_user
-from tests.incidents.test_concurrency import run_in_parallel
 
 from .factories import MailboxFactory
 from .messages import build

@@ -16,8 +16,8 @@ from major_incidents import cadence
 from major_incidents.choices import MajorIncidentState
 from major_incidents.models import CadenceReminder, MajorIncident
 from major_incidents.services import major_set_team
+from tests.concurrency import run_in_parallel
 from tests.factories import make_user
-from tests.incidents.test_concurrency import run_in_parallel
 from tests.major_incidents.factories import MajorIncidentFactory, make_incident_manager
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

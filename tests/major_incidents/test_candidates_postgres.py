@@ -11,8 +11,8 @@ from itsm.choices import Role
 from major_incidents.choices import CandidateReason, CandidateStatus
 from major_incidents.models import MajorIncidentCandidate
 from tests.cmdb.factories import make_service
+from tests.concurrency import run_in_parallel
 from tests.factories import make_ticket, make_user
-from tests.incidents.test_concurrency import run_in_parallel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 PARALLEL = 6

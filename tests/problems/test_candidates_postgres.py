@@ -12,8 +12,8 @@ from django.db import connection
 from problems import candidates
 from problems.candidates import scan_candidates, similar_pairs, trigrams
 from problems.models import ProblemCandidate
+from tests.concurrency import run_in_parallel
 from tests.factories import make_ticket
-from tests.incidents.test_concurrency import run_in_parallel
 
 from .factories import make_recurrence
 
