@@ -24,7 +24,8 @@ endif
 # Re-run `npm ci` when its output is gone even though the stamp is still there.
 NPM_FORCE := $(if $(and $(wildcard node_modules),$(wildcard static/vendor)),,FORCE)
 
-.PHONY: help setup debian-packages run test lint format bench bench-problems clean distclean FORCE
+.PHONY: help setup debian-packages run test lint format bench bench-smoke bench-storage bench-problems bench-forecast bench-eta bench-load bench-faults \
+	bench-connections backup restore clean distclean FORCE
 
 help: ## List the targets
 	@echo 'Pitcrew: make <target>'
@@ -64,8 +65,10 @@ $(DEBIAN_TEST_PROGRAMS):
 run: setup ## Run the app with embedded defaults (SQLite, filesystem broker): web, worker and beat
 	$(BIN)/python scripts/run.py
 
+# Coverage measurement slows the suite by about a quarter; `make test COVERAGE=` runs it without.
+COVERAGE ?= --cov
 test: setup ## Run the test suite and print its coverage (extra pytest options: make test PYTEST_ARGS='-k health -x')
-	env -u DEBUG $(BIN)/pytest --cov $(PYTEST_ARGS)
+	env -u DEBUG $(BIN)/pytest $(COVERAGE) $(PYTEST_ARGS)
 
 lint: setup ## Check code style (ruff)
 	$(BIN)/ruff check .
@@ -78,8 +81,36 @@ format: setup ## Fix what ruff can fix and format the code
 bench: setup ## Run the benchmarks (1,000,000 tickets; BENCH_INCIDENTS=… BENCH_CIS=… for a smaller data set)
 	$(BIN)/python -m bench
 
+bench-smoke: setup ## The benchmarks at 3,000 incidents; fails when an operation exceeds its query budget (bench/budgets.py)
+	$(BIN)/python -m bench --smoke
+
+bench-storage: setup ## Bytes per ticket by table and index on the benchmark database (read-only; a URL: STORAGE_URL=…)
+	$(BIN)/python -m bench.bench_storage $(STORAGE_URL)
+
 bench-problems: setup ## Backtest the problem candidate scan on the ServiceNow event log (bench/README.md)
 	$(BIN)/python -m bench.problem_candidates
+
+bench-forecast: setup ## Backtest predictive SLA warnings against the fixed-percentage warning (bench/README.md)
+	$(BIN)/python -m bench.queue_forecast_backtest
+
+bench-eta: setup ## Backtest the predicted resolution time on the ServiceNow event log (bench/README.md)
+	$(BIN)/python -m bench.eta_backtest
+
+bench-load: setup ## 10 minutes of mixed load on gunicorn, Celery, PostgreSQL and Redis (LOAD_ARGS='--minutes 2 --clients 9')
+	$(BIN)/python -m bench load $(LOAD_ARGS)
+
+bench-faults: setup ## Restart PostgreSQL, then Redis, under load (their own servers) and measure the recovery
+	$(BIN)/python -m bench faults $(FAULTS_ARGS)
+
+bench-connections: setup ## PostgreSQL connections held by gunicorn: workers x threads at CONN_MAX_AGE 0 and 60
+	$(BIN)/python -m bench connections
+
+backup: setup ## Back up the database (pg_dump -Fc) and the media folder into var/backups (BACKUP_DIR=… elsewhere)
+	$(BIN)/python scripts/backup.py backup
+
+restore: setup ## Replace the database and the media folder with a backup: make restore BACKUP=var/backups/pitcrew-…
+	@test -n "$${BACKUP:-}" || { echo 'Name the backup: make restore BACKUP=var/backups/pitcrew-…'; exit 2; }
+	$(BIN)/python scripts/backup.py restore "$$BACKUP" $(RESTORE_ARGS)
 
 clean: ## Remove generated files: local database and broker (var/), collected static, caches
 	rm -rf var staticfiles test-artifacts .pytest_cache .ruff_cache htmlcov .coverage

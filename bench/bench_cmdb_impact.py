@@ -8,7 +8,10 @@ cycles.
 
 Timed: `cmdb.selectors.ci_impact` at depth 8, downstream and upstream, from a random sample of CIs, then from
 the heavy cases: access LANs and shared platform applications (large downstream), business services (large
-upstream) and core routers, on which the whole estate depends.
+upstream) and core routers, on which the whole estate depends. Then the bounded modes from the core routers and the
+LANs: `ci_impact_count` (count-only), `ci_impact_page` (the first 50 with the bounded count: the API's paged
+mode; the first 200 with the services reached: the CI page), and the services-only walk to the end that the change
+risk uses.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import random
 from bench import Result, dataset, measure
 from cmdb.choices import ImpactDirection
 from cmdb.models import ConfigurationItem
-from cmdb.selectors import ci_impact
+from cmdb.selectors import IMPACT_COUNT_LIMIT, ci_impact, ci_impact_count, ci_impact_page
 
 DEPTH = 8
 SAMPLE = 200
@@ -33,6 +36,31 @@ def _cis(ids) -> list[ConfigurationItem]:
 def _timed(label: str, cis: list[ConfigurationItem], direction: str, *, paths: bool = True) -> Result:
     calls = [lambda ci=ci: len(ci_impact(ci, direction=direction, depth=DEPTH, paths=paths)) for ci in cis]
     return measure(f'ci_impact depth {DEPTH} {direction}: {label}{"" if paths else ", no paths"}', calls)
+
+
+def _bounded(label: str, cis: list[ConfigurationItem]) -> list[Result]:
+    down, limit = ImpactDirection.DOWNSTREAM, f'bounded at {IMPACT_COUNT_LIMIT:,}'
+    count = [lambda ci=ci: ci_impact_count(ci, direction=down, depth=DEPTH).total for ci in cis]
+    page = [lambda ci=ci: len(ci_impact_page(ci, direction=down, depth=DEPTH, limit=50).items) for ci in cis]
+
+    def ci_page(ci: ConfigurationItem) -> int:
+        return len(ci_impact_page(ci, direction=down, depth=DEPTH, limit=200, services=True).items)
+
+    def risk(ci: ConfigurationItem) -> int:
+        return len(ci_impact_page(ci, direction=down, depth=DEPTH, limit=0, cap=None, services=True).services)
+
+    return [
+        measure(f'ci_impact_count depth {DEPTH} {down}: {label}, {limit} (rows: CIs counted)', count),
+        measure(f'ci_impact_page depth {DEPTH} {down}: {label}, first 50, {limit}', page),
+        measure(
+            f'ci_impact_page depth {DEPTH} {down}: {label}, first 200 and services (CI page)',
+            [lambda ci=ci: ci_page(ci) for ci in cis],
+        ),
+        measure(
+            f'ci_impact_page depth {DEPTH} {down}: {label}, services only, unbounded (change risk)',
+            [lambda ci=ci: risk(ci) for ci in cis],
+        ),
+    ]
 
 
 def run() -> list[Result]:
@@ -57,4 +85,6 @@ def run() -> list[Result]:
         _timed(f'{len(platform)} shared platform applications', platform, down),
         _timed(f'{len(business)} business services', business, up),
         _timed(f'{len(core)} core routers (the whole estate)', core, down),
+        *_bounded(f'{len(lans)} access LANs', lans),
+        *_bounded(f'{len(core)} core routers', core),
     ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.db.models import F
 from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIRequestFactory, force_authenticate
@@ -85,15 +86,20 @@ def run() -> list[Result]:
         warmup=1,
     )
 
-    # What a refresh finds after ten busy minutes: 100 tickets of the last fortnight worked on, one old one
-    # reopened (its completion day moves).
+    # What a refresh finds after ten busy minutes: 100 tickets of the last fortnight re-prioritised, one old one
+    # touched (its rows are those of days long rolled up). Each call moves them one priority on; the priorities
+    # they had are put back afterwards, so the data set stays as generated.
     recent = now - dt.timedelta(days=14)
     touched = list(Ticket.objects.filter(opened_at__gte=recent).order_by('?').values_list('pk', flat=True)[:100])
     touched += list(Ticket.objects.filter(state='closed', opened_at__lt=recent).values_list('pk', flat=True)[:1])
+    priorities = dict(Ticket.objects.filter(pk__in=touched).values_list('pk', 'priority'))
 
     def refresh() -> int:
-        Ticket.objects.filter(pk__in=touched).update(updated_at=timezone.now())
-        return len(rollup_refresh().days)
+        Ticket.objects.filter(pk__in=touched).update(priority=(F('priority') + 1) % 5, updated_at=timezone.now())
+        return rollup_refresh().tickets
 
     timed('rollup_refresh: 100 recent tickets and 1 old one changed', refresh, count=3, warmup=1)
+    for pk, priority in priorities.items():
+        Ticket.objects.filter(pk=pk).update(priority=priority, updated_at=timezone.now())
+    rollup_refresh()
     return results

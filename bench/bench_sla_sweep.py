@@ -9,7 +9,7 @@ clocks due and announces 1,000 warnings (claim, timeline entry, counters, one qu
 with nothing due shows the fixed cost. The backlog is removed again afterwards. The data set's own running
 clocks are there too, none of them due at these times (their next checks lie after the day it was generated).
 
-Notices are queued on an in-memory broker: the cost of queueing (one message per 500 clocks) is counted,
+Notices are queued on an in-memory broker: the cost of queueing (one message per batch of 1,000 clocks) is counted,
 sending the e-mails is not part of the sweep.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from itsm.filters import TextSearchFilterSet
+from itsm.filters import DateTimeFilter, IdFilter, TextSearchFilterSet
 from itsm.models import SupportGroup
 
 from .choices import (
@@ -75,8 +75,8 @@ class FreezeWindowFilterSet(TextSearchFilterSet):
     search_fields = ('name', 'reason')
 
     active = django_filters.BooleanFilter()
-    after = django_filters.IsoDateTimeFilter(field_name='ends_at', lookup_expr='gt', label='Ends after')
-    before = django_filters.IsoDateTimeFilter(field_name='starts_at', lookup_expr='lt', label='Starts before')
+    after = DateTimeFilter(field_name='ends_at', lookup_expr='gt', label='Ends after')
+    before = DateTimeFilter(field_name='starts_at', lookup_expr='lt', label='Starts before')
     service = django_filters.CharFilter(method='filter_service', label='Service (CI number or name)')
 
     class Meta:
@@ -99,7 +99,7 @@ class RiskQuestionFilterSet(TextSearchFilterSet):
 
 class RiskAnswerFilterSet(TextSearchFilterSet):
     search_fields = ('label',)
-    question = django_filters.NumberFilter(field_name='question_id', label='Question (id)')
+    question = IdFilter(field_name='question_id', label='Question (id)')
 
     class Meta:
         model = RiskAnswer
@@ -127,7 +127,7 @@ class RiskRuleFilterSet(TextSearchFilterSet):
 
 class RiskAssessmentFilterSet(django_filters.FilterSet):
     change = django_filters.CharFilter(field_name='change__number', lookup_expr='iexact', label='Change')
-    question = django_filters.NumberFilter(field_name='question_id', label='Question (id)')
+    question = IdFilter(field_name='question_id', label='Question (id)')
 
     class Meta:
         model = RiskAssessment
@@ -177,8 +177,8 @@ class ChangeFilterSet(TextSearchFilterSet):
     service = django_filters.CharFilter(method='filter_service', label='Service (CI number or name)')
     environment = django_filters.CharFilter(field_name='environment', lookup_expr='iexact')
     change_model = django_filters.CharFilter(method='filter_model', label='Change model (name or id)')
-    planned_from = django_filters.IsoDateTimeFilter(field_name='planned_end', lookup_expr='gt', label='Planned from')
-    planned_to = django_filters.IsoDateTimeFilter(field_name='planned_start', lookup_expr='lt', label='Planned until')
+    planned_from = DateTimeFilter(field_name='planned_end', lookup_expr='gt', label='Planned from')
+    planned_to = DateTimeFilter(field_name='planned_start', lookup_expr='lt', label='Planned until')
 
     class Meta:
         model = Change
@@ -308,8 +308,8 @@ class CabMeetingFilterSet(TextSearchFilterSet):
 
     cab = django_filters.CharFilter(method='filter_cab', label='CAB (name or id)')
     status = django_filters.ChoiceFilter(choices=MeetingStatus.choices)
-    starts_after = django_filters.IsoDateTimeFilter(field_name='starts_at', lookup_expr='gte', label='Starts from')
-    starts_before = django_filters.IsoDateTimeFilter(field_name='starts_at', lookup_expr='lt', label='Starts before')
+    starts_after = DateTimeFilter(field_name='starts_at', lookup_expr='gte', label='Starts from')
+    starts_before = DateTimeFilter(field_name='starts_at', lookup_expr='lt', label='Starts before')
     change = django_filters.CharFilter(field_name='changes__number', lookup_expr='iexact', label='Change on the agenda')
 
     class Meta:
@@ -321,7 +321,7 @@ class CabMeetingFilterSet(TextSearchFilterSet):
 
 
 class AgendaItemFilterSet(django_filters.FilterSet):
-    meeting = django_filters.NumberFilter(field_name='meeting_id')
+    meeting = IdFilter(field_name='meeting_id')
     change = django_filters.CharFilter(field_name='change__number', lookup_expr='iexact')
     cab = django_filters.CharFilter(method='filter_cab', label='CAB (name or id)')
 
@@ -339,7 +339,7 @@ class CabVoteFilterSet(TextSearchFilterSet):
     change = django_filters.CharFilter(field_name='change__number', lookup_expr='iexact')
     vote = django_filters.ChoiceFilter(choices=Vote.choices)
     voter = django_filters.CharFilter(method='filter_voter', label='Voter (username, or "me")')
-    meeting = django_filters.NumberFilter(field_name='meeting_id')
+    meeting = IdFilter(field_name='meeting_id')
     cab = django_filters.CharFilter(method='filter_cab', label='CAB (name or id)')
 
     class Meta:

@@ -176,13 +176,15 @@ def incident_panel(request, incident: Ticket) -> dict | None:
 
 def change_panel(request, change: Change) -> dict:
     """The change page's "Problems and incidents" card: linked problems and incidents, incidents it caused."""
+    user = request.user
     causes = list(
         IncidentCause.objects.filter(change=change).select_related('incident').order_by('-recorded_at', '-pk')
     )
     return {
         'problems': list(Problem.objects.filter(changes=change).order_by('number')),
-        'incidents': list(Ticket.objects.filter(changes=change).order_by('number')),
-        'causes': causes,
+        # A security incident only for those who may see it (`visible_to`).
+        'incidents': list(Ticket.objects.visible_to(user).filter(changes=change).order_by('number')),
+        'causes': [cause for cause in causes if cause.incident.is_visible_to(user)],
     }
 
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from cmdb.choices import CIClass, ImpactDirection
 from cmdb.models import ConfigurationItem
-from cmdb.selectors import MAX_IMPACT_DEPTH, ci_impact
+from cmdb.selectors import MAX_IMPACT_DEPTH, ci_impact_page
 from incidents.choices import OPEN_STATES
 from incidents.models import Ticket
 from itsm import audit, hooks
@@ -152,9 +152,11 @@ def _scope(change: Change) -> Scope:
     downstream: dict[int, SignalItem] = {}
     listed = {service.pk for service in services}
     for ci in cis:
-        # One query per affected CI: the CMDB's impact walk (what breaks if it fails).
-        reached = ci_impact(ci, direction=ImpactDirection.DOWNSTREAM, depth=MAX_IMPACT_DEPTH)
-        found = [item for item in reached if item.is_service]
+        # One query per affected CI: the CMDB's impact walk (what breaks if it fails), reading only the services
+        # it reaches and their paths, not every CI on the way (a core router reaches the whole estate).
+        found = ci_impact_page(
+            ci, direction=ImpactDirection.DOWNSTREAM, depth=MAX_IMPACT_DEPTH, limit=0, cap=None, services=True
+        ).services
         if ci.ci_class == CIClass.SERVICE:
             listed.add(ci.pk)
         for item in found:

@@ -46,7 +46,20 @@ def change_detail() -> QuerySet[Change]:
     return change_list().prefetch_related(
         Prefetch('tasks', queryset=tasks),
         Prefetch('problems', queryset=Problem.objects.only('id', 'number', 'short_description', 'state')),
-        Prefetch('incidents', queryset=Ticket.objects.only('id', 'number', 'short_description', 'state', 'kind')),
+        Prefetch(
+            'incidents',
+            queryset=Ticket.objects.only(
+                'id',
+                'number',
+                'short_description',
+                'state',
+                'kind',
+                'security_incident',
+                'caller',
+                'opened_by',
+                'assignee',
+            ),
+        ),
     )
 
 

@@ -120,9 +120,13 @@ def _text(source: str | bytes | IO | None) -> str:
         source = source.read()
     if isinstance(source, bytes):
         try:
-            return source.decode('utf-8-sig')
+            source = source.decode('utf-8-sig')
         except UnicodeDecodeError:
             raise ValidationError('The file is not UTF-8 encoded CSV.') from None
+    if '\x00' in source:
+        # No text column can store NUL (PostgreSQL refuses it): a file holding one is binary, not CSV.
+        line = source.count('\n', 0, source.index('\x00')) + 1
+        raise ValidationError(f'Line {line}: the file contains a NUL character; it is not a CSV text file.')
     return source.lstrip('\ufeff')
 
 
@@ -139,6 +143,18 @@ def _reader(text: str, *, required: list[str], allowed: list[str], attributes: b
         raise ValidationError(f'Line 1: unknown column(s) {", ".join(unknown)}; expected {", ".join(allowed)}.')
     reader.fieldnames = header
     return reader
+
+
+def _rows(reader: csv.DictReader):
+    """The reader's rows; a line the csv module cannot read (a field over its size limit, an unclosed quote at the
+    end) stops the import with the line's number rather than an error page."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ValidationError(f'Line {reader.line_num + 1}: cannot be read as CSV ({error}).') from None
 
 
 def _describe(error: ValidationError | ApplicationError) -> str:
@@ -176,7 +192,7 @@ class _Importer:
         return self.groups[name]
 
     def run_rows(self, file: str, reader: csv.DictReader, handle) -> None:
-        for row in reader:
+        for row in _rows(reader):
             line = reader.line_num
             cells = {k: (v or '').strip() for k, v in row.items() if k is not None}
             if not any(cells.values()):

@@ -3,11 +3,13 @@
 Impact analysis is one recursive CTE over the relationship table (plain SQL that PostgreSQL and SQLite both
 run): it walks from a CI along `target → source` (downstream: what depends on it) or `source → target`
 (upstream: what it depends on), breadth-first, and returns each CI reached once with a shortest path.
+`ci_impact_count` and `ci_impact_page` (PostgreSQL: arrays, one row per step) count the CIs reached and read one page
+of them, or only the services, without returning every CI: bounded, so a hub answers in what its first steps cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +34,17 @@ from .models import ConfigurationItem, RaciAssignment, Relationship, Service
 
 __all__ = [
     'DEFAULT_IMPACT_DEPTH',
+    'IMPACT_COUNT_LIMIT',
+    'IMPACT_PAGE_SIZE',
     'MAX_IMPACT_DEPTH',
     'ImpactItem',
+    'ImpactPage',
     'LinkedRecords',
     'Recipient',
     'ci_graph',
     'ci_impact',
+    'ci_impact_count',
+    'ci_impact_page',
     'ci_incident_links',
     'ci_list',
     'ci_relationships',
@@ -56,6 +63,9 @@ __all__ = [
 DEFAULT_IMPACT_DEPTH = 8
 MAX_IMPACT_DEPTH = 50
 MAP_NODE_LIMIT = 400
+# A bounded walk stops after the step at which it has reached more than this many CIs (its total is then a floor).
+IMPACT_COUNT_LIMIT = 10_000
+IMPACT_PAGE_SIZE = 50
 
 
 # ------------------------------------------------------------------------------------------------- lists
@@ -193,24 +203,274 @@ def ci_impact(
     # Rows come nearest first, so the neighbour each CI was reached from already has its path.
     paths_by_id: dict[int, list[str]] = {ci.pk: [ci.number]}
     items = []
-    for ci_id, number, name, ci_class, status, environment, service_status, criticality, level, via in rows:
+    for row in rows:
+        ci_id, number, via = row[0], row[1], row[9]
         path = [*paths_by_id[via], number] if paths else []
         paths_by_id[ci_id] = path
-        items.append(
-            ImpactItem(
-                id=ci_id,
-                number=number,
-                name=name,
-                ci_class=ci_class,
-                status=status,
-                environment=environment,
-                service_status=service_status,
-                criticality=criticality,
-                depth=level,
-                path=path,
-            )
-        )
+        items.append(_impact_item(row, path))
     return items
+
+
+def _impact_item(row: Sequence, path: list[str]) -> ImpactItem:
+    """An impact row (id, number, name, class, status, environment, service status, criticality, depth, ...)."""
+    ci_id, number, name, ci_class, status, environment, service_status, criticality, level = row[:9]
+    return ImpactItem(
+        id=ci_id,
+        number=number,
+        name=name,
+        ci_class=ci_class,
+        status=status,
+        environment=environment,
+        service_status=service_status,
+        criticality=criticality,
+        depth=level,
+        path=path,
+    )
+
+
+@dataclass
+class ImpactPage:
+    """A bounded impact walk: how many CIs it reached, one page of them nearest first, and the services among them.
+
+    The walk goes step by step and stops after the step at which it has reached more than its limit, so a hub
+    (a core router, on which the whole estate depends) costs what its first few steps cost. `exact` is False
+    when it stopped that way before `depth` steps: `total` is then the number reached so far (at least that many
+    are affected), and `depth_reached` the last step taken.
+    """
+
+    total: int
+    exact: bool
+    depth_reached: int
+    by_depth: list[int]
+    items: list[ImpactItem] = field(default_factory=list)
+    services: list[ImpactItem] = field(default_factory=list)
+    offset: int = 0
+    limit: int = 0
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+    def as_dict(self, *, path: bool = True) -> dict[str, Any]:
+        return {
+            'count': self.total,
+            'count_exact': self.exact,
+            'depth_reached': self.depth_reached,
+            'by_depth': self.by_depth,
+            'offset': self.offset,
+            'limit': self.limit,
+            'items': [item.as_dict(path=path) for item in self.items],
+        }
+
+
+# Breadth-first by whole steps: each row of `bfs` is one step, with the CIs first reached at it (ascending id) and,
+# for each, the lowest-id neighbour it was reached from at the previous step. `seen` (every CI reached so far) keeps
+# a CI from being walked again at a longer distance, so each relationship is followed at most once.
+_BOUNDED_WALK_SQL = """
+WITH RECURSIVE bfs(depth, ids, vias, seen) AS (
+    SELECT 0, ARRAY[%(start)s::bigint], ARRAY[NULL::bigint], ARRAY[%(start)s::bigint]
+  UNION ALL
+    SELECT b.depth + 1, step.ids, step.vias, b.seen || step.ids
+    FROM bfs b
+    CROSS JOIN LATERAL (
+        SELECT array_agg(n.ci_id ORDER BY n.ci_id) AS ids, array_agg(n.via ORDER BY n.ci_id) AS vias
+        FROM (
+            SELECT r.{step} AS ci_id, MIN(r.{anchor}) AS via
+            FROM unnest(b.ids) AS frontier(id)
+            JOIN {relationship} r ON r.{anchor} = frontier.id
+            WHERE NOT EXISTS (SELECT 1 FROM unnest(b.seen) AS known(id) WHERE known.id = r.{step})
+            GROUP BY r.{step}
+        ) n
+    ) step
+    WHERE b.depth < %(depth)s AND cardinality(b.seen) - 1 <= %(cap)s AND step.ids IS NOT NULL
+)"""
+_COUNT_SQL = (
+    _BOUNDED_WALK_SQL
+    + """
+SELECT depth, cardinality(ids) FROM bfs WHERE depth > 0 ORDER BY depth"""
+)
+# The page (offset/limit in step and id order), the services when asked, and every CI on their paths back to the
+# start, each with its step, the neighbour it was reached from and whether it is on the page; then the step sizes.
+_PAGE_SQL = (
+    _BOUNDED_WALK_SQL
+    + """,
+levels AS (
+    SELECT depth, ids, vias, SUM(cardinality(ids)) OVER (ORDER BY depth) - cardinality(ids) AS before
+    FROM bfs WHERE depth > 0
+),
+-- Only the steps the page reaches into (and those before, which hold the paths) unless services are wanted.
+reached AS MATERIALIZED (
+    SELECT u.ci_id, u.via, levels.depth
+    FROM levels, unnest(levels.ids, levels.vias) AS u(ci_id, via)
+    WHERE levels.before < %(offset)s + %(limit)s OR %(services)s
+),
+page AS (
+    SELECT ci_id FROM reached ORDER BY depth, ci_id LIMIT %(limit)s OFFSET %(offset)s
+),
+wanted AS (
+    SELECT ci_id FROM page
+  UNION
+    SELECT reached.ci_id FROM reached
+    JOIN {ci} service_ci ON service_ci.id = reached.ci_id AND service_ci.ci_class = %(service_class)s
+    WHERE %(services)s
+),
+back(ci_id) AS (
+    SELECT ci_id FROM wanted
+  UNION
+    SELECT reached.via FROM back JOIN reached ON reached.ci_id = back.ci_id WHERE reached.depth > 1
+),
+trail AS MATERIALIZED (
+    SELECT reached.ci_id, reached.via, reached.depth FROM back JOIN reached ON reached.ci_id = back.ci_id
+)
+SELECT ci.id, ci.number, ci.name, ci.ci_class, ci.status, ci.environment, s.status, s.criticality,
+       trail.depth, trail.via, EXISTS (SELECT 1 FROM page WHERE page.ci_id = ci.id), NULL
+FROM trail
+JOIN {ci} ci ON ci.id = trail.ci_id
+LEFT JOIN {service} s ON s.ci_id = ci.id
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       (SELECT array_agg(cardinality(ids) ORDER BY depth) FROM bfs WHERE depth > 0)
+"""
+)
+
+
+def _walk_columns(direction: str) -> tuple[str, str]:
+    # Downstream follows links into the CI (their sources depend on it); upstream follows links out of it.
+    return ('target_id', 'source_id') if direction == ImpactDirection.DOWNSTREAM else ('source_id', 'target_id')
+
+
+def _bounded_sql(template: str, direction: str) -> str:
+    anchor, step = _walk_columns(direction)
+    return template.format(
+        anchor=anchor,
+        step=step,
+        relationship=Relationship._meta.db_table,
+        ci=ConfigurationItem._meta.db_table,
+        service=Service._meta.db_table,
+    )
+
+
+def _bounds(by_depth: list[int], depth: int, cap: int | None) -> tuple[int, bool]:
+    total = sum(by_depth)
+    stopped_early = cap is not None and total > cap and len(by_depth) < depth
+    return total, not stopped_early
+
+
+def _levels_within(counts: list[int], cap: int | None) -> int:
+    """How many steps a bounded walk takes given the number of CIs each full step reaches."""
+    reached = 0
+    for taken, count in enumerate(counts):
+        if cap is not None and reached > cap:
+            return taken
+        reached += count
+    return len(counts)
+
+
+def ci_impact_count(
+    ci: ConfigurationItem,
+    *,
+    direction: str = ImpactDirection.DOWNSTREAM,
+    depth: int = DEFAULT_IMPACT_DEPTH,
+    cap: int | None = IMPACT_COUNT_LIMIT,
+) -> ImpactPage:
+    """How many CIs `ci`'s impact walk reaches (and how many at each step), without listing them. One query.
+
+    Bounded by `cap` (see `ImpactPage`); `cap=None` walks to the end.
+    """
+    return ci_impact_page(ci, direction=direction, depth=depth, cap=cap, limit=0)
+
+
+def ci_impact_page(
+    ci: ConfigurationItem,
+    *,
+    direction: str = ImpactDirection.DOWNSTREAM,
+    depth: int = DEFAULT_IMPACT_DEPTH,
+    offset: int = 0,
+    limit: int = IMPACT_PAGE_SIZE,
+    cap: int | None = IMPACT_COUNT_LIMIT,
+    paths: bool = True,
+    services: bool = False,
+) -> ImpactPage:
+    """One page of `ci`'s impact walk (nearest first, then by id), with the bounded total and, when `services`,
+    every service the walk reached (with paths). One query; only the page, the services and the CIs on their paths
+    are read, never every CI reached.
+    """
+    if direction not in ImpactDirection.values:
+        raise ValueError(f'direction must be one of {ImpactDirection.values}')
+    depth = max(1, min(int(depth), MAX_IMPACT_DEPTH))
+    offset, limit = max(0, int(offset)), max(0, int(limit))
+    if connection.vendor != 'postgresql':
+        return _impact_page_from_full_walk(
+            ci, direction=direction, depth=depth, offset=offset, limit=limit, cap=cap, paths=paths, services=services
+        )
+    params = {'start': ci.pk, 'depth': depth, 'cap': cap if cap is not None else 2**62}
+    with connection.cursor() as cursor:
+        if limit == 0 and not services:
+            cursor.execute(_bounded_sql(_COUNT_SQL, direction), params)
+            by_depth = [count for _, count in cursor.fetchall()]
+            total, exact = _bounds(by_depth, depth, cap)
+            return ImpactPage(total=total, exact=exact, depth_reached=len(by_depth), by_depth=by_depth)
+        params.update({'offset': offset, 'limit': limit, 'services': services, 'service_class': str(CIClass.SERVICE)})
+        cursor.execute(_bounded_sql(_PAGE_SQL, direction), params)
+        rows = cursor.fetchall()
+    by_depth = next(list(row[-1] or []) for row in rows if row[0] is None)
+    total, exact = _bounds(by_depth, depth, cap)
+    # By step, so the neighbour a CI was reached from already has its path.
+    found = sorted((row for row in rows if row[0] is not None), key=lambda row: row[8])
+    paths_by_id: dict[int, list[str]] = {ci.pk: [ci.number]}
+    page, hit = [], []
+    for row in found:
+        ci_id, number, via, on_page = row[0], row[1], row[9], row[10]
+        path = [*paths_by_id[via], number]
+        paths_by_id[ci_id] = path
+        item = _impact_item(row, path if paths else [])
+        if on_page:
+            page.append(item)
+        if services and item.is_service:
+            hit.append(item)
+    page.sort(key=lambda item: (item.depth, item.id))
+    hit.sort(key=lambda item: (item.depth, item.id))
+    return ImpactPage(
+        total=total,
+        exact=exact,
+        depth_reached=len(by_depth),
+        by_depth=by_depth,
+        items=page,
+        services=hit,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def _impact_page_from_full_walk(
+    ci: ConfigurationItem,
+    *,
+    direction: str,
+    depth: int,
+    offset: int,
+    limit: int,
+    cap: int | None,
+    paths: bool,
+    services: bool,
+) -> ImpactPage:
+    """The same answer from the full walk, for databases without arrays (SQLite in development and tests)."""
+    items = ci_impact(ci, direction=direction, depth=depth, paths=paths)
+    counts = [0] * (max((item.depth for item in items), default=0))
+    for item in items:
+        counts[item.depth - 1] += 1
+    by_depth = counts[: _levels_within(counts, cap)]
+    total, exact = _bounds(by_depth, depth, cap)
+    reached = sorted((item for item in items if item.depth <= len(by_depth)), key=lambda item: (item.depth, item.id))
+    return ImpactPage(
+        total=total,
+        exact=exact,
+        depth_reached=len(by_depth),
+        by_depth=by_depth,
+        items=reached[offset : offset + limit],
+        services=[item for item in reached if item.is_service] if services else [],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def _service_rank(item: ImpactItem) -> tuple:
@@ -220,8 +480,9 @@ def _service_rank(item: ImpactItem) -> tuple:
 def services_impacted_by(ci: ConfigurationItem, *, depth: int = MAX_IMPACT_DEPTH) -> list[ImpactItem]:
     """The services that break when `ci` fails (itself first when it is a service), nearest and most critical
     first."""
-    downstream = ci_impact(ci, direction=ImpactDirection.DOWNSTREAM, depth=depth, paths=False)
-    items = [item for item in downstream if item.is_service]
+    # Only the services are read: a hub reaches most of the estate, of which services are a small part.
+    walk = ci_impact_page(ci, direction=ImpactDirection.DOWNSTREAM, depth=depth, limit=0, cap=None, services=True)
+    items = walk.services
     if ci.is_service:
         details = Service.objects.filter(ci=ci).values('status', 'criticality').first() or {}
         itself = ImpactItem(

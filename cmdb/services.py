@@ -303,10 +303,14 @@ def raci_assign(
 
 @transaction.atomic
 def raci_update(*, assignment: RaciAssignment, actor: Actor, **fields: Any) -> RaciAssignment:
-    """Change an assignment (its person or group, role, notes) keeping exactly one A per activity."""
-    _check_service_writer(assignment.service, actor)
+    """Change an assignment (its person or group, role, notes) keeping exactly one A per activity. Moving it to
+    another service needs the right to change both services."""
     _unknown(fields, {'service', 'activity', 'role', 'person', 'support_group', 'notes'})
-    original = RaciAssignment.objects.get(pk=assignment.pk)
+    original = RaciAssignment.objects.select_related('service__ci').get(pk=assignment.pk)
+    _check_service_writer(original.service, actor)
+    target = fields.get('service')
+    if target is not None and target.pk != original.service_id:
+        _check_service_writer(target, actor)
     before = audit.snapshot(assignment)
     for name, value in fields.items():
         setattr(assignment, name, value)
@@ -326,8 +330,8 @@ def raci_update(*, assignment: RaciAssignment, actor: Actor, **fields: Any) -> R
 @transaction.atomic
 def raci_remove(*, assignment: RaciAssignment, actor: Actor) -> None:
     """Remove an assignment; the A goes last (or is handed over with `raci_update`)."""
-    _check_service_writer(assignment.service, actor)
     assignment = RaciAssignment.objects.select_related('service__ci').get(pk=assignment.pk)  # as stored
+    _check_service_writer(assignment.service, actor)
     _check_accountability(assignment, removing=True)
     _raci_link_note(assignment, actor, 'removed')
     audit.record(

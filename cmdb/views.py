@@ -124,18 +124,32 @@ def item_panels(request, ci: ConfigurationItem) -> list[dict[str, Any]]:
     return shown
 
 
+IMPACT_SHOWN = 200
+
+
 def impact_context(ci: ConfigurationItem, *, direction: str, depth: int) -> dict[str, Any]:
-    """What the impact panel shows: the CIs reached and, downstream, the services hit and whom to tell."""
-    items = selectors.ci_impact(ci, direction=direction, depth=depth)
+    """What the impact panel shows: how many CIs are reached (bounded: a hub's walk stops early and says so), the
+    nearest of them and, downstream, the services hit and whom to tell."""
+    downstream = direction == ImpactDirection.DOWNSTREAM
+    walk = selectors.ci_impact_page(
+        ci,
+        direction=direction,
+        depth=depth,
+        limit=IMPACT_SHOWN,
+        cap=selectors.IMPACT_COUNT_LIMIT,
+        services=downstream,
+    )
     context = {
-        'impact_items': items,
+        'impact': walk,
+        'impact_limit': selectors.IMPACT_COUNT_LIMIT,
+        'impact_items': walk.items,
         'impact_direction': direction,
         'impact_depth': depth,
         'impact_depths': IMPACT_DEPTHS,
         'impact_directions': ImpactDirection.choices,
     }
-    if direction == ImpactDirection.DOWNSTREAM:
-        hit = [item for item in items if item.is_service]
+    if downstream:
+        hit = walk.services
         context['impact_services'] = hit
         context['impact_recipients'] = selectors.recipients_for_services([item.id for item in hit])
     return context

@@ -21,6 +21,7 @@ EVENT_TOPICS = {
     'mention': Topic.MENTIONS,
     'sla_warning': Topic.SLA,
     'sla_breach': Topic.SLA,
+    'sla_forecast': Topic.SLA,
 }
 
 MENTION_EVENT = 'mention'

@@ -33,7 +33,8 @@ def may_see(record, user, *, public: bool) -> bool:
     """Whether `user` may hear about `record`: staff who may view it, or (for a public message) its requesters."""
     if user.is_requester_only:
         return public and record.is_party(user)
-    return user_can(user, type(record), 'view')
+    # A restricted record (a security incident) only to those `visible_to` lets see it.
+    return user_can(user, type(record), 'view') and (not hasattr(record, 'is_visible_to') or record.is_visible_to(user))
 
 
 def people_reached(message: notify.Message) -> list[User]:

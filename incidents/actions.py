@@ -86,6 +86,39 @@ def may_escalate_to_management(ticket, user):
     return refusal
 
 
+def in_security_group(user) -> bool:
+    """Whether `user` belongs to an active security group (read once per user object: guards ask it per record)."""
+    cached = getattr(user, '_in_security_group', None)
+    if cached is None:
+        from itsm.models import SupportGroup
+
+        groups = member_group_ids(user)
+        cached = bool(groups) and SupportGroup.objects.filter(pk__in=groups, active=True, security=True).exists()
+        user._in_security_group = cached
+    return cached
+
+
+def may_mark_security(ticket, user):
+    """Incident managers, administrators and members of a security group mark a ticket as a security incident
+    (and take the marking off); a system job may too."""
+    if user is None or user.has_role(Role.INCIDENT_MANAGER, Role.ADMINISTRATOR) or in_security_group(user):
+        return None
+    return NotAllowed(
+        'Only incident managers, administrators and members of a security group can mark or unmark '
+        f'{ticket.number} as a security incident.'
+    )
+
+
+def _security_label(ticket) -> str:
+    return 'Remove security marking' if ticket.security_incident else 'Mark as security incident'
+
+
+def _security_done(ticket) -> str:
+    if ticket.security_incident:
+        return f'{ticket.number} is a security incident: only security groups, incident managers and its people see it.'
+    return f'{ticket.number} is no longer a security incident.'
+
+
 def _parent_done(ticket) -> str:
     if ticket.parent_id:
         return f'{ticket.number} is now a child of {ticket.parent.number}.'
@@ -275,6 +308,22 @@ TICKET_ACTIONS = ActionSet(
             in_menu=True,
             label_for=_convert_label,
             description='The ticket keeps its history; its previous number still finds it.',
+        ),
+        Action(
+            'security',
+            'Security incident',
+            f'{SERVICES}.ticket_set_security',
+            guard=may_mark_security,
+            states=tuple(TICKET_WORKFLOW.all_states),
+            form=f'{FORMS}.SecurityForm',
+            serializer=f'{SERIALIZERS}.SecuritySerializer',
+            icon='shield-lock',
+            done=_security_done,
+            in_menu=True,
+            label_for=_security_label,
+            description='A security incident is seen only by security groups, incident managers (and '
+            'administrators), its caller and its assignee: it leaves the queues, lists, search and exports of '
+            'everyone else.',
         ),
         Action(
             'accept_next',

@@ -126,7 +126,81 @@ def load(log=print) -> None:
         _walk(ticket, row['state'], group, hours)
         created += 1
     rules = _routing_rules()
-    log(f'incidents: {created} tickets and {rules} routing rules created')
+    security = _security_incident()
+    log(f'incidents: {created + security} tickets and {rules} routing rules created')
+
+
+# A security group, its analyst and one security incident: only they, incident managers, administrators and the
+# caller see it (the agents of the other groups do not find it anywhere).
+SECURITY_GROUP = 'Security Operations'
+SECURITY_ANALYST = ('security', 'Ruth', 'Abebe', 'Information security')
+SECURITY_INCIDENT = 'Phishing e-mail opened: credentials entered on a fake sign-in page'
+
+
+def _security_incident() -> int:
+    """The security group (with its analyst) and its one security incident, each once."""
+    from itsm import services as core
+    from itsm.choices import Role, Tier
+    from itsm.demo import DEMO_PASSWORD
+
+    system = Actor.system()
+    username, first, last, department = SECURITY_ANALYST
+    analyst = User.objects.filter(username=username).first()
+    if analyst is None:
+        analyst = core.user_create(
+            username=username,
+            email=f'{username}@pitcrew.example',
+            first_name=first,
+            last_name=last,
+            roles=[Role.L3_ENGINEER],
+            department=department,
+            actor=system,
+        )
+        analyst.set_password(DEMO_PASSWORD)  # published in the README, like every demo password
+        analyst.save(update_fields=['password'])
+    group = SupportGroup.objects.filter(name=SECURITY_GROUP).first()
+    if group is None:
+        group = core.support_group_create(
+            name=SECURITY_GROUP,
+            tier=Tier.L3,
+            manager=User.objects.get(username='incident.manager'),
+            members=[analyst],
+            email='security-operations@pitcrew.example',
+            security=True,
+            description='Security incidents: phishing, compromised accounts, malware, data exposure.',
+            actor=system,
+        )
+    if Ticket.objects.filter(short_description=SECURITY_INCIDENT).exists():
+        return 0
+    caller = User.objects.get(username='requester2')
+    manager = Actor(user=User.objects.get(username='incident.manager'), channel=Channel.UI)
+    ticket = services.ticket_create(
+        actor=Actor.system(channel=Channel.UI),
+        kind=TicketKind.INCIDENT,
+        short_description=SECURITY_INCIDENT,
+        description='Clicked a link in an e-mail "from payroll" and typed my password on the page it opened.',
+        caller=caller,
+        channel=TicketChannel.PHONE,
+        impact='medium',
+        urgency='urgent',
+        opened_at=timezone.now() - dt.timedelta(hours=3),
+        opened_by=User.objects.get(username='agent'),
+        notify=False,
+        route=False,
+    )
+    ticket = services.ticket_set_security(
+        ticket=ticket, actor=manager, security_incident=True, reason='Credential phishing: handled by security.'
+    )
+    ticket = services.ticket_assign(ticket=ticket, actor=manager, group=group, notify=False)
+    analyst_actor = Actor(user=analyst, channel=Channel.UI)
+    ticket = services.ticket_accept(ticket=ticket, actor=analyst_actor)
+    services.ticket_comment(
+        ticket=ticket,
+        actor=analyst_actor,
+        body='Password reset and sessions revoked; checking the mailbox rules.',
+        internal=True,
+    )
+    return 1
 
 
 def _routing_rules() -> int:

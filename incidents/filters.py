@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from itsm.choices import Attention, Impact, Priority, Urgency
-from itsm.filters import TextSearchFilterSet
+from itsm.filters import DateTimeFilter, TextSearchFilterSet
 from sla import selectors as sla_selectors
 
 from .choices import TicketChannel, TicketState
@@ -25,13 +25,14 @@ class TicketFilterSet(TextSearchFilterSet):
     service = django_filters.CharFilter(field_name='service__number', lookup_expr='iexact', label='Service (CI number)')
     ci = django_filters.CharFilter(field_name='ci__number', lookup_expr='iexact', label='CI (number)')
     category = django_filters.CharFilter(method='filter_category', label='Category (name or id)')
-    opened_after = django_filters.IsoDateTimeFilter(field_name='opened_at', lookup_expr='gte')
-    opened_before = django_filters.IsoDateTimeFilter(field_name='opened_at', lookup_expr='lt')
+    opened_after = DateTimeFilter(field_name='opened_at', lookup_expr='gte')
+    opened_before = DateTimeFilter(field_name='opened_at', lookup_expr='lt')
     unassigned = django_filters.BooleanFilter(field_name='assignee', lookup_expr='isnull', label='Without assignee')
     sla_breached = django_filters.BooleanFilter(method='filter_sla_breached', label='SLA breached')
     sla_at_risk = django_filters.BooleanFilter(method='filter_sla_at_risk', label='SLA at risk')
     source = django_filters.CharFilter(field_name='source_system', label='Imported from (source system)')
     parent = django_filters.CharFilter(field_name='parent__number', lookup_expr='iexact', label='Parent (number)')
+    security_incident = django_filters.BooleanFilter(label='Security incident')
     attention = django_filters.ChoiceFilter(
         choices=[(value, label) for value, label in Attention.choices if value],
         label='Needs attention (customer_replied, reopened)',

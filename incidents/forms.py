@@ -229,6 +229,25 @@ class ConvertForm(ActionForm):
         return {'to_kind': self.target_kind()}
 
 
+class SecurityForm(ActionForm):
+    """Mark a ticket as a security incident, or take the marking off; the reason is kept in the history."""
+
+    security_incident = forms.TypedChoiceField(
+        choices=(('true', 'Security incident'), ('false', 'Not a security incident')),
+        coerce=lambda value: value == 'true',
+        widget=forms.RadioSelect,
+        label='Marking',
+        help_text='A security incident is seen only by security groups, incident managers, its caller and its '
+        'assignee.',
+    )
+    reason = forms.CharField(max_length=300, label='Reason', help_text='Required: the history keeps it.')
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial['security_incident'] = 'false' if self.record.security_incident else 'true'
+
+
 class ParentForm(ActionForm):
     parent = forms.CharField(
         required=False,

@@ -9,11 +9,11 @@ proxies filtered by kind, so the API, admin and pages can treat them as separate
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.urls import reverse
 
-from itsm.choices import Impact, Priority, TicketKind, Urgency
-from itsm.models import TimestampedModel
+from itsm.choices import Impact, Priority, Role, TicketKind, Urgency
+from itsm.models import SupportGroup, TimestampedModel
 from itsm.records import ProcessRecord, ProcessRecordQuerySet
 
 from .actions import TICKET_ACTIONS
@@ -33,7 +33,17 @@ class Category(TimestampedModel):
     class Meta:
         ordering = ['parent__name', 'name']
         verbose_name_plural = 'categories'
-        constraints = [models.UniqueConstraint(fields=['parent', 'name'], name='category_unique_name_in_parent')]
+        constraints = [
+            models.UniqueConstraint(fields=['parent', 'name'], name='category_unique_name_in_parent'),
+            # The rule above cannot hold for top-level categories (no parent: NULLs never clash), whose names the API
+            # and the imports look categories up by.
+            models.UniqueConstraint(
+                fields=['name'],
+                condition=Q(parent__isnull=True),
+                name='category_unique_top_level_name',
+                violation_error_message='There is already a top-level category with this name.',
+            ),
+        ]
 
     def __str__(self) -> str:
         return f'{self.parent.name} › {self.name}' if self.parent_id else self.name
@@ -85,9 +95,14 @@ class Ticket(ProcessRecord):
     workflow = TICKET_WORKFLOW
     actions = TICKET_ACTIONS
     requester_fields = ('caller', 'opened_by')
+    # A security incident is seen only by security groups, incident managers (and administrators), its caller,
+    # who opened it and its assignee (`ProcessRecordQuerySet.visible_to`).
+    restricted_field = 'security_incident'
+    restricted_parties = ('assignee',)
     sla_kinds = TicketKind.choices  # agreements name incidents and cases apart
 
-    kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.INCIDENT, db_index=True)
+    # The indexes on (kind, …) in Meta serve lookups by kind: no index of its own (nor a LIKE one).
+    kind = models.CharField(max_length=10, choices=TicketKind.choices, default=TicketKind.INCIDENT)
     alternate_number = models.CharField(
         max_length=16,
         unique=True,
@@ -97,11 +112,25 @@ class Ticket(ProcessRecord):
         help_text='The number this ticket had (or will have again) under its other kind.',
     )
     state = models.CharField(max_length=12, choices=TicketState.choices, default=TicketState.NEW, editable=False)
+    security_incident = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text='Seen only by security groups, incident managers, its caller and its assignee.',
+    )
 
-    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name='tickets_called')
+    # Caller, category, service and CI are looked up through the (field, state) indexes in Meta, which lead with them.
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name='tickets_called', db_index=False
+    )
     channel = models.CharField(max_length=12, choices=TicketChannel.choices, default=TicketChannel.PORTAL)
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.PROTECT, related_name='+', limit_choices_to={'parent': None}
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name='+',
+        limit_choices_to={'parent': None},
+        db_index=False,
     )
     subcategory = models.ForeignKey(
         Category,
@@ -119,6 +148,7 @@ class Ticket(ProcessRecord):
         on_delete=models.PROTECT,
         related_name='service_tickets',
         limit_choices_to={'ci_class': 'service'},
+        db_index=False,
     )
     ci = models.ForeignKey(
         'cmdb.ConfigurationItem',
@@ -127,6 +157,7 @@ class Ticket(ProcessRecord):
         on_delete=models.PROTECT,
         related_name='tickets',
         verbose_name='configuration item',
+        db_index=False,
     )
 
     impact = models.CharField(max_length=12, choices=Impact.choices, default=Impact.LOW)
@@ -217,6 +248,8 @@ class Ticket(ProcessRecord):
                 condition=Q(state__in=OPEN_STATES),
                 name='ticket_open_assignee_order',
             ),
+            # The rollup refresh reads the tickets changed since its last run.
+            models.Index(fields=['updated_at'], name='ticket_updated'),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -243,6 +276,14 @@ class Ticket(ProcessRecord):
         from .actions import is_worker
 
         return is_worker(user)
+
+    @classmethod
+    def restricted_clearance(cls, user):
+        """Incident managers and administrators see every security incident; members of an active security group
+        do too, which is a subquery on their groups (no query of its own)."""
+        if user.has_role(Role.INCIDENT_MANAGER, Role.ADMINISTRATOR):
+            return True
+        return Exists(SupportGroup.objects.filter(members=user, active=True, security=True))
 
     @property
     def sla_kind(self) -> str:

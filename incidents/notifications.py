@@ -71,7 +71,9 @@ def service_owner(ticket, **extra) -> list[str]:
     """The owner recorded on the ticket's service, when they hold the service owner role."""
     details = getattr(ticket.service, 'service_details', None) if ticket.service_id else None
     owner = getattr(details, 'service_owner', None)
-    return [owner.email] if owner is not None and owner.email and owner.has_role(Role.SERVICE_OWNER) else []
+    if owner is None or not owner.email or not owner.has_role(Role.SERVICE_OWNER):
+        return []
+    return [owner.email] if ticket.is_visible_to(owner) else []
 
 
 def on_created(ticket, *, actor, notify: bool = True, **kwargs) -> None:

@@ -1,19 +1,18 @@
 """Read-side queries for tickets, shared by the queues, the portal and the API.
 
-Every list joins what its rows show (`select_related`), so a page costs the same number of queries whatever its
-length; queues are served by the (state|group|assignee, priority, opened_at) indexes on Ticket.
+A list reads a page in steps that each plan in well under a millisecond: the page's ids in list order from the
+ticket table alone (filters, visibility and sort, no join), then those tickets by id, then what the rows show from
+each table they name (people, groups, categories, CIs, parent tickets: one query per table, attached in Python),
+and their SLA clocks. A ten-table join would cost the same rows but 20-60 ms of planning on every page.
+Queues are served by the partial (open state; group or assignee; priority, opened_at, id) indexes on Ticket.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.db import connections
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet
+from django.db.models.query import ModelIterable
 
 from itsm.models import SupportGroup, TimelineEntry, User
 from itsm.selectors import timeline_for
@@ -24,19 +23,78 @@ from .models import Ticket, TicketQuerySet
 
 QUEUE_ORDER = ('priority', 'opened_at', 'id')
 
+# The tables a ticket's row names, each read once for a whole page: the fields that point to the same table.
+REFERENCES = (
+    ('caller', 'opened_by', 'assignee', 'resolved_by'),  # people
+    ('assignment_group',),
+    ('category', 'subcategory'),
+    ('service', 'ci'),  # configuration items
+    ('parent',),
+)
 
-class QueuePageQuerySet(TicketQuerySet):
-    """Tickets read a page at a time in two steps: first the page's ids in queue order from the ticket table
-    alone, then those tickets with everything they show. The queue order needs each open ticket's nearest SLA
-    due, so without the split every open ticket would be joined to its caller, group, service, ... only to be
-    sorted away."""
+
+def attach_references(tickets: Iterable[Ticket], only: Iterable[str] | None = None) -> None:
+    """Set the people, group, categories, CIs and parent each ticket names (`only` those fields, when given) from
+    one query per table (none for a table no ticket names), so reading `ticket.caller` and the like costs no
+    query."""
+    tickets = list(tickets)
+    wanted = None if only is None else set(only)
+    for names in REFERENCES:
+        fields = [Ticket._meta.get_field(name) for name in names if wanted is None or name in wanted]
+        if not fields:
+            continue
+        ids = {getattr(ticket, f.attname) for ticket in tickets for f in fields if not f.is_cached(ticket)}
+        ids.discard(None)
+        target = fields[0].related_model
+        found = target._base_manager.in_bulk(ids) if ids else {}
+        for ticket in tickets:
+            for f in fields:
+                if not f.is_cached(ticket):
+                    f.set_cached_value(ticket, found.get(getattr(ticket, f.attname)))
+
+
+class TicketPageQuerySet(TicketQuerySet):
+    """Tickets read without joining what they show (see the module's docstring). A slice (a page) reads its ids
+    first with every filter and the order, then the rows by id (the filters again, so a row that left the list in
+    between is left out); any read attaches the rows' references after."""
 
     def __getitem__(self, k):
-        if not isinstance(k, slice) or self._result_cache is not None or self._fields is not None:
+        if not self._reads_in_two_steps(k):
             return super().__getitem__(k)
         ids = list(self.prefetch_related(None).values_list('pk', flat=True)[k])
         found = {ticket.pk: ticket for ticket in self.filter(pk__in=ids).order_by()}
-        return [found[pk] for pk in ids]
+        # A ticket that left the list between the two reads (completed, taken by someone) is left out of the page.
+        return [found[pk] for pk in ids if pk in found]
+
+    references: tuple[str, ...] | None = None  # all of REFERENCES
+
+    def referencing(self, *names: str) -> TicketPageQuerySet:
+        """Attach only these references (a page that shows only some of them saves the other tables' queries)."""
+        clone = self._chain()
+        clone.references = names
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.references = self.references
+        return clone
+
+    def _reads_in_two_steps(self, k) -> bool:
+        return isinstance(k, slice) and self._result_cache is None and self._iterable_class is ModelIterable
+
+    def first(self):
+        """One row (a lookup by number) is read in one step: its sort has nothing wide to carry."""
+        ordered = self if self.ordered else self.order_by('pk')
+        return next(iter(QuerySet.__getitem__(ordered, slice(0, 1))), None)
+
+    def _fetch_all(self):
+        fetched = self._result_cache is not None
+        super()._fetch_all()
+        if not fetched and self._iterable_class is ModelIterable:
+            attach_references(self._result_cache, self.references)
+
+
+QueuePageQuerySet = TicketPageQuerySet  # its name when only the queues read in two steps
 
 
 class Queue:
@@ -50,11 +108,13 @@ class Queue:
 
 
 def ticket_list(*, user: User | None = None, tickets: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
-    """Tickets with what lists show of them (`tickets`: a queryset to start from, every ticket by default)."""
-    tickets = Ticket.objects.all() if tickets is None else tickets
-    tickets = tickets.select_related(
-        'caller', 'opened_by', 'assignee', 'assignment_group', 'service', 'ci', 'category', 'subcategory', 'parent'
-    ).prefetch_related(sla_selectors.clock_prefetch())  # SLA clocks of every row in one query
+    """Tickets with what lists show of them (`tickets`: a queryset to start from, every ticket by default): read
+    without a join, their references and SLA clocks attached (`TicketPageQuerySet`)."""
+    tickets = TicketPageQuerySet(Ticket) if tickets is None else tickets
+    if not isinstance(tickets, TicketPageQuerySet):
+        tickets = tickets._chain()
+        tickets.__class__ = TicketPageQuerySet
+    tickets = tickets.prefetch_related(sla_selectors.clock_prefetch())  # SLA clocks of every row in one query
     return tickets.visible_to(user) if user is not None else tickets
 
 
@@ -64,7 +124,7 @@ def my_group_ids(user: User) -> list[int]:
 
 def queue(*, user: User, name: str, group: SupportGroup | None = None) -> QuerySet[Ticket]:
     """Open tickets of one queue: nearest SLA due first (overdue on top), then highest priority, then oldest."""
-    tickets = ticket_list(tickets=QueuePageQuerySet(Ticket)).filter(state__in=OPEN_STATES)
+    tickets = ticket_list(user=user).filter(state__in=OPEN_STATES)
     if name == Queue.MINE:
         tickets = tickets.filter(assignee=user)
     elif name == Queue.UNASSIGNED:
@@ -77,8 +137,9 @@ def queue(*, user: User, name: str, group: SupportGroup | None = None) -> QueryS
 
 
 def queue_counts(*, user: User) -> dict[str, int]:
-    """Open-ticket counts of the built-in queues and of each of the person's groups, in two queries."""
-    open_tickets = Ticket.objects.filter(state__in=OPEN_STATES)
+    """Open-ticket counts of the built-in queues and of each of the person's groups, in two queries; they count
+    what the queues list (no security incident the person may not see)."""
+    open_tickets = Ticket.objects.visible_to(user).filter(state__in=OPEN_STATES)
     counts = open_tickets.aggregate(
         mine=Count('pk', filter=Q(assignee=user)),
         unassigned=Count('pk', filter=Q(state=TicketState.NEW) | Q(state=TicketState.ASSIGNED, assignee__isnull=True)),
@@ -122,8 +183,9 @@ def ticket_timeline(ticket: Ticket, *, public_only: bool = False) -> QuerySet[Ti
     return timeline_for(ticket, public_only=public_only)
 
 
-def children_of(ticket: Ticket) -> QuerySet[Ticket]:
-    return ticket_list().filter(parent=ticket).order_by(*QUEUE_ORDER)
+def children_of(ticket: Ticket, *, user: User | None = None) -> QuerySet[Ticket]:
+    """The ticket's children (those `user` may see, when given)."""
+    return ticket_list(user=user).filter(parent=ticket).order_by(*QUEUE_ORDER)
 
 
 def my_requests(user: User) -> QuerySet[Ticket]:
@@ -131,113 +193,10 @@ def my_requests(user: User) -> QuerySet[Ticket]:
     return ticket_list(user=user).filter(Q(caller=user) | Q(opened_by=user)).order_by('-opened_at')
 
 
-def caller_open_tickets(ticket: Ticket, *, limit: int = 5) -> list[Ticket]:
-    """The caller's other open tickets in queue order, for the ticket page: `limit` rows and one more that only
-    tells there are more; one query on the caller index."""
+def caller_open_tickets(ticket: Ticket, *, user: User | None = None, limit: int = 5) -> list[Ticket]:
+    """The caller's other open tickets in queue order, for the ticket page (those `user` may see, when given):
+    `limit` rows and one more that only tells there are more; one query on the caller index."""
     others = Ticket.objects.open().filter(caller_id=ticket.caller_id).exclude(pk=ticket.pk).order_by(*QUEUE_ORDER)
+    if user is not None:
+        others = others.visible_to(user)
     return list(others[: limit + 1])
-
-
-# ------------------------------------------------------------------------------- typical resolution times
-TYPICAL_WINDOW_DAYS = 90
-TYPICAL_MINIMUM = 5  # fewer completed tickets than this say nothing about how long the next one takes
-# Typical times move slowly; pages read them from the cache (the query sorts every completion of the window:
-# about 0.6 s for 125,000 incidents completed in 90 days on PostgreSQL).
-TYPICAL_CACHE_SECONDS = 15 * 60
-
-
-@dataclass(frozen=True)
-class TypicalTime:
-    """How long tickets like one usually take to resolve: the median open → completed time of recently completed
-    tickets of its kind and priority (`scope='priority'`), of its kind at any priority when too few of its
-    priority were completed (`scope='kind'`), or nothing when too few of its kind were (`scope=''`)."""
-
-    seconds: float | None
-    count: int
-    scope: str
-
-    @property
-    def hours(self) -> float | None:
-        return None if self.seconds is None else self.seconds / 3600
-
-
-class TypicalTimes:
-    """The median resolution time per kind and priority and per kind, over the last `days` days."""
-
-    def __init__(self, by_priority: dict[tuple[str, int], tuple[float, int]], by_kind: dict[str, tuple[float, int]]):
-        self.by_priority, self.by_kind = by_priority, by_kind
-
-    def for_ticket(self, ticket: Ticket, *, minimum: int = TYPICAL_MINIMUM) -> TypicalTime:
-        median, count = self.by_priority.get((ticket.kind, ticket.priority), (None, 0))
-        if count >= minimum:
-            return TypicalTime(median, count, 'priority')
-        median, count = self.by_kind.get(ticket.kind, (None, 0))
-        if count >= minimum:
-            return TypicalTime(median, count, 'kind')
-        return TypicalTime(None, count, '')
-
-
-def _seconds(value) -> float | None:
-    """A duration as the database returns it: a timedelta (PostgreSQL) or microseconds (SQLite)."""
-    if value is None:
-        return None
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value) / 1_000_000
-
-
-def typical_resolution_times(
-    *, kinds: Iterable[str] | None = None, days: int = TYPICAL_WINDOW_DAYS, now: dt.datetime | None = None
-) -> TypicalTimes:
-    """Median open → completed times of the tickets completed in the last `days` days (those still completed or
-    since closed), per kind and priority and per kind, in one query: window functions number each duration within
-    its (kind, priority) and its kind, and the middle one or two of each are kept (the same on PostgreSQL and
-    SQLite). Tickets closed without a resolution time (imports) have no completion and count nowhere."""
-    since = (now or timezone.now()) - dt.timedelta(days=days)
-    tickets = Ticket.objects.filter(
-        state__in=(TicketState.COMPLETED, TicketState.CLOSED), completed_at__gte=since, completed_at__isnull=False
-    )
-    if kinds is not None:
-        tickets = tickets.filter(kind__in=list(kinds))
-    durations = (
-        tickets.annotate(took=ExpressionWrapper(F('completed_at') - F('opened_at'), output_field=DurationField()))
-        .values('kind', 'priority', 'took')
-        .order_by()
-    )
-    inner, params = durations.query.sql_with_params()
-    sql = f"""
-        SELECT r.kind, r.priority,
-            MAX(CASE WHEN r.ip = (r.np - 1) / 2 THEN r.took END), MAX(CASE WHEN r.ip = r.np / 2 THEN r.took END),
-            MAX(r.np),
-            MAX(CASE WHEN r.ik = (r.nk - 1) / 2 THEN r.took END), MAX(CASE WHEN r.ik = r.nk / 2 THEN r.took END),
-            MAX(r.nk)
-        FROM (
-            SELECT d.kind, d.priority, d.took,
-                ROW_NUMBER() OVER (PARTITION BY d.kind, d.priority ORDER BY d.took) - 1 AS ip,
-                COUNT(*) OVER (PARTITION BY d.kind, d.priority) AS np,
-                ROW_NUMBER() OVER (PARTITION BY d.kind ORDER BY d.took) - 1 AS ik,
-                COUNT(*) OVER (PARTITION BY d.kind) AS nk
-            FROM ({inner}) d
-        ) r
-        GROUP BY r.kind, r.priority
-    """
-    by_priority: dict[tuple[str, int], tuple[float, int]] = {}
-    kind_middles: dict[str, list[float]] = {}
-    kind_counts: dict[str, int] = {}
-    with connections[tickets.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        for kind, priority, low, high, count, kind_low, kind_high, kind_count in cursor.fetchall():
-            low, high = _seconds(low), _seconds(high)
-            by_priority[(kind, priority)] = ((low + high) / 2, count)
-            # The kind's middle one or two durations sit in whichever priorities hold them.
-            kind_middles.setdefault(kind, [])
-            kind_middles[kind] += [_seconds(v) for v in (kind_low, kind_high) if v is not None]
-            kind_counts[kind] = kind_count
-    # An odd count names its one middle duration twice, an even one its two middle durations.
-    by_kind = {kind: (sum(middles) / len(middles), kind_counts[kind]) for kind, middles in kind_middles.items()}
-    return TypicalTimes(by_priority, by_kind)
-
-
-def cached_typical_resolution_times(*, kinds: Iterable[str]) -> TypicalTimes:
-    """`typical_resolution_times` for pages: computed at most every `TYPICAL_CACHE_SECONDS` per set of kinds."""
-    kinds = sorted(set(kinds))
-    key = f'incidents:typical-resolution:{TYPICAL_WINDOW_DAYS}:{",".join(kinds)}'
-    return cache.get_or_set(key, lambda: typical_resolution_times(kinds=kinds), TYPICAL_CACHE_SECONDS)

@@ -7,6 +7,7 @@ notifications for after commit. Views, the API, Celery tasks and management comm
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -81,6 +82,8 @@ def ticket_create(
         raise NotAllowed('Only integrations and administrators may set opened_by.', code='permission_denied')
     if opened_at is not None and opened_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({'opened_at': 'A ticket cannot be opened in the future.'})
+    if eta is not None and eta < (opened_at or timezone.now()):
+        raise ValidationError({'eta': 'The ETA is when the caller may expect a resolution: it cannot lie in the past.'})
     # The API is where a requester states field values themselves (the portal's form offers only its choices).
     if actor.user is not None and actor.user.is_requester_only and actor.channel == Channel.API:
         given = {
@@ -130,15 +133,16 @@ def ticket_create(
         ticket, actor=actor, message=f'{ticket.get_kind_display()} opened via {ticket.get_channel_display()}'
     )
     hooks.emit(hooks.CREATED, ticket, actor=actor, notify=notify)
+    # The ticket was inserted in this transaction: assigning it needs neither a lock nor a fresh read.
     if assignment_group is not None:  # a group named when opening wins over the routing
-        ticket = ticket_assign(ticket=ticket, actor=actor, group=assignment_group, assignee=assignee, notify=notify)
+        ticket = _assign(ticket, actor=actor, group=assignment_group, assignee=assignee, reason='', notify=notify)
     elif route:
         from .routing import route_for
 
         found = route_for(ticket)
         if found is not None:  # the desk's rules route it, whoever opened it
-            ticket = ticket_assign(
-                ticket=ticket, actor=Actor.system(), group=found.group, reason=found.message, notify=notify
+            ticket = _assign(
+                ticket, actor=Actor.system(), group=found.group, assignee=None, reason=found.message, notify=notify
             )
     return ticket
 
@@ -182,7 +186,11 @@ def _validate_ticket(ticket: Ticket) -> None:
             errors['parent'] = refusal
     if errors:
         raise ValidationError(errors)
-    ticket.full_clean(exclude=['number', 'caller', 'opened_by', 'assignment_group', 'assignee', 'service', 'ci'])
+    # The only constraint a query would check is the imported-source one; a ticket from no source cannot break it.
+    ticket.full_clean(
+        exclude=['number', 'caller', 'opened_by', 'assignment_group', 'assignee', 'service', 'ci'],
+        validate_constraints=bool(ticket.source_number),
+    )
 
 
 # ------------------------------------------------------------------------------------------------ edits
@@ -212,6 +220,9 @@ def ticket_update(*, ticket: Ticket, actor: Actor, **fields: Any) -> Ticket:
     ticket = lock(ticket)
     if ticket.state == TicketState.CLOSED:
         raise Conflict(f'{ticket.number} is closed; open a new ticket that references it instead.', code='closed')
+    eta = fields.get('eta')
+    if eta is not None and eta != ticket.eta and eta < timezone.now():
+        raise ValidationError({'eta': 'The ETA is when the caller may expect a resolution: it cannot lie in the past.'})
     before = audit.snapshot(ticket)
     for name, value in fields.items():
         setattr(ticket, name, value)
@@ -238,6 +249,28 @@ def ticket_override_priority(*, ticket: Ticket, actor: Actor, priority: int, rea
     ticket.priority_override_reason = reason.strip()
     ticket.save(update_fields=['priority', 'priority_override_reason', 'updated_at'])
     audit.record_changes(ticket, before, actor=actor, message=f'Priority overridden: {reason.strip()}')
+    hooks.emit(hooks.CHANGED, ticket, actor=actor)
+    return ticket
+
+
+@transaction.atomic
+def ticket_set_security(*, ticket: Ticket, actor: Actor, security_incident: bool, reason: str) -> Ticket:
+    """Mark `ticket` as a security incident (or take the marking off), with a reason the history keeps. From then
+    on only security groups, incident managers (and administrators), its caller and its assignee see it
+    (`Ticket.restricted_field`); the work note says so to whoever reads the history."""
+    reason = (reason or '').strip()
+    if not reason:
+        raise ValidationError({'reason': 'A reason is required to mark or unmark a security incident.'})
+    ticket = lock(ticket)
+    TICKET_ACTIONS.check(ticket, 'security', actor)
+    if ticket.security_incident == bool(security_incident):
+        now = 'already' if ticket.security_incident else 'not'
+        raise Conflict(f'{ticket.number} is {now} a security incident.', code='security_unchanged')
+    before = audit.snapshot(ticket)
+    ticket.security_incident = bool(security_incident)
+    ticket.save(update_fields=['security_incident', 'updated_at'])
+    what = 'Marked as a security incident' if ticket.security_incident else 'Security marking removed'
+    audit.record_changes(ticket, before, actor=actor, message=f'{what}: {reason}')
     hooks.emit(hooks.CHANGED, ticket, actor=actor)
     return ticket
 
@@ -311,7 +344,13 @@ def ticket_assign(
     notify: bool = True,
 ) -> Ticket:
     """New → Assigned, or Assigned → Assigned to another group (counted as a reassignment)."""
-    ticket = lock(ticket)
+    return _assign(lock(ticket), actor=actor, group=group, assignee=assignee, reason=reason, notify=notify)
+
+
+def _assign(
+    ticket: Ticket, *, actor: Actor, group: SupportGroup, assignee: User | None, reason: str, notify: bool
+) -> Ticket:
+    """Assign `ticket`, locked by the caller or inserted in the caller's transaction (which nobody else sees)."""
     TICKET_ACTIONS.check(ticket, 'assign', actor)
     if assignee is not None and not group.members.filter(pk=assignee.pk).exists():
         raise ValidationError({'assignee': f'{assignee} is not a member of {group}.'})
@@ -627,15 +666,15 @@ def ticket_attach(*, ticket: Ticket, actor: Actor, upload, public: bool = True):
     return conversation.attach(ticket, actor=actor, upload=upload, public=public)
 
 
-class _Placeholders(dict):
-    def __missing__(self, key):  # unknown placeholders stay visible instead of failing
-        return '{' + key + '}'
+# `{name}` and nothing else: templates are written by people, so they never go through `str.format` (whose
+# `{0}`, `{number[9]}`, `{number:>5000000}` or a lone brace fail or run away); anything else stays as typed.
+PLACEHOLDER = re.compile(r'\{([a-z_]+)\}')
 
 
 def render_template_text(template: ResponseTemplate | str, *, ticket: Ticket, agent: User | None) -> str:
     """Fill a communication template's placeholders ({caller_name}, {number}, {agent_name}, …) for a ticket."""
     text = template.text if isinstance(template, ResponseTemplate) else template
-    values = _Placeholders(
+    values = dict(
         caller_name=ticket.caller.get_full_name() or ticket.caller.username,
         caller_first_name=ticket.caller.first_name or ticket.caller.username,
         number=ticket.number,
@@ -645,7 +684,7 @@ def render_template_text(template: ResponseTemplate | str, *, ticket: Ticket, ag
         state=ticket.get_state_display(),
         eta=timezone.localtime(ticket.eta).strftime('%Y-%m-%d %H:%M') if ticket.eta else 'not yet known',
     )
-    return text.format_map(values)
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
 
 
 # ----------------------------------------------------------------------------------------- reference data

@@ -6,6 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from . import audit, services, tokens
 from .audit import Actor
 from .models import ApiToken, Attachment, IdempotencyKey, NumberSequence, SupportGroup, TimelineEntry, User
+from .outbox import OutboxMessage, OutboxStatus
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -54,8 +55,8 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
 
 @admin.register(SupportGroup)
 class SupportGroupAdmin(AuditedAdmin):
-    list_display = ['name', 'tier', 'manager', 'escalation_group', 'email', 'active']
-    list_filter = ['tier', 'active']
+    list_display = ['name', 'tier', 'manager', 'escalation_group', 'email', 'active', 'security']
+    list_filter = ['tier', 'active', 'security']
     search_fields = ['name', 'description', 'email']
     autocomplete_fields = ['manager', 'escalation_group']
     filter_horizontal = ['members']
@@ -88,7 +89,9 @@ class TimelineEntryAdmin(ReadOnlyAdmin):
     search_fields = ['message']
     list_select_related = ['actor', 'content_type']
     date_hierarchy = 'at'
-    ordering = ['-at', '-id']
+    # Newest recorded first, by the primary key: the history has no index on its time alone (it costs more room than
+    # a list of every record's entries is worth).
+    ordering = ['-id']
 
 
 @admin.register(Attachment)
@@ -136,3 +139,30 @@ class IdempotencyKeyAdmin(ReadOnlyAdmin):
     search_fields = ['key', 'user__username']
     exclude = ['body']
     ordering = ['-created_at']
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Notifications on their way out: what is pending, what was given up and why (only the application writes
+    them; *Deliver again* puts failed rows back in the queue)."""
+
+    list_display = ['created_at', 'event', 'content_type', 'object_id', 'status', 'attempts', 'sent_at', 'last_error']
+    list_filter = ['status', 'event']
+    list_select_related = ['content_type']
+    search_fields = ['key', 'event', 'last_error']
+    date_hierarchy = 'created_at'
+    ordering = ['-created_at', '-id']
+    actions = ['deliver_again']
+
+    def has_change_permission(self, request, obj=None):
+        # Read-only pages; the action below needs the right to change.
+        return obj is None and super(ReadOnlyAdmin, self).has_change_permission(request, obj)
+
+    @admin.action(description='Deliver again (failed rows)', permissions=['change'])
+    def deliver_again(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(status=OutboxStatus.FAILED).update(
+            status=OutboxStatus.PENDING, attempts=0, failed_at=None, next_attempt_at=timezone.now()
+        )
+        self.message_user(request, f'{count} notification(s) queued again; the next sweep delivers them.')

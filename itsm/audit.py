@@ -50,11 +50,13 @@ class Actor:
 
 
 def audited_fields(model: type[models.Model]) -> list[models.Field]:
-    """Fields whose before/after values the timeline records: concrete fields and many-to-many fields."""
+    """Fields whose before/after values the timeline records: concrete fields and many-to-many fields, except
+    those a model names in `unaudited_fields` (secrets such as a signing key or a token's hash)."""
     opts = model._meta
+    left_out = UNAUDITED_FIELDS | set(getattr(model, 'unaudited_fields', ()))
     # Non-editable fields (state, counters, milestones) are set by services and matter most in a history.
-    concrete = [f for f in opts.concrete_fields if f.name not in UNAUDITED_FIELDS and not f.primary_key]
-    return concrete + [f for f in opts.many_to_many if f.name not in UNAUDITED_FIELDS]
+    concrete = [f for f in opts.concrete_fields if f.name not in left_out and not f.primary_key]
+    return concrete + [f for f in opts.many_to_many if f.name not in left_out]
 
 
 def _plain(value: Any) -> Any:

@@ -22,6 +22,11 @@ app.conf.beat_schedule = {
         'task': 'sla.tasks.sla_sweep_task',
         'schedule': float(os.environ.get('SLA_SWEEP_SECONDS', '60')),
     },
+    # Predictive SLA warnings: each group's queue and throughput; flags are claimed, so overlapping runs warn once.
+    'sla-queue-forecast': {
+        'task': 'sla.tasks.sla_queue_forecast_task',
+        'schedule': float(os.environ.get('SLA_FORECAST_SECONDS', '300')),
+    },
     # KPI rollups: re-rolls the days whose tickets changed since the last run, then sends the reports that are due.
     'reports-tick': {
         'task': 'reports.tasks.reports_tick_task',
@@ -31,6 +36,11 @@ app.conf.beat_schedule = {
     'problem-candidate-scan': {
         'task': 'problems.tasks.problem_candidate_scan_task',
         'schedule': float(os.environ.get('PROBLEM_CANDIDATE_SCAN_SECONDS', '3600')),
+    },
+    # Predicted resolution times: duration profiles rebuilt from completed tickets, then every open ticket's prediction.
+    'predictions-profiles': {
+        'task': 'predictions.tasks.predictions_profiles_task',
+        'schedule': float(os.environ.get('PREDICTION_PROFILE_SECONDS', '3600')),
     },
     # Major-incident updates overdue on their cadence: one reminder per missed update, however many runs overlap.
     'major-update-reminders': {
@@ -47,14 +57,34 @@ app.conf.beat_schedule = {
         'task': 'mailboxes.tasks.poll_mailboxes_task',
         'schedule': float(os.environ.get('MAILBOX_POLL_SECONDS', '60')),
     },
+    # Notifications: outbox rows whose delivery task was lost (broker down, worker killed) or whose retry is due;
+    # rows are locked while sent, so runs overlapping each other and the tasks send each once. Purges old sent rows.
+    'notification-outbox': {
+        'task': 'itsm.tasks.notification_outbox_sweep_task',
+        'schedule': float(os.environ.get('NOTIFY_OUTBOX_SWEEP_SECONDS', '60')),
+    },
     # Outbound webhooks: retries that are due but whose queued message was lost (claimed, so never sent twice).
     'webhook-sweep': {
         'task': 'webhooks.tasks.webhook_sweep_task',
         'schedule': float(os.environ.get('WEBHOOK_SWEEP_SECONDS', '60')),
     },
+    # On-call: pages unacknowledged past their level's minutes page the next level (claimed, so each escalates once).
+    'oncall-escalate': {
+        'task': 'oncall.tasks.oncall_escalate_task',
+        'schedule': float(os.environ.get('ONCALL_ESCALATE_SECONDS', '60')),
+    },
     # Knowledge articles past their review date: the owner is reminded once per article and review date.
     'knowledge-review-reminders': {
         'task': 'knowledge.tasks.knowledge_review_reminders_task',
         'schedule': float(os.environ.get('KNOWLEDGE_REVIEW_REMINDER_SECONDS', '3600')),
+    },
+    # Hypercare: periods whose start or end came (each claimed once), and the owners' daily summaries (once a day).
+    'hypercare-sweep': {
+        'task': 'hypercare.tasks.hypercare_sweep_task',
+        'schedule': float(os.environ.get('HYPERCARE_SWEEP_SECONDS', '300')),
+    },
+    'hypercare-daily-summary': {
+        'task': 'hypercare.tasks.hypercare_daily_summary_task',
+        'schedule': float(os.environ.get('HYPERCARE_SUMMARY_SECONDS', '900')),
     },
 }

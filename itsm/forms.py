@@ -14,6 +14,7 @@ from django.contrib.auth import password_validation
 from django.db.models import Q
 from django.urls import reverse
 
+from . import signin
 from .choices import Role
 from .models import SupportGroup, User
 
@@ -208,11 +209,21 @@ class ProfileForm(forms.ModelForm):
 class SupportGroupForm(forms.ModelForm):
     """A support group: tier, manager, members and where escalations go."""
 
-    wide_fields = ('email', 'active')
+    wide_fields = ('email', 'active', 'security')
 
     class Meta:
         model = SupportGroup
-        fields = ['name', 'tier', 'manager', 'escalation_group', 'email', 'members', 'description', 'active']
+        fields = [
+            'name',
+            'tier',
+            'manager',
+            'escalation_group',
+            'email',
+            'members',
+            'description',
+            'active',
+            'security',
+        ]
         widgets = {
             'description': forms.Textarea(attrs={'rows': 3}),
             'members': forms.SelectMultiple(attrs={'size': 10}),
@@ -232,6 +243,22 @@ class SupportGroupForm(forms.ModelForm):
         if self.instance.pk:
             groups = groups.exclude(pk=self.instance.pk)
         self.fields['escalation_group'].queryset = groups
+
+
+class SignInForm(auth_forms.AuthenticationForm):
+    """Django's sign-in form, through the guarded sign-in (`itsm.signin`): too many failures refuse it for a while."""
+
+    def clean(self):
+        username = self.cleaned_data.get('username')
+        password = self.cleaned_data.get('password')
+        if username is not None and password:
+            self.user_cache, refused = signin.sign_in(self.request, username, password)
+            if refused is not None:
+                raise forms.ValidationError(refused.message, code='too_many_attempts')
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):

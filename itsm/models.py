@@ -9,8 +9,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
 from .choices import Channel, Role, Tier, TimelineKind
+from .fields import FieldChangesField
 
 
 class TimestampedModel(models.Model):
@@ -32,6 +34,9 @@ class User(AbstractUser):
     """A person: requester, agent, engineer, manager or API client. Roles are auth groups named by slug."""
 
     phone = models.CharField(max_length=40, blank=True)
+    # "Sign out everywhere" sets it: sessions begun before it end (it is part of the session hash below).
+    sessions_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False, help_text='When personal data was erased.')
     department = models.CharField(max_length=120, blank=True)
     location = models.CharField(max_length=120, blank=True)
     vip = models.BooleanField(default=False, help_text='Very important person: callers get extra care.')
@@ -47,6 +52,15 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ['username']
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash covers the password (a new one ends other sessions); signing out everywhere ends them too.
+        # Unset, the hash is Django's own, so sessions begun before this rule keep working.
+        if self.sessions_ended_at is None:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = 'itsm.models.User.get_session_auth_hash'
+        value = f'{self.password}|{self.sessions_ended_at.isoformat()}'
+        return salted_hmac(key_salt, value, secret=secret, algorithm='sha256').hexdigest()
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -66,6 +80,10 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return self.is_superuser or bool(self.role_slugs() & {str(role) for role in roles})
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.has_role(Role.ADMINISTRATOR)
 
     @property
     def is_requester_only(self) -> bool:
@@ -98,6 +116,11 @@ class SupportGroup(TimestampedModel):
         help_text='Where functional escalation goes next (usually the next tier).',
     )
     active = models.BooleanField(default=True)
+    security = models.BooleanField(
+        default=False,
+        verbose_name='security group',
+        help_text='A security group: its members see and work records marked as security incidents.',
+    )
 
     objects = SupportGroupQuerySet.as_manager()
 
@@ -158,6 +181,11 @@ class TimelineQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionDenied('Timeline entries are append-only.')
 
+    def redact(self) -> int:
+        """The one change entries allow: erasing a person's details (`itsm.services.user_erase`). What happened and
+        when stays; the values (old and new names, addresses) go."""
+        return models.QuerySet.update(self, message='Details erased', changes=[], data={'erased': True})
+
     def delete(self):
         raise PermissionDenied('Timeline entries are append-only.')
 
@@ -165,11 +193,13 @@ class TimelineQuerySet(models.QuerySet):
 class TimelineEntry(models.Model):
     """One append-only entry in a record's history: who did what, when, through which channel.
 
-    `changes` holds field-level before/after values as `[{"field", "label", "before", "after"}]`;
+    `changes` holds field-level before/after values as `[{"field", "label", "before", "after"}]` (stored compactly:
+    `itsm.fields.FieldChangesField`);
     `data` holds kind-specific details (transition from/to, notification recipients, SLA clock, ...).
     """
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    # No index of its own: `timeline_record_at` leads with it.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False)
     object_id = models.PositiveBigIntegerField()
     record = GenericForeignKey('content_type', 'object_id')
     kind = models.CharField(max_length=20, choices=TimelineKind.choices)
@@ -177,9 +207,11 @@ class TimelineEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name='+'
     )
     channel = models.CharField(max_length=12, choices=Channel.choices)
-    at = models.DateTimeField(db_index=True)
+    # No index of its own: a record's entries are read through `timeline_record_at`, and a list of every record's
+    # entries in recording order reads the primary key.
+    at = models.DateTimeField()
     message = models.TextField(blank=True)
-    changes = models.JSONField(default=list, blank=True)
+    changes = FieldChangesField(default=list, blank=True)
     data = models.JSONField(default=dict, blank=True)
     public = models.BooleanField(default=False, help_text='Visible to the requester in the portal.')
 
@@ -295,3 +327,7 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f'{self.key} ({self.status or "running"})'
+
+
+# Defined in its own module with its delivery notes; imported here so Django registers it with the app.
+from .outbox import OutboxMessage, OutboxStatus  # noqa: E402, F401

@@ -26,6 +26,13 @@ def user_can(user, model, action: str) -> bool:
     return bool(user and user.is_authenticated and user.has_perm(permission_name(model, action)))
 
 
+def may_write(user, obj) -> bool:
+    """Beyond the model permission: whether `user` may change or delete this very object. A model with an
+    ownership rule declares `writable_by(user)` (an SLA of a service its owner keeps); others leave it to roles."""
+    rule = getattr(obj, 'writable_by', None)
+    return rule is None or bool(rule(user))
+
+
 class RolePermission(permissions.BasePermission):
     """API: an authenticated user whose roles grant the model permission for the request's method.
 
@@ -47,6 +54,11 @@ class RolePermission(permissions.BasePermission):
         if isinstance(action, dict):
             action = action.get(request.method, 'change')
         return user_can(request.user, queryset.model, action)
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in permissions.SAFE_METHODS or getattr(view, 'permission_action', None):
+            return True  # reads, and actions whose services check their own rules
+        return may_write(request.user, obj)
 
 
 class ModelPermissionMixin(LoginRequiredMixin):

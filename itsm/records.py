@@ -25,7 +25,10 @@ class ProcessRecordQuerySet(models.QuerySet):
         return self.filter(state__in=self.model.workflow.open_states)
 
     def visible_to(self, user):
-        """Requesters see the records they are a party to (`requester_fields`); staff see all."""
+        """The one rule of who sees which records. Requesters see the records they are a party to
+        (`requester_fields`); staff see all, except restricted records (a kind's `restricted_field`, a security
+        incident), which only people the kind clears (`restricted_clearance`) and the record's own people
+        (`requester_fields` and `restricted_parties`: its caller, its assignee) see."""
         if user is None or not user.is_authenticated:
             return self.none()
         if user.is_requester_only:
@@ -34,7 +37,31 @@ class ProcessRecordQuerySet(models.QuerySet):
                 condition |= Q(**{name: user})
             # A kind with no requester fields (problems, changes) shows requesters nothing, not everything.
             return self.filter(condition) if condition else self.none()
-        return self
+        condition = self.model.restricted_condition(user)
+        return self if condition is None else self.filter(condition)
+
+
+def without_hidden_records(rows: models.QuerySet, user, *, via: str = '') -> models.QuerySet:
+    """`rows` about process records through a generic relation (SLA clocks; `via='clock__'` for rows of a clock)
+    without those about a restricted record `user` may not see: the one rule (`visible_to`) for tables that name
+    their record by content type and id. Nothing is added for people nothing is hidden from."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    if user is None or not user.is_authenticated:
+        return rows.none()
+    for model in apps.get_models():
+        if model._meta.proxy or not issubclass(model, ProcessRecord) or not model.restricted_field:
+            continue
+        condition = model.restricted_condition(user) if not user.is_requester_only else None
+        if condition is None:
+            continue
+        hidden = model._base_manager.filter(**{model.restricted_field: True}).exclude(
+            pk__in=model._base_manager.filter(condition).values('pk')
+        )
+        content_type = ContentType.objects.get_for_model(model)
+        rows = rows.exclude(**{f'{via}content_type': content_type, f'{via}object_id__in': hidden.values('pk')})
+    return rows
 
 
 class ProcessRecord(NumberedModel):
@@ -71,6 +98,10 @@ class ProcessRecord(NumberedModel):
     workflow = None  # itsm.workflow.Workflow
     actions = None  # itsm.workflow.ActionSet
     requester_fields: tuple[str, ...] = ('opened_by',)
+    # A kind whose records can be restricted (security incidents) names the boolean field that marks one, the
+    # fields naming people who see it besides its requesters, and overrides `restricted_clearance`.
+    restricted_field: str | None = None
+    restricted_parties: tuple[str, ...] = ('assignee',)
 
     objects = ProcessRecordQuerySet.as_manager()
 
@@ -99,6 +130,54 @@ class ProcessRecord(NumberedModel):
         """The field naming the person the record is for (its first requester field: a ticket's caller); None for
         kinds no requester is a party to (problems, changes)."""
         return cls.requester_fields[0] if cls.requester_fields else None
+
+    @classmethod
+    def restricted_clearance(cls, user) -> bool | models.Expression:
+        """Whether staff member `user` sees every restricted record of the kind: True, False, or a condition that
+        reads no row of the records (an `Exists` on the person's groups), so the rule stays part of one query."""
+        return False
+
+    @classmethod
+    def restricted_condition(cls, user) -> Q | None:
+        """What `visible_to` adds for staff member `user`: None when nothing is hidden from them, else records
+        that are not restricted, or are restricted and name them (requester fields, restricted parties), or any
+        when their clearance (a subquery) holds."""
+        if not cls.restricted_field:
+            return None
+        clearance = cls.restricted_clearance(user)
+        if clearance is True:
+            return None
+        condition = Q(**{cls.restricted_field: False})
+        for name in dict.fromkeys((*cls.requester_fields, *cls.restricted_parties)):
+            condition |= Q(**{name: user})
+        if clearance is not False:
+            condition |= Q(clearance)
+        return condition
+
+    @property
+    def is_restricted(self) -> bool:
+        return bool(self.restricted_field and getattr(self, self.restricted_field))
+
+    def is_visible_to(self, user) -> bool:
+        """`visible_to` for this one record (who may hear about it, see a link to it): no query for a record that
+        is not restricted, at most one for one that is."""
+        if user is None or not user.is_authenticated:
+            return False
+        if user.is_requester_only:
+            return self.is_party(user)
+        if not self.is_restricted:
+            return True
+        if any(getattr(self, f'{name}_id') == user.pk for name in (*self.requester_fields, *self.restricted_parties)):
+            return True
+        clearance = self.restricted_clearance(user)
+        if isinstance(clearance, bool):
+            return clearance
+        # The clearance reads no row of the records, so it holds for every record of the kind: asked once per person.
+        cache = user.__dict__.setdefault('_restricted_clearance', {})
+        label = self._meta.label
+        if label not in cache:
+            cache[label] = type(self)._base_manager.filter(pk=self.pk).filter(clearance).exists()
+        return cache[label]
 
     def is_party(self, user) -> bool:
         """Whether `user` is one of the record's requesters (caller, opener...)."""

@@ -24,6 +24,9 @@ PROJECT_APPS = (
     'mailboxes',
     'monitoring',
     'webhooks',
+    'oncall',
+    'hypercare',
+    'predictions',
 )
 
 # Everyone who works tickets (as opposed to requesters and API clients).

@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from . import audit
+from . import audit, tokens
 from .audit import Actor
 from .choices import Attention, Role, TimelineKind
-from .models import SupportGroup, User
+from .errors import Conflict, NotAllowed
+from .models import SupportGroup, TimelineEntry, User
 
 
 def _split_m2m(model: type[models.Model], fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -114,6 +115,51 @@ def user_update(
     if entry is None and password:
         # The password itself is never recorded, but that it changed is.
         audit.record(user, actor=actor, kind=TimelineKind.FIELD_CHANGE, message='Password changed')
+    if password:
+        # Whoever knew the old password may have made tokens with it: they end with it (other sessions end through
+        # the session hash, which covers the password).
+        tokens.tokens_revoke_all(user=user, actor=actor, reason='the password was changed')
+    return user
+
+
+@transaction.atomic
+def user_erase(*, user: User, actor: Actor) -> User:
+    """Erase a person's personal data (a requester, or former staff already deactivated): name, username, e-mail,
+    phone, department, location and the values in their own history are replaced. The person stays, so every
+    ticket, comment and timeline entry that names them stays consistent and reads "Erased person N"."""
+    if actor.user is None or not actor.user.has_role(Role.ADMINISTRATOR):
+        raise NotAllowed('Only administrators may erase a person.')
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.pk == actor.user.pk:
+        raise NotAllowed('You cannot erase yourself.')
+    if user.is_active and not user.is_requester_only:
+        raise Conflict(f'{user} still works here: deactivate them first; erasing is for requesters and former staff.')
+    if user.erased_at is not None:
+        return user
+    TimelineEntry.objects.for_object(user).redact()
+    user.first_name, user.last_name = 'Erased', f'person {user.pk}'
+    user.username = f'erased-{user.pk}'
+    user.email = user.phone = user.department = user.location = ''
+    user.vip = False
+    user.is_active = False
+    user.set_unusable_password()
+    now = timezone.now()
+    user.sessions_ended_at = user.erased_at = now
+    user.save()
+    user.groups.clear()
+    tokens.tokens_revoke_all(user=user, actor=actor, reason='personal data erased')
+    audit.record(user, actor=actor, kind=TimelineKind.FIELD_CHANGE, message='Personal data erased', data={})
+    return user
+
+
+@transaction.atomic
+def user_sign_out_everywhere(*, user: User, actor: Actor) -> User:
+    """End every session of `user` (this one included) and revoke their API tokens."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.sessions_ended_at = timezone.now()
+    user.save(update_fields=['sessions_ended_at'])
+    audit.record(user, actor=actor, kind=TimelineKind.FIELD_CHANGE, message='Signed out everywhere')
+    tokens.tokens_revoke_all(user=user, actor=actor, reason='signed out everywhere')
     return user
 
 

@@ -72,23 +72,36 @@ INSTALLED_APPS = [
     'mailboxes',
     'monitoring',
     'webhooks',
+    'oncall',
+    'hypercare',
+    'predictions',
     'imports',
     'synthetic',
 ]
 
 MIDDLEWARE = [
     'django.middleware.security.SecurityMiddleware',
+    'itsm.middleware.ContentSecurityPolicyMiddleware',
     'whitenoise.middleware.WhiteNoiseMiddleware',
     'django.contrib.sessions.middleware.SessionMiddleware',
     'django.middleware.common.CommonMiddleware',
     'django.middleware.csrf.CsrfViewMiddleware',
     'django.contrib.auth.middleware.AuthenticationMiddleware',
+    'itsm.middleware.RefuseNulMiddleware',
     'itsm.api.idempotency.IdempotencyMiddleware',
     'itsm.middleware.TimeZoneMiddleware',
+    'itsm.middleware.ReplicaReadsMiddleware',
     'django.contrib.messages.middleware.MessageMiddleware',
     'django.middleware.clickjacking.XFrameOptionsMiddleware',
     'django_htmx.middleware.HtmxMiddleware',
 ]
+
+# Sent with every answer (itsm.middleware.ContentSecurityPolicyMiddleware); empty sends none.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    'CONTENT_SECURITY_POLICY',
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 
 ROOT_URLCONF = 'itsm.urls'
 WSGI_APPLICATION = 'itsm.wsgi.application'
@@ -117,7 +130,11 @@ TEMPLATES = [
 # ------------------------------------------------------------------------------------------ database
 DATABASE_URL = os.environ.get('DATABASE_URL', '')
 if DATABASE_URL:
-    DATABASES = {'default': dj_database_url.parse(DATABASE_URL, conn_max_age=env_int('DB_CONN_MAX_AGE', 60))}
+    # Persistent connections suit a fixed pool of worker processes (gunicorn, Celery): each keeps one. The
+    # development server starts a thread per request, and each thread would keep its own connection until the
+    # server runs out of them, so in DEBUG every request closes its connection unless DB_CONN_MAX_AGE says otherwise.
+    conn_max_age = env_int('DB_CONN_MAX_AGE', 0 if DEBUG else 60)
+    DATABASES = {'default': dj_database_url.parse(DATABASE_URL, conn_max_age=conn_max_age)}
     DATABASES['default']['CONN_HEALTH_CHECKS'] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -137,12 +154,48 @@ else:
     }
 IS_POSTGRES = DATABASES['default']['ENGINE'].endswith('postgresql')
 
+# Read replica (itsm.replica, itsm.db_routers): reads that tolerate a little lag (the views in REPLICA_READ_VIEWS on
+# GET, and `replica_reads()` blocks in tasks) go to it; writes, and every read in a transaction or after a write, go
+# to the primary. A replica that refuses connections, or lags more than REPLICA_MAX_LAG_SECONDS, is left alone for
+# REPLICA_RETRY_SECONDS; REPLICA_PIN_SECONDS after a client's write its reads go to the primary (it sees its own
+# writes). Without DATABASE_REPLICA_URL there is no `replica` alias and no router: every query goes to `default`.
+DATABASE_REPLICA_URL = os.environ.get('DATABASE_REPLICA_URL', '')
+REPLICA_READ_VIEWS = env_list(
+    'REPLICA_READ_VIEWS',
+    'api,reports:overview,reports:team_list,reports:team,reports:my_kpis,reports:agent,reports:export,'
+    'reports:definitions,reports:tickets,reports:report_list,reports:report_detail,reports:report_csv,'
+    'problems:dashboard,problems:dashboard_drilldown,live',
+)
+REPLICA_CONNECT_TIMEOUT = env_int('REPLICA_CONNECT_TIMEOUT', 2)
+REPLICA_RETRY_SECONDS = env_int('REPLICA_RETRY_SECONDS', 10)
+REPLICA_MAX_LAG_SECONDS = env_int('REPLICA_MAX_LAG_SECONDS', 30)
+REPLICA_PIN_SECONDS = env_int('REPLICA_PIN_SECONDS', 5)
+if DATABASE_REPLICA_URL:
+    if not IS_POSTGRES:
+        raise ImproperlyConfigured('DATABASE_REPLICA_URL needs DATABASE_URL to point at PostgreSQL.')
+    DATABASES['replica'] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=conn_max_age)
+    DATABASES['replica']['CONN_HEALTH_CHECKS'] = True
+    DATABASES['replica']['OPTIONS'] = {'connect_timeout': REPLICA_CONNECT_TIMEOUT}
+    # Test runs read the test database through this alias too, never a replica of their own.
+    DATABASES['replica']['TEST'] = {'MIRROR': 'default'}
+    DATABASE_ROUTERS = ['itsm.db_routers.PrimaryReplicaRouter']
+
 # ---------------------------------------------------------------------------------- cache and broker
 REDIS_URL = os.environ.get('REDIS_URL', '')
 if REDIS_URL:
+    # Everything processes must agree on lives here or in the database, never in a process: sign-in counts and API
+    # rate limits, cached reference data (the priority matrix, dropped on change), once-only marks, and the replica
+    # pins. Sessions are rows in the database (SESSION_ENGINE below), uploaded files on MEDIA_ROOT, which every web
+    # and worker process must share (one volume, or a network file system across machines), and the beat schedule
+    # is django-celery-beat's tables. Two desks on one Redis server use two of its databases (redis://…/0, /1).
     CACHES = {'default': {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # A message a worker took but never acknowledged (it was killed) goes back to the queue after this many seconds.
+    # It must outlast the longest task and the longest retry countdown (Celery's backoff stops at 600 s), or Redis
+    # would hand a task still running or waiting to a second worker. Nothing waits for it to recover lost work:
+    # the outbox, SLA and webhook sweeps redo from the database within a minute what a dead worker left undone.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {'visibility_timeout': env_int('CELERY_VISIBILITY_TIMEOUT', 3600)}
 else:
     CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache', 'LOCATION': 'pitcrew'}}
     BROKER_DIR = VAR_DIR / 'broker'
@@ -161,7 +214,14 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env_bool('CELERY_TASK_ALWAYS_EAGER', False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose pool process died (killed, out of memory) is acknowledged as failed, not queued again: a task that
+# kills its process would otherwise be redelivered forever. Work that matters is claimed in the database and its
+# sweep (notification outbox, SLA notices, webhooks, on-call) finishes it; a whole worker killed keeps its one
+# unacknowledged message (prefetch 1) until the visibility timeout, and the tasks are idempotent when it returns.
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The queue tasks go to and workers read when started without --queues (several desks on one Redis).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get('CELERY_TASK_DEFAULT_QUEUE', 'celery')
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = os.environ.get('TIME_ZONE', 'UTC')
 CELERY_BEAT_SCHEDULER = 'django_celery_beat.schedulers:DatabaseScheduler'
@@ -181,6 +241,8 @@ SECURE_REFERRER_POLICY = 'same-origin'
 SECURE_REDIRECT_EXEMPT = [r'^health/$']
 X_FRAME_OPTIONS = 'DENY'
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are database rows: any web process serves any request, and `sign out everywhere` deletes them all.
+SESSION_ENGINE = 'django.contrib.sessions.backends.db'
 
 AUTH_PASSWORD_VALIDATORS = [
     {'NAME': 'django.contrib.auth.password_validation.UserAttributeSimilarityValidator'},
@@ -233,14 +295,35 @@ EMAIL_USE_SSL = env_bool('EMAIL_USE_SSL', False)
 EMAIL_TIMEOUT = env_int('EMAIL_TIMEOUT', 30)
 DEFAULT_FROM_EMAIL = os.environ.get('DEFAULT_FROM_EMAIL', 'Pitcrew Service Desk <servicedesk@localhost>')
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The notification outbox (itsm.notify): how long a new row waits for its own task before the sweep delivers it,
+# the first retry's delay (doubled each time, at most an hour), attempts before giving up, and how long sent rows
+# are kept.
+NOTIFY_OUTBOX_GRACE_SECONDS = env_int('NOTIFY_OUTBOX_GRACE_SECONDS', 30)
+NOTIFY_RETRY_SECONDS = env_int('NOTIFY_RETRY_SECONDS', 60)
+NOTIFY_MAX_ATTEMPTS = env_int('NOTIFY_MAX_ATTEMPTS', 8)
+NOTIFY_OUTBOX_RETENTION_DAYS = env_int('NOTIFY_OUTBOX_RETENTION_DAYS', 30)
 
 # ---------------------------------------------------------------------------------------------- API
+# Reverse proxies in front of the desk that append to X-Forwarded-For (0: none; clients are then told apart by the
+# connection's address, whatever header they send). Rate limits and the sign-in guard read it.
+TRUSTED_PROXY_COUNT = env_int('TRUSTED_PROXY_COUNT', 0)
+# Sign-in guard (itsm.signin): attempts per account and per client address within the window, on the sign-in page
+# and the API's token exchange alike.
+SIGNIN_ACCOUNT_FAILURES = env_int('SIGNIN_ACCOUNT_FAILURES', 5)
+SIGNIN_ADDRESS_FAILURES = env_int('SIGNIN_ADDRESS_FAILURES', 20)
+SIGNIN_FAILURE_WINDOW_SECONDS = env_int('SIGNIN_FAILURE_WINDOW_SECONDS', 15 * 60)
+
 REST_FRAMEWORK = {
     'DEFAULT_AUTHENTICATION_CLASSES': [
         'itsm.api.auth.ApiTokenAuthentication',
         'rest_framework.authentication.SessionAuthentication',
     ],
     'DEFAULT_PERMISSION_CLASSES': ['itsm.permissions.RolePermission'],
+    'DEFAULT_PARSER_CLASSES': [
+        'itsm.api.parsers.JSONParser',
+        'rest_framework.parsers.FormParser',
+        'rest_framework.parsers.MultiPartParser',
+    ],
     'DEFAULT_FILTER_BACKENDS': ['itsm.api.filtering.StrictFilterBackend'],
     'DEFAULT_PAGINATION_CLASS': 'itsm.api.pagination.StandardPagination',
     'DEFAULT_SCHEMA_CLASS': 'drf_spectacular.openapi.AutoSchema',
@@ -258,6 +341,8 @@ REST_FRAMEWORK = {
         'token': os.environ.get('API_THROTTLE_TOKEN', '3000/minute'),
     },
     'TEST_REQUEST_DEFAULT_FORMAT': 'json',
+    # Rate limits count clients by address: X-Forwarded-For is believed only as far as the trusted proxies.
+    'NUM_PROXIES': TRUSTED_PROXY_COUNT,
 }
 # API tokens (itsm.tokens): a new token lives API_TOKEN_DEFAULT_DAYS unless its owner picks another expiry, at most
 # API_TOKEN_MAX_DAYS. A POST's Idempotency-Key answer is replayed for IDEMPOTENCY_KEY_HOURS.
@@ -316,6 +401,7 @@ SPECTACULAR_SETTINGS = {
         'MonitoringEventActionEnum': 'monitoring.choices.EventAction',
         'WebhookDeliveryStatusEnum': 'webhooks.choices.DeliveryStatus',
         'WebhookEventTypeEnum': 'webhooks.choices.EventType',
+        'PredictionLevelEnum': 'predictions.choices.ProfileLevel',
     },
 }
 
@@ -398,4 +484,32 @@ WEBHOOK_HTTPS_ONLY = env_bool('WEBHOOK_HTTPS_ONLY', False)
 MONITORING_FLAP_WINDOW_MINUTES = env_int('MONITORING_FLAP_WINDOW_MINUTES', 30)
 MONITORING_MAX_ALERTS_PER_REQUEST = env_int('MONITORING_MAX_ALERTS_PER_REQUEST', 500)
 MONITORING_RESOLUTION_CODE = os.environ.get('MONITORING_RESOLUTION_CODE', 'solved_remotely')
+# predictive SLA warnings (sla.forecast): a group's throughput over its last business hours, the least throughput
+# assumed for an idle group (tickets per business hour), and how far before the due time a forecast must land to
+# lift a flag again (minutes).
+SLA_FORECAST_WINDOW_HOURS = float(os.environ.get('SLA_FORECAST_WINDOW_HOURS', '40'))
+SLA_FORECAST_MIN_RATE = float(os.environ.get('SLA_FORECAST_MIN_RATE', '0.1'))
+SLA_FORECAST_CLEAR_MINUTES = env_int('SLA_FORECAST_CLEAR_MINUTES', 30)
+# SLA warnings and breaches whose e-mail has not gone out this long after they were recorded (the worker died, the
+# task was lost) are queued again by the next sweep (seconds).
+SLA_NOTIFY_GRACE_SECONDS = env_int('SLA_NOTIFY_GRACE_SECONDS', 120)
 PITCREW_VERSION = '0.1.0'
+
+# Predicted resolution times (predictions/): profiles are built from the tickets completed in the last WINDOW_DAYS;
+# a similarity level serves a prediction from MINIMUM_SAMPLES tickets (broader levels below that). The beat's
+# `predictions-profiles` (itsm/celery.py, PREDICTION_PROFILE_SECONDS) rebuilds them and refreshes the predictions.
+PREDICTION_WINDOW_DAYS = env_int('PREDICTION_WINDOW_DAYS', 180)
+PREDICTION_MINIMUM_SAMPLES = env_int('PREDICTION_MINIMUM_SAMPLES', 20)
+
+# Hypercare (hypercare/): the sweep that starts and ends periods runs every SWEEP_SECONDS (`hypercare-sweep`); each
+# running period's daily summary goes to its service owner from SUMMARY_HOUR (desk time) on, once per day
+# (`hypercare-daily-summary`, checked every SUMMARY_SECONDS).
+HYPERCARE_SWEEP_SECONDS = env_int('HYPERCARE_SWEEP_SECONDS', 300)
+HYPERCARE_SUMMARY_HOUR = env_int('HYPERCARE_SUMMARY_HOUR', 8)
+HYPERCARE_SUMMARY_SECONDS = env_int('HYPERCARE_SUMMARY_SECONDS', 900)
+
+# On-call paging (oncall/): minutes a level waits for an acknowledgement when the group has no escalation policy,
+# how long an acknowledge link in a page stays valid, and the priorities of incidents that page (0 = P0, 1 = P1).
+ONCALL_DEFAULT_ESCALATION_MINUTES = env_int('ONCALL_DEFAULT_ESCALATION_MINUTES', 15)
+ONCALL_ACK_LINK_HOURS = env_int('ONCALL_ACK_LINK_HOURS', 24)
+ONCALL_PAGE_PRIORITIES = tuple(int(p) for p in os.environ.get('ONCALL_PAGE_PRIORITIES', '0,1').split(',') if p.strip())

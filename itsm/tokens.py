@@ -138,6 +138,21 @@ def token_revoke(*, token: ApiToken, actor: Actor) -> ApiToken:
     return token
 
 
+def tokens_revoke_all(*, user, actor: Actor, reason: str) -> int:
+    """Revoke every live token of `user` (a new password, signing out everywhere); the timeline says why."""
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    if revoked:
+        audit.record(
+            user,
+            actor=actor,
+            kind=TimelineKind.FIELD_CHANGE,
+            message=f'{revoked} API token{"s" if revoked != 1 else ""} revoked: {reason}',
+            data={'api_tokens_revoked': revoked},
+        )
+    return revoked
+
+
 def token_for_key(key: str) -> ApiToken | None:
     """The token of `key` with its owner (one query), whatever its state."""
     return ApiToken.objects.select_related('user').filter(key_hash=hash_key(key)).first()

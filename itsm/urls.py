@@ -1,6 +1,5 @@
 """Project URLs: pages per app, the API under /api/v1/, health and admin."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -22,15 +21,16 @@ urlpatterns = [
     path('mailboxes/', include('mailboxes.urls')),
     path('monitoring/', include('monitoring.urls')),
     path('webhooks/', include('webhooks.urls')),
+    path('oncall/', include('oncall.urls')),
+    path('hypercare/', include('hypercare.urls')),
+    path('predictions/', include('predictions.urls')),
     path('health/', health.health, name='health'),
     path('live/', live.LiveView.as_view(), name='live'),
     path('admin/', admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files are never served from MEDIA_URL, not even in development: attachments go out only through
+# `attachment_download`, which checks that the person may see the record (internal ones to staff only).
 
 handler403 = errors.permission_denied
 handler404 = errors.page_not_found

@@ -290,6 +290,12 @@ def candidate_list() -> QuerySet[MajorIncidentCandidate]:
     )
 
 
+def visible_candidates(candidates: QuerySet[MajorIncidentCandidate], user) -> QuerySet[MajorIncidentCandidate]:
+    """`candidates` whose incident (the latest to arrive) `user` may see (`visible_to`): a candidate raised by a
+    security incident is shown only to those cleared for it."""
+    return candidates.filter(incident__in=Ticket.objects.visible_to(user).values('pk'))
+
+
 def candidate_detail() -> QuerySet[MajorIncidentCandidate]:
     incidents = Ticket.objects.select_related('service', 'ci', 'major_incident_link__major_incident').order_by(
         '-opened_at'

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q
 
 from itsm.choices import Priority
-from itsm.filters import TextSearchFilterSet
+from itsm.filters import DateTimeFilter, TextSearchFilterSet
 
 from .choices import ACTIVE, MajorIncidentState, ResponseMode, Severity
 from .models import MajorIncident
@@ -33,8 +33,8 @@ class MajorIncidentFilterSet(TextSearchFilterSet):
     incident_manager = django_filters.CharFilter(
         method='filter_incident_manager', label='Incident manager (username, or "me")'
     )
-    declared_after = django_filters.IsoDateTimeFilter(field_name='declared_at', lookup_expr='gte')
-    declared_before = django_filters.IsoDateTimeFilter(field_name='declared_at', lookup_expr='lt')
+    declared_after = DateTimeFilter(field_name='declared_at', lookup_expr='gte')
+    declared_before = DateTimeFilter(field_name='declared_at', lookup_expr='lt')
 
     class Meta:
         model = MajorIncident

@@ -120,8 +120,9 @@ class MajorDeclareForm(MajorFormBase):
             'outage_started_at',
         ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields['incident_manager'].queryset = incident_managers()
         self.fields['outage_started_at'].required = False
         self.fields['outage_started_at'].help_text = 'When the service went down; now when left empty.'
@@ -130,7 +131,8 @@ class MajorDeclareForm(MajorFormBase):
         number = self.cleaned_data.get('source_incident', '').strip().upper()
         if not number:
             return None
-        incident = Ticket.objects.filter(number=number, kind=TicketKind.INCIDENT).first()
+        # Among the incidents the person may see: a security incident is "not found", as an unknown number.
+        incident = Ticket.objects.visible_to(self.user).filter(number=number, kind=TicketKind.INCIDENT).first()
         if incident is None:
             raise forms.ValidationError(f'There is no incident {number}.')
         return incident
@@ -354,7 +356,10 @@ class UpdateForm(ActionForm):
 
 
 class IncidentNumbersField(forms.CharField):
-    """Incidents by number, separated by commas or spaces: `INC0001001, INC0001002`."""
+    """Incidents by number, separated by commas or spaces: `INC0001001, INC0001002`, among those `user` (set by
+    the form) may see: a security incident is "not found" to others, as a number that does not exist."""
+
+    user = None
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault('required', False)
@@ -367,7 +372,8 @@ class IncidentNumbersField(forms.CharField):
         numbers = [part.strip().upper() for part in (value or '').replace(',', ' ').split() if part.strip()]
         if not numbers:
             return []
-        found = {t.number: t for t in Ticket.objects.filter(number__in=numbers, kind=TicketKind.INCIDENT)}
+        incidents = Ticket.objects.visible_to(self.user).filter(number__in=numbers, kind=TicketKind.INCIDENT)
+        found = {t.number: t for t in incidents}
         unknown = [n for n in numbers if n not in found]
         if unknown:
             raise forms.ValidationError(f'There is no incident {", ".join(unknown)}.', code='unknown')
@@ -387,7 +393,10 @@ class LinkChildrenForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.proposed_incidents = list(selectors.proposed_children(self.record)) if self.record is not None else []
+        self.fields['others'].user = self.user
+        self.proposed_incidents = (
+            list(selectors.proposed_children(self.record, user=self.user)) if self.record is not None else []
+        )
         self.fields['proposed'].choices = [
             (t.number, f'{t.number} · {t.short_description}') for t in self.proposed_incidents
         ]

@@ -26,14 +26,15 @@ def _scope(major: MajorIncident) -> Q | None:
     return condition or None
 
 
-def proposed_children(major: MajorIncident, *, limit: int = PROPOSED_LIMIT) -> QuerySet[Ticket]:
+def proposed_children(major: MajorIncident, *, user, limit: int = PROPOSED_LIMIT) -> QuerySet[Ticket]:
     """Open incidents on the major incident's services or CIs, opened since the outage began and not yet part of a
-    major incident: what agents are offered to link as children (newest first)."""
+    major incident: what agents are offered to link as children (newest first), those `user` may see."""
     condition = _scope(major)
     if condition is None or not major.is_open:
         return Ticket.objects.none()
     return (
-        Ticket.objects.open()
+        Ticket.objects.visible_to(user)
+        .open()
         .filter(condition, kind=TicketKind.INCIDENT, opened_at__gte=major.outage_started_at)
         .filter(major_incident_link__isnull=True)
         .select_related('caller', 'service', 'ci', 'assignment_group', 'assignee')

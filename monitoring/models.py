@@ -43,6 +43,7 @@ class AlertSource(TimestampedModel):
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=SourceKind.choices, default=SourceKind.ALERTMANAGER)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    unaudited_fields = ('token_hash',)  # no business of the history; the prefix tells tokens apart
     token_prefix = models.CharField(
         max_length=8, editable=False, help_text='The first characters of the token, to tell tokens apart.'
     )

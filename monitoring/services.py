@@ -77,13 +77,7 @@ def _integration_user(source_name: str, actor: Actor) -> User:
 
 
 def _record_created(source: AlertSource, actor: Actor) -> None:
-    """The `created` entry, without the token hash (no business of the history; the prefix tells tokens apart)."""
-    changes = [
-        {**c, 'before': None}
-        for c in audit.diff(source, {}, audit.snapshot(source))
-        if c['field'] != 'token_hash' and c['after'] not in (None, '', [], {})
-    ]
-    audit.record(source, actor=actor, kind=TimelineKind.CREATED, changes=changes, public=False)
+    audit.record_created(source, actor=actor, public=False)
 
 
 @transaction.atomic

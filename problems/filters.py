@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from itsm.choices import Impact, Priority, Urgency
-from itsm.filters import TextSearchFilterSet
+from itsm.filters import DateTimeFilter, TextSearchFilterSet
 
 from .choices import CandidateBasis, CandidateStatus, ProblemState, RootCauseCategory
 from .models import CategoryPriority, KnownError, KnownErrorUse, Problem, ProblemCandidate
@@ -29,8 +29,8 @@ class ProblemFilterSet(TextSearchFilterSet):
     service = django_filters.CharFilter(method='filter_service', label='Service (CI number or name)')
     ci = django_filters.CharFilter(method='filter_ci', label='CI (number or name)')
     age = django_filters.ChoiceFilter(choices=AGES, method='filter_age', label='Age')
-    opened_after = django_filters.IsoDateTimeFilter(field_name='opened_at', lookup_expr='gte')
-    opened_before = django_filters.IsoDateTimeFilter(field_name='opened_at', lookup_expr='lt')
+    opened_after = DateTimeFilter(field_name='opened_at', lookup_expr='gte')
+    opened_before = DateTimeFilter(field_name='opened_at', lookup_expr='lt')
     root_cause_category = django_filters.ChoiceFilter(choices=RootCauseCategory.choices)
     awaiting_vendor = django_filters.BooleanFilter(
         field_name='awaiting_vendor_since', lookup_expr='isnull', exclude=True, label='Waiting on the supplier'
@@ -119,7 +119,7 @@ class ProblemCandidateFilterSet(TextSearchFilterSet):
     service = django_filters.CharFilter(method='filter_service', label='Service')
     category = django_filters.CharFilter(method='filter_category', label='Category (name or id)')
     min_size = django_filters.NumberFilter(field_name='size', lookup_expr='gte', label='At least (incidents)')
-    seen_after = django_filters.IsoDateTimeFilter(field_name='last_seen', lookup_expr='gte', label='Last seen after')
+    seen_after = DateTimeFilter(field_name='last_seen', lookup_expr='gte', label='Last seen after')
     problem = django_filters.CharFilter(field_name='problem__number', lookup_expr='iexact', label='Problem')
 
     class Meta:

@@ -283,7 +283,10 @@ PANEL_SIZE = 20
 def problem_panel(request, problem: Problem) -> dict[str, Any]:
     """The problem page's "Incidents" card: its linked incidents, open ones first, newest link first. Two queries,
     whatever the number of incidents (the counts, then the first `PANEL_SIZE`)."""
+    user = request.user
     links = ProblemIncident.objects.filter(problem=problem)
+    if Ticket.restricted_condition(user) is not None:  # a security incident only for those who may see it
+        links = links.filter(incident__in=Ticket.objects.visible_to(user).values('pk'))
     open_states = Ticket.workflow.open_states
     counts = links.aggregate(total=Count('pk'), open=Count('pk', filter=Q(incident__state__in=open_states)))
     shown = list(
@@ -291,7 +294,6 @@ def problem_panel(request, problem: Problem) -> dict[str, Any]:
         .annotate(still_open=Case(When(incident__state__in=open_states, then=1), default=0))
         .order_by('-still_open', '-linked_at', '-pk')[:PANEL_SIZE]
     )
-    user = request.user
     offered = offers(user) if not problem.is_final else {}
     return {
         'incident_links': shown,

@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from itsm.models import User
 
-from .models import CategoryPriority, Problem
+from .models import CategoryPriority, KnownErrorUse, Problem
 
 RELATED = ('owner', 'assignee', 'assignment_group', 'opened_by', 'category', 'subcategory')
 
@@ -76,3 +76,14 @@ def open_problems_by_priority() -> dict[int, int]:
 
 def category_priority_list() -> QuerySet[CategoryPriority]:
     return CategoryPriority.objects.select_related('category').order_by('category__name')
+
+
+def known_error_uses(*, user: User) -> QuerySet[KnownErrorUse]:
+    """Known errors applied to incidents, as `user` may see them: none for requesters, and only the incidents
+    they may see (a security incident's use stays with those cleared for it)."""
+    from incidents.models import Ticket
+
+    uses = KnownErrorUse.objects.select_related('known_error', 'incident', 'applied_by', 'incident__problem_link')
+    if user.is_requester_only:
+        return uses.none()
+    return uses.filter(incident__in=Ticket.objects.visible_to(user).values('pk'))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse
@@ -21,9 +22,24 @@ __all__ = [
     'csv_response',
     'kpis_csv',
     'report_csv',
+    'spreadsheet_safe',
     'tickets_csv',
     'trend_csv',
 ]
+
+# A spreadsheet runs a cell that starts with one of these as a formula, so text from people (a ticket's title, a
+# group's name) could reach a manager's spreadsheet as `=HYPERLINK(...)`. Such text is written with a leading
+# apostrophe: the spreadsheet shows it as typed and runs nothing. Numbers (negative ones too) stay numbers.
+FORMULA_TRIGGERS = ('=', '+', '-', '@', '\t', '\r')
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    if value is None:
+        return ''
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def _flat(values: dict[str, Any], prefix: str = '') -> dict[str, Any]:
@@ -41,7 +57,7 @@ def _write(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(['' if value is None else value for value in row])
+        writer.writerow([spreadsheet_safe(value) for value in row])
     return buffer.getvalue()
 
 

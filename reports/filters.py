@@ -2,7 +2,7 @@
 
 import django_filters
 
-from itsm.filters import TextSearchFilterSet
+from itsm.filters import DateTimeFilter, IdFilter, TextSearchFilterSet
 
 from .choices import Frequency
 from .models import Report, ReportSchedule
@@ -24,9 +24,9 @@ class ReportScheduleFilterSet(TextSearchFilterSet):
 class ReportFilterSet(TextSearchFilterSet):
     search_fields = ('title', 'notes')
 
-    schedule = django_filters.NumberFilter(field_name='schedule_id', label='Schedule (id)')
-    generated_after = django_filters.IsoDateTimeFilter(field_name='created_at', lookup_expr='gte')
-    generated_before = django_filters.IsoDateTimeFilter(field_name='created_at', lookup_expr='lt')
+    schedule = IdFilter(field_name='schedule_id', label='Schedule (id)')
+    generated_after = DateTimeFilter(field_name='created_at', lookup_expr='gte')
+    generated_before = DateTimeFilter(field_name='created_at', lookup_expr='lt')
 
     class Meta:
         model = Report

@@ -13,7 +13,7 @@ from itsm.choices import Priority, TicketKind
 
 from .choices import Breakdown, Interval
 from .models import Report, ReportSchedule
-from .slices import local_zone
+from .slices import ReportDateField, local_zone
 
 __all__ = ['ReportEditForm', 'ReportForm', 'ReportScheduleForm']
 
@@ -67,8 +67,8 @@ class ReportScheduleForm(forms.ModelForm):
 class ReportForm(forms.Form):
     """Generate an MTTR report now: its period, trend interval, slices and filters."""
 
-    period_start = forms.DateField(label='From', widget=forms.DateInput(attrs={'type': 'date'}))
-    period_end = forms.DateField(label='To', widget=forms.DateInput(attrs={'type': 'date'}))
+    period_start = ReportDateField(label='From', widget=forms.DateInput(attrs={'type': 'date'}))
+    period_end = ReportDateField(label='To', widget=forms.DateInput(attrs={'type': 'date'}))
     title = forms.CharField(max_length=200, required=False, help_text='Left empty: "MTTR <from>–<to>".')
     interval = forms.ChoiceField(choices=[('', 'Automatic'), *Interval.choices], required=False)
     slices = forms.MultipleChoiceField(

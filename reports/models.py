@@ -18,7 +18,15 @@ from itsm.models import TimestampedModel
 
 from .choices import Breakdown, Dimension, Frequency, Interval, RollupPeriod
 
-__all__ = ['COUNTER_FIELDS', 'DailyRollup', 'PeriodRollup', 'Report', 'ReportSchedule', 'RollupCells']
+__all__ = [
+    'COUNTER_FIELDS',
+    'DailyRollup',
+    'PeriodRollup',
+    'Report',
+    'ReportSchedule',
+    'RollupCells',
+    'RollupContribution',
+]
 
 # The additive counters of a rollup row, in the order CSV exports list them.
 COUNTER_FIELDS = (
@@ -148,6 +156,20 @@ class PeriodRollup(RollupCells):
     def __str__(self) -> str:
         cell = 'all kinds and priorities' if self.combined else f'{self.kind or "*"} P{self.priority}'
         return f'{self.period} of {self.start} {self.dimension}={self.key or "*"} {cell}'
+
+
+class RollupContribution(models.Model):
+    """What one ticket (with its SLA clocks) adds to the rollups as of the last refresh: its full-grain rows, so
+    a refresh takes them away and adds the ticket's rows now instead of re-rolling whole days. No foreign key:
+    a deleted ticket's contribution is still needed to take it away."""
+
+    ticket_id = models.BigIntegerField(primary_key=True)
+    entries = models.TextField(
+        help_text='JSON list of [base, day ordinal, kind, priority, dimension keys, bucket, counter values].'
+    )
+
+    def __str__(self) -> str:
+        return f'rollup contribution of ticket {self.ticket_id}'
 
 
 class ReportSchedule(TimestampedModel):

@@ -504,7 +504,9 @@ CLOCK_BASE = {'sla_compliance': 'sla', 'ola_compliance': 'ola', 'answer_rate': '
 
 
 def tickets_behind(measure_: str, slice_: Slice, *, part: str = '', user=None) -> QuerySet:
-    """The tickets a ticket-counted figure was computed from (live, so the list is current)."""
+    """The tickets a ticket-counted figure was computed from (live, so the list is current). With `user`, only
+    those they may see (`visible_to`): a figure counts security incidents, its list names them only to those
+    cleared for them."""
     from incidents import selectors as ticket_selectors
 
     tickets = ticket_selectors.ticket_list(user=user)
@@ -531,9 +533,10 @@ def tickets_behind(measure_: str, slice_: Slice, *, part: str = '', user=None) -
     return tickets.order_by(f'-{at}', '-id')
 
 
-def clocks_behind(measure_: str, slice_: Slice, *, part: str = '', agreement: int | None = None) -> QuerySet:
+def clocks_behind(measure_: str, slice_: Slice, *, part: str = '', agreement: int | None = None, user=None) -> QuerySet:
     """The SLA or OLA clocks a compliance or answer-rate figure counted, each with its ticket (`record`, with the
-    group and assignee it shows: one query for a page's tickets)."""
+    group and assignee it shows: one query for a page's tickets). With `user`, only clocks of tickets they may see
+    (`visible_to`): the figure still counts a security incident, its list names it only to those cleared for it."""
     from django.contrib.contenttypes.prefetch import GenericPrefetch
 
     from incidents.models import Ticket
@@ -547,6 +550,8 @@ def clocks_behind(measure_: str, slice_: Slice, *, part: str = '', agreement: in
     if agreement is not None:
         rows = rows.filter(sla__isnull=True) if agreement == 0 else rows.filter(sla_id=agreement)
     tickets = Ticket.objects.select_related('assignment_group', 'assignee')
+    if user is not None:
+        rows = rows.filter(ticket__in=Ticket.objects.visible_to(user).values('pk'))
     return (
         sla_selectors.clock_list()
         .prefetch_related(None)

@@ -1,9 +1,9 @@
 """Writes of the reports app: keeping the daily rollups current, scheduled reports and the reports they produce.
 
-Rollups are a cache of the tickets: a day's rows are always rebuilt whole from the tickets and SLA clocks, so
-recomputing a day is idempotent. `rollup_refresh` finds the days that changed since its last run — from the
-tickets and clocks updated since then, the completions a reopen undid (kept in the ticket's timeline) and the
-clock stops undone with them — and re-rolls those, plus today and yesterday.
+Rollups are a cache of the tickets. A full rebuild rolls every day from the tickets and SLA clocks and keeps each
+ticket's contribution (`reports.contributions`); `rollup_refresh` then works by difference: for the tickets and
+clocks changed (or deleted) since its last run it takes the stored contribution away from the rows it counted in
+and adds the contribution now, so a refresh costs what changed.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,16 +20,17 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from itsm import audit
 from itsm.audit import Actor
 from itsm.choices import TimelineKind
 
+from . import contributions
 from .choices import FREQUENCY_INTERVAL, Breakdown, Dimension, Frequency
 from .engine import build_period_rows, build_rows, periods_of
-from .models import DailyRollup, PeriodRollup, Report, ReportSchedule
+from .models import DailyRollup, PeriodRollup, Report, ReportSchedule, RollupContribution
 from .slices import local_day, local_zone, parse_slice, start_of
 
 __all__ = [
@@ -50,7 +52,11 @@ logger = logging.getLogger(__name__)
 
 # Changes committed while a refresh ran carry earlier timestamps than its start: look back this far.
 OVERLAP = dt.timedelta(minutes=getattr(settings, 'REPORTS_ROLLUP_OVERLAP_MINUTES', 15))
+# Tickets whose contributions one query computes: by id in a refresh, by a range of ids in a full rebuild.
+CONTRIBUTION_BATCH = 500
+# Days one `rollup_recompute` call rebuilds at most (what an import re-rolls at a time).
 INCREMENTAL_BATCH_DAYS = 92
+CONTRIBUTION_RANGE = 20_000
 SEND_HOUR = getattr(settings, 'REPORTS_SEND_HOUR', 7)
 _LOCK_ID = 0x5EC0_0001
 
@@ -67,22 +73,54 @@ def _lock_rollups() -> None:
             cursor.execute('SELECT pg_advisory_xact_lock(%s)', [_LOCK_ID])
 
 
-@transaction.atomic
+@contextmanager
+def _rollup_transaction():
+    """One transaction, holding the rollups' lock, in which every read sees one moment of the tickets.
+
+    On PostgreSQL outside another transaction the lock is taken first, and then a repeatable-read transaction
+    begins: rows built from the tickets and the contributions stored beside them come from the same snapshot,
+    taken once the previous writer has committed. Inside a transaction, the transaction's lock is enough."""
+    if connection.vendor != 'postgresql' or connection.in_atomic_block:
+        with transaction.atomic():
+            _lock_rollups()
+            yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT pg_advisory_lock(%s)', [_LOCK_ID])
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')
+            yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT pg_advisory_unlock(%s)', [_LOCK_ID])
+
+
 def rollup_recompute(*, days: Iterable[dt.date], as_of: dt.datetime | None = None) -> int:
     """Rebuild the rollup rows of `days` from the tickets and SLA clocks; returns the rows written.
 
     Idempotent: the days' rows are replaced whole, so running it twice, or concurrently, gives the same rows.
-    The week and month rows of the periods the days fall in are summed again from the daily rows, in the same
-    transaction, so they always agree.
+    The week and month rows of the periods those days fall in are summed again from the daily rows, in the same
+    transaction, so they always agree. Tickets changed since the last refresh are brought up to date first, so
+    the contributions stay what the rows hold.
     """
     days = sorted(set(days))
     if not days:
         return 0
-    _lock_rollups()
     as_of = as_of or timezone.now()
+    with _rollup_transaction():
+        last = _last_refresh()
+        if last is not None and RollupContribution.objects.exists():
+            _apply_difference(_changed_tickets(last - OVERLAP), as_of=as_of)
+        return _recompute_days(days, as_of)
+
+
+def _recompute_days(days: list[dt.date], as_of: dt.datetime) -> int:
     rows = build_rows(days, as_of=as_of)
     DailyRollup.objects.filter(day__in=days).delete()
     DailyRollup.objects.bulk_create(rows, batch_size=2000)
+    # A week across two months' batches is summed again with the second.
     periods = periods_of(days)
     stale = Q()
     for interval, start in periods:
@@ -90,12 +128,6 @@ def rollup_recompute(*, days: Iterable[dt.date], as_of: dt.datetime | None = Non
     PeriodRollup.objects.filter(stale).delete()
     PeriodRollup.objects.bulk_create(build_period_rows(periods, as_of=as_of, fresh=rows), batch_size=2000)
     return len(rows)
-
-
-def _batches(days: Sequence[dt.date], size: int) -> Iterable[list[dt.date]]:
-    ordered = sorted(set(days))
-    for index in range(0, len(ordered), size):
-        yield ordered[index : index + size]
 
 
 def _month_batches(days: Sequence[dt.date]) -> Iterable[list[dt.date]]:
@@ -114,39 +146,64 @@ def _all_days(today: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((today - start).days + 1)]
 
 
-def days_touched_since(since: dt.datetime) -> set[dt.date]:
-    """Every day a ticket or clock changed since `since` counts on now, or counted on before the change."""
-    from incidents.choices import TicketState
-    from incidents.models import Ticket
-    from itsm.models import TimelineEntry
-    from sla.models import ClockPause, SlaClock
+def _last_refresh() -> dt.datetime | None:
+    return DailyRollup.objects.filter(dimension=Dimension.DAY).aggregate(at=Max('computed_at'))['at']
 
-    ticket_type = ContentType.objects.get_for_model(Ticket)
-    ticket_clocks = SlaClock.objects.filter(content_type=ticket_type)
+
+def _changed_tickets(since: dt.datetime) -> list[int]:
+    """Tickets changed since `since` (they or their SLA clocks), and tickets deleted since their contribution
+    was stored."""
+    from incidents.models import Ticket
+    from sla.models import SlaClock
+
+    clocks = SlaClock.objects.filter(content_type=ContentType.objects.get_for_model(Ticket), updated_at__gte=since)
     ids = set(Ticket.objects.filter(updated_at__gte=since).values_list('pk', flat=True))
-    ids |= set(ticket_clocks.filter(updated_at__gte=since).values_list('object_id', flat=True))
-    days: set[dt.date] = set()
-    ordered = sorted(ids)
-    for index in range(0, len(ordered), 500):
-        chunk = ordered[index : index + 500]
-        for moments in Ticket.objects.filter(pk__in=chunk).values_list('opened_at', 'accepted_at', 'completed_at'):
-            days.update(local_day(m) for m in moments if m is not None)
-        for moments in ticket_clocks.filter(object_id__in=chunk).values_list('breached_at', 'stopped_at'):
-            days.update(local_day(m) for m in moments if m is not None)
-        # A reopen clears completed_at; its transition keeps the value it had, so that day is re-rolled too.
-        rejects = TimelineEntry.objects.filter(
-            content_type=ticket_type, object_id__in=chunk, kind=TimelineKind.TRANSITION, data__action='reject'
+    ids |= set(clocks.values_list('object_id', flat=True))
+    gone = RollupContribution.objects.filter(~Exists(Ticket.objects.filter(pk=OuterRef('ticket_id'))))
+    ids |= set(gone.values_list('ticket_id', flat=True))
+    return sorted(ids)
+
+
+def _apply_difference(ticket_ids: Sequence[int], *, as_of: dt.datetime) -> tuple[set[dt.date], int]:
+    """Take each ticket's stored contribution away from the rows and add its contribution now; returns the days
+    whose rows changed and how many tickets' contributions did."""
+    cells: contributions.Cells = {}
+    changed = 0
+    for index in range(0, len(ticket_ids), CONTRIBUTION_BATCH):
+        chunk = ticket_ids[index : index + CONTRIBUTION_BATCH]
+        stored = dict(RollupContribution.objects.filter(ticket_id__in=chunk).values_list('ticket_id', 'entries'))
+        now = contributions.contributions_of(chunk)
+        replaced = []
+        for ticket in chunk:
+            before = contributions.decode(stored.get(ticket, ''))
+            after = now.get(ticket, [])
+            if before == after:
+                continue
+            changed += 1
+            contributions.add_cells(cells, before, -1)
+            contributions.add_cells(cells, after, 1)
+            replaced.append(ticket)
+        RollupContribution.objects.filter(ticket_id__in=replaced).delete()
+        RollupContribution.objects.bulk_create(
+            contributions.contribution_rows({t: now[t] for t in replaced if t in now}), batch_size=2000
         )
-        for changes in rejects.values_list('changes', flat=True):
-            for change in changes or []:
-                if change.get('field') == 'completed_at' and change.get('before'):
-                    days.add(local_day(dt.datetime.fromisoformat(change['before'])))
-        # ...and the clocks it ran again record the stop they undid as a pause in Completed.
-        undone = ClockPause.objects.filter(
-            clock__content_type=ticket_type, clock__object_id__in=chunk, ticket_state=TicketState.COMPLETED
-        )
-        days.update(local_day(m) for m in undone.values_list('started_at', flat=True))
-    return days
+    return contributions.apply_cells(cells, as_of=as_of), changed
+
+
+def _mark_days(days: Iterable[dt.date], today: dt.date, as_of: dt.datetime) -> set[dt.date]:
+    """Mark as rolled up every day up to today after the last marked one, and the given days; the latest
+    marker carries the refresh's moment (what `as_of` reads). Returns the days newly marked."""
+    markers = DailyRollup.objects.filter(dimension=Dimension.DAY)
+    latest = markers.aggregate(day=Max('day'))['day'] or today
+    wanted = {d for d in days if d <= today}
+    wanted |= {latest + dt.timedelta(days=i) for i in range(1, (today - latest).days + 1)}
+    have = set(markers.filter(day__in=wanted).values_list('day', flat=True))
+    new = sorted(wanted - have)
+    DailyRollup.objects.bulk_create(
+        [DailyRollup(day=day, dimension=Dimension.DAY, computed_at=as_of) for day in new], batch_size=2000
+    )
+    markers.filter(day=max(today, latest)).update(computed_at=as_of)
+    return set(new)
 
 
 @dataclass
@@ -154,38 +211,69 @@ class RefreshResult:
     days: list[dt.date] = field(default_factory=list)
     rows: int = 0
     full: bool = False
+    tickets: int = 0
 
     def __str__(self) -> str:
         if not self.days:
             return 'no days to roll up'
         span = f'{self.days[0]}..{self.days[-1]}' if len(self.days) > 1 else f'{self.days[0]}'
-        return f'{len(self.days)} days rolled up ({span}), {self.rows} rows{" (full rebuild)" if self.full else ""}'
+        if self.full:
+            return f'{len(self.days)} days rolled up ({span}), {self.rows} rows (full rebuild)'
+        return f'{len(self.days)} days rolled up ({span}) from {self.tickets} changed tickets'
 
 
 def rollup_refresh(*, now: dt.datetime | None = None) -> RefreshResult:
-    """Bring the rollups up to date: every day the first time, then the days touched since the last run.
+    """Bring the rollups up to date: every day the first time, then by difference.
 
-    Each batch of days commits on its own, stamped with the run's start; the next run looks back from the
-    latest stamp (less an overlap for transactions that committed late), so nothing is missed.
+    A refresh takes the tickets changed (or deleted) since the last one, less an overlap for transactions that
+    committed late, takes each one's stored contribution away from the day, week and month rows it counted in
+    and adds its contribution now: it costs what changed, not what the days hold.
     """
+    from incidents.models import Ticket
+
     now = now or timezone.now()
     today = now.astimezone(local_zone()).date()
-    last = DailyRollup.objects.filter(dimension=Dimension.DAY).aggregate(at=Max('computed_at'))['at']
-    if last is None:
-        days, full = _all_days(today), True
-    else:
-        days = days_touched_since(last - OVERLAP) | {today, today - dt.timedelta(days=1)}
-        days, full = sorted(d for d in days if d <= today), False
-    result = RefreshResult(days=sorted(days), full=full)
-    # Each batch costs one pass over the tickets and clocks, whichever days it holds: few, large batches.
-    for batch in _month_batches(result.days) if full else _batches(result.days, INCREMENTAL_BATCH_DAYS):
-        result.rows += rollup_recompute(days=batch, as_of=now)
+    last = _last_refresh()
+    if last is None or (not RollupContribution.objects.exists() and Ticket.objects.exists()):
+        return _rebuild_everything(now)
+    with _rollup_transaction():
+        days, changed = _apply_difference(_changed_tickets(last - OVERLAP), as_of=now)
+        days |= _mark_days(days, today, now)
+    return RefreshResult(days=sorted(days), rows=0, full=False, tickets=changed)
+
+
+def _rebuild_everything(now: dt.datetime) -> RefreshResult:
+    """Every day's rows from the tickets, and every ticket's contribution, from one snapshot."""
+    from incidents.models import Ticket
+
+    today = now.astimezone(local_zone()).date()
+    with _rollup_transaction():
+        days = _all_days(today)
+        result = RefreshResult(days=days, full=True)
+        DailyRollup.objects.all().delete()
+        PeriodRollup.objects.all().delete()
+        RollupContribution.objects.all().delete()
+        for batch in _month_batches(days):
+            result.rows += _recompute_days(batch, now)
+        bounds = Ticket.objects.aggregate(low=Min('pk'), high=Max('pk'))
+        if bounds['low'] is not None:
+            for low in range(bounds['low'], bounds['high'] + 1, CONTRIBUTION_RANGE):
+                found = contributions.contributions_of(Q(id__gte=low, id__lt=low + CONTRIBUTION_RANGE))
+                RollupContribution.objects.bulk_create(contributions.contribution_rows(found), batch_size=5000)
+        if connection.vendor == 'postgresql':
+            # Refreshes look rows up by their cells: the planner needs the new tables' statistics to use the index.
+            with connection.cursor() as cursor:
+                for model in (DailyRollup, PeriodRollup, RollupContribution):
+                    cursor.execute(f'ANALYZE {connection.ops.quote_name(model._meta.db_table)}')
     return result
 
 
 def rollup_rebuild(*, start: dt.date | None = None, end: dt.date | None = None) -> RefreshResult:
-    """Recompute every day from `start` (the first ticket's) to `end` (today), e.g. after an import."""
+    """Recompute every day from `start` (the first ticket's) to `end` (today), e.g. after an import; without
+    either, rebuild the rollups and every ticket's contribution from scratch."""
     now = timezone.now()
+    if start is None and end is None:
+        return _rebuild_everything(now)
     today = now.astimezone(local_zone()).date()
     days = [d for d in _all_days(today) if (start is None or d >= start) and (end is None or d <= end)]
     result = RefreshResult(days=days, full=True)

@@ -28,6 +28,26 @@ DEFAULT_DAYS = 30
 # The filter value selecting tickets without a group, service, category or assignee (stored as 0).
 NONE = 'none'
 MAX_DAYS = 366 * 10
+# Days a report may name: arithmetic on the calendar's first and last days (0001-01-01, 9999-12-31) overflows, and
+# no desk has tickets outside these.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
+class ReportDateField(forms.DateField):
+    """A day as YYYY-MM-DD between FIRST_DAY and LAST_DAY."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault('input_formats', ['%Y-%m-%d'])
+        super().__init__(**kwargs)
+        self.error_messages['invalid'] = 'Give a date as YYYY-MM-DD.'
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise ValidationError(f'Give a date between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}.')
+
+
 FILTERS = ('kind', 'priority', 'group', 'service', 'category', 'channel', 'agent')
 PARAMETERS = ('from', 'to', 'interval', *FILTERS, 'source')
 
@@ -209,12 +229,10 @@ class SliceForm(forms.Form):
         super().__init__(*args, **kwargs)
         # `from` is a Python keyword, so the date fields are added here rather than declared.
         self.fields = {
-            'from': forms.DateField(label='From', required=False, input_formats=['%Y-%m-%d']),
-            'to': forms.DateField(label='To', required=False, input_formats=['%Y-%m-%d']),
+            'from': ReportDateField(label='From', required=False),
+            'to': ReportDateField(label='To', required=False),
             **self.fields,
         }
-        self.fields['from'].error_messages['invalid'] = 'Give a date as YYYY-MM-DD.'
-        self.fields['to'].error_messages['invalid'] = 'Give a date as YYYY-MM-DD.'
 
     def clean_priority(self) -> tuple[int, ...]:
         text = (self.cleaned_data.get('priority') or '').strip()

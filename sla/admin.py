@@ -36,6 +36,7 @@ class ServiceLevelAgreementAdmin(AuditedAdmin):
         'service',
         'response_minutes',
         'resolution_minutes',
+        'hypercare',
         'calendar',
         'active',
     ]

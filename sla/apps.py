@@ -6,18 +6,21 @@ from itsm.roles import STAFF_ROLES
 
 AGREEMENTS = ('businesscalendar', 'servicelevelagreement', 'operationallevelagreement', 'underpinningcontract')
 CLOCKS = ('slaclock', 'clockevent', 'clockpause')
+SERVICE_AGREEMENTS = ('servicelevelagreement', 'underpinningcontract')
 
 
 class SlaConfig(AppConfig):
     name = 'sla'
     verbose_name = 'Service levels'
 
-    # Everyone who works tickets sees agreements and clocks; incident managers and service owners keep the
-    # agreements (administrators hold every permission). Clocks are written only by the services.
+    # Everyone who works tickets sees agreements and clocks; incident managers keep the agreements (administrators
+    # hold every permission). Service owners keep the SLAs and contracts of their own services only (the rule:
+    # `models.keeps_agreements_of`); calendars and OLAs hold for every service. Clocks are written only by services.
     role_permissions = {
         (*STAFF_ROLES, Role.INTEGRATION): [f'view_{model}' for model in AGREEMENTS + CLOCKS],
-        (Role.INCIDENT_MANAGER, Role.SERVICE_OWNER): [
-            f'{action}_{model}' for model in AGREEMENTS for action in ('add', 'change', 'delete')
+        Role.INCIDENT_MANAGER: [f'{action}_{model}' for model in AGREEMENTS for action in ('add', 'change', 'delete')],
+        Role.SERVICE_OWNER: [
+            f'{action}_{model}' for model in SERVICE_AGREEMENTS for action in ('add', 'change', 'delete')
         ],
     }
 
@@ -82,3 +85,10 @@ class SlaConfig(AppConfig):
         hooks.subscribe(hooks.CREATED, services.on_record_created, model=ProcessRecord)
         hooks.subscribe(hooks.CHANGED, services.on_record_changed, model=ProcessRecord)
         hooks.subscribe(hooks.TRANSITIONED, services.on_record_changed, model=ProcessRecord)
+
+        from itsm import notify
+
+        from .forecast import FORECAST_EVENT
+
+        # The queue forecast's "likely to breach" notice, on any kind of record.
+        notify.register_event_template(FORECAST_EVENT, 'sla/email/forecast.txt')

@@ -19,6 +19,7 @@ __all__ = [
     'badge_for',
     'badges_for',
     'counts_business_hours',
+    'forecast_badge',
     'format_business',
     'format_clock_time',
     'format_duration',
@@ -148,3 +149,33 @@ def badges_for(clocks, *, now: dt.datetime | None = None, include_stopped: bool 
     elif not shown:
         shown = [c for c in clocks if c.kind in SLA_KINDS]
     return [badge_for(clock, now=now) for clock in shown]
+
+
+@dataclass(frozen=True)
+class ForecastBadge:
+    """ "Likely to breach" on a queue row or the SLA panel, with the queue forecast's reason."""
+
+    clock_id: int
+    label: str
+    text: str
+    title: str
+    reason: str = ''
+
+
+def forecast_badge(clocks, *, now: dt.datetime | None = None) -> ForecastBadge | None:
+    """The queue forecast's warning for a record (from its prefetched clocks; no query): the flagged open clock
+    due first, or None."""
+    from .forecast import forecast_text
+
+    flagged = [c for c in clocks if c.likely_to_breach and c.forecast_at is not None]
+    if not flagged:
+        return None
+    clock = min(flagged, key=lambda c: (c.due_at is None, c.due_at or c.forecast_at))
+    reason = forecast_text(clock, now=now)
+    return ForecastBadge(
+        clock_id=clock.pk,
+        label=ClockKind(clock.kind).label,
+        text='likely to breach',
+        title=f'{clock.name}: {reason} (expected {_local(clock.forecast_at)})',
+        reason=reason,
+    )

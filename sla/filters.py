@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.choices import CallableChoiceIterator
 
 from itsm.choices import Priority
-from itsm.filters import TextSearchFilterSet
+from itsm.filters import DateTimeFilter, IdFilter, TextSearchFilterSet
 from itsm.models import SupportGroup
 
 from . import records
@@ -54,7 +54,7 @@ class ServiceLevelAgreementFilterSet(TextSearchFilterSet):
 
     class Meta:
         model = ServiceLevelAgreement
-        fields = ['active']
+        fields = ['active', 'hypercare']
 
 
 class OperationalLevelAgreementFilterSet(TextSearchFilterSet):
@@ -124,7 +124,8 @@ class SlaClockFilterSet(RecordSearchFilterSet):
         field_name='breached_at', lookup_expr='isnull', exclude=True, label='Breached'
     )
     at_risk = django_filters.BooleanFilter(method='filter_at_risk', label='At risk')
-    due_before = django_filters.IsoDateTimeFilter(field_name='due_at', lookup_expr='lte', label='Due before')
+    due_before = DateTimeFilter(field_name='due_at', lookup_expr='lte', label='Due before')
+    likely_to_breach = django_filters.BooleanFilter(method='filter_likely_to_breach', label='Likely to breach')
 
     class Meta:
         model = SlaClock
@@ -141,6 +142,10 @@ class SlaClockFilterSet(RecordSearchFilterSet):
         risky = Q(stopped_at__isnull=True, warned_at__isnull=False, breached_at__isnull=True)
         return queryset.filter(risky) if value else queryset.exclude(risky)
 
+    def filter_likely_to_breach(self, queryset, name, value):
+        likely = Q(stopped_at__isnull=True, forecast_warned_at__isnull=False)
+        return queryset.filter(likely) if value else queryset.exclude(likely)
+
 
 class ClockEventFilterSet(RecordSearchFilterSet):
     record_search_fields = ('number',)
@@ -149,8 +154,8 @@ class ClockEventFilterSet(RecordSearchFilterSet):
     kind = django_filters.ChoiceFilter(choices=EventKind.choices)
     ticket = django_filters.CharFilter(method='filter_record', label='Ticket')
     clock_kind = django_filters.MultipleChoiceFilter(field_name='clock__kind', choices=ClockKind.choices)
-    after = django_filters.IsoDateTimeFilter(field_name='at', lookup_expr='gte')
-    before = django_filters.IsoDateTimeFilter(field_name='at', lookup_expr='lt')
+    after = DateTimeFilter(field_name='at', lookup_expr='gte')
+    before = DateTimeFilter(field_name='at', lookup_expr='lt')
 
     class Meta:
         model = ClockEvent
@@ -162,7 +167,7 @@ class ClockEventFilterSet(RecordSearchFilterSet):
 
 class ClockPauseFilterSet(django_filters.FilterSet):
     ticket = django_filters.CharFilter(method='filter_record', label='Ticket')
-    clock = django_filters.NumberFilter(field_name='clock', label='Clock (id)')
+    clock = IdFilter(field_name='clock', label='Clock (id)')
     open = django_filters.BooleanFilter(field_name='ended_at', lookup_expr='isnull', label='Still paused')
 
     class Meta:

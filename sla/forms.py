@@ -82,6 +82,7 @@ class ServiceLevelAgreementForm(AgreementForm):
             'service',
             'response_minutes',
             'resolution_minutes',
+            'hypercare',
             'calendar',
             'warning_percents',
             'pause_states',

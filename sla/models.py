@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from itsm.choices import Priority, TicketKind
+from itsm.choices import Priority, Role, TicketKind
 from itsm.models import TimestampedModel
 
 from . import business_time, records
@@ -281,7 +281,12 @@ def normalise_custom_holidays(value: Any) -> list[dict[str, str]]:
         raise ValidationError('Custom holidays are a list of dates.')
     days: dict[str, str] = {}
     for item in value:
-        text, name = (item, '') if isinstance(item, str) else (item.get('date'), item.get('name', ''))
+        if isinstance(item, str):
+            text, name = item, ''
+        elif isinstance(item, dict):
+            text, name = item.get('date'), item.get('name', '')
+        else:
+            raise ValidationError(f'{item!r} is neither a date like 2026-12-24 nor {{"date": …, "name": …}}.'[:200])
         try:
             day = dt.date.fromisoformat(str(text))
         except (TypeError, ValueError):
@@ -312,6 +317,20 @@ def check_targets_fit(agreement, names: tuple[str, ...]) -> dict[str, str]:
         for name in names
         if getattr(agreement, name) and getattr(agreement, name) > limit
     }
+
+
+# Who keeps which agreement beyond the model permission: incident managers and administrators keep every one;
+# service owners only those of services they own (never the defaults, which hold for every service).
+AGREEMENT_KEEPERS = (Role.ADMINISTRATOR, Role.INCIDENT_MANAGER)
+
+
+def keeps_agreements_of(user, service) -> bool:
+    """Whether `user` may write an agreement of `service` (None: a default for every service)."""
+    if user is None:
+        return True  # the desk itself (demo data, jobs)
+    if user.has_role(*AGREEMENT_KEEPERS):
+        return True
+    return service is not None and service.owner_id == user.pk
 
 
 class AgreementBase(TimestampedModel):
@@ -367,8 +386,16 @@ class ServiceLevelAgreement(AgreementBase):
     )
     response_minutes = models.PositiveIntegerField(help_text='Business minutes from opening to Accepted.')
     resolution_minutes = models.PositiveIntegerField(help_text='Business minutes from opening to Completed.')
+    hypercare = models.BooleanField(
+        default=False,
+        help_text='Applies, instead of the usual SLA, while the service (or, without a service, any service) is in '
+        'hypercare.',
+    )
 
     target_fields = ('response_minutes', 'resolution_minutes')
+
+    def writable_by(self, user) -> bool:
+        return keeps_agreements_of(user, self.service)
 
     class Meta:
         ordering = ['ticket_kind', 'priority', 'service__name', 'name']
@@ -376,12 +403,12 @@ class ServiceLevelAgreement(AgreementBase):
         verbose_name_plural = 'SLAs'
         constraints = [
             models.UniqueConstraint(
-                fields=['ticket_kind', 'priority', 'service'],
+                fields=['ticket_kind', 'priority', 'service', 'hypercare'],
                 condition=Q(active=True, service__isnull=False),
                 name='sla_one_active_per_service',
             ),
             models.UniqueConstraint(
-                fields=['ticket_kind', 'priority'],
+                fields=['ticket_kind', 'priority', 'hypercare'],
                 condition=Q(active=True, service__isnull=True),
                 name='sla_one_active_default',
             ),
@@ -399,10 +426,16 @@ class ServiceLevelAgreement(AgreementBase):
             raise ValidationError({'response_minutes': 'The response target cannot be longer than the resolution.'})
         if self.active and self.ticket_kind and self.priority is not None:
             clash = ServiceLevelAgreement.objects.filter(
-                active=True, ticket_kind=self.ticket_kind, priority=self.priority, service_id=self.service_id
+                active=True,
+                ticket_kind=self.ticket_kind,
+                priority=self.priority,
+                service_id=self.service_id,
+                hypercare=self.hypercare,
             ).exclude(pk=self.pk)
             if clash.exists():
                 scope = f'{self.service}' if self.service_id else 'the default'
+                if self.hypercare:
+                    scope += ' in hypercare'
                 raise ValidationError(
                     f'"{clash.first()}" already covers {self.get_ticket_kind_display().lower()}s of '
                     f'P{self.priority} for {scope}.'
@@ -482,6 +515,10 @@ class UnderpinningContract(TimestampedModel):
     response_minutes = models.PositiveIntegerField()
     resolution_minutes = models.PositiveIntegerField()
     contact_email = models.EmailField(blank=True, help_text='Where incidents are raised with the supplier.')
+
+    def writable_by(self, user) -> bool:
+        return keeps_agreements_of(user, self.service)
+
     contact_phone = models.CharField(max_length=40, blank=True)
     valid_from = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
@@ -569,6 +606,18 @@ class SlaClock(TimestampedModel):
     breached_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.CharField(max_length=12, choices=StopReason.choices, blank=True)
+    # The queue forecast (`sla.forecast`): set while the open tickets ahead of this one in its group's queue, at the
+    # group's recent throughput, would finish it after its due time; cleared when the forecast improves again.
+    forecast_warned_at = models.DateTimeField(
+        null=True, blank=True, help_text='When the queue forecast first said this clock will probably breach.'
+    )
+    forecast_at = models.DateTimeField(
+        null=True, blank=True, help_text='When the queue forecast expects the work done (latest forecast).'
+    )
+    forecast_ahead = models.PositiveIntegerField(null=True, blank=True, help_text='Open tickets ahead in the queue.')
+    forecast_rate = models.FloatField(
+        null=True, blank=True, help_text="The group's recent throughput: tickets completed per business hour."
+    )
 
     badge_colors = {'state': CLOCK_STATE_COLOURS}
 
@@ -582,6 +631,8 @@ class SlaClock(TimestampedModel):
             models.Index(fields=['next_check_at'], condition=Q(next_check_at__isnull=False), name='sla_clock_due'),
             # A record's clocks (the engine, the panel, a page's prefetch, the breached and at-risk filters).
             models.Index(fields=['content_type', 'object_id', 'due_at'], name='sla_clock_record_due'),
+            # The rollup refresh reads the clocks changed since its last run.
+            models.Index(fields=['updated_at'], name='sla_clock_updated'),
             # The queues' nearest due: a small index of the open clocks, read without touching the table.
             models.Index(
                 fields=['content_type', 'object_id', 'due_at'],
@@ -601,6 +652,12 @@ class SlaClock(TimestampedModel):
                 name='sla_clock_at_risk',
             ),
             models.Index(fields=['state', 'due_at'], name='sla_clock_state_due'),
+            # The likely-to-breach filter (`sla.selectors.filter_likely_to_breach`): the few flagged open clocks.
+            models.Index(
+                fields=['content_type', 'object_id'],
+                condition=Q(stopped_at__isnull=True, forecast_warned_at__isnull=False),
+                name='sla_clock_forecast',
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -656,6 +713,11 @@ class SlaClock(TimestampedModel):
         return 100 * self.elapsed_at(moment) / self.target if self.target_minutes else 0.0
 
     @property
+    def likely_to_breach(self) -> bool:
+        """Whether the queue forecast says this open clock will probably breach."""
+        return self.forecast_warned_at is not None and self.stopped_at is None and self.breached_at is None
+
+    @property
     def risk_at(self) -> dt.datetime | None:
         """When the first warning falls due on the current run (for the badge colour), if it is running."""
         if not self.warning_percents or self.run_started_at is None:
@@ -702,7 +764,8 @@ class ClockEvent(models.Model):
     sweep as a higher threshold (recorded, not announced); `notified_at` is set when the e-mail went out.
     """
 
-    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name='events')
+    # No index of its own: the unique (clock, percent) constraint leads with it.
+    clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, related_name='events', db_index=False)
     percent = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=8, choices=EventKind.choices)
     crossed_at = models.DateTimeField(help_text='When the threshold was reached.')

@@ -64,6 +64,7 @@ def _send(event: ClockEvent, recipients: list[str], by_role: dict[str, list[str]
             'escalated': escalated,
         },
         data={'roles': by_role, 'clock_event': event.pk, 'escalated': 'manager' in by_role},
+        key=f'sla-event-{event.pk}',  # one announcement, one Message-ID, however often a dead worker retries it
     )
 
 

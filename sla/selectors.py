@@ -5,6 +5,8 @@ on (content_type, object_id, due_at) serve them as a foreign key's would)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
@@ -29,6 +31,7 @@ __all__ = [
     'contract_list',
     'filter_at_risk',
     'filter_breached',
+    'filter_likely_to_breach',
     'ola_for',
     'ola_list',
     'order_by_nearest_due',
@@ -67,16 +70,35 @@ def clock_pause_list() -> QuerySet[ClockPause]:
     return ClockPause.objects.select_related('clock').prefetch_related('clock__record')
 
 
+# Apps that know which services are in hypercare register `check(service_id) -> bool`; this app names none of them.
+_hypercare_checks: list[Callable[[int], bool]] = []
+
+
+def register_hypercare_check(check: Callable[[int], bool]) -> None:
+    if check not in _hypercare_checks:
+        _hypercare_checks.append(check)
+
+
+def in_hypercare(service_id: int | None) -> bool:
+    return service_id is not None and any(check(service_id) for check in _hypercare_checks)
+
+
 def sla_for(*, kind: str, priority: int | None, service_id: int | None) -> ServiceLevelAgreement | None:
-    """The active SLA for a record: the service's own for its kind and priority, else the default."""
+    """The active SLA for a record: the service's own for its kind and priority, else the default. While the
+    service is in hypercare a hypercare SLA (the service's own, else the hypercare default) takes precedence."""
     if priority is None:
         return None
     candidates = ServiceLevelAgreement.objects.filter(active=True, ticket_kind=kind, priority=priority)
     if service_id is None:
-        candidates = candidates.filter(service__isnull=True)
+        candidates = candidates.filter(service__isnull=True, hypercare=False)
     else:
         candidates = candidates.filter(Q(service_id=service_id) | Q(service__isnull=True))
-    return candidates.select_related('calendar').order_by(F('service').asc(nulls_last=True)).first()
+    # At most four rows (hypercare or not, the service's or the default), hypercare ones first, the service's first.
+    found = list(candidates.select_related('calendar').order_by('-hypercare', F('service').asc(nulls_last=True)))
+    # The hypercare question is asked only when a hypercare SLA could apply, so desks without one pay nothing.
+    if found and found[0].hypercare and in_hypercare(service_id):
+        return found[0]
+    return next((agreement for agreement in found if not agreement.hypercare), None)
 
 
 def ola_for(*, group_id: int | None, priority: int | None) -> OperationalLevelAgreement | None:
@@ -137,3 +159,9 @@ def filter_at_risk(records: QuerySet, at_risk: bool) -> QuerySet:
         _clocks_of(records).filter(stopped_at__isnull=True, warned_at__isnull=False, breached_at__isnull=True)
     )
     return records.filter(condition if at_risk else ~condition)
+
+
+def filter_likely_to_breach(records: QuerySet, likely: bool) -> QuerySet:
+    """Records with (or without) an open clock the queue forecast flagged as likely to breach (`sla.forecast`)."""
+    condition = Exists(_clocks_of(records).filter(stopped_at__isnull=True, forecast_warned_at__isnull=False))
+    return records.filter(condition if likely else ~condition)

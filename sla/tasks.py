@@ -24,3 +24,11 @@ def sla_clocks_refresh_task(calendar_id: int) -> int:
     from .services import clocks_refresh
 
     return clocks_refresh(calendar_id=calendar_id)
+
+
+@shared_task(ignore_result=True)
+def sla_queue_forecast_task() -> str:
+    """Forecast the running resolution clocks from their groups' queues; warn once about those likely to breach."""
+    from .forecast import queue_forecast
+
+    return str(queue_forecast())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Count, F, Q
 
+from itsm.records import without_hidden_records
 from itsm.views.generic import (
     Column,
     ObjectCreateView,
@@ -122,6 +123,7 @@ class ServiceLevelAgreementListView(ObjectListView):
         Column('response_minutes', 'Response', template=TARGET, css_class='text-end'),
         Column('resolution_minutes', 'Resolution', template=TARGET, css_class='text-end'),
         Column('calendar', order_by='calendar__name'),
+        'hypercare',
         'active',
     ]
 
@@ -129,7 +131,7 @@ class ServiceLevelAgreementListView(ObjectListView):
 class ServiceLevelAgreementDetailView(ObjectDetailView):
     queryset = selectors.sla_list()
     template_name = 'sla/agreement_detail.html'
-    fields = ['ticket_kind', 'priority', 'service', 'calendar', 'active']
+    fields = ['ticket_kind', 'priority', 'service', 'calendar', 'hypercare', 'active']
 
     def get_extra_context(self, obj):
         return {
@@ -282,7 +284,17 @@ class UnderpinningContractDeleteView(ObjectDeleteView):
 
 
 # ------------------------------------------------------------------------------------- clocks and events
-class SlaClockListView(ObjectListView):
+class VisibleClocksMixin:
+    """Clocks (and their events and pauses) of a restricted record, a security incident, only for those who may
+    see it (`itsm.records.without_hidden_records`)."""
+
+    record_path = ''
+
+    def get_queryset(self):
+        return without_hidden_records(super().get_queryset(), self.request.user, via=self.record_path)
+
+
+class SlaClockListView(VisibleClocksMixin, ObjectListView):
     """The SLA monitor: open clocks nearest due first (overdue on top), then the stopped ones."""
 
     queryset = selectors.clock_list().order_by(
@@ -302,7 +314,7 @@ class SlaClockListView(ObjectListView):
     ]
 
 
-class SlaClockDetailView(ObjectDetailView):
+class SlaClockDetailView(VisibleClocksMixin, ObjectDetailView):
     queryset = selectors.clock_list()
     template_name = 'sla/slaclock_detail.html'
     fields = ['kind', 'state', 'calendar', 'support_group', 'started_at', 'due_at', 'stopped_at', 'stop_reason']
@@ -314,7 +326,8 @@ class SlaClockDetailView(ObjectDetailView):
         return {'clocks': [obj], 'record': obj.record}
 
 
-class ClockEventListView(ObjectListView):
+class ClockEventListView(VisibleClocksMixin, ObjectListView):
+    record_path = 'clock__'
     queryset = selectors.clock_event_list()
     filterset_class = ClockEventFilterSet
     title = 'SLA events'
@@ -330,7 +343,8 @@ class ClockEventListView(ObjectListView):
     ]
 
 
-class ClockEventDetailView(ObjectDetailView):
+class ClockEventDetailView(VisibleClocksMixin, ObjectDetailView):
+    record_path = 'clock__'
     queryset = selectors.clock_event_list()
     fields = ['clock', 'kind', 'percent', 'crossed_at', 'at', 'superseded', 'notified_at', 'recipients']
 
@@ -338,7 +352,8 @@ class ClockEventDetailView(ObjectDetailView):
         return []
 
 
-class ClockPauseListView(ObjectListView):
+class ClockPauseListView(VisibleClocksMixin, ObjectListView):
+    record_path = 'clock__'
     queryset = selectors.clock_pause_list().order_by('-started_at', '-id')
     filterset_class = ClockPauseFilterSet
     title = 'SLA clock pauses'
@@ -351,7 +366,8 @@ class ClockPauseListView(ObjectListView):
     ]
 
 
-class ClockPauseDetailView(ObjectDetailView):
+class ClockPauseDetailView(VisibleClocksMixin, ObjectDetailView):
+    record_path = 'clock__'
     queryset = selectors.clock_pause_list()
     fields = ['clock', 'started_at', 'ended_at', 'ticket_state', 'reason']
 

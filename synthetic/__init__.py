@@ -14,9 +14,10 @@
   comments and work notes, completion, reopens, closure by the caller or automatically. Their histories,
   SLA/OLA clocks, pauses, warnings and breaches are what the services would have written (`tickets`).
 
-Numbers continue the `NumberSequence` counters (INC, CS, CI), so the application keeps numbering new records
-after them. On PostgreSQL rows are loaded with COPY, streamed while they are generated; elsewhere (SQLite in the
-tests) with `bulk_create`. Then VACUUM ANALYZE and the report rollups are rebuilt.
+Numbers continue the application's numbering of INC, CS and CI (`itsm.numbering`: the PostgreSQL sequences,
+moved past the generated numbers after loading, or the `NumberSequence` counters on SQLite), so the application
+keeps numbering new records after them. On PostgreSQL rows are loaded with COPY, streamed while they are
+generated; elsewhere (SQLite in the tests) with `bulk_create`. Then VACUUM ANALYZE and the report rollups are rebuilt.
 
 The generator is an app of its own because it writes every app's tables (people, CMDB, incidents, SLA clocks,
 rollups); the core and the process apps never import it. The CMDB part (`estate`) is generic and could serve on

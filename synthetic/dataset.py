@@ -26,7 +26,7 @@ from django.utils import timezone
 from cmdb.models import ConfigurationItem, RaciAssignment, Relationship, Service
 from incidents.models import Ticket
 from itsm.models import Attachment, NumberSequence, SupportGroup, TimelineEntry, User
-from itsm.numbering import format_number, next_numbers
+from itsm.numbering import format_number, move_sequence_past, next_numbers, peek_next_value, uses_sequences
 from sla.models import ClockEvent, ClockPause, OperationalLevelAgreement, SlaClock
 
 from . import estate as estate_module
@@ -276,14 +276,25 @@ def _next_id(model) -> int:
 
 
 def _reserve_numbers(prefix: str, start: int) -> int:
-    """The first free number of `prefix`, its counter row locked until the transaction ends (so nobody else
-    takes numbers meanwhile); `_take_numbers` then moves the counter past the ones the generator used."""
+    """The first free number of `prefix`; `_take_numbers` then moves the numbering past the ones the generator used.
+
+    On SQLite the counter row stays locked until the transaction ends, so nobody else takes numbers meanwhile. On
+    PostgreSQL numbers come from a sequence, which takes no lock: `_take_numbers` refuses if it moved meanwhile.
+    """
+    if uses_sequences():
+        return peek_next_value(prefix, start=start)
     NumberSequence.objects.bulk_create([NumberSequence(prefix=prefix, last=start - 1)], ignore_conflicts=True)
     return NumberSequence.objects.select_for_update().get(prefix=prefix).last + 1
 
 
 def _take_numbers(prefix: str, first: int, following: int, start: int) -> None:
-    """Take numbers `first` … `following - 1` from `prefix`'s sequence, as `itsm.numbering` hands them out."""
+    """Take numbers `first` … `following - 1` of `prefix`, so the application numbers new records after them."""
+    if uses_sequences():
+        moved_to = peek_next_value(prefix, start=start)
+        if moved_to != first:
+            raise DatasetError(f'The {prefix} sequence moved while the data set was generated ({moved_to}).')
+        move_sequence_past(prefix, following - 1, start=start)
+        return
     taken = next_numbers(prefix, following - first, start=start)
     if taken and taken[0] != format_number(prefix, first):
         raise DatasetError(f'The {prefix} sequence moved while the data set was generated ({taken[0]}).')

@@ -31,6 +31,7 @@ from incidents.priority import matrix
 from itsm.audit import audited_fields
 from itsm.choices import Attention, Impact, TicketKind, Tier, Urgency
 from itsm.errors import InvalidTransition
+from itsm.fields import default_label
 from itsm.models import TimelineEntry
 from itsm.numbering import format_number
 from sla import business_time
@@ -350,7 +351,12 @@ class Tickets:
         self.hours = self._hours(days)
         self.cells = priority_cells()
         self.category_of_group = self._categories()
-        self.labels = {f.name: _j(str(f.verbose_name)) for f in audited_fields(Ticket)}
+        # A change is stored as [field, before, after], with the label fourth when it is not the field's own
+        # (`itsm.fields.FieldChangesField`): the suffix to write after the values.
+        self.label_suffix = {
+            f.name: '' if str(f.verbose_name) == default_label(f.name) else f', {_j(str(f.verbose_name))}'
+            for f in audited_fields(Ticket)
+        }
         self.created_fields = [f.name for f in audited_fields(Ticket)]
         self.zone = timezone.get_current_timezone()
         self.totals = dict.fromkeys(('tickets', 'clocks', 'pauses', 'events', 'timeline'), 0)
@@ -453,7 +459,7 @@ class Tickets:
         self.totals['timeline'] += 1
 
     def _change(self, field: str, before: str, after: str) -> str:
-        return f'{{"field": "{field}", "label": {self.labels[field]}, "before": {before}, "after": {after}}}'
+        return f'["{field}", {before}, {after}{self.label_suffix[field]}]'
 
     # --------------------------------------------------------------------------------------------- one ticket
     def generate(self, progress=None) -> None:
@@ -828,10 +834,11 @@ class Tickets:
             'reassignment_count': '0',
             'reopen_count': '0',
             'knowledge_used': 'false',
+            'security_incident': 'false',
             'opened_at': _iso(opened),
         }
         parts = [
-            f'{{"field": "{name}", "label": {self.labels[name]}, "before": null, "after": {values[name]}}}'
+            f'["{name}", null, {values[name]}{self.label_suffix[name]}]'
             for name in self.created_fields
             if values.get(name) is not None
         ]

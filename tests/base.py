@@ -367,6 +367,49 @@ class APITestCases:
             large = self.count_queries(lambda: self.assertHttpStatus(client.get(self.list_url()), 200))
             self.assertEqual(small, large, f'list queries grew from {small} to {large} with more rows')
 
+    class ReadOnlyCollection:
+        """Mix in before `ModelAPITestCase` for collections written elsewhere (an action, the lifecycle, a sweep,
+        the notification kit): the API offers no create, edit or delete (405) and nothing changes."""
+
+        refused_update: ClassVar[dict[str, Any]] = {'note': 'x'}
+
+        def test_create_writes_record_and_timeline(self):
+            before = self.model._default_manager.count()
+            response = self.api_client(self.writer()).post(self.list_url(), self.refused_update, format='json')
+            self.assertHttpStatus(response, 405)
+            self.assertEqual(self.model._default_manager.count(), before)
+
+        def test_create_without_permission_is_forbidden(self):
+            response = self.api_client(self.user_without('add')).post(self.list_url(), {}, format='json')
+            self.assertIn(response.status_code, (403, 405))
+            # Whoever may read the collection is told the method is not offered at all.
+            response = self.api_client(self.viewer()).post(self.list_url(), {}, format='json')
+            self.assertHttpStatus(response, 405)
+
+        def test_create_rejects_malformed_json(self):
+            response = self.api_client(self.writer()).post(self.list_url(), '{"x', content_type='application/json')
+            self.assertHttpStatus(response, 405)
+
+        def test_update_records_field_changes(self):
+            obj = self.make_object()
+            before = self.model._default_manager.filter(pk=obj.pk).values().get()
+            response = self.api_client(self.writer()).patch(self.detail_url(obj), self.refused_update, format='json')
+            self.assertHttpStatus(response, 405)
+            self.assertEqual(self.model._default_manager.filter(pk=obj.pk).values().get(), before)
+
+        def test_update_without_permission_is_forbidden(self):
+            obj = self.make_object()
+            response = self.api_client(self.user_without('change')).patch(self.detail_url(obj), {}, format='json')
+            self.assertHttpStatus(response, 405)
+
+        def test_read_only_fields_are_not_writable(self):
+            obj = self.make_object()
+            before = self.model._default_manager.filter(pk=obj.pk).values().get()
+            data = {'created_at': '2020-01-01T00:00:00Z'}
+            response = self.api_client(self.writer()).patch(self.detail_url(obj), data, format='json')
+            self.assertHttpStatus(response, 405)
+            self.assertEqual(self.model._default_manager.filter(pk=obj.pk).values().get(), before)
+
 
 class ViewTestCases:
     """Namespace for the page test bases."""

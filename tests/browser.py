@@ -8,12 +8,12 @@ request they make in `page.requests`, so a test can assert that nothing left the
 from __future__ import annotations
 
 import os
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.servers import wait_for_live_server_requests
 
 CHROMIUM = os.environ.get('CHROMIUM_PATH', '/usr/bin/chromium')
 CHROMIUM_ARGS = [
@@ -54,19 +54,6 @@ def page(browser):
     yield new_page
     context.close()
     wait_for_live_server_requests()
-
-
-def wait_for_live_server_requests(timeout: float = 5.0) -> None:
-    """Let requests the closed page left in flight (live polling, htmx) finish before the test database is flushed.
-
-    The live server answers each connection on a thread of its own; one still reading the database when the flush
-    starts makes SQLite refuse the flush ("database table is locked").
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any('process_request_thread' in thread.name for thread in threading.enumerate()):
-            return
-        time.sleep(0.02)
 
 
 def login(page, live_server, username: str, password: str) -> None:

@@ -10,7 +10,7 @@ import os
 import pytest
 from django.conf import settings
 
-pytest_plugins = ['tests.browser']
+pytest_plugins = ['tests.browser', 'tests.number_sequences']
 
 
 def pytest_collection_modifyitems(config, items):

@@ -91,3 +91,32 @@ def make_routing_rule(*, group=None, name: str | None = None, **conditions):
     group = group or SupportGroupFactory()
     name = name or f'Rule {RoutingRule.objects.count() + 1}'
     return routing.rule_create(actor=SYSTEM, name=name, assignment_group=group, **conditions)
+
+
+# ----------------------------------------------------------------------------------------- notification outbox
+def make_outbox_message(*, record=None, event: str = 'assigned', status: str = 'pending', **fields):
+    """An outbox row as `itsm.notify.notify()` writes it (about a new ticket unless `record` is given)."""
+    import uuid
+
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from itsm.outbox import OutboxMessage
+
+    record = record or make_ticket()
+    now = timezone.now()
+    defaults = {
+        'label': 'Assigned to your group',
+        'recipients': ['desk@example.com'],
+        'key': uuid.uuid4().hex,
+        'next_attempt_at': now if status == 'pending' else None,
+        'sent_at': now if status == 'sent' else None,
+        'failed_at': now if status == 'failed' else None,
+    }
+    return OutboxMessage.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        event=event,
+        status=status,
+        **{**defaults, **fields},
+    )

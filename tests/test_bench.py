@@ -126,3 +126,98 @@ def test_the_backtest_measures_recall_and_precision_as_documented():
     # P1: 2 of 3 in one candidate (a majority); P2: 2 of 4 (not more than half); P3 has too few incidents to count.
     assert (figures.problems, figures.recalled) == (2, 1)
     assert (figures.candidate_incidents, figures.with_problem) == (9, 5)
+
+
+FIGURES = """
+Some text, then the load table, which is not a figures table:
+
+| operation | count | errors | p50 ms |
+|---|---:|---:|---:|
+| queue page | 400 | 0 | 345 |
+
+| operation | rows | median ms | p95 ms | queries |
+|---|---:|---:|---:|---:|
+| generate_data: 1,000,000 tickets, 100,000 CIs (all rows, COPY, indexes) | 13,890,730 | 439,600 | 439,600 | 0 |
+| … of which building the secondary indexes | | 97,800 | 97,800 | 0 |
+| queue page "all open" (6,941 open of 1,000,000) | 1 | 250.6 | 472.3 | 16 |
+| API create: 17 incidents/s, one client | 1 | 57.3 | 74.1 | 30 |
+| sla_sweep: 1,000 due of 20,000 running clocks | 1,000 | 748.9 | 1,031.3 | 18 |
+| sla_sweep: 1,000 due of 50,000 running clocks | 1,000 | 619.0 | 778.2 | 18 |
+| sla_sweep: 1,000 due of 200,000 running clocks | 1,000 | 802.1 | 958.4 | 18 |
+
+| operation | rows | median ms | p95 ms | queries |
+|---|---:|---:|---:|---:|
+| queue page "all open" (694 open of 100,000) | 1 | 25.0 | 47.0 | 12 |
+"""
+
+
+def test_the_figures_tables_of_the_readme_are_read():
+    from bench.previous import Figure, parse_tables, read
+
+    large, small = parse_tables(FIGURES)
+    assert len(large) == 7 and len(small) == 1
+    assert large[0] == Figure(
+        'generate_data: 1,000,000 tickets, 100,000 CIs (all rows, COPY, indexes)', 439_600.0, 439_600.0, 0
+    )
+    assert large[1].median_ms == 97_800.0 and large[1].queries == 0
+    assert small[0] == Figure('queue page "all open" (694 open of 100,000)', 25.0, 47.0, 12)
+    assert read() != [], 'bench/README.md holds the figures of the last full run'
+
+
+def test_rows_match_by_label_then_by_label_with_numbers_replaced():
+    from bench.previous import label_key, match, parse_tables
+
+    assert label_key('sla_sweep: 1,000 due of 20,000 running clocks') == 'sla_sweep: # due of # running clocks'
+    assert label_key('API create: 17.5 incidents/s') == 'API create: # incidents/s'
+    tables = parse_tables(FIGURES)
+    operations = [
+        'queue page "all open" (7,002 open of 1,000,000)',
+        'API create: 21 incidents/s, one client',
+        'sla_sweep: 1,000 due of 20,000 running clocks',
+        'sla_sweep: 1,000 due of 50,000 running clocks',
+        'sla_sweep: 1,000 due of 200,000 running clocks',
+        'a benchmark added since',
+    ]
+    matched = match(operations, tables)
+    assert [m and m.median_ms for m in matched] == [250.6, 57.3, 748.9, 619.0, 802.1, None]
+    # Rows whose numbers all differ pair up in order; the table with most exact labels is the one compared with.
+    sweeps = match([f'sla_sweep: 100 due of {n} running clocks' for n in ('2,000', '5,000')], tables)
+    assert [m.median_ms for m in sweeps] == [748.9, 619.0]
+    assert match(['queue page "all open" (694 open of 100,000)'], tables)[0].median_ms == 25.0
+    assert match(['anything'], []) == [None]
+
+
+def test_the_table_shows_the_earlier_figures_and_the_change():
+    from bench.previous import change, parse_tables
+
+    assert (change(112, 100), change(97, 100), change(100.2, 100), change(5, None)) == ('+12 %', '−3 %', '±0 %', 'new')
+    results = [
+        Result('queue page "all open" (7,002 open of 1,000,000)', 1, 125.3, 200.0, 15),
+        Result('a benchmark added since', 3, 1.0, 2.0, 1),
+    ]
+    header, _rule, queue, added = _table(results, parse_tables(FIGURES)).splitlines()
+    assert header.split()[-7:] == ['before', 'median', 'before', 'p95', 'before', 'queries', 'change']
+    assert queue.split()[-5:] == ['250.6', '472.3', '16', '−50', '%']
+    assert added.split()[-4:] == ['—', '—', '—', 'new']
+
+
+def test_no_default_names_a_path_of_one_machine():
+    """Defaults are relative to the repository (the event log beside it, in ../shared/data), so the bench, the
+    Makefile and the scripts run from any checkout."""
+    import re
+    from pathlib import Path
+
+    from bench.bench_import import DEFAULT_FILE
+
+    repository = Path(__file__).resolve().parent.parent
+    assert Path(DEFAULT_FILE) == repository.parent / 'shared/data/uci-incident-event-log/incident_event_log.csv.gz'
+    machine_path = re.compile(r"""(?<![\w.])/(?:work|home|root|Users|srv|mnt)/|['"]/tmp/""")
+    files = [*sorted((repository / 'bench').glob('*.py')), repository / 'Makefile', *(repository / 'scripts').iterdir()]
+    found = [
+        f'{path.relative_to(repository)}:{number}'
+        for path in files
+        if path.is_file()
+        for number, line in enumerate(path.read_text(encoding='utf-8').splitlines(), 1)
+        if machine_path.search(line)
+    ]
+    assert found == []

@@ -22,6 +22,10 @@ EXEMPT = {
     '(tests/itsm/test_idempotency.py)',
     'reports.DailyRollup': 'rollup rows rebuilt from tickets by reports.services; read via metrics (tests/reports)',
     'reports.PeriodRollup': 'daily rollup rows summed per week and month by reports.services (test_period_rollups.py)',
+    'reports.RollupContribution': "each ticket's share of the rollup rows, kept by reports.services for refreshes by "
+    'difference (test_refresh_by_difference.py)',
+    'itsm.OutboxMessage': 'notifications on their way out, written only by the notification kit; read in the admin '
+    'site and at /api/v1/notification-outbox/, no page of its own (tests/itsm/test_outbox.py)',
     'itsm.Attachment': 'files belong to a process record: uploaded, listed and downloaded on its pages and the portal '
     '(tests/incidents/test_views_tickets.py, test_portal.py, test_notifications.py)',
     'changes.CalendarToken': "a person's calendar-feed secret, created and replaced on the change calendar page and "
@@ -61,9 +65,20 @@ EXEMPT = {
     'API tests in tests/mailboxes/test_api.py; polled against a real IMAP server in test_polling.py',
     'mailboxes.InboundMessage': 'read-only log written by the poller, shown in the admin site and at '
     '/api/v1/inbound-messages/ (tests/mailboxes/test_polling.py, test_api.py, test_admin.py)',
+    'hypercare.HypercareIncident': 'tags written by the hypercare services when an incident opens on (or moves onto) '
+    'a service in hypercare, never edited; shown on the incident page and the period dashboard, `?incident=` at '
+    '/api/v1/hypercare-periods/ (tests/hypercare/test_periods.py, test_dashboard.py)',
+    'hypercare.HypercareSummary': 'the claim of one daily summary per period and day, written by the summary job, '
+    'never edited (tests/hypercare/test_periods.py, test_concurrency.py)',
     'monitoring.Alert': 'written only by the monitoring services from inbound events, never edited; read-only list and '
     'detail pages and /api/v1/monitoring-alerts/ '
     '(tests/monitoring/test_alerts.py, test_events.py, test_alertmanager.py)',
+    'oncall.Page': 'written only by the paging service and the escalation sweep, never edited; read-only list and '
+    'detail pages, /api/v1/oncall-pages/ and its acknowledge action (tests/oncall/test_paging.py, test_api.py)',
+    'predictions.DurationProfile': 'rebuilt as a whole from completed tickets by the predictions job, never edited; '
+    'read-only /api/v1/duration-profiles/ (tests/predictions/test_predictions.py)',
+    'predictions.Prediction': 'one per open ticket, written by the system as the ticket changes; shown on the '
+    "incident page, the portal and the incident resource's `prediction` (tests/predictions/test_predictions.py)",
 }
 
 

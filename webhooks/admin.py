@@ -7,7 +7,7 @@ from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_display = ('name', 'owner', 'url', 'active', 'consecutive_failures', 'disabled_at')
-    list_filter = ('active', 'allow_private_destination')
+    list_filter = ('active', 'allow_private_destination', 'security_incidents')
     search_fields = ('name', 'url', 'owner__username')
     list_select_related = ('owner',)
     raw_id_fields = ('owner',)

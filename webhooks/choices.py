@@ -9,6 +9,9 @@ class EventType(models.TextChoices):
     RECORD_COMMENTED = 'record.commented', 'A public comment was added (never work notes)'
     SLA_WARNING = 'sla.warning', 'An SLA/OLA clock crossed a warning threshold'
     SLA_BREACHED = 'sla.breached', 'An SLA/OLA clock breached its target'
+    ONCALL_PAGE = 'oncall.page', 'An on-call person was paged for a record'
+    ONCALL_ESCALATED = 'oncall.escalated', 'An on-call page went unacknowledged and escalated'
+    ONCALL_ACKNOWLEDGED = 'oncall.acknowledged', 'An on-call page was acknowledged'
 
 
 # Sent by the "test" action only; never subscribed to.

@@ -120,4 +120,4 @@ def on_clock_crossed(record, *, actor, clock, announcement, **kwargs) -> list:
         }
     }
     event_type = EventType.SLA_BREACHED if breach else EventType.SLA_WARNING
-    return enqueue_event(record, event_type, actor=actor, details=details)
+    return enqueue_event(record, event_type, actor=actor, details=details, batch=kwargs.get('batch'))

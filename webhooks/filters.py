@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Q
 
+from itsm.filters import IdFilter
+
 from .choices import DeliveryStatus
 from .models import WebhookDelivery, WebhookSubscription
 
@@ -25,7 +27,7 @@ class WebhookSubscriptionFilterSet(django_filters.FilterSet):
 
 
 class WebhookDeliveryFilterSet(django_filters.FilterSet):
-    subscription = django_filters.NumberFilter(field_name='subscription_id')
+    subscription = IdFilter(field_name='subscription_id')
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
     event_type = django_filters.CharFilter()
     event_id = django_filters.UUIDFilter()

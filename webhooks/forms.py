@@ -18,13 +18,14 @@ class WebhookSubscriptionForm(forms.ModelForm):
 
     class Meta:
         model = WebhookSubscription
-        fields = ['name', 'url', 'events', 'record_kinds', 'active', 'allow_private_destination']
+        fields = ['name', 'url', 'events', 'record_kinds', 'active', 'allow_private_destination', 'security_incidents']
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields['record_kinds'].choices = kind_choices()
         if user is None or not user.has_role('administrator'):
             del self.fields['allow_private_destination']
+            del self.fields['security_incidents']
 
     def service_fields(self):
         return {name: self.cleaned_data[name] for name in self.fields}

@@ -45,10 +45,16 @@ class WebhookSubscription(TimestampedModel):
     )
     # Signs every body; shown to the owner once, when created or rotated (never in histories or the API after).
     secret = models.CharField(max_length=100, default=new_secret, editable=False)
+    unaudited_fields = ('secret',)  # the signing secret never reaches the history
     active = models.BooleanField(default=True)
     allow_private_destination = models.BooleanField(
         default=False,
         help_text='Allow loopback and private network addresses (administrators only).',
+    )
+    security_incidents = models.BooleanField(
+        default=False,
+        verbose_name='security incidents',
+        help_text='Send events about security incidents too (administrators only); off: they are never sent.',
     )
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
     disabled_at = models.DateTimeField(null=True, blank=True, editable=False)

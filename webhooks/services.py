@@ -32,8 +32,7 @@ from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription, new_se
 USER_AGENT = 'Pitcrew-Webhooks/1'
 # How long a claimed attempt stays claimed before the sweep may try it again (the worker died mid-request).
 LEASE = dt.timedelta(minutes=5)
-SECRET_FIELDS = {'secret'}
-EDITABLE = ('name', 'url', 'events', 'record_kinds', 'active', 'allow_private_destination')
+EDITABLE = ('name', 'url', 'events', 'record_kinds', 'active', 'allow_private_destination', 'security_incidents')
 
 
 # ------------------------------------------------------------------------------------------ subscriptions
@@ -41,12 +40,9 @@ def _is_admin(user) -> bool:
     return user is not None and user.has_role('administrator')
 
 
-def _changes(obj, before: dict[str, Any]) -> list[dict[str, Any]]:
-    """The audited changes, never the secret."""
-    return [c for c in audit.diff(obj, before, audit.snapshot(obj)) if c['field'] not in SECRET_FIELDS]
-
-
-def _clean(subscription: WebhookSubscription, *, actor: Actor, before_private: bool) -> None:
+def _clean(
+    subscription: WebhookSubscription, *, actor: Actor, before_private: bool, before_security: bool = False
+) -> None:
     from sla.records import kind_choices
 
     errors: dict[str, list[str]] = {}
@@ -68,6 +64,8 @@ def _clean(subscription: WebhookSubscription, *, actor: Actor, before_private: b
         subscription.record_kinds = [k for k in known if k in kinds]
     if subscription.allow_private_destination and not before_private and not _is_admin(actor.user):
         errors['allow_private_destination'] = ['Only an administrator may allow private destinations.']
+    if subscription.security_incidents and not before_security and not _is_admin(actor.user):
+        errors['security_incidents'] = ['Only an administrator may clear a subscription for security incidents.']
     if errors:
         raise ValidationError(errors)
     subscription.full_clean(exclude=['owner'] if subscription.owner_id is None else None)
@@ -84,10 +82,7 @@ def subscription_create(*, actor: Actor, owner=None, **fields: Any) -> WebhookSu
     subscription = WebhookSubscription(owner=owner, **fields)
     _clean(subscription, actor=actor, before_private=False)
     subscription.save()
-    changes = [
-        {**change, 'before': None} for change in _changes(subscription, {}) if change['after'] not in (None, '', [], {})
-    ]
-    audit.record(subscription, actor=actor, kind=TimelineKind.CREATED, changes=changes)
+    audit.record_created(subscription, actor=actor, public=False)
     return subscription
 
 
@@ -96,17 +91,16 @@ def subscription_update(*, subscription: WebhookSubscription, actor: Actor, **fi
     subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
     before = audit.snapshot(subscription)
     before_private = subscription.allow_private_destination
+    before_security = subscription.security_incidents
     reenabled = fields.get('active') and not subscription.active
     for name, value in fields.items():
         if name in EDITABLE:
             setattr(subscription, name, value)
     if reenabled:
         subscription.consecutive_failures, subscription.disabled_at, subscription.disabled_reason = 0, None, ''
-    _clean(subscription, actor=actor, before_private=before_private)
+    _clean(subscription, actor=actor, before_private=before_private, before_security=before_security)
     subscription.save()
-    changes = _changes(subscription, before)
-    if changes:
-        audit.record(subscription, actor=actor, kind=TimelineKind.FIELD_CHANGE, changes=changes)
+    audit.record_changes(subscription, before, actor=actor)
     return subscription
 
 
@@ -142,7 +136,7 @@ def _disable(subscription: WebhookSubscription, *, reason: str, now: dt.datetime
     )
     audit.record(subscription, actor=Actor.system(), kind=TimelineKind.FIELD_CHANGE, message=f'Disabled: {reason}')
     pk = subscription.pk
-    transaction.on_commit(lambda: _notice_task().delay(pk))
+    transaction.on_commit(lambda: _notice_task().delay(pk), robust=True)
 
 
 def _notice_task():
@@ -188,17 +182,34 @@ def _queue(deliveries: list[WebhookDelivery]) -> None:
             deliver_task.delay(pk)
 
     if ids:
-        transaction.on_commit(send)
+        # Robust: a delivery the broker cannot take now is sent by the beat sweep; the change itself stands.
+        transaction.on_commit(send, robust=True)
 
 
-def enqueue_event(record, event_type: str, *, actor, details: dict | None = None) -> list[WebhookDelivery]:
+def enqueue_event(
+    record, event_type: str, *, actor, details: dict | None = None, batch: dict | None = None
+) -> list[WebhookDelivery]:
     """Store one delivery of `event_type` on `record` for each active subscription that wants it and whose owner
-    may read the record; the sending is queued after commit."""
+    may read the record; the sending is queued after commit. An event about a restricted record (a security
+    incident) goes only to subscriptions an administrator cleared for them (`security_incidents`).
+
+    `batch`, a dict shared by the events of one batch in one transaction (the SLA sweep's announcements), keeps the
+    subscriptions read for the first event, so a batch reads them once."""
     kind = events.record_kind(record)
+    restricted = bool(getattr(record, 'is_restricted', False))
+    if batch is None:
+        subscriptions = active_subscriptions()
+    else:
+        if 'webhook_subscriptions' not in batch:
+            batch['webhook_subscriptions'] = active_subscriptions()
+        subscriptions = batch['webhook_subscriptions']
     wanted = [
         s
-        for s in active_subscriptions()
-        if s.wants(str(event_type), kind) and s.owner.is_active and user_can(s.owner, type(record), 'view')
+        for s in subscriptions
+        if s.wants(str(event_type), kind)
+        and (s.security_incidents or not restricted)
+        and s.owner.is_active
+        and user_can(s.owner, type(record), 'view')
     ]
     if not wanted:
         return []
@@ -366,7 +377,7 @@ def _record(delivery: WebhookDelivery, response: destinations.Response, *, now: 
             _disable(subscription, reason=reason, now=now)
         elif delivery.status == DeliveryStatus.RETRYING:
             pk, countdown = delivery.pk, max(0, int((delivery.next_attempt_at - now).total_seconds()))
-            transaction.on_commit(lambda: _retry(pk, countdown))
+            transaction.on_commit(lambda: _retry(pk, countdown), robust=True)
         delivery.refresh_from_db()
         return delivery
     delivery.save()

@@ -65,6 +65,7 @@ class WebhookSubscriptionDetailView(SubscriptionMixin, ObjectDetailView):
         'record_kinds',
         'active',
         'allow_private_destination',
+        'security_incidents',
         'owner',
         'consecutive_failures',
         'disabled_at',

@@ -36,8 +36,17 @@ class _NumberField(serializers.SlugRelatedField):
         return super().to_internal_value(str(data).strip().upper())
 
 
+class _VisibleIncidentField(_NumberField):
+    """An incident named by its number, among those the requesting person may see (`visible_to`): a security
+    incident is "not found" to others, as a number that does not exist."""
+
+    def get_queryset(self):
+        request = self.context.get('request')
+        return Ticket.objects.visible_to(request.user) if request is not None else Ticket.objects.all()
+
+
 class IncidentCauseSerializer(serializers.ModelSerializer):
-    incident = _NumberField(queryset=Ticket.objects.all())
+    incident = _VisibleIncidentField(queryset=Ticket.objects.all())
     change = _NumberField(queryset=Change.objects.all())
     change_state = serializers.CharField(source='change.state', read_only=True)
     recorded_by = serializers.SlugRelatedField(slug_field='username', read_only=True)
@@ -56,6 +65,10 @@ class IncidentCauseViewSet(ItsmModelViewSet):
     serializer_class = IncidentCauseSerializer
     filterset_class = IncidentCauseFilterSet
     http_method_names = ['get', 'post', 'delete', 'head', 'options']
+
+    def get_queryset(self):
+        # Causes of incidents the person may see (a security incident only for those cleared for it).
+        return super().get_queryset().filter(incident__in=Ticket.objects.visible_to(self.request.user).values('pk'))
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -82,7 +95,7 @@ class IncidentCausedByViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=['post'], url_path='caused-by-change')
     def caused_by_change(self, request, number=None):
         """Record the change (implementation started) that caused the incident."""
-        incident = find_record(Ticket.objects.all(), number)
+        incident = find_record(Ticket.objects.visible_to(request.user), number)
         payload = CausedBySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         cause = links.record_cause(

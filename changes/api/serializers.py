@@ -24,6 +24,15 @@ class RecordNumberField(serializers.SlugRelatedField):
         return super().to_internal_value(str(data).strip().upper())
 
 
+class VisibleIncidentNumberField(RecordNumberField):
+    """An incident by its number, among those the requesting person may see (`visible_to`): a security incident is
+    "not found" to others, as a number that does not exist."""
+
+    def get_queryset(self):
+        request = self.context.get('request')
+        return Ticket.objects.visible_to(request.user) if request is not None else Ticket.objects.all()
+
+
 class ChangeModelField(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault('slug_field', 'name')
@@ -55,7 +64,7 @@ class ChangeSerializer(serializers.ModelSerializer):
     problems = RecordNumberField(
         many=True, required=False, queryset=Problem.objects.all(), help_text='Problem numbers.'
     )
-    incidents = RecordNumberField(
+    incidents = VisibleIncidentNumberField(
         many=True, required=False, queryset=Ticket.objects.all(), help_text='Incident numbers.'
     )
     cab = serializers.SlugRelatedField(slug_field='name', read_only=True)

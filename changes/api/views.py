@@ -4,6 +4,9 @@ read) and `/api/v1/change-model-tasks/`."""
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
+
+from incidents.models import Ticket
 from itsm.api.records import RecordViewSet
 from itsm.api.viewsets import ItsmModelViewSet
 
@@ -23,9 +26,11 @@ class ChangeViewSet(RecordViewSet):
 
     def get_queryset(self):
         queryset = selectors.change_list(user=self.request.user)
+        # The linked incidents as the person may see them (a security incident only for those cleared for it).
+        incidents = Prefetch('incidents', queryset=Ticket.objects.visible_to(self.request.user))
         if self.action in ('retrieve', 'list'):
-            queryset = queryset.prefetch_related('tasks__assignment_group', 'tasks__assignee', 'problems', 'incidents')
-        return queryset.order_by('-opened_at', '-id')
+            queryset = queryset.prefetch_related('tasks__assignment_group', 'tasks__assignee', 'problems')
+        return queryset.prefetch_related(incidents).order_by('-opened_at', '-id')
 
     def get_serializer_class(self):
         if self.action == 'create':
@@ -37,9 +42,14 @@ class ChangeViewSet(RecordViewSet):
         serializer.instance = self.reload(change)
 
     def perform_update(self, serializer):
-        change = services.change_update(
-            change=serializer.instance, actor=self.actor(), **dict(serializer.validated_data)
-        )
+        data = dict(serializer.validated_data)
+        if 'incidents' in data:
+            # Links to incidents the person may not see are not theirs to remove: they stay.
+            hidden = Ticket.objects.filter(changes=serializer.instance).exclude(
+                pk__in=Ticket.objects.visible_to(self.request.user).values('pk')
+            )
+            data['incidents'] = [*data['incidents'], *hidden]
+        change = services.change_update(change=serializer.instance, actor=self.actor(), **data)
         serializer.instance = self.reload(change)
 
 

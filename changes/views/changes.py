@@ -110,6 +110,8 @@ class ChangePage(RecordPage):
             'type_colours': TYPE_COLOURS,
             'task_colours': TASK_COLOURS,
             'tasks': list(change.tasks.all()),
+            # A security incident only for those who may see it (no query for the others).
+            'incidents': [incident for incident in change.incidents.all() if incident.is_visible_to(request.user)],
             'test_gate': gate,
             'needs_review': change.change_type == ChangeType.EMERGENCY,
         }

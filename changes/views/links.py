@@ -169,7 +169,14 @@ def cause_queryset():
     return IncidentCause.objects.select_related('incident', 'change', 'recorded_by').order_by('-recorded_at', '-pk')
 
 
-class IncidentCauseListView(StaffOnlyMixin, ObjectListView):
+class VisibleCausesMixin:
+    """Causes of incidents the person may see (a security incident only for those cleared for it)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(incident__in=Ticket.objects.visible_to(self.request.user).values('pk'))
+
+
+class IncidentCauseListView(VisibleCausesMixin, StaffOnlyMixin, ObjectListView):
     model = IncidentCause
     queryset = cause_queryset()
     columns = CAUSE_COLUMNS
@@ -177,7 +184,7 @@ class IncidentCauseListView(StaffOnlyMixin, ObjectListView):
     title = 'Incidents caused by changes'
 
 
-class IncidentCauseDetailView(StaffOnlyMixin, ObjectDetailView):
+class IncidentCauseDetailView(VisibleCausesMixin, StaffOnlyMixin, ObjectDetailView):
     model = IncidentCause
     queryset = cause_queryset()
     fields = CAUSE_COLUMNS

@@ -23,7 +23,9 @@ from ..choices import (
     ServiceStatus,
 )
 from ..models import ConfigurationItem, RaciAssignment, Relationship, Service
-from ..selectors import DEFAULT_IMPACT_DEPTH, MAX_IMPACT_DEPTH
+from ..selectors import DEFAULT_IMPACT_DEPTH, IMPACT_COUNT_LIMIT, MAX_IMPACT_DEPTH
+
+MAX_IMPACT_PAGE = 1000
 
 __all__ = [
     'CIReferenceField',
@@ -228,6 +230,26 @@ class ImpactQuerySerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=ImpactDirection.choices, default=ImpactDirection.DOWNSTREAM)
     depth = serializers.IntegerField(min_value=1, max_value=MAX_IMPACT_DEPTH, default=DEFAULT_IMPACT_DEPTH)
     path = serializers.BooleanField(default=True, help_text='Include each CI’s path from the start.')
+    count_only = serializers.BooleanField(
+        default=False,
+        help_text=(
+            'Only count the CIs reached (in all and at each step), listing none. The count is exact up to '
+            f'{IMPACT_COUNT_LIMIT:,} CIs; beyond, the walk stops after the step that passed that number and '
+            '`count_exact` is false (at least `count` CIs are affected).'
+        ),
+    )
+    offset = serializers.IntegerField(
+        min_value=0, max_value=IMPACT_COUNT_LIMIT, required=False, help_text='Skip this many CIs (paged mode).'
+    )
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_IMPACT_PAGE,
+        required=False,
+        help_text=(
+            'Paged mode: return at most this many CIs, nearest first then in id order, with the bounded `count` '
+            '(as for `count_only`). Without `limit` or `offset` every CI reached is returned, unbounded.'
+        ),
+    )
 
 
 class ImpactItemSerializer(serializers.Serializer):
@@ -242,7 +264,17 @@ class ImpactResponseSerializer(serializers.Serializer):
     ci = serializers.CharField()
     direction = serializers.CharField()
     depth = serializers.IntegerField()
-    items = ImpactItemSerializer(many=True)
+    count = serializers.IntegerField(required=False, help_text='CIs reached (count-only and paged modes).')
+    count_exact = serializers.BooleanField(
+        required=False, help_text='False when the walk stopped early at the count limit: `count` is a floor.'
+    )
+    depth_reached = serializers.IntegerField(required=False, help_text='Steps the walk took.')
+    by_depth = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text='CIs first reached at each step, from step 1.'
+    )
+    offset = serializers.IntegerField(required=False)
+    limit = serializers.IntegerField(required=False)
+    items = ImpactItemSerializer(many=True, required=False)
 
 
 class ImportRequestSerializer(serializers.Serializer):

@@ -8,9 +8,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from itsm.api.parsers import JSONParser
 from itsm.api.viewsets import ItsmModelViewSet, NumberLookupMixin
 from itsm.permissions import user_can
 
@@ -92,20 +93,32 @@ class ConfigurationItemViewSet(NumberLookupMixin, ItsmModelViewSet):
     @action(detail=True, methods=['get'])
     def impact(self, request, number=None):
         """Everything downstream of the CI (what breaks when it fails) or upstream (what it depends on), each
-        CI once at its shortest distance, with the path to it. Cycles are followed once."""
+        CI once at its shortest distance, with the path to it. Cycles are followed once.
+
+        `count_only=1` counts them; `limit` (and `offset`) returns one page with the count. Both are bounded, so a
+        hub on which the whole estate depends answers quickly: see `count_exact`."""
         query = ImpactQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         ci = self.get_object()
         params = query.validated_data
+        head = {'ci': ci.number, 'direction': params['direction'], 'depth': params['depth']}
+        if params['count_only'] or 'limit' in params or 'offset' in params:
+            walk = selectors.ci_impact_page(
+                ci,
+                direction=params['direction'],
+                depth=params['depth'],
+                offset=params.get('offset', 0),
+                limit=0 if params['count_only'] else params.get('limit', selectors.IMPACT_PAGE_SIZE),
+                cap=selectors.IMPACT_COUNT_LIMIT,
+                paths=params['path'],
+            )
+            data = walk.as_dict(path=params['path'])
+            if params['count_only']:
+                for key in ('offset', 'limit', 'items'):
+                    data.pop(key)
+            return Response({**head, **data})
         items = selectors.ci_impact(ci, direction=params['direction'], depth=params['depth'], paths=params['path'])
-        return Response(
-            {
-                'ci': ci.number,
-                'direction': params['direction'],
-                'depth': params['depth'],
-                'items': [item.as_dict(path=params['path']) for item in items],
-            }
-        )
+        return Response({**head, 'items': [item.as_dict(path=params['path']) for item in items]})
 
     @extend_schema(
         parameters=[OpenApiParameter('depth', OpenApiTypes.INT, description='Steps each way (1–8, default 2).')],

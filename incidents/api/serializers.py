@@ -2,6 +2,7 @@
 `AssignSerializer`, come from `itsm.api.serializers`). They validate; services decide."""
 
 from django.db.models import Prefetch, prefetch_related_objects
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cmdb.api.fields import CINumberField
@@ -9,6 +10,7 @@ from itsm.api.fields import GroupField, UsernameField
 
 # The shared action inputs, named here too for TICKET_ACTIONS.
 from itsm.choices import Impact, Priority, Urgency
+from predictions.api.serializers import PredictionField
 from sla.api.serializers import TicketClockSerializer
 
 from ..choices import PendingReason, ResolutionCode, TicketChannel
@@ -16,7 +18,12 @@ from ..models import Category, PriorityMatrixEntry, ResponseTemplate, RoutingRul
 from ..routing import validate_rule
 from .fields import CategoryField
 
-CHILDREN = Prefetch('children', queryset=Ticket.objects.only('pk', 'number', 'parent_id', 'caller_id', 'opened_by_id'))
+CHILDREN = Prefetch(
+    'children',
+    queryset=Ticket.objects.only(
+        'pk', 'number', 'parent_id', 'caller_id', 'opened_by_id', 'assignee_id', 'security_incident'
+    ),
+)
 
 
 class TicketListSerializer(serializers.ListSerializer):
@@ -26,6 +33,7 @@ class TicketListSerializer(serializers.ListSerializer):
         tickets = list(data.all() if hasattr(data, 'all') else data)
         prefetch_related_objects([t for t in tickets if t.resolved_by_id], 'resolved_by')
         prefetch_related_objects(tickets, CHILDREN)
+        prefetch_related_objects([t for t in tickets if t.is_open], 'prediction')
         return super().to_representation(tickets)
 
 
@@ -53,6 +61,7 @@ class TicketSerializer(serializers.ModelSerializer):
     source_system = serializers.CharField(read_only=True, help_text='The system an imported ticket came from.')
     source_number = serializers.CharField(read_only=True, help_text="The ticket's number in that system.")
     source_data = serializers.JSONField(read_only=True, help_text='Source values Pitcrew has no field for.')
+    prediction = PredictionField(help_text='Predicted resolution of an open ticket (predictions app).')
 
     class Meta:
         model = Ticket
@@ -106,9 +115,11 @@ class TicketSerializer(serializers.ModelSerializer):
             'change_reference',
             'caused_by_change',
             'knowledge_used',
+            'security_incident',
             'source_system',
             'source_number',
             'source_data',
+            'prediction',
         ]
         # Fields the model does not let anyone edit (state, counters, milestones...) are read-only already.
         read_only_fields = ['kind']
@@ -125,7 +136,70 @@ class TicketSerializer(serializers.ModelSerializer):
         if user is not None and user.is_authenticated and user.is_requester_only:
             # A requester sees only their own tickets, children included.
             children = [c for c in children if user.pk in (c.caller_id, c.opened_by_id)]
+        elif user is not None:
+            # A security incident among them only for those who may see it (no query for any other child).
+            children = [c for c in children if c.is_visible_to(user)]
         return [child.number for child in children]
+
+
+# What the portal shows a requester of their own ticket, and so all the API shows them: no staff usernames, no
+# priority override reason, no OLA clocks, no desk bookkeeping (imports, references, counters).
+REQUESTER_FIELDS = [
+    'number',
+    'kind',
+    'state',
+    'short_description',
+    'description',
+    'caller',
+    'channel',
+    'category',
+    'subcategory',
+    'symptom',
+    'service',
+    'ci',
+    'impact',
+    'urgency',
+    'priority',
+    'priority_label',
+    'group',
+    'pending_reason',
+    'pending_note',
+    'pending_until',
+    'resolution_code',
+    'resolution_notes',
+    'reopen_count',
+    'parent',
+    'children',
+    'eta',
+    'opened_at',
+    'completed_at',
+    'closed_at',
+    'url',
+    'sla',
+    'prediction',
+]
+SLA_KINDS = ('response', 'resolution')
+
+
+class RequesterTicketSerializer(TicketSerializer):
+    """A ticket as its requester reads it: the portal's fields, the SLA's clocks only, the portal's address. Input
+    is the staff serializer's, so the service refuses desk fields by name (`services.requester_refusals`)."""
+
+    sla = serializers.SerializerMethodField(help_text='The SLA clocks (response and resolution).')
+
+    class Meta(TicketSerializer.Meta):
+        fields = REQUESTER_FIELDS
+
+    def get_url(self, ticket) -> str:
+        request = self.context.get('request')
+        path = ticket.notification_path(requester=True)
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(TicketClockSerializer(many=True))
+    def get_sla(self, ticket) -> list[dict]:
+        # Filtered in Python: the clocks are prefetched with the page, so this costs no query.
+        clocks = [clock for clock in ticket.sla_clocks.all() if clock.kind in SLA_KINDS]
+        return TicketClockSerializer(clocks, many=True, context=self.context).data
 
 
 class TicketUpdateSerializer(TicketSerializer):
@@ -164,6 +238,13 @@ class CompleteSerializer(serializers.Serializer):
 
 class PrioritySerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, help_text='The priority the matrix would not give.')
+    reason = serializers.CharField(help_text='Why; the history keeps it.')
+
+
+class SecuritySerializer(serializers.Serializer):
+    security_incident = serializers.BooleanField(
+        help_text='true marks the ticket as a security incident; false takes the marking off.'
+    )
     reason = serializers.CharField(help_text='Why; the history keeps it.')
 
 

@@ -1,10 +1,14 @@
 """`/api/v1/incidents/` and `/api/v1/cases/`: CRUD by number, one POST per declared action, comments, timeline
 (`itsm.api.records`); the desk's reference data."""
 
+from django.db.models import prefetch_related_objects
+
+from itsm.api.pagination import KeysetPagination
 from itsm.api.records import RecordViewSet
 from itsm.api.viewsets import ItsmModelViewSet
 from itsm.choices import TicketKind
 from itsm.errors import NotAllowed
+from sla import selectors as sla_selectors
 
 from .. import routing, selectors, services
 from ..filters import RoutingRuleFilterSet, TicketFilterSet
@@ -18,13 +22,19 @@ class TicketViewSet(RecordViewSet):
     kind = TicketKind.INCIDENT
     serializer_class = s.TicketSerializer
     filterset_class = TicketFilterSet
+    pagination_class = KeysetPagination  # in queue order by cursor (`?cursor=`) past the bounded count
+    query_parameters = ('cursor',)
     http_method_names = ['get', 'post', 'patch', 'head', 'options']
 
     def get_queryset(self):
         return selectors.ticket_list(user=self.request.user).filter(kind=self.kind).order_by(*selectors.QUEUE_ORDER)
 
     def get_serializer_class(self):
-        return s.TicketUpdateSerializer if self.action in ('partial_update', 'update') else s.TicketSerializer
+        if self.action in ('partial_update', 'update'):
+            return s.TicketUpdateSerializer
+        if getattr(self.request.user, 'is_requester_only', False):
+            return s.RequesterTicketSerializer
+        return s.TicketSerializer
 
     def reload(self, ticket):
         return selectors.ticket_list().get(pk=ticket.pk)  # a converted ticket is of the other kind now
@@ -36,7 +46,10 @@ class TicketViewSet(RecordViewSet):
         if caller != user and user.is_requester_only:
             raise NotAllowed('Requesters report tickets for themselves only.')
         data.setdefault('channel', services.channel_for_actor(self.actor()))
-        serializer.instance = services.ticket_create(actor=self.actor(), kind=self.kind, caller=caller, **data)
+        ticket = services.ticket_create(actor=self.actor(), kind=self.kind, caller=caller, **data)
+        # The clocks the create started, with their calendars, in one query for the answer.
+        prefetch_related_objects([ticket], sla_selectors.clock_prefetch())
+        serializer.instance = ticket
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)

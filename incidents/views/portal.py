@@ -7,7 +7,6 @@ files, no notifications sent to staff.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
 from django.views import View
 
@@ -23,6 +23,7 @@ from itsm.choices import TimelineKind
 from itsm.errors import ApplicationError
 from itsm.permissions import user_can
 from itsm.views.generic import add_service_errors, error_text
+from predictions.selectors import prediction_of, requester_text
 
 from .. import selectors, services
 from ..choices import ACTIVE_STATES, STATE_COLOURS, TicketChannel, TicketState, requester_phrase
@@ -78,23 +79,10 @@ def conversation(ticket: Ticket, user) -> list[dict[str, Any]]:
     return items
 
 
-def expected_resolution(ticket: Ticket, typical: selectors.TypicalTime | None) -> str:
-    """When the requester may expect an answer, when the desk has set no ETA: how long similar tickets usually
-    take (`selectors.typical_resolution_times`), or plainly that there are too few to say."""
-    if not ticket.is_open or typical is None:
-        return ''
-    if typical.seconds is None:
-        return 'Too few similar requests were resolved recently to say how long this usually takes.'
-    hours = typical.seconds / 3600
-    if hours < 1:
-        span = 'within the hour'
-    elif hours < 48:
-        n = math.ceil(hours)
-        span = f'within about {n} hour{"s" if n != 1 else ""}'
-    else:
-        span = f'within about {math.ceil(hours / 24)} days'
-    scope = '' if typical.scope == 'priority' else ' (similar requests of any priority)'
-    return f'Similar requests are usually resolved {span}{scope}.'
+def expected_resolution(ticket: Ticket) -> str:
+    """When the requester may expect an answer, when the desk has set no ETA: the one rule of
+    `predictions.selectors.requester_text` (how long similar tickets usually take, from the ticket's prediction)."""
+    return requester_text(ticket, prediction_of(ticket) if ticket.is_open and not ticket.eta else None)
 
 
 class PortalMixin(LoginRequiredMixin):
@@ -118,11 +106,10 @@ class PortalHomeView(PortalMixin, View):
         page = Paginator(tickets, 25).get_page(request.GET.get('page'))
         counts = {key: (mine.filter(state__in=s) if s else mine).count() for key, (_, s) in SHOWS.items()}
         rows = list(page.object_list)
-        waiting = [t for t in rows if t.is_open and not t.eta]
-        typical = selectors.cached_typical_resolution_times(kinds={t.kind for t in waiting}) if waiting else None
+        prefetch_related_objects(rows, 'prediction')
         for ticket in rows:
             ticket.state_help = state_help(ticket)
-            ticket.expected = expected_resolution(ticket, typical.for_ticket(ticket) if typical else None)
+            ticket.expected = expected_resolution(ticket)
         context = {
             'title': 'My requests',
             'show': show,
@@ -168,15 +155,12 @@ class PortalCreateView(PortalMixin, View):
 
 
 def portal_ticket_context(request, ticket: Ticket, **forms) -> dict[str, Any]:
-    typical = None
-    if ticket.is_open and not ticket.eta:
-        typical = selectors.cached_typical_resolution_times(kinds=[ticket.kind]).for_ticket(ticket)
     return {
         'ticket': ticket,
         'object': ticket,
         'title': f'{ticket.number} {ticket.short_description}',
         'conversation': conversation(ticket, request.user),
-        'expected': expected_resolution(ticket, typical),
+        'expected': expected_resolution(ticket),
         'attachments': ticket.attachments.filter(public=True).select_related('uploaded_by'),
         'state_colours': STATE_COLOURS,
         'state_help': state_help(ticket),

@@ -10,26 +10,29 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
 from itsm.audit import Actor
 from itsm.errors import ApplicationError, InvalidTransition
 from itsm.models import SupportGroup
+from itsm.paginator import BoundedPaginator
 from itsm.selectors import user_groups_of
 from itsm.views.generic import Column, ObjectListView, StaffOnlyMixin, compact_age, error_text
 from itsm.views.records import run_action
+from sla import selectors as sla_selectors
 
 from .. import selectors, services
 from ..choices import OPEN_STATES, PRIORITY_COLOURS, STATE_COLOURS, TICKET_WORKFLOW, TicketState
 from ..forms import BulkActionForm
 from ..models import Ticket
 from ..selectors import Queue, my_group_ids
+from . import cells
 from .filters import TicketFilters, filter_bar_context
 
 BUILT_IN = (Queue.MINE, Queue.UNASSIGNED, Queue.ALL_OPEN)
-QUEUE_CELLS = 'incidents/queue/cells/{}.html'
+# Optional columns that show a ticket's reference (the queue always shows caller, assignee and group).
+REFERENCED_COLUMNS = {'service', 'category'}
 WAITING_ROWS = 25  # unowned tickets of my groups shown below my work; the Unassigned queue lists them all
 
 
@@ -50,27 +53,17 @@ class QueueView(StaffOnlyMixin, ObjectListView):
     table_template_name = 'incidents/queue/_table.html'
     # What an agent needs to pick the next ticket fits 1,280 px; the rest is shown on demand ("Columns").
     columns = [
-        Column('number', 'Ticket', template=QUEUE_CELLS.format('number'), css_class='text-nowrap'),
-        Column('short_description', order_by=None, template=QUEUE_CELLS.format('description')),
-        Column('state', colors=STATE_COLOURS, template='incidents/cells/state.html'),
-        Column(
-            'assignment_group',
-            'Group / assignee',
-            order_by='assignment_group__name',
-            template=QUEUE_CELLS.format('group'),
-        ),
-        Column('opened_at', 'Age / SLA', order_by='-opened_at', template=QUEUE_CELLS.format('age')),
-        Column('priority', colors=PRIORITY_COLOURS, template=QUEUE_CELLS.format('priority'), optional=True),
-        Column(
-            'caller',
-            order_by='caller__last_name,caller__first_name',
-            template=QUEUE_CELLS.format('caller'),
-            optional=True,
-        ),
+        Column('number', 'Ticket', render=cells.queue_number, css_class='text-nowrap'),
+        Column('short_description', order_by=None, render=cells.queue_description),
+        Column('state', colors=STATE_COLOURS, render=cells.state),
+        Column('assignment_group', 'Group / assignee', order_by='assignment_group__name', render=cells.queue_group),
+        Column('opened_at', 'Age / SLA', order_by='-opened_at', render=cells.queue_age),
+        Column('priority', colors=PRIORITY_COLOURS, render=cells.queue_priority, optional=True),
+        Column('caller', order_by='caller__last_name,caller__first_name', render=cells.queue_caller, optional=True),
         Column(
             'assignee',
             order_by='assignee__last_name,assignee__first_name',
-            template=QUEUE_CELLS.format('assignee'),
+            render=cells.queue_assignee,
             optional=True,
         ),
         Column('service', order_by='service__name', optional=True),
@@ -95,12 +88,30 @@ class QueueView(StaffOnlyMixin, ObjectListView):
 
     def get_queryset(self):
         name, group = self.current_queue()
-        return selectors.queue(user=self.request.user, name=name, group=group)
+        tickets = selectors.queue(user=self.request.user, name=name, group=group)
+        if self.likely_only():
+            tickets = sla_selectors.filter_likely_to_breach(tickets, True)
+        return tickets
+
+    def likely_only(self) -> bool:
+        """`?likely_to_breach=true`: only tickets the queue forecast expects to miss their target (`sla.forecast`)."""
+        return self.request.GET.get('likely_to_breach', '').lower() in ('true', '1', 'yes', 'on')
+
+    def likely_toggle_url(self) -> str:
+        """This page with the likely-to-breach filter switched (and back on its first page)."""
+        params = self.request.GET.copy()
+        params.pop('page', None)
+        if self.likely_only():
+            params.pop('likely_to_breach', None)
+        else:
+            params['likely_to_breach'] = 'true'
+        return f'{self.request.path}?{params.urlencode()}' if params else self.request.path
 
     def filter_data(self):
         """The filter bar's values for `TicketFilterSet` (its `q` is this page's `search`)."""
         data = self.request.GET.copy()
         data.pop('q', None)
+        data.pop('likely_to_breach', None)
         search = data.pop('search', [''])[-1]
         if search:
             data['q'] = search
@@ -114,8 +125,10 @@ class QueueView(StaffOnlyMixin, ObjectListView):
         if filterset.is_bound and filterset.is_valid():
             queryset = filterset.qs
         columns = self.get_columns(queryset)
+        shown = {column.name for column in columns}
+        queryset = queryset.referencing('caller', 'assignee', 'assignment_group', *(REFERENCED_COLUMNS & shown))
         queryset, sort = self.sort(queryset, columns)
-        page = Paginator(queryset, self.page_size()).get_page(self.request.GET.get('page'))
+        page = BoundedPaginator(queryset, self.page_size()).get_page(self.request.GET.get('page'))
         rows = list(page.object_list)
         for ticket in rows:
             ticket.age = compact_age(ticket.opened_at)
@@ -136,6 +149,8 @@ class QueueView(StaffOnlyMixin, ObjectListView):
             'priority_colours': PRIORITY_COLOURS,
             'state_colours': STATE_COLOURS,
             'bulk_form': bulk_form or BulkActionForm(),
+            'likely_only': self.likely_only(),
+            'likely_toggle_url': self.likely_toggle_url(),
             'selected_ids': {str(pk) for pk in self.request.POST.getlist('tickets')},
             **self.sidebar(user),
             **filter_bar_context(self.request, states=[(s.value, s.label) for s in OPEN_STATES]),
@@ -148,7 +163,7 @@ class QueueView(StaffOnlyMixin, ObjectListView):
     def waiting_in_my_groups(self, user) -> list[Ticket]:
         """Below my work: the open tickets of my groups that nobody owns yet, most urgent first, each with Take."""
         tickets = selectors.queue(user=user, name=Queue.UNASSIGNED).filter(assignment_group__in=my_group_ids(user))
-        rows = list(tickets[:WAITING_ROWS])
+        rows = list(tickets.referencing('assignee', 'assignment_group')[:WAITING_ROWS])
         for ticket in rows:
             ticket.age = compact_age(ticket.opened_at)
             ticket.can_take = Ticket.actions.allows(ticket, 'take', user)
@@ -174,7 +189,8 @@ class QueueView(StaffOnlyMixin, ObjectListView):
         operation, actor = form.cleaned_data['operation'], Actor.from_request(request)
         kwargs = form.service_kwargs()
         done, refused = [], []
-        for ticket in form.cleaned_data['tickets'].order_by(*selectors.QUEUE_ORDER):
+        # Only tickets the person may see: a security incident they are not cleared for is not theirs to change.
+        for ticket in form.cleaned_data['tickets'].visible_to(request.user).order_by(*selectors.QUEUE_ORDER):
             try:
                 with transaction.atomic():
                     if operation == 'comment':

@@ -17,12 +17,13 @@ from .. import selectors, services
 from ..choices import PRIORITY_COLOURS, STATE_COLOURS
 from ..forms import CommentForm, TicketCreateForm, TicketEditForm
 from ..models import Case, Incident, ResponseTemplate, Ticket
+from . import cells
 from .filters import TicketFilters, filter_bar_context
 
 TICKET_COLUMNS = [
-    Column('number', template='incidents/cells/number.html'),
-    Column('priority', colors=PRIORITY_COLOURS, template='incidents/cells/priority.html'),
-    Column('state', colors=STATE_COLOURS, template='incidents/cells/state.html'),
+    Column('number', render=cells.number),
+    Column('priority', colors=PRIORITY_COLOURS, render=cells.priority),
+    Column('state', colors=STATE_COLOURS, render=cells.state),
     Column('short_description', 'Short description', css_class='pc-cell-wrap'),
     Column('caller', order_by='caller__last_name,caller__first_name'),
     Column('assignment_group', 'Group', order_by='assignment_group__name'),
@@ -88,9 +89,11 @@ class TicketPage(RecordPage):
             impacted = services_impacted_by(ticket.ci)
         working = self.can_work(request.user, ticket)
         return {
-            'children': list(selectors.children_of(ticket)),
+            'children': list(selectors.children_of(ticket, user=request.user)),
             # Staff see what else the caller has open (requesters are sent to the portal before this page).
-            'caller_tickets': [] if request.user.is_requester_only else selectors.caller_open_tickets(ticket),
+            'caller_tickets': (
+                [] if request.user.is_requester_only else selectors.caller_open_tickets(ticket, user=request.user)
+            ),
             'impacted_services': impacted,
             'state_colours': STATE_COLOURS,
             'priority_colours': PRIORITY_COLOURS,

@@ -60,7 +60,18 @@ class SupportGroupSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SupportGroup
-        fields = ['id', 'name', 'tier', 'description', 'email', 'manager', 'members', 'escalation_group', 'active']
+        fields = [
+            'id',
+            'name',
+            'tier',
+            'description',
+            'email',
+            'manager',
+            'members',
+            'escalation_group',
+            'active',
+            'security',
+        ]
         read_only_fields = ['id']
 
 

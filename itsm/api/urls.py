@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .outbox import OutboxMessageViewSet
 from .tokens import ApiTokenViewSet
 
 router = DefaultRouter()
 router.register('users', views.UserViewSet, basename='user')
 router.register('groups', views.SupportGroupViewSet, basename='supportgroup')
 router.register('tokens', ApiTokenViewSet, basename='apitoken')
+router.register('notification-outbox', OutboxMessageViewSet, basename='outboxmessage')
 
 app_name = 'api'
 urlpatterns = [
@@ -31,4 +33,7 @@ urlpatterns = [
     path('', include('mailboxes.api.urls')),
     path('', include('monitoring.api.urls')),
     path('', include('webhooks.api.urls')),
+    path('', include('oncall.api.urls')),
+    path('', include('hypercare.api.urls')),
+    path('', include('predictions.api.urls')),
 ]

@@ -1,14 +1,14 @@
 """Core API: tokens, people and support groups."""
 
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from itsm import selectors, services
+from itsm import selectors, services, signin
 from itsm.filters import SupportGroupFilterSet, UserFilterSet
 
 from .serializers import SupportGroupSerializer, UserSerializer
@@ -41,7 +41,13 @@ class TokenView(APIView):
         serializer = TokenExchangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
-        user = authenticate(request, username=fields.pop('username'), password=fields.pop('password'))
+        user, refused = signin.sign_in(request, fields.pop('username'), fields.pop('password'))
+        if refused is not None:
+            return Response(
+                {'detail': refused.message, 'code': 'too_many_attempts', 'retry_after': refused.wait_seconds},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={'Retry-After': str(refused.wait_seconds)},
+            )
         if user is None:
             return Response(
                 {'detail': 'Unable to log in with that username and password.', 'code': 'invalid_credentials'},
@@ -69,6 +75,14 @@ class UserViewSet(ItsmModelViewSet):
 
     def perform_destroy(self, instance):
         services.user_deactivate(user=instance, actor=self.actor())
+
+    @extend_schema(request=None, responses={200: UserSerializer})
+    @action(detail=True, methods=['post'], permission_action='change')
+    def erase(self, request, pk=None):
+        """Erase the person's personal data (administrators; requesters and deactivated staff only): 409 for
+        someone who still works here."""
+        user = services.user_erase(user=self.get_object(), actor=self.actor())
+        return Response(self.get_serializer(user).data)
 
 
 class SupportGroupViewSet(ItsmModelViewSet):

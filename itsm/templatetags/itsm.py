@@ -11,22 +11,19 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.template.loader import render_to_string
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 
+from itsm import tables
 from itsm.audit import EMPTY_WORDS, in_words
 from itsm.choices import Channel, Role, TimelineKind
-from itsm.permissions import user_can
+from itsm.permissions import may_write, user_can
 from itsm.timezones import format_date, format_datetime, format_relative, zone_label
 from itsm.views.generic import Column
 from itsm.views.generic import object_url as _object_url
 
 register = template.Library()
 
-EMPTY = mark_safe('<span class="text-secondary">—</span>')
-YES = mark_safe('<i class="ti ti-check text-green" aria-hidden="true"></i><span class="visually-hidden">Yes</span>')
-NO = mark_safe('<i class="ti ti-minus text-secondary" aria-hidden="true"></i><span class="visually-hidden">No</span>')
+EMPTY = tables.EMPTY
 
 TIMELINE_ICONS = {
     TimelineKind.CREATED: ('plus', 'green'),
@@ -75,6 +72,8 @@ def can(user, obj_or_model, action: str) -> bool:
     if obj_or_model is None or obj_or_model == '':
         return False
     model = obj_or_model.model if isinstance(obj_or_model, models.QuerySet) else obj_or_model
+    if isinstance(model, models.Model) and action in ('change', 'delete') and not may_write(user, model):
+        return False
     model = type(model) if isinstance(model, models.Model) else model
     return user_can(user, model, action)
 
@@ -99,7 +98,7 @@ def verbose_name_plural(obj) -> str:
 @register.simple_tag
 def badge(text, color: str = 'secondary', icon: str = ''):
     """A small coloured label; `color` is a Tabler colour name (green, red, azure...)."""
-    return render_to_string('includes/_badge.html', {'text': text, 'color': color or 'secondary', 'icon': icon})
+    return tables.badge_html(text, color, icon)
 
 
 @register.filter
@@ -122,61 +121,25 @@ def role_labels(user) -> list[str]:
     return [label for value, label in Role.choices if value in slugs]
 
 
-def _resolve(record, path: str) -> Any:
-    value = record
-    for part in path.split('.'):
-        if value is None:
-            return None
-        if part == '__str__':
-            return str(value)
-        value = getattr(value, part, None)
-        if isinstance(value, models.Manager):
-            value = list(value.all())
-        elif callable(value):
-            value = value()
-    return value
+format_value = tables.format_value
 
 
-def format_value(value: Any, *, link: bool = True):
-    """A value as safe HTML: booleans as icons, related records as links, lists joined, times local."""
-    if value is None or value == '' or value == []:
-        return EMPTY
-    if isinstance(value, bool):
-        return YES if value else NO
-    if isinstance(value, dt.datetime):
-        return when(value)
-    if isinstance(value, dt.date):
-        return format_html('<time datetime="{}">{}</time>', value.isoformat(), format_date(value))
-    if isinstance(value, models.Model):
-        url = value.get_absolute_url() if link and hasattr(value, 'get_absolute_url') else ''
-        return format_html('<a href="{}">{}</a>', url, value) if url else format_html('{}', value)
-    if isinstance(value, list | tuple | set | models.QuerySet):
-        items = list(value)
-        if not items:
-            return EMPTY
-        return format_html_join(', ', '{}', ((format_value(item, link=link),) for item in items))
-    return format_html('{}', value)
-
-
-@register.simple_tag
-def render_cell(record, column: Column):
+@register.simple_tag(takes_context=True)
+def render_cell(context, record, column: Column):
     """One table cell (or detail value) of `record` for a bound `Column`."""
-    value = _resolve(record, column.name)
-    if column.template:
-        return render_to_string(column.template, {'record': record, 'value': value, 'column': column})
-    head = column.name.split('.')[0]
-    if '.' not in column.name and isinstance(record, models.Model):
-        try:
-            model_field = record._meta.get_field(head)
-        except Exception:  # an attribute or annotation, not a field
-            model_field = None
-        if model_field is not None and getattr(model_field, 'choices', None) and value not in (None, ''):
-            label = getattr(record, f'get_{head}_display')()
-            return badge(label, column.colors.get(value, 'secondary') if column.colors else 'secondary')
-    if column.linkify and isinstance(record, models.Model) and hasattr(record, 'get_absolute_url'):
-        text = value if value not in (None, '') else record
-        return format_html('<a href="{}" class="fw-medium">{}</a>', record.get_absolute_url(), text)
-    return format_value(value)
+    return tables.cell_html(record, column, context)
+
+
+@register.simple_tag(takes_context=True)
+def table_rows(context, records, columns: list[Column]):
+    """Every row of a table (`<tr>` with its cells), drawn in Python: `{% table_rows object_list columns as rows %}`."""
+    return tables.table_rows(records, columns, context)
+
+
+@register.simple_tag(takes_context=True)
+def labelled_cells(context, record, columns: list[Column]):
+    """A row's cells, each classed by its column and labelled for narrow screens (the queue's rows)."""
+    return tables.labelled_cells(record, columns, context)
 
 
 @register.filter
@@ -193,6 +156,15 @@ def sort_state(column: Column, current: str) -> str:
 def next_sort(column: Column, current: str) -> str:
     """The `?sort=` value a click on the column header asks for: ascending first, then descending."""
     return f'-{column.name}' if current == column.name else column.name
+
+
+@register.filter
+def count_text(paginator) -> str:
+    """How many rows a list holds, as its pager says it: exact, or 'more than 10,000' past a bounded count."""
+    if not hasattr(paginator, 'num_pages'):
+        return ''
+    text = getattr(paginator, 'count_text', None)
+    return text if text is not None else str(paginator.count)
 
 
 @register.filter

@@ -1,14 +1,17 @@
 """Signing in and out and changing one's password, on Django's auth views with Pitcrew's templates."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model, update_session_auth_hash
+from django.contrib.auth import get_user_model, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
 from django.urls import reverse_lazy
+from django.views.decorators.http import require_POST
 
 from itsm import services
 from itsm.audit import Actor
-from itsm.forms import PasswordChangeForm
+from itsm.forms import PasswordChangeForm, SignInForm
 from itsm.navigation import landing_url
 
 
@@ -17,6 +20,7 @@ class LoginView(auth_views.LoginView):
 
     template_name = 'registration/login.html'
     redirect_authenticated_user = True
+    authentication_form = SignInForm
 
     def get_default_redirect_url(self):
         return landing_url(self.request.user) or super().get_default_redirect_url()
@@ -47,6 +51,17 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         )
         update_session_auth_hash(self.request, user)
         return HttpResponseRedirect(self.get_success_url())
+
+
+@require_POST
+@login_required
+def sign_out_everywhere(request):
+    """End every session of the signed-in person, on every device, and revoke their API tokens."""
+    person = get_user_model()._default_manager.get(pk=request.user.pk)
+    services.user_sign_out_everywhere(user=person, actor=Actor.from_request(request))
+    logout(request)
+    messages.info(request, 'You are signed out on every device, and your API tokens are revoked.')
+    return redirect('itsm:login')
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):

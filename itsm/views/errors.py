@@ -11,6 +11,13 @@ def _is_api(request) -> bool:
     return request.path.startswith('/api/')
 
 
+def bad_request(request, reason: str, code: str = 'bad_request'):
+    """A 400 that says why: JSON under /api/, a page otherwise."""
+    if _is_api(request):
+        return JsonResponse({'detail': reason, 'code': code}, status=400)
+    return render(request, 'errors/400.html', {'reason': reason}, status=400)
+
+
 def permission_denied(request, exception=None):
     if _is_api(request):
         return JsonResponse(

@@ -34,7 +34,7 @@ class SupportGroupListView(ObjectListView):
 class SupportGroupDetailView(ObjectDetailView):
     queryset = selectors.support_group_list()
     template_name = 'itsm/supportgroup_detail.html'
-    fields = [Column('tier', colors=TIER_COLORS), 'email', 'active', 'created_at']
+    fields = [Column('tier', colors=TIER_COLORS), 'email', 'active', 'security', 'created_at']
 
     def get_extra_context(self, obj):
         return {

@@ -77,6 +77,19 @@ class UserEditView(PeopleMixin, ObjectEditView):
     service_object_kwarg = 'user'
 
 
+class UserEraseView(PeopleMixin, ObjectActionView):
+    service = services.user_erase
+    service_object_kwarg = 'user'
+    action_label = 'Erase personal data'
+    action_description = (
+        'Their name, username, e-mail, phone, department and location are replaced for good, and the values in '
+        'their own history are removed; they can no longer sign in. Their tickets, comments and every history '
+        'that names them stay, under "Erased person". This cannot be undone.'
+    )
+    button_class = 'btn-danger'
+    success_message = 'Personal data erased.'
+
+
 class UserDeactivateView(PeopleMixin, ObjectActionView):
     service = services.user_deactivate
     service_object_kwarg = 'user'

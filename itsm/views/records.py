@@ -279,7 +279,11 @@ class RecordViewMixin(StaffOnlyMixin, ObjectViewMixin):
         return self.page.model
 
     def get_record(self):
-        return self.page.get_record(self.kwargs['number'])
+        # Only a record the person may see (`visible_to`): a restricted one is a 404 to everyone else.
+        records = self.page.get_queryset()
+        if hasattr(records, 'visible_to'):
+            records = records.visible_to(self.request.user)
+        return find_record(records, self.kwargs['number'])
 
 
 class RecordDetailView(RecordViewMixin, View):

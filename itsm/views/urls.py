@@ -12,6 +12,7 @@ urlpatterns = [
     path('password/', auth.PasswordChangeView.as_view(), name='password_change'),
     path('password/done/', auth.PasswordChangeDoneView.as_view(), name='password_change_done'),
     path('profile/', pages.profile, name='profile'),
+    path('profile/sign-out-everywhere/', auth.sign_out_everywhere, name='sign_out_everywhere'),
     path('profile/tokens/', tokens.token_list, name='token_list'),
     path('profile/tokens/<int:pk>/revoke/', tokens.token_revoke, name='token_revoke'),
     path('search/', pages.search, name='search'),
@@ -22,6 +23,7 @@ urlpatterns = [
     path('people/<int:pk>/', people.UserDetailView.as_view(), name='user_detail'),
     path('people/<int:pk>/edit/', people.UserEditView.as_view(), name='user_edit'),
     path('people/<int:pk>/deactivate/', people.UserDeactivateView.as_view(), name='user_deactivate'),
+    path('people/<int:pk>/erase/', people.UserEraseView.as_view(), name='user_erase'),
     # Support groups
     path('groups/', groups.SupportGroupListView.as_view(), name='supportgroup_list'),
     path('groups/add/', groups.SupportGroupCreateView.as_view(), name='supportgroup_add'),

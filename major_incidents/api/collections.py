@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents.models import Ticket
 from itsm.api.serializers import ReasonSerializer
 from itsm.api.viewsets import ItsmModelViewSet
 from itsm.audit import Actor
@@ -167,13 +169,17 @@ class MajorIncidentChildViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixi
     permission_action = CHILD_PERMISSIONS
 
     def get_queryset(self):
-        return MajorIncidentChild.objects.select_related('major_incident', 'incident__caller', 'linked_by').order_by(
-            '-linked_at', '-pk'
+        # A security incident among them only for those who may see it (`visible_to`).
+        visible = Ticket.objects.visible_to(self.request.user).values('pk')
+        return (
+            MajorIncidentChild.objects.filter(incident__in=visible)
+            .select_related('major_incident', 'incident__caller', 'linked_by')
+            .order_by('-linked_at', '-pk')
         )
 
     @extend_schema(request=s.MajorChildLinkSerializer, responses={201: s.MajorChildSerializer})
     def create(self, request, *args, **kwargs):
-        payload = s.MajorChildLinkSerializer(data=request.data)
+        payload = s.MajorChildLinkSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         major, incident = payload.validated_data['major_incident'], payload.validated_data['incident']
         services.major_link_children(major=major, actor=self.actor(), incidents=[incident])
@@ -278,7 +284,10 @@ class MajorIncidentCandidateViewSet(ReadOnlyViewSet):
     http_method_names = ['get', 'post', 'head', 'options']
 
     def get_queryset(self):
-        return candidates.candidate_list().prefetch_related('incidents')
+        # Candidates and their incidents as the person may see them (a security incident only for those cleared).
+        user = self.request.user
+        incidents = Prefetch('incidents', queryset=Ticket.objects.visible_to(user).only('pk', 'number'))
+        return candidates.visible_candidates(candidates.candidate_list(), user).prefetch_related(incidents)
 
     @extend_schema(request=s.MajorCandidateDismissSerializer, responses=s.MajorCandidateSerializer)
     @action(detail=True, methods=['post'], permission_action='change')

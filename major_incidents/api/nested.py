@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from incidents.models import Ticket
 from itsm.audit import Actor
 from itsm.views.records import find_record
 
@@ -90,8 +91,10 @@ class MajorChildrenViewSet(OneMajorViewSet):
     permission_action = CHILD_PERMISSIONS
 
     def get_queryset(self):
+        # A security incident among them only for those who may see it (`visible_to`).
+        visible = Ticket.objects.visible_to(self.request.user).values('pk')
         return (
-            MajorIncidentChild.objects.filter(major_incident=self.major())
+            MajorIncidentChild.objects.filter(major_incident=self.major(), incident__in=visible)
             .select_related('major_incident', 'incident__caller', 'linked_by')
             .order_by('-linked_at', '-pk')
         )
@@ -102,7 +105,7 @@ class MajorChildrenViewSet(OneMajorViewSet):
     @extend_schema(request=s.LinkChildrenSerializer, responses={201: s.MajorChildSerializer(many=True)})
     def create(self, request, number=None):
         """Link incidents (by number) in one action; an incident already in another major incident is a 409."""
-        payload = s.LinkChildrenSerializer(data=request.data)
+        payload = s.LinkChildrenSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         links = services.major_link_children(major=self.major(), actor=self.actor(), **payload.validated_data)
         rows = self.get_queryset().filter(pk__in=[link.pk for link in links])

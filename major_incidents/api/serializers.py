@@ -32,12 +32,18 @@ ROLE_FIELDS = ('incident_manager', 'tech_lead', 'communications_lead', 'service_
 
 
 class IncidentNumberField(serializers.SlugRelatedField):
-    """An incident by its number (INC0001234), in any case."""
+    """An incident by its number (INC0001234), in any case, among those the requesting person may see
+    (`visible_to`): a security incident is "not found" to others, as a number that does not exist."""
 
     def __init__(self, **kwargs):
         if not kwargs.get('read_only'):
             kwargs.setdefault('queryset', Ticket.objects.filter(kind=TicketKind.INCIDENT))
         super().__init__(slug_field='number', **kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get('request')
+        return queryset.visible_to(request.user) if request is not None else queryset
 
     def to_internal_value(self, data):
         return super().to_internal_value(str(data).strip().upper())

@@ -58,6 +58,9 @@ class CandidatePageMixin(StaffOnlyMixin):
     def base_context(self):
         return {**super().base_context(), 'list_url': reverse('major_incidents:candidate_list')}
 
+    def get_queryset(self):
+        return candidates.visible_candidates(super().get_queryset(), self.request.user)
+
 
 class CandidateListView(CandidatePageMixin, ObjectListView):
     queryset = candidates.candidate_list()
@@ -98,9 +101,11 @@ class CandidateDetailView(CandidatePageMixin, ObjectDetailView):
 
     def get_extra_context(self, obj):
         proposed = obj.status == CandidateStatus.PROPOSED
-        manages = is_incident_manager(self.request.user)
+        user = self.request.user
+        manages = is_incident_manager(user)
         return {
-            'incidents': list(obj.incidents.all()),
+            # A security incident among them only for those who may see it (no query for the others).
+            'incidents': [incident for incident in obj.incidents.all() if incident.is_visible_to(user)],
             'may_decide': proposed and manages,
             'declare_url': declare_url(candidate=obj.pk),
             'dismiss_form': DismissForm() if proposed and manages else None,
@@ -134,7 +139,7 @@ class CandidateDismissView(CandidatePageMixin, ObjectViewMixin, View):
     template_name = 'major_incidents/candidate_dismiss.html'
 
     def get_queryset(self):
-        return candidates.candidate_list()
+        return candidates.visible_candidates(candidates.candidate_list(), self.request.user)
 
     def render_form(self, obj, form, status: int = 200):
         return self.render({'object': obj, 'form': form}, status=status)

@@ -149,7 +149,9 @@ class MajorDeclareView(StaffOnlyMixin, ObjectCreateView):
         """The incident and the candidate named in the address or the form, if they exist."""
         params = self.request.POST if self.request.method == 'POST' else self.request.GET
         number = (params.get('incident') or params.get('source_incident') or '').strip().upper()
-        incident = Ticket.objects.filter(number=number, kind=TicketKind.INCIDENT).first() if number else None
+        # Among the incidents the person may see: a security incident prefills nothing for others.
+        incidents = Ticket.objects.visible_to(self.request.user).filter(number=number, kind=TicketKind.INCIDENT)
+        incident = incidents.first() if number else None
         candidate = None
         candidate_id = params.get('candidate', '')
         if candidate_id.isdigit():
@@ -161,13 +163,16 @@ class MajorDeclareView(StaffOnlyMixin, ObjectCreateView):
             )
         return incident, candidate
 
+    def get_form_kwargs(self):
+        return {'user': self.request.user}
+
     def get_form(self, instance=None):
         if self.request.method == 'POST':
             return super().get_form(instance)
         incident, candidate = self.source()
         initial = declare_initial(incident=incident, candidate=candidate)
         initial['incident_manager'] = self.request.user.pk  # the declaring manager runs it unless they say otherwise
-        return self.get_form_class()(instance=instance, initial=initial)
+        return self.get_form_class()(instance=instance, initial=initial, **self.get_form_kwargs())
 
     def form_context(self, form, obj=None) -> dict[str, Any]:
         incident, candidate = self.source()
@@ -217,7 +222,8 @@ class MajorPage(RecordPage):
             'is_active': major.state in ACTIVE,
             'overdue': bool(major.next_update_due and major.next_update_due < now and major.state in ACTIVE),
             'outage_for': compact_age(major.outage_started_at, major.restored_at or now),
-            'children': list(major.child_links.all()),
+            # A security incident among them only for those who may see it (no query for the others).
+            'children': [link for link in major.child_links.all() if link.incident.is_visible_to(user)],
             'updates': list(major.updates.all()),
             'recipients': list(major.recipients.all()),
             'validation_rows': [(role, done.get(role)) for role in ValidationRole],

@@ -4,11 +4,13 @@ Candidates are written by the scan only: no create, update or delete."""
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents.models import Ticket
 from itsm.audit import Actor
 
 from .. import candidates
@@ -77,6 +79,11 @@ class ProblemCandidateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     queryset = candidates.candidate_list().prefetch_related('incidents')
     http_method_names = ['get', 'post', 'head', 'options']
     permission_action: str | None = None  # set per action: accepting and dismissing need `change`
+
+    def get_queryset(self):
+        # Its incidents as the person may see them (a security incident only for those cleared for it).
+        incidents = Ticket.objects.visible_to(self.request.user).only('pk', 'number')
+        return candidates.candidate_list().prefetch_related(Prefetch('incidents', queryset=incidents))
 
     def actor(self) -> Actor:
         return Actor.from_request(self.request)

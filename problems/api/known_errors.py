@@ -18,7 +18,7 @@ from cmdb.models import ConfigurationItem
 from itsm.api.viewsets import ItsmModelViewSet, NumberLookupMixin
 from itsm.audit import Actor
 
-from .. import known_errors
+from .. import known_errors, selectors
 from ..filters import KnownErrorFilterSet, KnownErrorUseFilterSet
 from ..models import KnownError, KnownErrorUse, Problem
 
@@ -171,14 +171,12 @@ class KnownErrorUseViewSet(
     """Known errors applied to incidents. `POST` applies one (the service links the incident and gives the
     workaround); uses are not edited or deleted."""
 
-    queryset = KnownErrorUse.objects.select_related('known_error', 'incident', 'applied_by', 'incident__problem_link')
+    queryset = KnownErrorUse.objects.none()  # for the schema; requests read known_error_uses(user=...)
     serializer_class = KnownErrorUseSerializer
     filterset_class = KnownErrorUseFilterSet
 
     def get_queryset(self):
-        user = self.request.user
-        queryset = super().get_queryset()
-        return queryset.none() if user.is_requester_only else queryset
+        return selectors.known_error_uses(user=self.request.user)
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -57,9 +57,25 @@ class ProblemIncidentFilterSet(django_filters.FilterSet):
         fields = ['problem', 'incident', 'problem_state', 'linked_by']
 
 
+class _VisibleIncidentField(_NumberField):
+    """An incident named by its number, among those the requesting person may see (`visible_to`): a security
+    incident is "not found" to others, as a number that does not exist."""
+
+    def get_queryset(self):
+        request = self.context.get('request')
+        return Ticket.objects.visible_to(request.user) if request is not None else Ticket.objects.all()
+
+
+def visible_links(links, user):
+    """`links` of incidents `user` may see (a security incident only for those cleared for it)."""
+    if Ticket.restricted_condition(user) is None and not user.is_requester_only:
+        return links
+    return links.filter(incident__in=Ticket.objects.visible_to(user).values('pk'))
+
+
 class ProblemIncidentSerializer(serializers.ModelSerializer):
     problem = _NumberField(queryset=Problem.objects.all())
-    incident = _NumberField(queryset=Ticket.objects.all())
+    incident = _VisibleIncidentField(queryset=Ticket.objects.all())
     incident_state = serializers.CharField(source='incident.state', read_only=True)
     problem_state = serializers.CharField(source='problem.state', read_only=True)
     linked_by = serializers.SlugRelatedField(slug_field='username', read_only=True)
@@ -78,6 +94,9 @@ class ProblemIncidentViewSet(ItsmModelViewSet):
     serializer_class = ProblemIncidentSerializer
     filterset_class = ProblemIncidentFilterSet
     http_method_names = ['get', 'post', 'delete', 'head', 'options']
+
+    def get_queryset(self):
+        return visible_links(super().get_queryset(), self.request.user)
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -116,7 +135,7 @@ class IncidentProblemViewSet(viewsets.GenericViewSet):
         return Actor.from_request(self.request)
 
     def incident(self) -> Ticket:
-        return find_record(Ticket.objects.all(), self.kwargs['number'])
+        return find_record(Ticket.objects.visible_to(self.request.user), self.kwargs['number'])
 
     def answer(self, incident: Ticket) -> Response:
         link = ProblemIncident.objects.select_related('problem', 'incident', 'linked_by').get(incident=incident)
@@ -170,7 +189,7 @@ class ReviewQueueViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = '[A-Za-z]+[0-9]+'
 
     def get_queryset(self):
-        return incident_links.review_queue()
+        return incident_links.review_queue().visible_to(self.request.user)
 
     def get_object(self):
         return find_record(self.get_queryset(), self.kwargs['number'])
@@ -179,7 +198,7 @@ class ReviewQueueViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=['post'], permission_action='change')
     def reviewed(self, request, number=None):
         """The escalation needs no problem: the incident leaves the queue; the reason stays in its history."""
-        incident = find_record(Ticket.objects.all(), number)
+        incident = find_record(Ticket.objects.visible_to(request.user), number)
         payload = ReviewedSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         incident_links.mark_reviewed(

@@ -95,7 +95,8 @@ class CandidateDetailView(StaffOnlyMixin, ObjectDetailView):
     ]
 
     def get_extra_context(self, obj):
-        incidents = list(obj.incidents.all())
+        # A security incident among them only for those who may see it (`is_visible_to`: no query for the others).
+        incidents = [incident for incident in obj.incidents.all() if incident.is_visible_to(self.request.user)]
         may_decide = obj.status == CandidateStatus.PROPOSED and self.request.user.has_perm(
             'problems.change_problemcandidate'
         )

@@ -59,9 +59,14 @@ class LinkProblemForm(forms.Form):
 class ProblemIncidentForm(LinkProblemForm):
     incident = forms.CharField(max_length=20, label='Incident', help_text='Its number, e.g. INC0001001.')
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
     def clean_incident(self):
         number = self.cleaned_data['incident'].strip().upper()
-        incident = Ticket.objects.by_number(number).first()
+        # Among the incidents the person may see: a security incident is "not found", as an unknown number.
+        incident = Ticket.objects.visible_to(self.user).by_number(number).first()
         if incident is None:
             raise ValidationError(f'No incident {number}.')
         return incident
@@ -96,6 +101,9 @@ class FormPage(StaffOnlyMixin, ObjectViewMixin, View, ABC):
     def initial(self, record) -> dict[str, Any]:
         return {}
 
+    def form_kwargs(self) -> dict[str, Any]:
+        return {}
+
     @abstractmethod
     def perform(self, record, data: dict[str, Any]) -> str:
         """Run the service; answer the success message."""
@@ -112,11 +120,11 @@ class FormPage(StaffOnlyMixin, ObjectViewMixin, View, ABC):
 
     def get(self, request, *args, **kwargs):
         record = self.record()
-        return self.page(record, self.form_class(initial=self.initial(record)))
+        return self.page(record, self.form_class(initial=self.initial(record), **self.form_kwargs()))
 
     def post(self, request, *args, **kwargs):
         record = self.record()
-        form = self.form_class(request.POST)
+        form = self.form_class(request.POST, **self.form_kwargs())
         if not form.is_valid():
             return self.page(record, form, 400)
         try:
@@ -133,7 +141,9 @@ class FormPage(StaffOnlyMixin, ObjectViewMixin, View, ABC):
 
 class IncidentFormPage(FormPage, ABC):
     def record(self):
-        incidents = Ticket.objects.select_related('category', 'subcategory', 'service', 'ci')
+        incidents = Ticket.objects.visible_to(self.request.user).select_related(
+            'category', 'subcategory', 'service', 'ci'
+        )
         return find_record(incidents, self.kwargs['number'])
 
 
@@ -186,7 +196,7 @@ class UnlinkIncidentView(StaffOnlyMixin, ObjectViewMixin, View):
 
     def post(self, request, *args, **kwargs):
         problem = find_record(Problem.objects.all(), kwargs['number'])
-        incident = find_record(Ticket.objects.all(), kwargs['incident'])
+        incident = find_record(Ticket.objects.visible_to(request.user), kwargs['incident'])
         try:
             incident_links.unlink_incident(problem=problem, incident=incident, actor=self.actor())
         except (ValidationError, ApplicationError) as error:
@@ -259,7 +269,7 @@ class ReviewQueueView(StaffOnlyMixin, ObjectListView):
         return super().get_columns(queryset)
 
     def get_queryset(self):
-        return incident_links.review_queue()
+        return incident_links.review_queue().visible_to(self.request.user)
 
     def get_context(self):
         return {**super().get_context(), 'add_url': ''}
@@ -296,7 +306,14 @@ def link_queryset():
     return ProblemIncident.objects.select_related('incident', 'problem', 'linked_by').order_by('-linked_at', '-pk')
 
 
-class ProblemIncidentListView(StaffOnlyMixin, ObjectListView):
+class VisibleLinksMixin:
+    """Links of incidents the person may see (a security incident only for those cleared for it)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(incident__in=Ticket.objects.visible_to(self.request.user).values('pk'))
+
+
+class ProblemIncidentListView(VisibleLinksMixin, StaffOnlyMixin, ObjectListView):
     model = ProblemIncident
     queryset = link_queryset()
     columns = LINK_COLUMNS
@@ -309,7 +326,7 @@ class ProblemIncidentListView(StaffOnlyMixin, ObjectListView):
         return ProblemIncidentFilterSet
 
 
-class ProblemIncidentDetailView(StaffOnlyMixin, ObjectDetailView):
+class ProblemIncidentDetailView(VisibleLinksMixin, StaffOnlyMixin, ObjectDetailView):
     model = ProblemIncident
     queryset = link_queryset()
     fields = LINK_COLUMNS
@@ -327,6 +344,9 @@ class ProblemIncidentCreateView(FormPage):
     def record(self):
         return None
 
+    def form_kwargs(self):
+        return {'user': self.request.user}
+
     def initial(self, record):
         problem = self.request.GET.get('problem', '')
         return {'problem': problem} if problem.isdigit() else {}
@@ -339,7 +359,7 @@ class ProblemIncidentCreateView(FormPage):
         return self.link.problem.get_absolute_url()
 
 
-class ProblemIncidentDeleteView(StaffOnlyMixin, ObjectDeleteView):
+class ProblemIncidentDeleteView(VisibleLinksMixin, StaffOnlyMixin, ObjectDeleteView):
     """Unlink, through the same service as the problem page's Unlink."""
 
     model = ProblemIncident

@@ -34,7 +34,7 @@ from itsm.views.generic import (
 )
 from itsm.views.records import panels_for
 
-from .. import known_errors
+from .. import known_errors, selectors
 from ..filters import KnownErrorFilterSet, KnownErrorUseFilterSet
 from ..models import KnownError, KnownErrorUse, Problem
 
@@ -268,7 +268,11 @@ class KnownErrorApplyView(StaffOnlyMixin, ObjectViewMixin, View):
 
 
 class KnownErrorUseListView(StaffOnlyMixin, ObjectListView):
-    queryset = KnownErrorUse.objects.select_related('known_error', 'incident', 'applied_by')
+    queryset = KnownErrorUse.objects.none()
+
+    def get_queryset(self):
+        return selectors.known_error_uses(user=self.request.user)
+
     filterset_class = KnownErrorUseFilterSet
     columns = [
         Column('__str__', 'Use', order_by=None, linkify=True),
@@ -287,7 +291,11 @@ class KnownErrorUseListView(StaffOnlyMixin, ObjectListView):
 
 
 class KnownErrorUseDetailView(StaffOnlyMixin, ObjectDetailView):
-    queryset = KnownErrorUse.objects.select_related('known_error', 'incident', 'applied_by')
+    queryset = KnownErrorUse.objects.none()
+
+    def get_queryset(self):
+        return selectors.known_error_uses(user=self.request.user)
+
     fields = ['known_error', 'incident', 'applied_by', 'applied_at']
 
 
@@ -302,7 +310,10 @@ def _item(value: str):
 
 
 class KnownErrorOfferView(StaffOnlyMixin, ObjectViewMixin, View):
-    """htmx, on the new-ticket form: the active known errors of the CI and service picked (`?ci=&service=`)."""
+    """htmx, on the new-ticket form: the active known errors of the CI and service picked (`?ci=&service=`).
+
+    The form sends the agent's current choice (`apply_known_error`) with each reload, so a reload keeps it checked.
+    """
 
     model = KnownError
     permission_action = 'view'
@@ -311,7 +322,9 @@ class KnownErrorOfferView(StaffOnlyMixin, ObjectViewMixin, View):
     def get(self, request, *args, **kwargs):
         ci_id, service_id = _item(request.GET.get('ci', '')), _item(request.GET.get('service', ''))
         offered = known_errors.known_errors_for(ci_id=ci_id, service_id=service_id, user=request.user)
-        return self.render({'known_errors': offered, 'form_offer': True})
+        chosen = request.GET.get('apply_known_error', '').strip().upper()
+        chosen = chosen if chosen in {known_error.number for known_error in offered} else ''
+        return self.render({'known_errors': offered, 'form_offer': True, 'chosen': chosen})
 
 
 class RequesterMixin(ModelPermissionMixin):

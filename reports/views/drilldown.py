@@ -36,7 +36,7 @@ class DrillDownView(LoginRequiredMixin, View):
         agreement_id = 0 if agreement == 'none' else int(agreement) if agreement.isdigit() else None
         clocks = slug in selectors.CLOCK_MEASURES
         if clocks:
-            rows = selectors.clocks_behind(slug, slice_, part=part, agreement=agreement_id)
+            rows = selectors.clocks_behind(slug, slice_, part=part, agreement=agreement_id, user=request.user)
         else:
             rows = selectors.tickets_behind(slug, slice_, part=part, user=request.user)
         if request.GET.get('format') == 'csv':

@@ -103,6 +103,7 @@ class ServiceLevelAgreementSerializer(AgreementSerializer):
             'service',
             'response_minutes',
             'resolution_minutes',
+            'hypercare',
             'calendar',
             'warning_percents',
             'pause_states',
@@ -216,6 +217,18 @@ class TicketClockSerializer(serializers.ModelSerializer):
     breached = serializers.BooleanField(read_only=True)
     group = serializers.SlugRelatedField(source='support_group', slug_field='name', read_only=True)
     calendar = serializers.SlugRelatedField(slug_field='name', read_only=True)
+    likely_to_breach = serializers.BooleanField(
+        read_only=True, help_text='The queue forecast expects the work done after the due time (sla.forecast).'
+    )
+    forecast_at = serializers.DateTimeField(
+        read_only=True, help_text='While likely to breach: when the queue forecast expects the work done.'
+    )
+    forecast_ahead = serializers.IntegerField(
+        read_only=True, help_text="While likely to breach: open tickets ahead in the group's queue."
+    )
+    forecast_rate = serializers.FloatField(
+        read_only=True, help_text="While likely to breach: the group's tickets completed per business hour."
+    )
 
     class Meta:
         model = SlaClock
@@ -232,6 +245,11 @@ class TicketClockSerializer(serializers.ModelSerializer):
             'stopped_at',
             'group',
             'calendar',
+            'likely_to_breach',
+            'forecast_warned_at',
+            'forecast_at',
+            'forecast_ahead',
+            'forecast_rate',
         ]
         read_only_fields = fields
 

@@ -2,6 +2,8 @@
 
 {% sla_badges record %}      badges of the record's open clocks (uses the clocks the queue's selector prefetches,
                              e.g. `incidents.selectors`, so a queue page costs one query for every row's badges)
+{% sla_forecast record %}    "likely to breach" with the queue forecast's reason, when it flagged a clock (no query:
+                             the same prefetched clocks)
 {% sla_panel record %}       a card with every clock, its progress and its history (pauses, warnings)
 
 `record` is any process record (a ticket, a problem...).
@@ -14,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
 from django.utils import timezone
 
-from ..badges import badges_for, format_clock_time, format_duration, format_target
+from ..badges import badges_for, forecast_badge, format_clock_time, format_duration, format_target
 from ..models import format_minutes
 from ..selectors import clocks_for_record
 
@@ -40,6 +42,23 @@ def sla_badges(context, record, include_stopped: bool = False):
     if not badges:
         return ''
     return render_to_string('sla/_badge_list.html', {'badges': badges, 'script': _script_once(context)})
+
+
+@register.simple_tag
+def sla_forecast(record):
+    clocks = record.sla_clocks.all() if getattr(record, 'pk', None) else []
+    badge = forecast_badge(clocks)
+    if badge is None:
+        return ''
+    return render_to_string('sla/_forecast_badge.html', {'badge': badge})
+
+
+@register.filter
+def sla_forecast_text(clock) -> str:
+    """The queue forecast's reason for a flagged clock ('' when it is not flagged)."""
+    from ..forecast import forecast_text
+
+    return forecast_text(clock)
 
 
 @register.simple_tag(takes_context=True)

@@ -10,7 +10,8 @@ from cmdb.importer import import_csv
 from cmdb.models import ConfigurationItem, Relationship
 from itsm.audit import Actor
 from itsm.choices import Role
-from itsm.models import NumberSequence, TimelineEntry
+from itsm.models import TimelineEntry
+from itsm.numbering import peek_next_value, uses_sequences
 from tests.base import ItsmTestCase
 from tests.factories import SupportGroupFactory
 
@@ -77,7 +78,7 @@ class ImportTests(ItsmTestCase):
     def test_dry_run_changes_nothing(self):
         make_ci('server', 'web01', attributes={'hostname': 'old.example.com'})
         before = (ConfigurationItem.objects.count(), Relationship.objects.count(), TimelineEntry.objects.count())
-        sequence = NumberSequence.objects.get(prefix='CI').last
+        sequence = peek_next_value('CI')
         report = self.run_import(dry_run=True)
         self.assertFalse(report.committed)
         self.assertEqual(report.totals()['cis'], {'create': 2, 'update': 1, 'unchanged': 0, 'error': 0})
@@ -85,7 +86,8 @@ class ImportTests(ItsmTestCase):
         after = (ConfigurationItem.objects.count(), Relationship.objects.count(), TimelineEntry.objects.count())
         self.assertEqual(after, before)
         self.assertEqual(ConfigurationItem.objects.get(name='web01').attributes['hostname'], 'old.example.com')
-        self.assertEqual(NumberSequence.objects.get(prefix='CI').last, sequence, 'no number is used up')
+        if not uses_sequences():  # a PostgreSQL sequence does not roll back: the dry run leaves a gap there
+            self.assertEqual(peek_next_value('CI'), sequence, 'no number is used up')
         self.assertTrue(all(row.number == '' for row in report.rows if row.action == 'create'))
 
     def test_bad_rows_are_named_by_line_and_nothing_is_imported(self):
@@ -160,6 +162,29 @@ class ImportAPIAndPageTests(ItsmTestCase):
         self.assertEqual([(e['line'], e['file']) for e in response.data['errors']], [(5, 'cis')])
         self.assertIn('cpu_count', response.data['errors'][0]['message'])
         self.assertFalse(ConfigurationItem.objects.exists())
+
+    def test_unreadable_files_are_a_400_naming_the_line_and_nothing_is_imported(self):
+        huge = 'x' * (128 * 1024 + 1)
+        cases = {
+            'a NUL character': (CIS + 'server,nul\x00host,,,,,,,,\n', 'Line 5: the file contains a NUL character'),
+            'a field over 128 KiB': (
+                CIS + f'server,big,,,,,,,,\napplication,"{huge}",,,,,,,,\n',
+                'Line 6: cannot be read',
+            ),
+        }
+        for name, (cis, message) in cases.items():
+            with self.subTest(name):
+                response = self.api_client(self.admin).post(
+                    '/api/v1/cis/import/', self.files(cis=cis), format='multipart'
+                )
+                self.assertHttpStatus(response, 400)
+                self.assertIn(message, str(response.data))
+                self.assertFalse(ConfigurationItem.objects.exists())
+                web = Client()
+                web.force_login(self.admin)
+                response = web.post(reverse('cmdb:import'), self.files(cis=cis))
+                self.assertContains(response, message.split(':')[0])
+                self.assertFalse(ConfigurationItem.objects.exists())
 
     def test_api_import_needs_write_permission(self):
         client = self.api_client(self.make_user(Role.SERVICE_DESK_AGENT))

@@ -95,6 +95,36 @@ class ExactlyOneAccountableTests(ItsmTestCase):
         admin = self.make_user(Role.CHANGE_MANAGER)
         services.raci_assign(service=self.service, activity=INCIDENTS, role=A, person=self.owner, actor=Actor(admin))
 
+    def test_an_owner_cannot_move_an_entry_onto_a_service_they_do_not_own(self):
+        mine = make_service(service_owner=self.owner)
+        entry = services.raci_assign(
+            service=mine, activity=INCIDENTS, role=A, person=self.owner, actor=Actor(self.owner)
+        )
+        for moved in (
+            lambda: services.raci_update(assignment=entry, actor=Actor(self.owner), service=self.service),
+            lambda: self.api_client(self.owner).patch(
+                f'/api/v1/raci-assignments/{entry.pk}/', {'service': self.service.ci.number}, format='json'
+            ),
+        ):
+            try:
+                response = moved()
+            except NotAllowed:
+                pass
+            else:
+                self.assertHttpStatus(response, 403)
+            entry.refresh_from_db()
+            self.assertEqual(entry.service, mine)
+        # Nor change or remove one of a service they do not own, whatever object they pass in.
+        theirs = assign(self.service, A, person=self.other)
+        with self.assertRaises(NotAllowed):
+            services.raci_update(assignment=theirs, actor=Actor(self.owner), notes='mine now')
+        with self.assertRaises(NotAllowed):
+            services.raci_remove(assignment=theirs, actor=Actor(self.owner))
+        # Someone who may change both services moves it.
+        writer = self.make_user(Role.CHANGE_MANAGER)
+        services.raci_update(assignment=theirs, actor=Actor(writer), service=mine, role=C)
+        self.assertEqual(RaciAssignment.objects.get(pk=theirs.pk).service, mine)
+
     def test_matrix_rows(self):
         assign(self.service, A, person=self.owner)
         rows = {row['activity']: row for row in raci_matrix(self.service)}

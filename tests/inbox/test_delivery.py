@@ -146,6 +146,17 @@ def test_e_mail_preferences_leave_people_out_of_mail_not_out_of_the_inbox(desk, 
     assert [m.to for m in mail.outbox] == [['robin@example.com']]
 
 
+def test_no_preference_keeps_an_on_call_page_from_the_mail(desk):
+    group, agent, colleague, outsider, caller = desk
+    EmailPreference.objects.create(user=agent, updates=False, sla=False, assignments=False)
+    ticket = make_ticket(caller=caller, state='accepted', group=group, agent=agent)
+    for event, mandatory, mailed in (('page', True, [agent.email]), ('assigned', False, []), ('noted', False, [])):
+        message = notify.Message(
+            ticket, event, 'subject', 'body', [agent.email], '/', False, {'event': event}, mandatory=mandatory
+        )
+        assert notify.email_recipients(message) == mailed, event
+
+
 def test_preferences_of_one_topic_do_not_touch_the_others(desk):
     group, agent, colleague, outsider, caller = desk
     inbox_services.preferences_update(user=outsider, fields={'mentions': False, 'bogus': False}, actor=Actor.system())

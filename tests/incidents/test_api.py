@@ -76,6 +76,26 @@ class CategoryAPITests(APITestCases.ModelAPITestCase):
     def create_data(self):
         return {'name': 'Telephony'}
 
+    def test_top_level_names_are_unique_ignoring_case_and_nothing_half_written(self):
+        # Two top-level "Hardware" categories made every lookup by name fail (MultipleObjectsReturned) on PostgreSQL.
+        client = self.api_client(self.make_user(Role.ADMINISTRATOR))
+        self.assertHttpStatus(client.post(self.list_url(), {'name': 'Peripherals'}, format='json'), 201)
+        for name in ('Peripherals', 'Hardware'):
+            with self.subTest(name=name):
+                response = client.post(self.list_url(), {'name': name}, format='json')
+                self.assertHttpStatus(response, 400)
+                self.assertIn('already a top-level category with this name', str(response.json()))
+        # The same name under a parent is another category (the parent is named: the lookup that failed before).
+        response = client.post(self.list_url(), {'name': 'Peripherals', 'parent': 'Peripherals'}, format='json')
+        self.assertHttpStatus(response, 201)
+        self.assertEqual(Category.objects.filter(name='Peripherals').count(), 2)
+
+    def test_kinds_must_be_a_list(self):
+        client = self.api_client(self.make_user(Role.ADMINISTRATOR))
+        response = client.post(self.list_url(), {'name': 'Phones', 'kinds': None}, format='json')
+        self.assertHttpStatus(response, 400)
+        self.assertIn('kinds', response.json())
+
 
 class PriorityMatrixAPITests(APITestCases.ModelAPITestCase):
     model = PriorityMatrixEntry
@@ -149,6 +169,38 @@ class TicketActionTests(ItsmTestCase):
             self.assertIn(key, response.data)
         self.assertEqual((response.data['priority'], response.data['priority_label']), (2, 'P2'))
         self.assertEqual(response.data['caller'], 'robin')
+
+    def test_a_requester_reads_the_portals_fields_only(self):
+        from incidents import services as ticket_services
+        from itsm.audit import Actor
+        from tests.sla.factories import make_ola, make_sla
+
+        make_sla(priority=1)
+        make_sla(priority=2)
+        make_ola(self.group)
+        ticket = ticket_services.ticket_create(
+            actor=Actor(user=self.agent), caller=self.requester, short_description='Screen flickers',
+            impact='medium', urgency='urgent', assignment_group=self.group,
+        )  # fmt: skip
+        ticket_services.ticket_accept(ticket=ticket, actor=Actor(user=self.agent))
+        ticket_services.ticket_override_priority(
+            ticket=ticket, actor=Actor(user=self.agent), priority=1, reason='CEO laptop, board meeting at 10'
+        )
+        staff = self.api_client(self.agent).get(f'/api/v1/incidents/{ticket.number}/').data
+        self.assertEqual(staff['assignee'], self.agent.username)
+        self.assertIn('ola_resolve', {clock['kind'] for clock in staff['sla']})
+        for url in (f'/api/v1/incidents/{ticket.number}/', '/api/v1/incidents/'):
+            with self.subTest(url=url):
+                response = self.api_client(self.requester).get(url)
+                self.assertHttpStatus(response, 200)
+                data = response.data if 'number' in response.data else response.data['results'][0]
+                for hidden in ('assignee', 'opened_by', 'priority_override_reason', 'resolved_by', 'source_data'):
+                    self.assertNotIn(hidden, data)
+                self.assertNotIn(self.agent.username, str(data))
+                self.assertNotIn('CEO laptop', str(data))
+                self.assertEqual({clock['kind'] for clock in data['sla']}, {'response', 'resolution'})
+                self.assertTrue(data['url'].endswith(f'/portal/{ticket.number}/'))
+                self.assertEqual((data['priority'], data['group']), (1, 'Service Desk'))
 
     def test_full_journey_through_the_api(self):
         create = self.api_client(self.requester).post(

@@ -68,7 +68,7 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(desk, django_capture_on
     group, agent, caller = desk
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.ticket_create(actor=Actor(user=caller), caller=caller, short_description='VPN down')
-    assert len(callbacks) == 1  # queued for commit, not sent inside the transaction
+    assert callbacks  # queued for commit (with other apps' after-commit work), not sent inside the transaction
     assert mail.outbox == []
 
 
@@ -127,6 +127,17 @@ def test_templates_fill_placeholders(desk):
     assert text == f'Hello Robin Meyer, Sam Desk on {ticket.number}. {{nope}}'
 
 
+def test_templates_are_not_format_strings(desk):
+    # People write templates: braces, positional fields, indexing and format specs are left as typed, never run.
+    group, agent, caller = desk
+    ticket = make_ticket(caller=caller, state=TicketState.ACCEPTED, group=group, agent=agent)
+    for text in ('}', '{', '{0}', '{number[999]}', '{number:>5000000}', '{number!r}', '{{number}}', '{caller_name.x}'):
+        assert services.render_template_text(text, ticket=ticket, agent=agent) == text.replace(
+            '{{number}}', '{' + ticket.number + '}'
+        )
+    assert services.render_template_text('Ref {number}}', ticket=ticket, agent=agent) == f'Ref {ticket.number}}}'
+
+
 def test_attachments_respect_size_and_type(desk, settings):
     _, agent, caller = desk
     settings.ATTACHMENT_MAX_BYTES = 1024
@@ -145,3 +156,40 @@ def test_attachments_respect_size_and_type(desk, settings):
             ticket=ticket, actor=Actor(user=caller), upload=SimpleUploadedFile('run.exe', b'MZ', 'application/x-msdos')
         )
     assert TimelineEntry.objects.for_object(ticket).filter(kind=TimelineKind.ATTACHMENT).count() == 1
+
+
+def test_a_title_with_line_breaks_is_mailed_on_one_line(desk, django_capture_on_commit_callbacks):
+    from rest_framework.test import APIClient
+
+    _, _, caller = desk
+    client = APIClient()
+    client.force_authenticate(caller)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            '/api/v1/incidents/', {'short_description': 'VPN\r\ndown\nBcc: someone@example.org'}, format='json'
+        )
+    assert response.status_code == 201, response.content
+    [message] = mail.outbox
+    assert '\n' not in message.subject and '\r' not in message.subject
+    assert message.subject.endswith('VPN down Bcc: someone@example.org')
+    assert message.to == ['robin@example.com'] and not message.bcc
+
+
+def test_a_failing_notification_never_fails_the_request(desk, django_capture_on_commit_callbacks, caplog):
+    from rest_framework.test import APIClient
+
+    from itsm import notify
+
+    def broken(message):
+        raise ConnectionError('mail server unreachable')
+
+    notify._channels.insert(0, broken)
+    try:
+        client = APIClient()
+        client.force_authenticate(desk[2])
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post('/api/v1/incidents/', {'short_description': 'Printer jam'}, format='json')
+    finally:
+        notify._channels.remove(broken)
+    assert response.status_code == 201, response.content
+    assert 'mail server unreachable' in caplog.text

@@ -135,8 +135,8 @@ class RoutingTests(ItsmTestCase):
         self.assertEqual(self.open(kind='incident').assignment_group, self.desk)
 
     def test_category_rule_matches_its_subcategories(self):
-        network = Category.objects.create(name='Network')
-        wifi = Category.objects.create(name='Wi-Fi', parent=network)
+        network = Category.objects.get(name='Network', parent=None)
+        wifi = Category.objects.get(name='Wi-Fi', parent=network)
         make_routing_rule(name='Network', category=network, group=self.network)
         make_routing_rule(name='Wi-Fi first', position=5, category=wifi, group=self.desk)
         self.assertEqual(self.open(category=network).assignment_group, self.network)
@@ -217,7 +217,7 @@ class RequesterLimitsTests(ItsmTestCase):
         self.assertFalse(Ticket.objects.exists())
 
     def test_requester_cannot_name_another_channel_or_classify(self):
-        category = Category.objects.create(name='Network')
+        category = Category.objects.get(name='Network', parent=None)
         response = self.post(self.requester, channel='phone', category='Network')
         self.assertHttpStatus(response, 400)
         self.assertEqual(set(response.data), {'channel', 'category'})
@@ -336,3 +336,18 @@ class RoutingRuleAdminTests(ItsmTestCase):
         self.assertHttpStatus(response, 200)
         self.assertIn('service', response.context['adminform'].form.errors)
         self.assertFalse(RoutingRule.objects.exists())
+
+    def test_an_eta_in_the_past_is_refused_on_create_and_edit(self):
+        agent, caller = make_user(Role.SERVICE_DESK_AGENT), make_user(Role.REQUESTER)
+        client = self.api_client(agent)
+        data = {'short_description': 'Badge reader', 'caller': caller.username, 'eta': '2001-01-01T10:00:00Z'}
+        response = client.post(reverse('api:incident-list'), data, format='json')
+        self.assertHttpStatus(response, 400)
+        self.assertIn('cannot lie in the past', str(response.data['eta']))
+        self.assertFalse(Ticket.objects.exists())
+        response = client.post(reverse('api:incident-list'), {**data, 'eta': '2030-01-01T10:00:00Z'}, format='json')
+        number = response.data['number']
+        url = reverse('api:incident-detail', args=[number])
+        response = client.patch(url, {'eta': '2001-01-01T10:00:00Z'}, format='json')
+        self.assertHttpStatus(response, 400)
+        self.assertEqual(Ticket.objects.get(number=number).eta.year, 2030)

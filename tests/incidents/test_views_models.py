@@ -82,7 +82,7 @@ class CategoryViewTests(ViewTestCases.ModelViewTestCase):
         return {'name': f'{obj.name} and more', 'active': 'on'}
 
     def test_subcategory_of_a_subcategory_is_refused(self):
-        top = self.make_object(name='Hardware')
+        top = self.make_object(name='Peripherals')
         sub = Category.objects.create(name='Printers', parent=top)
         self.login(*self.write_roles)
         response = self.client.post(self.url('add'), {'name': 'Toner', 'parent': sub.pk, 'active': 'on'})
@@ -90,7 +90,7 @@ class CategoryViewTests(ViewTestCases.ModelViewTestCase):
         self.assertIn('parent', response.context['form'].errors)
 
     def test_category_in_use_is_kept(self):
-        category = self.make_object(name='Network')
+        category = self.make_object(name='Wireless')
         make_ticket(category=category)
         self.login(*self.write_roles)
         response = self.client.post(self.url('delete', category))

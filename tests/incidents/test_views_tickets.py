@@ -446,6 +446,34 @@ class ConversationTests(TicketPageTestCase):
         self.assertEqual(b''.join(response.streaming_content), b'paper jam')
         self.assertIn('attachment;', response['Content-Disposition'])
 
+    def test_the_stored_file_is_not_served_from_media_even_in_development(self):
+        # The URL configuration is built with DEBUG on, as `make run` builds it: the file's storage path must not
+        # answer, for anonymous visitors or anyone else; only the permission-checked download does.
+        import importlib
+
+        from django.conf import settings
+        from django.urls import clear_url_caches
+
+        import itsm.urls
+
+        ticket = self.ticket()
+        from incidents import services
+
+        file = SimpleUploadedFile('secret.txt', b'internal only', content_type='text/plain')
+        attachment = services.ticket_attach(ticket=ticket, actor=Actor(user=self.agent), upload=file, public=False)
+        with override_settings(DEBUG=True):
+            importlib.reload(itsm.urls)
+            clear_url_caches()
+            try:
+                response = self.client.get(settings.MEDIA_URL + attachment.file.name)
+                self.assertEqual(response.status_code, 404)
+                self.as_agent()
+                response = self.client.get(settings.MEDIA_URL + attachment.file.name)
+                self.assertEqual(response.status_code, 404)
+            finally:
+                importlib.reload(itsm.urls)
+                clear_url_caches()
+
 
 class CreateFormTests(TicketPageTestCase):
     def test_priority_preview(self):
@@ -460,9 +488,9 @@ class CreateFormTests(TicketPageTestCase):
         )
 
     def test_subcategories_follow_the_category(self):
-        hardware = Category.objects.create(name='Hardware')
+        hardware = Category.objects.create(name='Peripherals')
         Category.objects.create(name='Printers', parent=hardware)
-        software = Category.objects.create(name='Software')
+        software = Category.objects.create(name='Programs')
         Category.objects.create(name='Office suite', parent=software)
         self.as_agent()
         response = self.client.get(reverse('incidents:subcategory_options'), {'category': hardware.pk}, headers=HX)

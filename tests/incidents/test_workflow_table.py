@@ -33,6 +33,8 @@ class TicketWorkflow(WorkflowTable):
         # The caller may confirm or reject; another requester may not, nor may a reader.
         'confirm': ('reader', 'stranger'),
         'reject': ('reader', 'stranger'),
+        # Marking a security incident: incident managers, administrators and security groups only.
+        'security': ('requester', 'reader', 'agent'),
     }
     # The API does not tell a requester that someone else's ticket exists.
     forbidden_status = {(API, 'stranger'): 404}
@@ -48,6 +50,7 @@ class TicketWorkflow(WorkflowTable):
         'priority': {'priority', 'priority_override_reason'},
         'parent': {'parent'},
         'convert': {'kind'},
+        'security': {'security_incident'},
     }
     query_reads = ((UI, 'page'), (API, 'timeline'))
 
@@ -78,6 +81,8 @@ class TicketWorkflow(WorkflowTable):
     def actor_for(self, name, record, channel):
         if name in ('confirm', 'reject') and channel == API:
             return self.people.caller  # the caller answers for themselves; the page acts on their behalf
+        if name == 'security':
+            return self.people.manager
         return self.people.agent
 
     def viewer(self):
@@ -98,6 +103,7 @@ class TicketWorkflow(WorkflowTable):
             'reject': {'reason': 'It still jams'},
             'escalate_management': {'reason': 'The resolution target is at risk'},
             'priority': {'priority': (record.priority + 1) % 5, 'reason': 'Board meeting at noon'},
+            'security': {'security_incident': True if channel == API else 'true', 'reason': 'Phishing report'},
         }
         if name in inputs:
             return inputs[name]

@@ -53,3 +53,64 @@ def test_a_parents_children_are_listed_by_parent_number(api):
     response = api.get('/api/v1/incidents/', {'parent': master.number.lower()})
     assert response.status_code == 200
     assert [row['number'] for row in response.json()['results']] == [child.number]
+
+
+ID_FILTERS = [
+    ('/api/v1/webhook-deliveries/', 'subscription'),
+    ('/api/v1/oncall-layers/', 'schedule'),
+    ('/api/v1/oncall-overrides/', 'person'),
+    ('/api/v1/cab-votes/', 'meeting'),
+    ('/api/v1/sla-pauses/', 'clock'),
+    ('/api/v1/reports/', 'schedule'),
+    ('/api/v1/risk-question-answers/', 'question'),
+]
+
+
+@pytest.mark.parametrize(('url', 'name'), ID_FILTERS)
+@pytest.mark.parametrize('value', ['-3.1464570685991143e+86', '1e30', '9223372036854775808', '1.5'])
+def test_an_id_filter_refuses_a_value_no_record_can_have_with_a_400_naming_it(url, name, value):
+    client = APIClient()
+    client.force_authenticate(make_user(Role.ADMINISTRATOR))
+    response = client.get(url, {name: value})
+    assert response.status_code == 400, response.content
+    assert name in response.json()
+
+
+@pytest.mark.parametrize(('url', 'name'), ID_FILTERS)
+def test_an_id_filter_still_filters_by_a_whole_number(url, name):
+    client = APIClient()
+    client.force_authenticate(make_user(Role.ADMINISTRATOR))
+    response = client.get(url, {name: '9223372036854775807'})
+    assert response.status_code == 200, response.content
+    assert response.json()['count'] == 0
+
+
+DATETIME_FILTERS = [
+    ('/api/v1/incidents/', 'opened_after'),
+    ('/api/v1/problems/', 'opened_after'),
+    ('/api/v1/major-incidents/', 'declared_before'),
+    ('/api/v1/oncall-overrides/', 'ends_after'),
+    ('/api/v1/reports/', 'generated_before'),
+    ('/api/v1/freeze-windows/', 'after'),
+]
+
+
+@pytest.mark.parametrize(('url', 'name'), DATETIME_FILTERS)
+@pytest.mark.parametrize('value', ['3255-08-18T23:15:24.2+23:07', '0233-08-02T15:46:10.1-17:53'])
+def test_a_date_filter_takes_any_offset_the_parser_reads(url, name, value):
+    client = APIClient()
+    client.force_authenticate(make_user(Role.ADMINISTRATOR))
+    response = client.get(url, {name: value})
+    assert response.status_code == 200, response.content
+
+
+def test_a_date_filter_compares_the_instant_whatever_its_offset(api):
+    import datetime as dt
+
+    ticket = make_ticket()
+    far_east = dt.timezone(dt.timedelta(hours=23, minutes=30))
+    just_before = (ticket.opened_at - dt.timedelta(seconds=1)).astimezone(far_east).isoformat()
+    just_after = (ticket.opened_at + dt.timedelta(seconds=1)).astimezone(far_east).isoformat()
+    found = api.get('/api/v1/incidents/', {'opened_after': just_before}).json()['results']
+    assert [row['number'] for row in found] == [ticket.number]
+    assert api.get('/api/v1/incidents/', {'opened_after': just_after}).json()['count'] == 0

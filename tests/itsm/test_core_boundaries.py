@@ -27,6 +27,9 @@ APPS = {
     'mailboxes',
     'monitoring',
     'webhooks',
+    'oncall',
+    'hypercare',
+    'predictions',
 }
 
 

@@ -22,6 +22,7 @@ print(json.dumps({
     'engine': settings.DATABASES['default']['ENGINE'],
     'database': {k: settings.DATABASES['default'][k] for k in ('NAME', 'USER', 'HOST', 'PORT')},
     'health_checks': settings.DATABASES['default'].get('CONN_HEALTH_CHECKS', False),
+    'conn_max_age': settings.DATABASES['default'].get('CONN_MAX_AGE'),
     'is_postgres': settings.IS_POSTGRES,
     'cache': settings.CACHES['default'],
     'broker': app.conf.broker_url,
@@ -108,9 +109,17 @@ def test_database_url_selects_postgresql(tmp_path):
     assert values['engine'] == 'django.db.backends.postgresql'
     assert values['database'] == {'NAME': 'servicedesk', 'USER': 'pitcrew', 'HOST': 'db.internal', 'PORT': 6543}
     assert values['health_checks'] is True
+    assert values['conn_max_age'] == 60  # one persistent connection per worker process
     assert values['is_postgres'] is True
     # The database alone does not change the broker.
     assert values['broker'] == 'filesystem://localhost/'
+
+
+def test_the_development_server_keeps_no_connection_per_thread(tmp_path):
+    # runserver serves each request in a new thread: persistent connections would pile up until PostgreSQL refuses.
+    url = 'postgres://pitcrew@db.internal:6543/servicedesk'
+    assert print_settings(tmp_path, DEBUG='true', DATABASE_URL=url)['conn_max_age'] == 0
+    assert print_settings(tmp_path, DEBUG='true', DATABASE_URL=url, DB_CONN_MAX_AGE='30')['conn_max_age'] == 30
 
 
 def test_redis_url_selects_redis_for_cache_and_broker(tmp_path):

@@ -66,6 +66,23 @@ class ThrottlingTests(ItsmTestCase):
                 self.client.post(url, {'username': 'agent', 'password': 'Agent-Pass-77'}, 'application/json')
             )
 
+    def test_a_new_x_forwarded_for_each_time_does_not_escape_the_throttle(self):
+        url = reverse('api:token')
+        with override_settings(REST_FRAMEWORK=rates(login='2/minute')):
+            for attempt in range(2):
+                self.client.post(
+                    url, {'username': 'agent', 'password': 'wrong'}, 'application/json',
+                    headers={'X-Forwarded-For': f'203.0.113.{attempt}'},
+                )  # fmt: skip
+            self.assertThrottled(
+                self.client.post(
+                    url,
+                    {'username': 'agent', 'password': 'wrong'},
+                    'application/json',
+                    headers={'X-Forwarded-For': '203.0.113.77'},
+                )  # fmt: skip
+            )
+
     def test_anonymous_callers_are_throttled(self):
         url = reverse('api:schema') + '?format=json'  # open to anonymous callers
         with override_settings(REST_FRAMEWORK=rates(anon='1/minute')):

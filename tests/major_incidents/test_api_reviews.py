@@ -16,7 +16,6 @@ from tests.base import APITestCases, ItsmTestCase
 from tests.factories import make_user
 
 from .factories import ActionItemFactory, ReviewFactory, make_major
-from .test_api import ReadOnlyCollection
 
 S = MajorIncidentState
 
@@ -107,7 +106,7 @@ class NestedReviewTests(ItsmTestCase):
         self.assertEqual(Problem.objects.count(), 1)
 
 
-class PostIncidentReviewAPITests(ReadOnlyCollection, APITestCases.ModelAPITestCase):
+class PostIncidentReviewAPITests(APITestCases.ReadOnlyCollection, APITestCases.ModelAPITestCase):
     model = PostIncidentReview
     basename = 'postincidentreview'
     view_roles = (Role.SERVICE_DESK_AGENT,)

@@ -14,7 +14,6 @@ from tests.base import APITestCases, ItsmTestCase
 from tests.factories import make_user
 
 from .factories import UpdateFactory, UpdateTemplateFactory, ValidationFactory, make_major
-from .test_api import ReadOnlyCollection
 
 S = MajorIncidentState
 
@@ -98,7 +97,7 @@ class NestedUpdateTests(ItsmTestCase):
         self.assertEqual(few, many)
 
 
-class MajorIncidentUpdateAPITests(ReadOnlyCollection, APITestCases.ModelAPITestCase):
+class MajorIncidentUpdateAPITests(APITestCases.ReadOnlyCollection, APITestCases.ModelAPITestCase):
     model = MajorIncidentUpdate
     basename = 'majorincidentupdate'
     view_roles = (Role.SERVICE_DESK_AGENT,)
@@ -157,7 +156,7 @@ class UpdateTemplateAPITests(APITestCases.ModelAPITestCase):
         self.assertIn('name', response.data)
 
 
-class ValidationAPITests(ReadOnlyCollection, APITestCases.ModelAPITestCase):
+class ValidationAPITests(APITestCases.ReadOnlyCollection, APITestCases.ModelAPITestCase):
     model = Validation
     basename = 'validation'
     view_roles = (Role.SERVICE_DESK_AGENT,)
@@ -186,7 +185,7 @@ class ValidationAPITests(ReadOnlyCollection, APITestCases.ModelAPITestCase):
         self.assertEqual(response.data['role'], ValidationRole.SERVICE_OWNER)
 
 
-class CadenceReminderAPITests(ReadOnlyCollection, APITestCases.ModelAPITestCase):
+class CadenceReminderAPITests(APITestCases.ReadOnlyCollection, APITestCases.ModelAPITestCase):
     model = CadenceReminder
     basename = 'cadencereminder'
     view_roles = (Role.SERVICE_DESK_AGENT,)

@@ -33,7 +33,9 @@ PATH = {
 
 
 def make_category(name: str | None = None, parent: Category | None = None) -> Category:
-    return Category.objects.create(name=name or f'Problem category {next(_counter)}', parent=parent)
+    """The category of that name under `parent`: the seeded one (Network, Email...) or a new one."""
+    name = name or f'Problem category {next(_counter)}'
+    return Category.objects.get_or_create(name=name, parent=parent)[0]
 
 
 def make_problem_manager(**kwargs):

@@ -414,6 +414,16 @@ class AgentOfferTests(ItsmTestCase):
         self.assertContains(response, 'name="apply_known_error"')
         self.assertNotContains(self.offer(), 'known-error-offer')
 
+    def test_a_reload_keeps_the_known_error_the_agent_chose(self):
+        chosen = f'value="{self.on_ci.number}" checked'
+        response = self.offer(ci=self.ci.number, apply_known_error=self.on_ci.number.lower())
+        self.assertContains(response, chosen)
+        self.assertNotContains(response, 'value="" checked')
+        # A choice no longer offered (the CI changed) falls back to applying none.
+        response = self.offer(service=str(self.service.ci.pk), apply_known_error=self.on_ci.number)
+        self.assertNotContains(response, chosen)
+        self.assertContains(response, 'value="" checked')
+
     def test_user_content_is_escaped(self):
         KnownErrorFactory(cis=[self.ci], title='<script>alert(1)</script>')
         self.assertNotContains(self.offer(ci=self.ci.number), '<script>alert(1)')

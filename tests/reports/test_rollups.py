@@ -113,8 +113,14 @@ class SmallDesk(TestCase):
             clock.set(at(6, 12, 10))
             again = services.rollup_refresh(now=at(6, 12, 10))
             self.assertFalse(again.full)
-            # Nothing changed within the overlap except the ticket of the 2nd, which was last touched long ago.
-            self.assertEqual(again.days, [dt.date(2026, 3, 5), dt.date(2026, 3, 6)])
+            # Nothing changed since: the ticket of the 2nd was last touched long ago.
+            self.assertEqual((again.days, again.tickets), ([], 0))
+            # The next day is marked as rolled up (it holds nothing yet), and the refresh's moment is its as-of.
+            clock.set(at(7, 0, 30))
+            later = services.rollup_refresh(now=at(7, 0, 30))
+            self.assertEqual((later.days, later.tickets), ([dt.date(2026, 3, 7)], 0))
+            markers = DailyRollup.objects.filter(dimension=Dimension.DAY)
+            self.assertEqual(markers.order_by('-computed_at').first().computed_at, at(7, 0, 30))
 
     def test_a_late_reopen_re_rolls_the_day_the_completion_was_on(self):
         march = (dt.date(2026, 3, 1), dt.date(2026, 3, 20))
@@ -237,7 +243,7 @@ class RandomDeskAgreementTests(TestCase):
             calendar=always,
         )
         services_ = [make_ci(CIClass.SERVICE, name) for name in ('Mail', 'VPN')]
-        categories = [Category.objects.create(name=name) for name in ('Hardware', 'Software')]
+        categories = [Category.objects.create(name=name) for name in ('Peripherals', 'Programs')]
         impacts = [Impact.HIGH, Impact.MEDIUM, Impact.LOW, Impact.NONE]
         urgencies = [Urgency.CRITICAL, Urgency.URGENT, Urgency.NORMAL, Urgency.NEGOTIATED]
         with frozen(at(2)) as clock:

@@ -9,6 +9,7 @@ from html import unescape
 
 from django.urls import reverse
 
+from incidents.models import Ticket
 from itsm.choices import Role
 from itsm.models import SupportGroup
 from reports import services
@@ -105,6 +106,32 @@ class OverviewTests(DashboardTestCase):
         self.assertEqual(len(rows), 4)
         self.assertEqual(sorted(float(r['hours']) for r in rows), [2.0, 6.0, 10.0, 27.0])
 
+    def test_drill_down_csv_writes_formulas_as_text(self):
+        # A requester's title reaches a manager's spreadsheet: it must arrive as text, never as a formula.
+        titles = ['=HYPERLINK("http://evil.example","x")', '+1+2', '-2+3', '@SUM(A1)', '\tcmd', '\rcmd']
+        tickets = list(Ticket.objects.order_by('pk'))
+        self.assertEqual(len(tickets), len(titles))
+        for ticket, title in zip(tickets, titles, strict=True):
+            Ticket.objects.filter(pk=ticket.pk).update(short_description=title)
+        self.client.force_login(self.manager)
+        response = self.client.get(reverse('reports:tickets'), {**RANGE, 'measure': 'mttr', 'format': 'csv'})
+        self.assertHttpStatus(response, 200)
+        written = [row['short_description'] for row in csv.DictReader(io.StringIO(response.content.decode()))]
+        self.assertEqual(len(written), 4)
+        for text in written:
+            self.assertTrue(text.startswith("'"), text)
+            self.assertIn(text[1:], titles)
+
+    def test_spreadsheet_safe_keeps_numbers_and_plain_text(self):
+        from reports.exports import spreadsheet_safe
+
+        self.assertEqual(spreadsheet_safe(-2.5), -2.5)
+        self.assertEqual(spreadsheet_safe(0), 0)
+        self.assertEqual(spreadsheet_safe(None), '')
+        self.assertEqual(spreadsheet_safe('VPN down'), 'VPN down')
+        self.assertEqual(spreadsheet_safe('=1+1'), "'=1+1")
+        self.assertEqual(spreadsheet_safe('-1'), "'-1")
+
     def test_csv_of_every_table(self):
         self.client.force_login(self.manager)
         for table in ('kpis', 'trend', 'breakdown', 'priority', 'agreements', 'ola', 'backlog', 'agents'):
@@ -118,6 +145,13 @@ class OverviewTests(DashboardTestCase):
         first = next(csv.DictReader(io.StringIO(trend)))
         self.assertEqual(first['mttr_mean_hours'], '6.0')
         self.assertEqual(self.client.get(reverse('reports:export', args=['nope']), RANGE).status_code, 404)
+
+    def test_days_at_the_ends_of_the_calendar_are_form_errors(self):
+        for params in ({'from': '9999-12-31'}, {'to': '0001-01-01'}, {'from': '0001-01-01', 'to': '9999-12-31'}):
+            with self.subTest(params=params):
+                response = self.get(self.manager, 'reports:overview', params)
+                self.assertHttpStatus(response, 200)
+                self.assertContains(response, 'Give a date between 1900-01-01 and 2999-12-31.')
 
     def test_breakdown_choice_and_bad_parameters(self):
         response = self.get(self.manager, 'reports:overview', {**RANGE, 'breakdown': 'agent', 'priority': 'P9'})

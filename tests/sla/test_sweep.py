@@ -316,6 +316,31 @@ def test_the_sweep_costs_the_clocks_due_not_the_open_tickets(p3, team, django_ca
     assert idle.clocks == 0 and idle_queries <= 4  # savepoint, due clocks, release, unsent notices
 
 
+def test_a_batch_reads_the_webhook_subscriptions_once_whatever_it_announces(
+    p3, team, django_capture_on_commit_callbacks
+):
+    from tests.webhooks.factories import make_subscription
+    from webhooks.choices import EventType
+
+    make_subscription(events=[EventType.RECORD_CREATED])  # active, but wants no SLA events
+    with frozen(T0):
+        accepted_ticket(team)
+    with frozen(T0 + dt.timedelta(minutes=1)):
+        for _ in range(4):
+            accepted_ticket(team)
+
+    def queries_of_sweep(at):
+        with frozen(at), django_capture_on_commit_callbacks(execute=False), CaptureQueriesContext(connection) as seen:
+            result = services.sla_sweep()
+        return result, [q['sql'] for q in seen.captured_queries]
+
+    one, one_queries = queries_of_sweep(T0 + dt.timedelta(hours=6))
+    four, four_queries = queries_of_sweep(T0 + dt.timedelta(hours=6, minutes=1))
+    assert (one.warnings, four.warnings) == (1, 4)
+    assert len(one_queries) == len(four_queries)
+    assert sum('webhooks_webhooksubscription' in sql for sql in four_queries) == 1
+
+
 def test_batches_cover_every_due_clock(p3, team, django_capture_on_commit_callbacks):
     with frozen(T0):
         made = [accepted_ticket(team) for _ in range(5)]

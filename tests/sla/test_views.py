@@ -7,7 +7,7 @@ import itertools
 from django.db import connection
 from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 
 from incidents import selectors as ticket_selectors
 from incidents import services as tickets
@@ -36,7 +36,7 @@ DAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
 
 class ServiceLevelAgreementViewTests(ViewTestCases.ModelViewTestCase):
     model = ServiceLevelAgreement
-    write_roles = (Role.SERVICE_OWNER,)
+    write_roles = (Role.INCIDENT_MANAGER,)  # the defaults below are no service owner's to keep
 
     def make_object(self, **kwargs):
         # Retired agreements, so any number of them can cover the same scope.
@@ -84,6 +84,60 @@ class ServiceLevelAgreementViewTests(ViewTestCases.ModelViewTestCase):
         self.assertContains(response, '8h')
         self.assertContains(response, '0.0 %')  # the one decided clock missed its target
         self.assertContains(response, '0 met · 1 missed · 1 running')
+
+
+class ServiceOwnersKeepTheirOwnAgreementsTests(ItsmTestCase):
+    """A service owner keeps the SLAs and contracts of services they own, nothing else: not another service's, not
+    the defaults, not calendars or OLAs; moving one of theirs onto another service is refused too."""
+
+    def setUp(self):
+        from tests.cmdb.factories import make_service
+
+        self.owner = self.make_user(Role.SERVICE_OWNER)
+        self.mine = make_service(name='Managed mail', service_owner=self.owner).ci
+        self.theirs = make_service(name='VPN').ci
+        self.own_sla = make_sla(priority=2, service=self.mine)
+        self.their_sla = make_sla(priority=2, service=self.theirs)
+        self.default_sla = make_sla(priority=2)
+        self.api = self.api_client(self.owner)
+        self.client.force_login(self.owner)
+
+    def test_the_api_refuses_other_services_and_defaults_and_nothing_changes(self):
+        url = '/api/v1/slas/{}/'.format
+        self.assertHttpStatus(self.api.patch(url(self.own_sla.pk), {'resolution_minutes': 300}, format='json'), 200)
+        for sla in (self.their_sla, self.default_sla):
+            with self.subTest(sla=str(sla)):
+                self.assertHttpStatus(self.api.patch(url(sla.pk), {'resolution_minutes': 1}, format='json'), 403)
+                self.assertHttpStatus(self.api.delete(url(sla.pk)), 403)
+                sla.refresh_from_db()
+                self.assertEqual(sla.resolution_minutes, 480)
+        moved = self.api.patch(url(self.own_sla.pk), {'service': self.theirs.number, 'priority': 1}, format='json')
+        self.assertHttpStatus(moved, 403)
+        self.own_sla.refresh_from_db()
+        self.assertEqual(self.own_sla.service, self.mine)
+        base = {'name': 'New', 'ticket_kind': 'incident', 'priority': 4, 'response_minutes': 60,
+                'resolution_minutes': 480, 'calendar': always().name}  # fmt: skip
+        self.assertHttpStatus(
+            self.api.post('/api/v1/slas/', {**base, 'service': self.theirs.number}, format='json'), 403
+        )
+        self.assertHttpStatus(self.api.post('/api/v1/slas/', base, format='json'), 403)
+        self.assertHttpStatus(self.api.post('/api/v1/slas/', {**base, 'service': self.mine.number}, format='json'), 201)
+        calendar = make_calendar(name='Office hours')
+        self.assertHttpStatus(self.api.patch(f'/api/v1/calendars/{calendar.pk}/', {'name': 'x'}, format='json'), 403)
+
+    def test_pages_offer_edit_only_where_the_owner_may_and_refuse_the_rest(self):
+        for sla, allowed in ((self.own_sla, True), (self.their_sla, False), (self.default_sla, False)):
+            with self.subTest(sla=str(sla)):
+                detail = self.client.get(sla.get_absolute_url())
+                self.assertHttpStatus(detail, 200)
+                edit_url = reverse('sla:servicelevelagreement_edit', args=[sla.pk])
+                self.assertEqual(edit_url in detail.content.decode(), allowed)
+                self.assertHttpStatus(self.client.get(edit_url), 200 if allowed else 403)
+        response = self.client.post(
+            reverse('sla:servicelevelagreement_edit', args=[self.their_sla.pk]), {'name': 'Mine now'}
+        )
+        self.assertHttpStatus(response, 403)
+        self.assertEqual(ServiceLevelAgreement.objects.get(pk=self.their_sla.pk).name, self.their_sla.name)
 
 
 class OperationalLevelAgreementViewTests(ViewTestCases.ModelViewTestCase):

@@ -7,7 +7,6 @@ itself (the notice) in-process, so nothing is left on a shared queue.
 """
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
@@ -16,8 +15,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -28,6 +25,7 @@ from itsm.models import TimelineEntry
 from sla.choices import ClockKind, ClockState
 from sla.models import ClockEvent, SlaClock
 from tests.factories import make_group_with_agent, make_user
+from tests.servers import app_environment
 from tests.sla.factories import make_sla
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -37,20 +35,7 @@ STOP_TIMEOUT = 30
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
-    """The subprocesses use this test's database (pytest-django's test database, not DATABASE_URL's)."""
-    db = connection.settings_dict
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE='itsm.settings',
-        DATABASE_URL=f'postgres://{db["USER"]}@{db["HOST"] or "127.0.0.1"}:{db["PORT"] or 5432}/{db["NAME"]}',
-        REDIS_URL=settings.REDIS_URL,
-        VAR_DIR=str(tmp_path / 'var'),
-        EMAIL_BACKEND='django.core.mail.backends.filebased.EmailBackend',
-        LOG_LEVEL='INFO',
-    )
-    if db.get('PASSWORD'):
-        env['PGPASSWORD'] = db['PASSWORD']
-    return env
+    return app_environment(tmp_path, EMAIL_BACKEND='django.core.mail.backends.filebased.EmailBackend')
 
 
 class Process:

@@ -139,3 +139,20 @@ def events_model():
     from itsm.records import ProcessRecord
 
     return ProcessRecord
+
+
+def test_a_broker_that_cannot_take_the_delivery_does_not_fail_the_request(django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from rest_framework.test import APIClient
+
+    subscription = make_subscription()
+    caller = make_user(Role.REQUESTER, username='carla')
+    client = APIClient()
+    client.force_authenticate(caller)
+    broker_down = mock.patch('webhooks.tasks.deliver_task.delay', side_effect=ConnectionError('broker down'))
+    with broker_down, django_capture_on_commit_callbacks(execute=True):
+        response = client.post('/api/v1/incidents/', {'short_description': 'VPN down'}, format='json')
+    assert response.status_code == 201, response.content
+    # The delivery is kept for the sweep to send.
+    assert len(payloads(subscription, EventType.RECORD_CREATED)) == 1

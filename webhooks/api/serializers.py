@@ -25,6 +25,7 @@ class WebhookSubscriptionSerializer(serializers.ModelSerializer):
             'record_kinds',
             'active',
             'allow_private_destination',
+            'security_incidents',
             'owner',
             'consecutive_failures',
             'disabled_at',

@@ -1,0 +1,184 @@
+"""Ticket table cells drawn in Python (`Column.render`, `itsm.tables`): the ticket lists' and the queues' cells,
+without a template per cell. The badges are those of `incidents/_priority.html` and `incidents/_state.html`."""
+
+from __future__ import annotations
+
+import html
+
+from django.templatetags.static import static
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.safestring import SafeString, mark_safe
+
+from itsm.timezones import format_datetime
+
+from ..choices import PRIORITY_COLOURS, STATE_COLOURS
+
+
+def format_html(template: str, *args) -> SafeString:
+    """`django.utils.html.format_html` without its lazy-string wrappers (the same escaping: a few hundred cells a
+    page make them count)."""
+    return mark_safe(template.format(*(a.__html__() if hasattr(a, '__html__') else html.escape(str(a)) for a in args)))
+
+
+def _url(ticket) -> str:
+    """The ticket's page, reversed once per row (several cells link to it)."""
+    url = getattr(ticket, '_page_url', None)
+    if url is None:
+        url = ticket._page_url = ticket.get_absolute_url()
+    return url
+
+
+VIP = mark_safe(' <span class="badge bg-yellow-lt" title="VIP caller">VIP</span>')
+CASE = mark_safe(' <span class="badge bg-azure-lt" title="Case">CS</span>')
+SECURITY = mark_safe(
+    ' <span class="badge bg-red-lt" title="Security incident"><i class="ti ti-shield-lock" aria-hidden="true"></i>'
+    '<span class="visually-hidden">Security incident</span></span>'
+)
+DASH = mark_safe('<span class="text-secondary">—</span>')
+NOBODY = mark_safe('<span class="text-secondary">Nobody yet</span>')
+
+
+def priority_badge(priority, colours=PRIORITY_COLOURS) -> SafeString:
+    """`incidents/_priority.html` (no meaning shown), with its closing newline."""
+    colour = colours.get(priority, '')
+    css = f'bg-{colour} text-white' if priority < 2 else f'bg-{colour}-lt'
+    return format_html('<span class="badge pc-prio {}">P{}</span>\n', css, priority)
+
+
+def state_badge(ticket, colours=STATE_COLOURS) -> SafeString:
+    """`incidents/_state.html`, with its closing newline."""
+    return format_html(
+        '<span class="badge pc-state bg-{}-lt">{}</span>\n', colours.get(ticket.state, ''), ticket.get_state_display()
+    )
+
+
+def _vip(ticket) -> SafeString:
+    return VIP if ticket.caller.vip else ''
+
+
+# ---------------------------------------------------------------------------------------- ticket lists
+def number(record, value, column, context=None) -> SafeString:
+    return format_html(
+        '<a href="{}" class="fw-medium text-nowrap" title="{}">{}</a>\n',
+        _url(record),
+        record,
+        record.number,
+    )
+
+
+def priority(record, value, column, context=None) -> SafeString:
+    return format_html('{}\n', priority_badge(value, column.colors))
+
+
+def state(record, value, column, context=None) -> SafeString:
+    attention = ''
+    if record.attention:
+        since = format_datetime(record.attention_since) if record.attention_since else ''
+        icon = 'arrow-back-up' if record.attention == 'reopened' else 'message-circle-exclamation'
+        attention = format_html(
+            ' <span class="badge bg-orange-lt pc-attention" title="Since {}, until someone working it opens it">'
+            '<i class="ti ti-{} me-1" aria-hidden="true"></i>{}</span>',
+            since,
+            icon,
+            record.get_attention_display(),
+        )
+    return format_html('{}{}\n', state_badge(record, column.colors), attention)
+
+
+# ---------------------------------------------------------------------------------------------- queues
+def queue_number(record, value, column, context=None) -> SafeString:
+    return format_html(
+        '<span class="pc-queue-number"><a href="{}" class="fw-medium" title="{}">{}</a> {}{}{}</span>\n',
+        _url(record),
+        record,
+        record.number,
+        priority_badge(record.priority),
+        CASE if record.kind == 'case' else '',
+        SECURITY if record.security_incident else '',
+    )
+
+
+def queue_description(record, value, column, context=None) -> SafeString:
+    pending = ''
+    if record.state == 'pending' and record.pending_reason:
+        pending = format_html(' · {}', record.get_pending_reason_display())
+    return format_html(
+        '<a href="{}" class="text-reset">{}</a>\n'
+        '<div class="small text-secondary pc-queue-meta"><span title="Caller">{}</span>{}{}</div>\n',
+        _url(record),
+        record.short_description,
+        record.caller,
+        _vip(record),
+        pending,
+    )
+
+
+def queue_group(record, value, column, context=None) -> SafeString:
+    group = record.assignment_group
+    assignee = format_html('<span title="Assignee">{}</span>', record.assignee) if record.assignee else NOBODY
+    return format_html(
+        '<div class="text-truncate pc-queue-group" title="{}">{}</div>\n'
+        '<div class="small text-truncate pc-queue-group">{}</div>\n',
+        group or 'No group',
+        group or '—',
+        assignee,
+    )
+
+
+def sla_badge_list(clocks, context) -> SafeString:
+    """`sla/_badge_list.html` for a row's running clocks ('' when none shows), with the countdown script the first
+    time on the page (the `sla_badges` tag's flag, shared through the template context)."""
+    from sla.badges import badges_for
+    from sla.templatetags.sla import _script_once
+
+    badges = badges_for(clocks)
+    if not badges:
+        return ''
+    spans = ''.join(
+        format_html(
+            '<span class="badge bg-{}-lt pc-sla" data-sla-state="{}"{}{} data-testid="sla-badge" title="{}">'
+            '<i class="ti ti-{} me-1" aria-hidden="true"></i><span class="pc-sla-label">{}</span>&nbsp;'
+            '<span class="pc-sla-time">{}</span></span>',
+            b.color,
+            b.state,
+            format_html(' data-sla-due="{}"', b.due) if b.due else '',
+            format_html(' data-sla-risk="{}"', b.risk) if b.risk else '',
+            b.title,
+            b.icon,
+            b.label,
+            b.text,
+        )
+        for b in badges
+    )
+    script = ''
+    if context is not None and _script_once(context):
+        script = format_html('<script src="{}" defer></script>', static('pitcrew/sla/sla.js'))
+    wrapper = '<span class="pc-sla-badges d-inline-flex flex-wrap gap-1">{}</span>{}\n'
+    return format_html(wrapper, mark_safe(spans), script)
+
+
+def queue_age(record, value, column, context=None) -> SafeString:
+    from sla.templatetags.sla import sla_forecast
+
+    opened = record.opened_at
+    return format_html(
+        '<time datetime="{}" title="Opened {}" class="text-nowrap">{}</time><div class="pc-queue-sla">{}{}</div>\n',
+        date_format(timezone.localtime(opened), 'c') if opened else '',
+        format_datetime(opened) if opened else '',
+        record.age,
+        sla_badge_list(record.sla_clocks.all(), context),
+        sla_forecast(record),
+    )
+
+
+def queue_priority(record, value, column, context=None) -> SafeString:
+    return format_html('{}\n', priority_badge(record.priority))
+
+
+def queue_caller(record, value, column, context=None) -> SafeString:
+    return format_html('<span class="text-nowrap">{}{}</span>\n', record.caller, _vip(record))
+
+
+def queue_assignee(record, value, column, context=None) -> SafeString:
+    return format_html('<span class="text-nowrap">{}</span>\n', record.assignee or DASH)

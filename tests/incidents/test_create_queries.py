@@ -1,0 +1,64 @@
+"""What an API create of an incident costs in queries on PostgreSQL, and that its side effects wait for the commit.
+
+The test's transaction turns the create's own into a savepoint: those two statements (SAVEPOINT, RELEASE) are left
+out of the count, as production runs BEGIN/COMMIT, which are not queries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.models import RoutingRule, Ticket
+from itsm.choices import Role, TimelineKind
+from itsm.outbox import OutboxMessage
+from sla.models import SlaClock
+from tests.base import ItsmTestCase
+from tests.factories import make_group_with_agent, make_user
+from tests.sla.factories import all_priorities, make_ola
+
+pytestmark = pytest.mark.postgres
+
+CREATE_QUERIES = 12
+
+
+class IncidentCreateQueryTests(ItsmTestCase):
+    def setUp(self):
+        self.group, self.agent = make_group_with_agent()
+        all_priorities()
+        self.caller = make_user(Role.REQUESTER, username='caller.one')
+
+    def create_incidents(self, count: int = 3) -> list[int]:
+        """Queries of each create but the first (which warms the per-process caches, as a running server has)."""
+        client = self.api_client(self.agent)
+        counts = []
+        for n in range(count):
+            payload = {'short_description': f'Printer {n} jammed', 'caller': self.caller.username, 'impact': 'low'}
+            with self.captureOnCommitCallbacks() as after_commit, CaptureQueriesContext(connection) as captured:
+                response = client.post('/api/v1/incidents/', payload, format='json')
+            self.assertHttpStatus(response, 201)
+            self.assertTrue(after_commit, 'the delivery of notifications and webhooks waits for the commit')
+            statements = [q['sql'] for q in captured.captured_queries]
+            savepoints = [sql for sql in statements if sql.startswith(('SAVEPOINT', 'RELEASE SAVEPOINT'))]
+            self.assertEqual(len(savepoints), 2, savepoints)  # the create's transaction, nothing nested in it
+            counts.append(len(statements) - len(savepoints))
+        return counts[1:]
+
+    def test_an_api_create_with_its_sla_clocks_and_notification_runs_at_most_twelve_queries(self):
+        counts = self.create_incidents()
+
+        self.assertLessEqual(max(counts), CREATE_QUERIES, counts)
+        ticket = Ticket.objects.order_by('-pk').first()
+        self.assertEqual(SlaClock.objects.for_record(ticket).count(), 2)  # response and resolution, one insert
+        self.assertEqual(self.timeline(ticket, TimelineKind.CREATED).count(), 1)
+        self.assertTrue(OutboxMessage.objects.filter(object_id=ticket.pk, event='received').exists())
+
+    def test_a_routed_create_assigns_without_locking_or_reading_the_new_ticket_again(self):
+        make_ola(self.group)
+        RoutingRule.objects.create(name='API tickets', channel='api', assignment_group=self.group)
+
+        counts = self.create_incidents()
+
+        # The routing's assignment is a transition of its own (history, OLA clocks, notification): 8 more at most.
+        self.assertLessEqual(max(counts), CREATE_QUERIES + 8, counts)
+        ticket = Ticket.objects.order_by('-pk').first()
+        self.assertEqual((ticket.assignment_group, ticket.state), (self.group, 'assigned'))
+        self.assertEqual(SlaClock.objects.for_record(ticket).count(), 4)  # the SLA's two and the group's OLA two

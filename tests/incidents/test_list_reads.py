@@ -1,0 +1,174 @@
+"""How ticket lists read: no wide join, references attached from one query per table, bounded counts, the API's
+cursor mode, and query counts that stay fixed whatever the page holds."""
+
+import base64
+from unittest import mock
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from incidents import selectors
+from incidents.choices import TicketState
+from incidents.models import Category, Ticket
+from itsm.choices import Role
+from itsm.paginator import BoundedPaginator
+from tests.base import ItsmTestCase
+from tests.factories import make_group_with_agent, make_ticket, make_user
+
+S = TicketState
+TABLE = Ticket._meta.db_table
+API = '/api/v1/incidents/'
+
+
+class ListReadTestCase(ItsmTestCase):
+    def setUp(self):
+        self.desk, self.agent = make_group_with_agent(name='Service Desk')
+        self.client.force_login(self.agent)
+
+    def ticket(self, state=S.ACCEPTED, **fields):
+        return make_ticket(state=state, group=self.desk, agent=self.agent, caller=make_user(Role.REQUESTER), **fields)
+
+    def captured(self, func) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            func()
+        return [query['sql'] for query in queries.captured_queries]
+
+
+class NoWideJoinTests(ListReadTestCase):
+    def test_pages_read_tickets_from_the_ticket_table_alone(self):
+        category = Category.objects.create(name='Plotters')
+        self.ticket(category=category)
+        self.ticket()
+        for url in (reverse('incidents:ticket_list'), f'{reverse("incidents:queue")}?q=all', API):
+            with self.subTest(url=url):
+                statements = self.captured(lambda url=url: self.assertHttpStatus(self.client.get(url), 200))
+                reads = [sql for sql in statements if sql.startswith(f'SELECT "{TABLE}"."id"')]
+                self.assertGreaterEqual(len(reads), 2)  # the page's ids, then its rows
+                for sql in reads:
+                    self.assertNotIn('JOIN', sql.split(' WHERE ')[0], sql)
+
+    def test_references_are_attached_without_a_query_per_row(self):
+        category = Category.objects.create(name='Plotters')
+        for _ in range(3):
+            self.ticket(category=category)
+        tickets = list(selectors.ticket_list().order_by('pk')[:10])
+        with self.assertNumQueries(0):
+            names = [(str(t.caller), str(t.assignee), str(t.assignment_group), str(t.category)) for t in tickets]
+        self.assertEqual({n[1:] for n in names}, {(str(self.agent), str(self.desk), 'Plotters')})
+
+    def test_a_lookup_by_number_reads_one_row(self):
+        ticket = self.ticket()
+        statements = self.captured(lambda: selectors.ticket_by_number(ticket.number))
+        rows = [sql for sql in statements if f'FROM "{TABLE}"' in sql]
+        self.assertEqual(len(rows), 1, rows)
+
+
+class BoundedCountTests(ListReadTestCase):
+    def test_list_pages_and_the_api_never_count_the_whole_table(self):
+        self.ticket()
+        for url in (reverse('incidents:ticket_list'), f'{reverse("incidents:queue")}?q=all', API):
+            with self.subTest(url=url):
+                statements = self.captured(lambda url=url: self.assertHttpStatus(self.client.get(url), 200))
+                counts = [sql for sql in statements if 'COUNT(*)' in sql.upper() and f'"{TABLE}"' in sql]
+                self.assertTrue(counts)
+                for sql in counts:
+                    self.assertIn('LIMIT 10001', sql)
+
+    @mock.patch.object(BoundedPaginator, 'bound', 2)
+    def test_past_the_bound_the_page_says_more_than(self):
+        for _ in range(3):
+            self.ticket()
+        response = self.client.get(reverse('incidents:ticket_list'))
+        self.assertHttpStatus(response, 200)
+        self.assertContains(response, 'of more than 2')
+        self.assertContains(response, 'more than 2 tickets')
+
+    @mock.patch.object(BoundedPaginator, 'bound', 2)
+    def test_past_the_bound_the_api_count_is_a_lower_bound_and_next_carries_on_by_cursor(self):
+        numbers = [self.ticket().number for _ in range(4)]
+        client = self.api_client(self.agent)
+        page = client.get(API, {'page_size': 2}).data
+        self.assertEqual((page['count'], page['count_exact']), (2, False))
+        self.assertIn('cursor=', page['next'])
+        rest = client.get(page['next']).data
+        self.assertEqual([r['number'] for r in page['results'] + rest['results']], numbers)
+
+    def test_within_the_bound_the_api_answer_is_as_it_was(self):
+        self.ticket()
+        page = self.api_client(self.agent).get(API).data
+        self.assertEqual(set(page), {'count', 'next', 'previous', 'results'})
+        self.assertEqual(page['count'], 1)
+
+
+class CursorTests(ListReadTestCase):
+    def test_following_next_reads_every_ticket_once_in_queue_order(self):
+        tickets = [self.ticket(impact=impact) for impact in ('low', 'high', 'medium', 'low', 'high')]
+        expected = list(Ticket.objects.filter(pk__in=[t.pk for t in tickets]).order_by(*selectors.QUEUE_ORDER))
+        client = self.api_client(self.agent)
+        url, seen = f'{API}?cursor=&page_size=2', []
+        while url:
+            page = client.get(url)
+            self.assertHttpStatus(page, 200)
+            self.assertIsNone(page.data['count'])
+            seen += [r['number'] for r in page.data['results']]
+            url = page.data['next']
+        self.assertEqual(seen, [t.number for t in expected])
+
+    def test_cursor_pages_cost_the_same_queries_wherever_they_are(self):
+        for _ in range(6):
+            self.ticket()
+        client = self.api_client(self.agent)
+        first = client.get(API, {'cursor': '', 'page_size': 2})
+        first_cost = self.count_queries(lambda: client.get(API, {'cursor': '', 'page_size': 2}))
+        later_cost = self.count_queries(lambda: client.get(first.data['next']))
+        self.assertEqual(first_cost, later_cost)
+
+    def test_a_cursor_that_is_not_one_is_refused(self):
+        client = self.api_client(self.agent)
+        nested = base64.urlsafe_b64encode(b'[' * 5000).decode()  # deeper than the JSON parser goes
+        wrong_length = base64.urlsafe_b64encode(b'[1]').decode()
+        for cursor in ('not-a-cursor', nested, wrong_length):
+            with self.subTest(cursor=cursor[:20]):
+                response = client.get(API, {'cursor': cursor})
+                self.assertHttpStatus(response, 400)
+                self.assertIn('cursor', response.json())
+
+
+class QueryCountTests(ListReadTestCase):
+    def test_list_pages_cost_a_fixed_number_of_queries(self):
+        category = Category.objects.create(name='Plotters')
+        urls = (
+            reverse('incidents:ticket_list'),
+            f'{reverse("incidents:queue")}?q=all',
+            reverse('incidents:queue_group', args=[self.desk.pk]),
+            API,
+        )
+        self.ticket(category=category)
+        small = {url: self.count_queries(lambda url=url: self.client.get(url)) for url in urls}
+        for _ in range(4):
+            self.ticket(category=category)
+            self.ticket(state=S.PENDING)
+        large = {url: self.count_queries(lambda url=url: self.client.get(url)) for url in urls}
+        self.assertEqual(small, large)
+
+    def test_the_ticket_page_and_the_api_detail_cost_a_fixed_number_of_queries(self):
+        category = Category.objects.create(name='Plotters')
+        one_child, three_children = self.ticket(category=category), self.ticket(category=category)
+        make_ticket(parent=one_child)
+        for _ in range(3):
+            make_ticket(parent=three_children, caller=make_user(Role.REQUESTER))
+        numbers = (one_child.number, three_children.number)
+        client = self.api_client(self.agent)
+
+        def page(number):
+            return self.client.get(reverse('incidents:ticket_detail', kwargs={'number': number}))
+
+        for number in numbers:
+            page(number)
+            client.get(f'{API}{number}/')
+        pages = {n: self.count_queries(lambda n=n: page(n)) for n in numbers}
+        api = {n: self.count_queries(lambda n=n: client.get(f'{API}{n}/')) for n in numbers}
+        self.assertEqual(len(set(pages.values())), 1, pages)
+        self.assertEqual(len(set(api.values())), 1, api)
+        self.assertLessEqual(max(api.values()), 12, api)
