@@ -2,10 +2,13 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
 
 from . import audit, services, tokens
 from .audit import Actor
 from .models import ApiToken, Attachment, IdempotencyKey, NumberSequence, SupportGroup, TimelineEntry, User
+from .numbering import numbers_handed_out, uses_sequences
 from .outbox import OutboxMessage, OutboxStatus
 
 
@@ -78,8 +81,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(NumberSequence)
 class NumberSequenceAdmin(ReadOnlyAdmin):
+    """The last reference number per prefix, read where numbers really come from (`itsm.numbering`): on
+    PostgreSQL the table rows stop moving once the prefix has its sequence, so the list is not the table's."""
+
     list_display = ['prefix', 'last']
     ordering = ['prefix']
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            'opts': self.model._meta,
+            'title': 'Reference numbers',
+            'numbers': numbers_handed_out(),
+            'from_sequences': uses_sequences(),
+        }
+        return TemplateResponse(request, 'admin/itsm/numbersequence/numbers.html', context)
 
 
 @admin.register(TimelineEntry)

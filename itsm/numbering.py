@@ -148,3 +148,21 @@ def prefixes_in_use() -> set[str]:
             )
             return {name.removeprefix(SEQUENCE_PREFIX) for (name,) in cursor.fetchall()}
     return set(NumberSequence.objects.values_list('prefix', flat=True))
+
+
+def numbers_handed_out() -> list[tuple[str, str]]:
+    """Each prefix with the last number handed out for it, by prefix (two small queries): from the sequences on
+    PostgreSQL, where the table keeps only what was counted before them, and from the table on SQLite."""
+    counted = dict(NumberSequence.objects.values_list('prefix', 'last'))
+    if uses_sequences():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema() '
+                'AND sequencename LIKE %s',
+                [SEQUENCE_PREFIX.replace('_', r'\_') + '%'],
+            )
+            # A sequence nothing was taken from yet has no last value: the table's count, if any, still holds.
+            for name, last in cursor.fetchall():
+                if last is not None:
+                    counted[name.removeprefix(SEQUENCE_PREFIX)] = last
+    return [(prefix, format_number(prefix, counted[prefix])) for prefix in sorted(counted)]

@@ -5,7 +5,7 @@ from django.urls import reverse
 from itsm.choices import Channel, Role, Tier, TimelineKind
 from itsm.models import NumberSequence, SupportGroup, TimelineEntry, User
 from tests.base import ItsmTestCase
-from tests.factories import SupportGroupFactory, make_user
+from tests.factories import SupportGroupFactory, make_ticket, make_user
 
 
 class AdminSiteTests(ItsmTestCase):
@@ -54,6 +54,20 @@ class AdminSiteTests(ItsmTestCase):
         response = self.client.post(reverse('admin:itsm_numbersequence_change', args=['TST']), {'last': 1})
         self.assertHttpStatus(response, 403)
         self.assertEqual(NumberSequence.objects.get(prefix='TST').last, 101)
+
+    def test_number_list_shows_the_last_number_handed_out(self):
+        # On PostgreSQL the numbers come from sequences, which the table does not follow.
+        make_ticket()
+        latest = make_ticket()
+        NumberSequence.objects.update_or_create(prefix='OLD', defaults={'last': 7})
+        response = self.client.get(reverse('admin:itsm_numbersequence_changelist'))
+        self.assertContains(response, f'<td>{latest.number}</td>', html=False)
+        self.assertContains(response, '<td>OLD0000007</td>', html=False)
+
+    def test_number_list_is_for_staff_of_the_admin_site_only(self):
+        agent = make_user(Role.SERVICE_DESK_AGENT, username='agent', is_staff=True)
+        self.client.force_login(agent)
+        self.assertHttpStatus(self.client.get(reverse('admin:itsm_numbersequence_changelist')), 403)
 
     def test_group_edit_in_admin_is_recorded(self):
         group = SupportGroupFactory(name='Network', tier=Tier.L1)
