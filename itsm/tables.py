@@ -9,13 +9,14 @@ that still name a `template` (other apps' lists) are rendered with it, as before
 from __future__ import annotations
 
 import datetime as dt
+import html
 from functools import cache
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.template.loader import render_to_string
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from itsm.timezones import format_date, format_datetime, zone_label
@@ -23,6 +24,12 @@ from itsm.timezones import format_date, format_datetime, zone_label
 EMPTY = mark_safe('<span class="text-secondary">—</span>')
 YES = mark_safe('<i class="ti ti-check text-green" aria-hidden="true"></i><span class="visually-hidden">Yes</span>')
 NO = mark_safe('<i class="ti ti-minus text-secondary" aria-hidden="true"></i><span class="visually-hidden">No</span>')
+
+
+def format_html(template: str, *args) -> SafeString:
+    """`django.utils.html.format_html` without its lazy-string wrappers: the same escaping, at a fraction of the
+    cost (a page draws a few hundred cells)."""
+    return mark_safe(template.format(*(a.__html__() if hasattr(a, '__html__') else html.escape(str(a)) for a in args)))
 
 
 def badge_html(text, color: str = 'secondary', icon: str = '') -> SafeString:

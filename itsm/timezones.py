@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 import zoneinfo
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.dateformat import format as django_format
 
 __all__ = [
@@ -155,14 +155,35 @@ def format_datetime(value: dt.datetime | None, zone: dt.tzinfo | None = None) ->
     if not isinstance(value, dt.datetime):
         return format_date(value)
     moment = timezone.localtime(value, zone) if timezone.is_aware(value) else value
-    return django_format(moment, _with_zone_name(settings.DATETIME_DISPLAY_FORMAT, moment)).strip()
+    return _format_moment(moment, settings.DATETIME_DISPLAY_FORMAT).strip()
 
 
-def _with_zone_name(pattern: str, moment: dt.datetime) -> str:
-    """The pattern with its `T` spelled out from the moment itself, so the hour repeated when clocks go back
-    keeps its abbreviation (02:30 CEST, then 02:30 CET), which Django's `T` leaves out."""
-    name = (moment.tzname() or '') if timezone.is_aware(moment) else ''
-    return re.sub(r'(?<!\\)T', lambda _: ''.join(f'\\{char}' for char in name), pattern)
+@functools.lru_cache(maxsize=32)
+def _compiled(pattern: str) -> tuple[tuple[bool, str], ...]:
+    """A Django date format split once into (is a format character, text) pieces, as `DateFormat.format` splits it
+    on every call: a page formats a few hundred times."""
+    pieces = []
+    for index, piece in enumerate(re_formatchars.split(pattern)):
+        if index % 2:
+            pieces.append((True, piece))
+        elif piece:
+            pieces.append((False, re_escaped.sub(r'\1', piece)))
+    return tuple(pieces)
+
+
+def _format_moment(moment: dt.datetime, pattern: str) -> str:
+    """`moment` in Django's date format `pattern`, with `T` spelled out from the moment itself, so the hour repeated
+    when clocks go back keeps its abbreviation (02:30 CEST, then 02:30 CET), which Django's `T` leaves out."""
+    formatter = DateFormat(moment)
+    out = []
+    for is_format, piece in _compiled(pattern):
+        if not is_format:
+            out.append(piece)
+        elif piece == 'T':
+            out.append((moment.tzname() or '') if timezone.is_aware(moment) else '')
+        else:
+            out.append(str(getattr(formatter, piece)()))
+    return ''.join(out)
 
 
 def format_date(value: dt.date | dt.datetime | None) -> str:
