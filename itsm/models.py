@@ -75,7 +75,15 @@ class User(AbstractUser):
     def role_slugs(self) -> set[str]:
         """Role slugs of this person (cached per instance; prefetch `groups` to keep lists constant)."""
         if not hasattr(self, '_role_slugs'):
-            self._role_slugs = {group.name for group in self.groups.all()}
+            if self.pk is None:
+                self._role_slugs = set()
+            elif 'groups' in getattr(self, '_prefetched_objects_cache', {}):
+                self._role_slugs = {group.name for group in self.groups.all()}
+            else:
+                # With the permissions the same request checks next: one query for both (`itsm.access`).
+                from .access import load_access
+
+                load_access(self)
         return self._role_slugs
 
     def has_role(self, *roles: str) -> bool:

@@ -12,6 +12,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from . import audit, tokens
+from .access import forget_access
 from .audit import Actor
 from .choices import Attention, Role, TimelineKind
 from .errors import Conflict, NotAllowed
@@ -110,7 +111,7 @@ def user_update(
     user.save()
     if roles is not None:
         user.groups.set(_role_groups(roles))
-        user.__dict__.pop('_role_slugs', None)
+        forget_access(user)
     entry = audit.record_changes(user, before, actor=actor, message='Password changed' if password else '')
     if entry is None and password:
         # The password itself is never recorded, but that it changed is.

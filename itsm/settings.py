@@ -107,6 +107,8 @@ ROOT_URLCONF = 'itsm.urls'
 WSGI_APPLICATION = 'itsm.wsgi.application'
 ASGI_APPLICATION = 'itsm.asgi.application'
 AUTH_USER_MODEL = 'itsm.User'
+# Django's model backend, with a person's roles and permissions read in one query.
+AUTHENTICATION_BACKENDS = ['itsm.access.DeskModelBackend']
 DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'
 
 TEMPLATES = [
