@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from itsm.choices import Role, TicketKind
 from itsm.errors import Conflict, NotAllowed
-from itsm.selectors import member_group_ids
+from itsm.selectors import in_security_group, member_group_ids
 from itsm.workflow import Action, ActionSet
 
 from .choices import TICKET_WORKFLOW
@@ -84,18 +84,6 @@ def may_escalate_to_management(ticket, user):
     if refusal is None and (ticket.assignment_group is None or ticket.assignment_group.manager_id is None):
         return ValidationError({'group': f'{ticket.number} has no group manager to escalate to.'})
     return refusal
-
-
-def in_security_group(user) -> bool:
-    """Whether `user` belongs to an active security group (read once per user object: guards ask it per record)."""
-    cached = getattr(user, '_in_security_group', None)
-    if cached is None:
-        from itsm.models import SupportGroup
-
-        groups = member_group_ids(user)
-        cached = bool(groups) and SupportGroup.objects.filter(pk__in=groups, active=True, security=True).exists()
-        user._in_security_group = cached
-    return cached
 
 
 def may_mark_security(ticket, user):

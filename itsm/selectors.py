@@ -39,11 +39,24 @@ def member_group_ids(user) -> frozenset[int]:
     """Ids of the support groups `user` belongs to, read once per user object (guards ask it per record)."""
     if user is None or not getattr(user, 'is_authenticated', False):
         return frozenset()
-    cached = getattr(user, '_member_group_ids', None)
-    if cached is None:
-        cached = frozenset(SupportGroup.objects.filter(members=user).values_list('pk', flat=True))
-        user._member_group_ids = cached
-    return cached
+    if getattr(user, '_member_group_ids', None) is None:
+        _read_memberships(user)
+    return user._member_group_ids
+
+
+def in_security_group(user) -> bool:
+    """Whether `user` belongs to an active security group; read with their groups (guards ask it per record)."""
+    if user is None or not getattr(user, 'is_authenticated', False):
+        return False
+    if getattr(user, '_in_security_group', None) is None:
+        _read_memberships(user)
+    return user._in_security_group
+
+
+def _read_memberships(user) -> None:
+    rows = list(SupportGroup.objects.filter(members=user).values_list('pk', 'active', 'security'))
+    user._member_group_ids = frozenset(pk for pk, _, _ in rows)
+    user._in_security_group = any(active and security for _, active, security in rows)
 
 
 # --------------------------------------------------------------------------------------- a person's records
