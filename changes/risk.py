@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from cmdb.choices import CIClass, ImpactDirection
 from cmdb.models import ConfigurationItem
-from cmdb.selectors import MAX_IMPACT_DEPTH, ci_impact_page
+from cmdb.selectors import IMPACT_COUNT_LIMIT, MAX_IMPACT_DEPTH, ci_impact_page
 from incidents.choices import OPEN_STATES
 from incidents.models import Ticket
 from itsm import audit, hooks
@@ -47,6 +47,9 @@ REFRESHABLE_STATES = (*ANSWERABLE_STATES, ChangeState.AUTHORIZATION, ChangeState
 ANSWER_ROLES = (Role.SERVICE_DESK_AGENT, Role.L2_ENGINEER, Role.L3_ENGINEER, Role.CHANGE_MANAGER, Role.ADMINISTRATOR)
 MANAGER_ROLES = (Role.CHANGE_MANAGER, Role.ADMINISTRATOR)
 LEVELS = list(RiskLevel.values)
+# A change on a hub reaches most of the estate: its downstream walk stops after the step that passes this many CIs,
+# and the signal lists the services nearer than that and says where it stopped.
+IMPACT_CAP = IMPACT_COUNT_LIMIT
 
 
 def level_rank(level: str) -> int:
@@ -139,6 +142,7 @@ class Scope:
     services: list[ConfigurationItem]
     downstream: list[SignalItem]
     names: dict[int, str]  # every CI id in scope → its name
+    bounded: list[str] = field(default_factory=list)  # the CIs whose downstream walk stopped at `IMPACT_CAP`
 
     @property
     def ids(self) -> list[int]:
@@ -151,12 +155,16 @@ def _scope(change: Change) -> Scope:
     names = {ci.pk: ci.name for ci in (*cis, *services)}
     downstream: dict[int, SignalItem] = {}
     listed = {service.pk for service in services}
+    bounded = []
     for ci in cis:
         # One query per affected CI: the CMDB's impact walk (what breaks if it fails), reading only the services
-        # it reaches and their paths, not every CI on the way (a core router reaches the whole estate).
-        found = ci_impact_page(
-            ci, direction=ImpactDirection.DOWNSTREAM, depth=MAX_IMPACT_DEPTH, limit=0, cap=None, services=True
-        ).services
+        # it reaches and their paths, not every CI on the way, and stopping once it passes `IMPACT_CAP` CIs.
+        walk = ci_impact_page(
+            ci, direction=ImpactDirection.DOWNSTREAM, depth=MAX_IMPACT_DEPTH, limit=0, cap=IMPACT_CAP, services=True
+        )
+        found = walk.services
+        if not walk.exact:
+            bounded.append(ci.name)
         if ci.ci_class == CIClass.SERVICE:
             listed.add(ci.pk)
         for item in found:
@@ -169,7 +177,7 @@ def _scope(change: Change) -> Scope:
                 note=' → '.join(item.path),
                 on=ci.name,
             )
-    return Scope(cis=cis, services=services, downstream=list(downstream.values()), names=names)
+    return Scope(cis=cis, services=services, downstream=list(downstream.values()), names=names, bounded=bounded)
 
 
 def _ci_url(number: str) -> str:
@@ -314,6 +322,12 @@ def risk_signals(change: Change) -> dict[str, SignalResult]:
     }
     for signal, result in signals.items():
         result.label = result.label or str(RiskSignal(signal).label)
+    if scope.bounded:
+        walks = signals[RiskSignal.DOWNSTREAM_SERVICES]
+        walks.label += (
+            f' (the walk from {", ".join(scope.bounded)} stopped after more than {IMPACT_CAP:,} CIs: '
+            'the nearer services only)'
+        )
     return signals
 
 

@@ -477,11 +477,14 @@ def _service_rank(item: ImpactItem) -> tuple:
     return item.depth, CRITICALITY_RANK.get(item.criticality, 9), item.name
 
 
-def services_impacted_by(ci: ConfigurationItem, *, depth: int = MAX_IMPACT_DEPTH) -> list[ImpactItem]:
+def services_impacted_by(
+    ci: ConfigurationItem, *, depth: int = MAX_IMPACT_DEPTH, cap: int | None = IMPACT_COUNT_LIMIT
+) -> list[ImpactItem]:
     """The services that break when `ci` fails (itself first when it is a service), nearest and most critical
-    first."""
+    first. The walk stops after the step that passes `cap` CIs (a hub reaches the whole estate; what a ticket
+    page or a create suggests is the nearest services): `None` walks to `depth`."""
     # Only the services are read: a hub reaches most of the estate, of which services are a small part.
-    walk = ci_impact_page(ci, direction=ImpactDirection.DOWNSTREAM, depth=depth, limit=0, cap=None, services=True)
+    walk = ci_impact_page(ci, direction=ImpactDirection.DOWNSTREAM, depth=depth, limit=0, cap=cap, services=True)
     items = walk.services
     if ci.is_service:
         details = Service.objects.filter(ci=ci).values('status', 'criticality').first() or {}

@@ -4,6 +4,7 @@ and the reasons the change manager reads."""
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -90,6 +91,19 @@ class SignalTests(CleanRiskData, DeskMixin, ItsmTestCase):
         self.assertEqual(item.note, ' → '.join([self.server.number, self.app.number, self.payroll.number]))
         self.assertEqual(item.url, self.payroll.get_absolute_url())
         self.assertEqual(risk.risk_signals(make_change(self.lonely))[S.DOWNSTREAM_SERVICES].count, 0)
+
+    def test_the_walk_from_a_hub_stops_at_the_cap_and_says_so(self):
+        other = make_ci(CIClass.APPLICATION, name='Timesheets app')
+        link(other, RelationshipType.RUNS_ON, self.server)
+        change = make_change(self.server)
+        # Two CIs one step away pass a cap of one: the walk ends there, before Payroll two steps away.
+        with mock.patch.object(risk, 'IMPACT_CAP', 1):
+            result = risk.risk_signals(change)[S.DOWNSTREAM_SERVICES]
+        self.assertEqual(result.count, 0)
+        self.assertIn('the walk from srv-pay stopped after more than 1 CIs', result.label)
+        result = risk.risk_signals(change)[S.DOWNSTREAM_SERVICES]
+        self.assertEqual(result.count, 1)
+        self.assertNotIn('stopped', result.label)
 
     def test_open_incidents_on_the_cis_and_the_services_reached(self):
         change = make_change(self.server)

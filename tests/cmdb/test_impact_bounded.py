@@ -92,6 +92,14 @@ class BoundedImpactTests(ItsmTestCase):
         capped = ci_impact_page(self.hub, direction=DOWN, depth=8, limit=0, cap=10, services=True)
         self.assertEqual(capped.services, [], 'services beyond where a capped walk stopped are not listed')
 
+    def test_services_impacted_stop_at_the_cap(self):
+        # hub: 3 segments, then 12 hosts, then 12 applications, then the services at step 4.
+        self.assertEqual([s.name for s in selectors.services_impacted_by(self.hub)], ['svc1', 'svc2'])
+        self.assertEqual([s.name for s in selectors.services_impacted_by(self.hub, cap=None)], ['svc1', 'svc2'])
+        # Past 10 CIs by the second step (15): the walk ends there, before the services.
+        self.assertEqual(selectors.services_impacted_by(self.hub, cap=10), [])
+        self.assertEqual([s.name for s in selectors.services_impacted_by(self.hub, cap=28)], ['svc1', 'svc2'])
+
     def test_one_query_whatever_the_mode(self):
         self.assertEqual(self.count_queries(lambda: ci_impact_count(self.hub, direction=DOWN)), 1)
         self.assertEqual(self.count_queries(lambda: ci_impact_page(self.hub, direction=DOWN, services=True)), 1)
