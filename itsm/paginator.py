@@ -8,6 +8,9 @@ numbers; beyond it the list is read by sorting the other way round, by filters, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.core.paginator import Paginator
 from django.db import models
 from django.utils.functional import cached_property
@@ -43,3 +46,21 @@ class BoundedPaginator(Paginator):
     def count_text(self) -> str:
         """The count as pages show it: '1234', or 'more than 10,000' past the bound."""
         return str(self.count) if self.count_exact else f'more than {self.bound:,}'
+
+
+@dataclass
+class KeysetPage:
+    """A page of rows read after a row of the list by its sort key (`itsm.keyset`), past the pages counted: no
+    number, a link to the next rows and one back to the first page. `paginator` still gives the bounded count."""
+
+    object_list: list[Any]
+    paginator: BoundedPaginator
+    next_url: str
+    first_url: str
+    is_keyset: bool = True
+
+    def has_other_pages(self) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        return len(self.object_list)

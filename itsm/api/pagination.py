@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import json
-
-from django.core.exceptions import FieldDoesNotExist
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from itsm.keyset import InvalidCursor, decode_cursor, encode_cursor, keyset_of, rows_after
 from itsm.paginator import COUNT_BOUND, BoundedPaginator
 
 COUNT_DESCRIPTION = (
@@ -70,13 +67,17 @@ class KeysetPagination(StandardPagination):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         size = self.get_page_size(request)
-        keys = keyset_fields(queryset)
-        after = decode_cursor(request.query_params[self.cursor_query_param], len(keys))
-        if after is not None:
-            params = stored_values(queryset, keys, after)
-            queryset = queryset.extra(where=[after_condition(queryset, keys)], params=params)
+        keyset = keyset_of(queryset)
+        if keyset is None:
+            raise ValidationError({'cursor': 'This list cannot be read by cursor; use page numbers.'})
+        try:
+            after = decode_cursor(request.query_params[self.cursor_query_param], keyset)
+            if after is not None:
+                queryset = rows_after(queryset, keyset, after)
+        except InvalidCursor:
+            raise ValidationError({'cursor': [INVALID_CURSOR]}) from None
         rows = list(queryset[: size + 1])
-        self.next_cursor = encode_cursor(rows[size - 1], keys) if len(rows) > size else None
+        self.next_cursor = encode_cursor(rows[size - 1], keyset) if len(rows) > size else None
         return rows[:size]
 
     def get_paginated_response(self, data):
@@ -91,11 +92,11 @@ class KeysetPagination(StandardPagination):
     def get_next_link(self):
         if not self.page.has_next() and not self.page.paginator.count_exact:
             # The last numbered page of a list longer than the bound: read on by cursor after its last row.
-            keys = keyset_fields(self.page.paginator.object_list, strict=False)
-            if keys and self.page.object_list:
+            keyset = keyset_of(self.page.paginator.object_list)
+            if keyset and self.page.object_list:
                 url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
                 last = list(self.page.object_list)[-1]
-                return replace_query_param(url, self.cursor_query_param, encode_cursor(last, keys))
+                return replace_query_param(url, self.cursor_query_param, encode_cursor(last, keyset))
         return super().get_next_link()
 
     def get_schema_operation_parameters(self, view):
@@ -110,75 +111,3 @@ class KeysetPagination(StandardPagination):
             }
         )
         return parameters
-
-
-def keyset_fields(queryset, *, strict: bool = True) -> list:
-    """The model fields the list is ordered by, ending with the primary key: a total order to continue after.
-    Lists ordered by anything else (a relation, an expression, a column that may be null) have no cursor mode."""
-    model = queryset.model
-    names = list(queryset.query.order_by or model._meta.ordering)
-    fields = []
-    for name in names:
-        if not isinstance(name, str) or name.startswith('-') or '__' in name:
-            return _refuse(strict)
-        field_name = model._meta.pk.name if name == 'pk' else name
-        try:
-            field = model._meta.get_field(field_name)
-        except FieldDoesNotExist:
-            return _refuse(strict)
-        if field.null or not field.concrete:
-            return _refuse(strict)
-        fields.append(field)
-    if model._meta.pk not in fields:
-        fields.append(model._meta.pk)
-    return fields
-
-
-def _refuse(strict: bool) -> list:
-    if strict:
-        raise ValidationError({'cursor': 'This list cannot be read by cursor; use page numbers.'})
-    return []
-
-
-def after_condition(queryset, fields) -> str:
-    """`(a, b, id) > (%s, %s, %s)`: one row comparison the (a, b, id) index answers as a range."""
-    from django.db import connections
-
-    quote = connections[queryset.db].ops.quote_name
-    table = quote(queryset.model._meta.db_table)
-    columns = ', '.join(f'{table}.{quote(f.column)}' for f in fields)
-    return f'({columns}) > ({", ".join(["%s"] * len(fields))})'
-
-
-def stored_values(queryset, fields, values) -> list:
-    """The cursor's values as the database stores them (times in UTC as the backend writes them)."""
-    from django.core.exceptions import ValidationError as InvalidValue
-    from django.db import connections
-
-    connection = connections[queryset.db]
-    try:
-        return [f.get_db_prep_value(f.to_python(v), connection) for f, v in zip(fields, values, strict=True)]
-    except (InvalidValue, TypeError, ValueError):
-        raise ValidationError({'cursor': [INVALID_CURSOR]}) from None
-
-
-def encode_cursor(row, fields) -> str:
-    values = [fields_value(row, f) for f in fields]
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip('=')
-
-
-def fields_value(row, field):
-    value = getattr(row, field.attname)
-    return value.isoformat() if hasattr(value, 'isoformat') else value
-
-
-def decode_cursor(token: str, length: int) -> list | None:
-    if not token:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(token + '=' * (-len(token) % 4)))
-    except (ValueError, RecursionError):  # not base64 or JSON, or JSON nested past the parser's depth
-        raise ValidationError({'cursor': [INVALID_CURSOR]}) from None
-    if not isinstance(values, list) or len(values) != length:
-        raise ValidationError({'cursor': [INVALID_CURSOR]})
-    return values

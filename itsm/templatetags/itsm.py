@@ -159,6 +159,18 @@ def next_sort(column: Column, current: str) -> str:
 
 
 @register.filter
+def read_on_url(page) -> str:
+    """The link that reads on past a list's counted pages by its sort key ('' for pagers without one)."""
+    return getattr(page, 'read_on_url', '')
+
+
+@register.filter
+def is_keyset_page(page) -> bool:
+    """Whether the page was read after a row by the list's sort key (`itsm.paginator.KeysetPage`)."""
+    return getattr(page, 'is_keyset', False)
+
+
+@register.filter
 def count_text(paginator) -> str:
     """How many rows a list holds, as its pager says it: exact, or 'more than 10,000' past a bounded count."""
     if not hasattr(paginator, 'num_pages'):

@@ -36,8 +36,9 @@ from django.views import View
 from itsm import selectors, services
 from itsm.audit import Actor
 from itsm.errors import ApplicationError
+from itsm.keyset import InvalidCursor, decode_cursor, encode_cursor, keyset_of, rows_after
 from itsm.models import NumberedModel
-from itsm.paginator import BoundedPaginator
+from itsm.paginator import BoundedPaginator, KeysetPage
 from itsm.permissions import ModelPermissionMixin, may_write
 
 __all__ = (
@@ -367,7 +368,10 @@ class ObjectListView(ObjectViewMixin, View):
         columns = self.get_columns(queryset)
         queryset, sort = self.sort(queryset, columns)
         paginator = BoundedPaginator(queryset, self.page_size())
-        page = paginator.get_page(self.request.GET.get('page'))
+        page = self.page_after(paginator) if 'after' in self.request.GET else None
+        if page is None:
+            page = paginator.get_page(self.request.GET.get('page'))
+            page.read_on_url = self.read_on_url(page)
         model = queryset.model
         return {
             'title': self.title or (self.verbose_name_plural or str(model._meta.verbose_name_plural)).capitalize(),
@@ -381,6 +385,43 @@ class ObjectListView(ObjectViewMixin, View):
             'sort': sort,
             'add_url': object_url(model, 'add'),
         }
+
+    def read_on_url(self, page) -> str:
+        """Past the counted rows: on the last numbered page of a list longer than the bound, the link that reads on
+        by the list's sort key after the page's last row ('' when there is nothing past it or no key to follow)."""
+        paginator = page.paginator
+        if paginator.count_exact or page.has_next() or not page.object_list:
+            return ''
+        keyset = keyset_of(paginator.object_list)
+        if keyset is None:
+            return ''
+        return self._url_after(encode_cursor(list(page.object_list)[-1], keyset))
+
+    def page_after(self, paginator) -> KeysetPage | None:
+        """`?after=`: the page of rows after a row of the list, by its sort key (deep in a list, past the pages
+        counted); None, with a message, for a cursor that does not fit the list (its sort changed)."""
+        queryset, size = paginator.object_list, paginator.per_page
+        keyset = keyset_of(queryset)
+        try:
+            if keyset is None:
+                raise InvalidCursor('This list cannot be read on by its sort key.')
+            after = decode_cursor(self.request.GET['after'], keyset)
+            rows = list((rows_after(queryset, keyset, after) if after is not None else queryset)[: size + 1])
+        except InvalidCursor:
+            messages.error(self.request, 'That link to further rows no longer fits this list: back to its first page.')
+            return None
+        shown = rows[:size]
+        next_url = self._url_after(encode_cursor(shown[-1], keyset)) if len(rows) > size else ''
+        return KeysetPage(object_list=shown, paginator=paginator, next_url=next_url, first_url=self._url_after(None))
+
+    def _url_after(self, cursor: str | None) -> str:
+        params = self.request.GET.copy()
+        params.pop('page', None)
+        params.pop('after', None)
+        if cursor is not None:
+            params['after'] = cursor
+        query = params.urlencode()
+        return f'{self.request.path}?{query}' if query else self.request.path
 
     def get(self, request, *args, **kwargs):
         context = self.get_context()

@@ -172,3 +172,65 @@ class QueryCountTests(ListReadTestCase):
         self.assertEqual(len(set(pages.values())), 1, pages)
         self.assertEqual(len(set(api.values())), 1, api)
         self.assertLessEqual(max(api.values()), 12, api)
+
+
+@mock.patch.object(BoundedPaginator, 'bound', 2)
+class ListPagesReadOnTests(ListReadTestCase):
+    """Past the counted rows, list pages read on by the list's sort key (`?after=`), newest first or sorted."""
+
+    LIST = '/tickets/'
+
+    def read_all(self, url: str) -> list[str]:
+        """Every ticket number the pages show, following "Next rows" from `url` to the end."""
+        seen = []
+        while url:
+            response = self.client.get(url)
+            self.assertHttpStatus(response, 200)
+            seen += [t.number for t in response.context['object_list']]
+            page = response.context['page_obj']
+            url = page.next_url if getattr(page, 'is_keyset', False) else page.read_on_url
+        return seen
+
+    def test_next_rows_read_every_ticket_once_in_the_lists_order(self):
+        tickets = [self.ticket() for _ in range(7)]
+        expected = list(Ticket.objects.filter(pk__in=[t.pk for t in tickets]).order_by('-opened_at', '-id'))
+        first = self.client.get(self.LIST, {'per_page': 2})
+        self.assertContains(first, 'data-testid="next-rows"')
+        self.assertEqual(self.read_all(f'{self.LIST}?per_page=2'), [t.number for t in expected])
+        last = self.client.get(first.context['page_obj'].read_on_url)
+        self.assertContains(last, 'rows further on')
+
+    def test_a_sorted_list_reads_on_in_its_sort(self):
+        tickets = [self.ticket() for _ in range(5)]
+        numbers = sorted(t.number for t in tickets)
+        self.assertEqual(self.read_all(f'{self.LIST}?per_page=2&sort=number'), numbers)
+        self.assertEqual(self.read_all(f'{self.LIST}?per_page=2&sort=-number'), numbers[::-1])
+
+    def test_the_end_of_the_list_says_so(self):
+        for _ in range(3):
+            self.ticket()
+        response = self.client.get(self.LIST, {'per_page': 2})
+        rest = self.client.get(response.context['page_obj'].read_on_url)
+        self.assertEqual(len(rest.context['object_list']), 1)
+        self.assertContains(rest, 'End of the list')
+
+    def test_a_link_that_no_longer_fits_goes_back_to_the_first_page_and_says_so(self):
+        for _ in range(3):
+            self.ticket()
+        nested = base64.urlsafe_b64encode(b'[' * 5000).decode()
+        other_sort = self.client.get(self.LIST, {'per_page': 2}).context['page_obj'].read_on_url.split('after=')[1]
+        for after, extra in (('garbage!', {}), (nested, {}), (other_sort, {'sort': 'priority'})):
+            with self.subTest(after=after[:12]):
+                response = self.client.get(self.LIST, {'per_page': 2, 'after': after, **extra}, follow=True)
+                self.assertHttpStatus(response, 200)
+                self.assertContains(response, 'no longer fits this list')
+                self.assertEqual(len(response.context['object_list']), 2)
+
+    def test_reading_on_costs_the_same_queries_wherever_it_is(self):
+        for _ in range(8):
+            self.ticket()
+        first = self.client.get(self.LIST, {'per_page': 2}).context['page_obj'].read_on_url
+        second = self.client.get(first).context['page_obj'].next_url
+        near = self.count_queries(lambda: self.assertHttpStatus(self.client.get(first), 200))
+        far = self.count_queries(lambda: self.assertHttpStatus(self.client.get(second), 200))
+        self.assertEqual(near, far)
