@@ -31,6 +31,9 @@ class ItsmConfig(AppConfig):
 
     def ready(self):
         from .roles import sync_role_permissions
+        from .runtime import tune_garbage_collector
+
+        tune_garbage_collector()
 
         # Permissions exist only after migrate has created them, so role grants are synced then.
         post_migrate.connect(sync_role_permissions, dispatch_uid='itsm.sync_role_permissions')

@@ -171,6 +171,12 @@ REPLICA_READ_VIEWS = env_list(
 REPLICA_CONNECT_TIMEOUT = env_int('REPLICA_CONNECT_TIMEOUT', 2)
 REPLICA_RETRY_SECONDS = env_int('REPLICA_RETRY_SECONDS', 10)
 REPLICA_MAX_LAG_SECONDS = env_int('REPLICA_MAX_LAG_SECONDS', 30)
+
+# Python's cyclic garbage collector, per process (`itsm.runtime`): a page builds some 100,000 short-lived objects,
+# which at Python's default thresholds (700, 10, 10) start a dozen collections per request and now and then a full
+# one over every object the process holds (tens of milliseconds: the slow requests of a page's p95). Three
+# integers, or empty for Python's defaults.
+GC_THRESHOLDS = tuple(int(n) for n in env_list('GC_THRESHOLDS', '50000,20,100'))
 REPLICA_PIN_SECONDS = env_int('REPLICA_PIN_SECONDS', 5)
 if DATABASE_REPLICA_URL:
     if not IS_POSTGRES:
