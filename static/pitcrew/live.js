@@ -46,6 +46,11 @@
     return swapped;
   }
 
+  // Bumped by every htmx swap: a page fetched before the person's own action answered must not be swapped in
+  // after it (it would put the state from before the action back, until the next poll).
+  var generation = 0;
+  document.addEventListener('htmx:afterSwap', function () { generation += 1; });
+
   function start(marker) {
     if (marker.dataset.pcLiveBound) return;
     marker.dataset.pcLiveBound = '1';
@@ -58,10 +63,12 @@
         if (!typingIn(document.body)) window.location.reload();
         return Promise.resolve();
       }
+      var startedAt = generation;
       return fetch(window.location.href, { credentials: 'same-origin', cache: 'no-store' })
         .then(function (response) { return response.ok ? response.text() : null; })
         .then(function (html) {
-          if (html === null) return;
+          // Overtaken by a swap of the person's own: dropped, and the version kept, so the next poll fetches again.
+          if (html === null || generation !== startedAt) return;
           var swapped = swap(selectors, html);
           marker.dataset.version = version;
           document.body.dispatchEvent(new CustomEvent('pc-live-updated', { detail: { regions: swapped } }));

@@ -80,3 +80,48 @@ def test_an_action_by_one_agent_shows_on_the_others_pages_without_reload(live_se
         assert page.console_errors == []
     finally:
         kim.close()
+
+
+HOLD_PAGE_FETCHES = """() => {
+    // live.js fetches the page itself when the version moves: hold those answers until the test lets them through.
+    window.heldPages = [];
+    const realFetch = window.fetch;
+    window.fetch = (url, options) => {
+        const answer = realFetch(url, options);
+        if (String(url) !== window.location.href) return answer;
+        return new Promise((resolve) => window.heldPages.push(() => resolve(answer)));
+    };
+}"""
+
+RELEASE_AND_READ_HEADER = """async () => {
+    window.heldPages.forEach((release) => release());
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    return document.querySelector('#ticket-header').textContent;
+}"""
+
+
+def test_a_page_fetched_before_my_own_action_does_not_undo_it(live_server, page, desk):
+    from incidents.services import ticket_comment
+    from itsm.audit import Actor
+    from itsm.models import User
+
+    _, ticket = desk
+    login(page, live_server, 'sam', PASSWORD)
+    page.goto(f'{live_server.url}{ticket.get_absolute_url()}')
+    header = page.locator('#ticket-header')
+    expect(header).to_contain_text('Assigned')
+    page.evaluate(HOLD_PAGE_FETCHES)
+
+    # Kim writes a note: Sam's page notices and fetches itself again, but that answer (still "Assigned") is held.
+    ticket_comment(ticket=ticket, actor=Actor(user=User.objects.get(username='kim')), body='On my way', internal=True)
+    page.wait_for_function('() => window.heldPages.length > 0')
+    # Meanwhile Sam accepts the ticket: the answer to the action shows it accepted.
+    header.get_by_role('button', name='Accept').click()
+    expect(header).to_contain_text('Accepted')
+
+    # The page fetched before the action arrives last: it is dropped, and the header stays as the action left it.
+    assert 'Accepted' in page.evaluate(RELEASE_AND_READ_HEADER)
+    # The next poll fetches the page afresh and shows Kim's note too.
+    expect(page.locator('#ticket-timeline')).to_contain_text('On my way')
+    expect(header).to_contain_text('Accepted')
+    assert page.console_errors == []
