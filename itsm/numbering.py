@@ -141,12 +141,7 @@ def peek_next_value(prefix: str, *, start: int = 101) -> int:
 def prefixes_in_use() -> set[str]:
     """Every prefix a number was ever handed out for (one small query)."""
     if uses_sequences():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                'SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() AND sequencename LIKE %s',
-                [SEQUENCE_PREFIX.replace('_', r'\_') + '%'],
-            )
-            return {name.removeprefix(SEQUENCE_PREFIX) for (name,) in cursor.fetchall()}
+        return set(_sequences())
     return set(NumberSequence.objects.values_list('prefix', flat=True))
 
 
@@ -155,14 +150,17 @@ def numbers_handed_out() -> list[tuple[str, str]]:
     PostgreSQL, where the table keeps only what was counted before them, and from the table on SQLite."""
     counted = dict(NumberSequence.objects.values_list('prefix', 'last'))
     if uses_sequences():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                'SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema() '
-                'AND sequencename LIKE %s',
-                [SEQUENCE_PREFIX.replace('_', r'\_') + '%'],
-            )
-            # A sequence nothing was taken from yet has no last value: the table's count, if any, still holds.
-            for name, last in cursor.fetchall():
-                if last is not None:
-                    counted[name.removeprefix(SEQUENCE_PREFIX)] = last
+        # A sequence nothing was taken from yet has no last value: the table's count, if any, still holds.
+        counted.update({prefix: last for prefix, last in _sequences().items() if last is not None})
     return [(prefix, format_number(prefix, counted[prefix])) for prefix in sorted(counted)]
+
+
+def _sequences() -> dict[str, int | None]:
+    """PostgreSQL: each numbering sequence's prefix and the last value taken from it (None before the first)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = current_schema() '
+            'AND sequencename LIKE %s',
+            [SEQUENCE_PREFIX.replace('_', r'\_') + '%'],
+        )
+        return {name.removeprefix(SEQUENCE_PREFIX): last for name, last in cursor.fetchall()}
