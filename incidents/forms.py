@@ -15,7 +15,7 @@ from django.db.models import Q
 from cmdb.models import ConfigurationItem
 from itsm import forms as core
 from itsm.choices import Impact, Priority, TicketKind, Urgency
-from itsm.forms import ActionForm, PersonField, group_choices, staff_people
+from itsm.forms import ActionForm, PersonField, PlainSelect, group_choices, staff_people
 from itsm.models import SupportGroup, User
 
 from .choices import PendingReason, ResolutionCode, TicketChannel
@@ -323,23 +323,39 @@ class BulkActionForm(forms.Form):
     tickets = forms.ModelMultipleChoiceField(
         queryset=Ticket.objects.all(), error_messages={'required': 'Select at least one ticket.'}
     )
-    operation = forms.ChoiceField(choices=OPERATIONS)
-    group = forms.ModelChoiceField(queryset=SupportGroup.objects.none(), required=False, empty_label='— group —')
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label='— anyone —')
+    operation = forms.ChoiceField(choices=OPERATIONS, widget=PlainSelect)
+    group = forms.ModelChoiceField(
+        queryset=SupportGroup.objects.none(), required=False, empty_label='— group —', widget=PlainSelect
+    )
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label='— anyone —', widget=PlainSelect
+    )
     priority = forms.TypedChoiceField(
-        choices=[('', '— priority —'), *Priority.choices], coerce=int, required=False, empty_value=None
+        choices=[('', '— priority —'), *Priority.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+        widget=PlainSelect,
     )
     reason = forms.CharField(required=False, max_length=300)
     pending_reason = forms.ChoiceField(
-        choices=[('', '— waiting for —'), *PendingReason.choices], required=False, label='Waiting for'
+        choices=[('', '— waiting for —'), *PendingReason.choices],
+        required=False,
+        label='Waiting for',
+        widget=PlainSelect,
     )
     note = forms.CharField(required=False, max_length=300, label='Note to the caller')
     resolution_code = forms.ChoiceField(
-        choices=[('', '— resolution code —'), *ResolutionCode.choices], required=False, label='Resolution code'
+        choices=[('', '— resolution code —'), *ResolutionCode.choices],
+        required=False,
+        label='Resolution code',
+        widget=PlainSelect,
     )
     resolution_notes = forms.CharField(required=False, max_length=20000, label='Resolution notes')
     body = forms.CharField(required=False, max_length=20000, label='Text')
-    visibility = forms.ChoiceField(choices=COMMENT_VISIBILITY, required=False, initial='internal', label='Type')
+    visibility = forms.ChoiceField(
+        choices=COMMENT_VISIBILITY, required=False, initial='internal', label='Type', widget=PlainSelect
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,6 +13,8 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from . import signin
 from .choices import Role
@@ -38,6 +40,38 @@ __all__ = (
 )
 
 USER_FIELDS = ['first_name', 'last_name', 'username', 'email', 'phone', 'department', 'location', 'vip', 'is_active']
+
+
+def _html_attrs(attrs: dict[str, Any]) -> str:
+    """Attributes as `django/forms/widgets/attrs.html` writes them: `True` as a bare name, `False` left out."""
+    parts = []
+    for name, value in attrs.items():
+        if value is True:
+            parts.append(f' {escape(name)}')
+        elif value is not False:
+            parts.append(f' {escape(name)}="{escape(value)}"')
+    return ''.join(parts)
+
+
+class PlainSelect(forms.Select):
+    """`forms.Select` drawn in Python. Django renders every `<option>` through a template: a select of the desk's
+    200 agents costs about 7 ms on each page that shows it; this writes the same HTML in a fraction of that."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)['widget']
+        out = [f'<select name="{escape(widget["name"])}"{_html_attrs(widget["attrs"])}>']
+        for group_name, options, _ in widget['optgroups']:
+            if group_name:
+                out.append(f'<optgroup label="{escape(group_name)}">')
+            for option in options:
+                out.append(
+                    f'<option value="{escape(option["value"])}"{_html_attrs(option["attrs"])}>'
+                    f'{escape(option["label"])}</option>'
+                )
+            if group_name:
+                out.append('</optgroup>')
+        out.append('</select>')
+        return mark_safe(''.join(out))
 
 
 def group_choices():
