@@ -50,11 +50,20 @@ def _in_test_case_class(item) -> bool:
     return item.cls is not None and issubclass(item.cls, unittest.TestCase)
 
 
+def _without_database(item) -> bool:
+    """A `SimpleTestCase` (not a `TransactionTestCase`) may not query, so it moves no sequence; Django refuses
+    even our reads of the sequences while its class runs."""
+    from django.test import SimpleTestCase, TransactionTestCase
+
+    cls = item.cls
+    return cls is not None and issubclass(cls, SimpleTestCase) and not issubclass(cls, TransactionTestCase)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
     result = yield
     # After the class's setUpTestData: what the following tests of the class start from.
-    if _in_test_case_class(item) and _in_test_database():
+    if _in_test_case_class(item) and not _without_database(item) and _in_test_database():
         item.stash[_after_setup] = _positions(item)
     return result
 
@@ -62,7 +71,7 @@ def pytest_runtest_setup(item):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     result = yield
-    if _in_test_database():
+    if _in_test_database() and not _without_database(item):
         module_goes_on = nextitem is not None and nextitem.module is item.module
         if item.get_closest_marker('module_data') and module_goes_on:
             return result
