@@ -50,6 +50,13 @@ def can_manage(user, group: SupportGroup | None) -> bool:
     return group is not None and group.manager_id == user.pk
 
 
+def _require_group_manager(actor: Actor, obj) -> None:
+    """A new schedule or policy names its group first: who may create it depends on that group."""
+    if obj.group_id is None:
+        raise ValidationError({'group': 'Choose a support group.'})
+    _require_manager(actor, obj.group)
+
+
 def _require_manager(actor: Actor, group: SupportGroup | None) -> None:
     if actor.user is None:
         return  # system jobs and demo data
@@ -116,7 +123,7 @@ def schedule_create(*, actor: Actor, **fields: Any) -> OnCallSchedule:
     schedule = OnCallSchedule()
     fields.setdefault('time_zone', settings.TIME_ZONE)
     _set(schedule, fields, SCHEDULE_FIELDS)
-    _require_manager(actor, getattr(schedule, 'group', None) if schedule.group_id else None)
+    _require_group_manager(actor, schedule)
     _clean_schedule(schedule)
     schedule.save()
     _created(schedule, actor)
@@ -358,9 +365,7 @@ def _clean_policy(policy: EscalationPolicy) -> None:
 def policy_create(*, actor: Actor, **fields: Any) -> EscalationPolicy:
     policy = EscalationPolicy()
     _set(policy, fields, POLICY_FIELDS)
-    if policy.group_id is None:
-        raise ValidationError({'group': 'Choose a support group.'})
-    _require_manager(actor, policy.group)
+    _require_group_manager(actor, policy)
     _clean_policy(policy)
     policy.save()
     _created(policy, actor)

@@ -3,9 +3,12 @@ their own groups, engineers adding overrides for themselves only, pages read-onl
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from itsm.audit import Actor
 from itsm.choices import Role
+from oncall import services
 from oncall.models import EscalationPolicy, OnCallOverride, OnCallSchedule, Page, RotationLayer
 from tests.base import APITestCases, ItsmTestCase
 from tests.factories import make_ticket, make_user
@@ -48,6 +51,19 @@ class OnCallScheduleAPITests(APITestCases.ModelAPITestCase):
         response = client.post(self.list_url(), {'group': theirs.pk, 'name': 'Theirs'}, format='json')
         self.assertHttpStatus(response, 403)
         self.assertFalse(OnCallSchedule.objects.filter(group=theirs).exists())
+
+    def test_a_schedule_without_a_group_is_refused_naming_the_field(self):
+        manager = make_user(Role.MANAGER)
+        make_group(manager=manager)
+        response = self.api_client(manager).post(self.list_url(), {'name': 'Nobody'}, format='json')
+        self.assertHttpStatus(response, 400)
+        self.assertIn('group', response.data)
+        self.assertFalse(OnCallSchedule.objects.exists())
+        # The service says the same to any caller, before asking whose group it is.
+        for create in (services.schedule_create, services.policy_create):
+            with self.subTest(create=create.__name__), self.assertRaises(ValidationError) as refused:
+                create(actor=Actor(user=manager), name='Nobody')
+            self.assertEqual(refused.exception.message_dict, {'group': ['Choose a support group.']})
 
     def test_rotating_the_feed_makes_the_old_address_stop(self):
         schedule = make_schedule()
