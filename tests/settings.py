@@ -19,7 +19,11 @@ _process = os.environ.get('PYTEST_XDIST_WORKER', '')
 _index = int(_process[2:]) + 1 if _process.startswith('gw') else 0
 if os.environ.get('REDIS_URL') and _index:
     os.environ['REDIS_URL'] = f'{os.environ["REDIS_URL"].rsplit("/", 1)[0]}/{_index}'
-os.environ.setdefault('VAR_DIR', str(Path(__file__).resolve().parent.parent / 'var' / f'test-{_process or "main"}'))
+# The folder they share is remembered apart from VAR_DIR: the xdist workers inherit the controlling process's
+# environment, VAR_DIR included, and would otherwise all use its folder.
+_default_var = Path(__file__).resolve().parent.parent / 'var'
+os.environ.setdefault('PITCREW_TEST_VAR_ROOT', os.environ.get('VAR_DIR') or str(_default_var))
+os.environ['VAR_DIR'] = str(Path(os.environ['PITCREW_TEST_VAR_ROOT']) / f'test-{_process or "main"}')
 
 from itsm.settings import *  # noqa: E402, F403
 
@@ -30,3 +34,10 @@ REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'] = {'anon': '100000/minute', 'user': '10
 # Whitenoise serves from the finders in tests; an empty STATIC_ROOT keeps it from warning about a missing folder.
 STATIC_ROOT = VAR_DIR / 'test-static'  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# The live server answers each request in a thread of its own. On an in-memory SQLite database those threads would
+# share the test's one connection (Django's documented caveat for LiveServerTestCase), so two requests' transactions
+# could interleave on it and one could undo or hide the other's. A file (WAL, as in production) gives each thread its
+# own connection. Each test process has its own VAR_DIR, so its own file.
+if not IS_POSTGRES and not DATABASES['default']['TEST']['NAME']:  # noqa: F405
+    DATABASES['default']['TEST']['NAME'] = str(VAR_DIR / 'test.sqlite3')  # noqa: F405
