@@ -107,14 +107,18 @@ class Queue:
     LABELS = {MINE: 'My work', UNASSIGNED: 'Unassigned', ALL_OPEN: 'All open'}
 
 
-def ticket_list(*, user: User | None = None, tickets: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+def ticket_list(
+    *, user: User | None = None, tickets: QuerySet[Ticket] | None = None, clock_history: bool = False
+) -> QuerySet[Ticket]:
     """Tickets with what lists show of them (`tickets`: a queryset to start from, every ticket by default): read
-    without a join, their references and SLA clocks attached (`TicketPageQuerySet`)."""
+    without a join, their references and SLA clocks attached (`TicketPageQuerySet`). `clock_history`: the clocks
+    with what the SLA panel shows too (the ticket page)."""
     tickets = TicketPageQuerySet(Ticket) if tickets is None else tickets
     if not isinstance(tickets, TicketPageQuerySet):
         tickets = tickets._chain()
         tickets.__class__ = TicketPageQuerySet
-    tickets = tickets.prefetch_related(sla_selectors.clock_prefetch())  # SLA clocks of every row in one query
+    # SLA clocks of every row in one query
+    tickets = tickets.prefetch_related(sla_selectors.clock_prefetch(with_history=clock_history))
     return tickets.visible_to(user) if user is not None else tickets
 
 

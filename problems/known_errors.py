@@ -159,15 +159,19 @@ def _words(text: str) -> list[str]:
     return sorted(w for w in words if len(w) >= MIN_WORD_LENGTH and w not in STOP_WORDS)
 
 
-def known_errors_matching_text(text: str, *, user, limit: int = OFFER_LIMIT) -> list[KnownError]:
-    """Active known errors whose title or symptoms share a meaningful word with `text` (the portal's words)."""
+def known_errors_matching_text(text: str, *, user, limit: int = OFFER_LIMIT, excluding=()) -> list[KnownError]:
+    """Active known errors whose title or symptoms share a meaningful word with `text` (the portal's words).
+    `excluding`: querysets of known-error ids to leave out, read as subqueries of the same query."""
     words = _words(text)[:8]
     if not words:
         return []
     condition = Q()
     for word in words:
         condition |= Q(title__icontains=word) | Q(symptoms__icontains=word)
-    return list(_visible(user).active().filter(condition).order_by('-created_at')[:limit])
+    matching = _visible(user).active().filter(condition)
+    for ids in excluding:
+        matching = matching.exclude(pk__in=ids)
+    return list(matching.order_by('-created_at')[:limit])
 
 
 # ------------------------------------------------------------------------------------------------ applying

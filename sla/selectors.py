@@ -111,23 +111,37 @@ def ola_for(*, group_id: int | None, priority: int | None) -> OperationalLevelAg
     return candidates.select_related('calendar', 'support_group').order_by(F('priority').asc(nulls_last=True)).first()
 
 
-def clock_prefetch(to_attr: str | None = None) -> Prefetch:
-    """Each record's clocks with their calendars, in the order they started: one query for a whole page."""
+def clock_prefetch(to_attr: str | None = None, *, with_history: bool = False) -> Prefetch:
+    """Each record's clocks with their calendars, in the order they started: one query for a whole page.
+    `with_history` adds what the SLA panel shows (agreements, pauses, events: two queries more), so that a record's
+    page reads its clocks once for its header and its panel."""
     queryset = SlaClock.objects.select_related('calendar', 'support_group').order_by('id')
+    if with_history:
+        queryset = queryset.select_related('sla', 'ola').prefetch_related('pauses', 'events')
     return Prefetch('sla_clocks', queryset=queryset, to_attr=to_attr)
 
 
 def clocks_for_record(record) -> list[SlaClock]:
-    """A record's clocks with pauses and events, for the SLA panel (three queries)."""
-    clocks = list(
-        SlaClock.objects.for_record(record)
-        .select_related('calendar', 'support_group', 'sla', 'ola')
-        .prefetch_related('pauses', 'events')
-        .order_by('id')
-    )
+    """A record's clocks with pauses and events, for the SLA panel: those read with the record when it was read with
+    `clock_prefetch(with_history=True)`, else three queries."""
+    prefetched = getattr(record, '_prefetched_objects_cache', {}).get('sla_clocks')
+    if prefetched is not None and all(_has_history(clock) for clock in prefetched):
+        clocks = list(prefetched)
+    else:
+        clocks = list(
+            SlaClock.objects.for_record(record)
+            .select_related('calendar', 'support_group', 'sla', 'ola')
+            .prefetch_related('pauses', 'events')
+            .order_by('id')
+        )
     for clock in clocks:
         clock.record = record
     return clocks
+
+
+def _has_history(clock: SlaClock) -> bool:
+    read = getattr(clock, '_prefetched_objects_cache', {})
+    return 'pauses' in read and 'events' in read and SlaClock.sla.is_cached(clock) and SlaClock.ola.is_cached(clock)
 
 
 def _clocks_of(records: QuerySet) -> QuerySet[SlaClock]:

@@ -72,7 +72,7 @@ class TicketPage(RecordPage):
     communication templates in the comment box, and the services its CI impacts."""
 
     model = Ticket
-    queryset = selectors.ticket_list()
+    queryset = selectors.ticket_list(clock_history=True)  # the header's badge and the SLA panel read them once
     template_name = 'incidents/ticket_detail.html'
     header_template = 'incidents/ticket/_header.html'
     summary_template = 'incidents/ticket/_summary.html'

@@ -387,6 +387,21 @@ class BadgeTests(ItsmTestCase):
         self.assertIn('still paused', html)
         self.assertIn('No agreement applies', render('{% sla_panel t %}', t=make_ticket(kind='case')))
 
+    def test_the_ticket_page_reads_the_panel_clocks_with_the_ticket(self):
+        ticket = ticket_with_history()
+        with frozen(berlin(2026, 3, 2, 15)):  # the elapsed times shown are the same in each rendering
+            alone = render('{% sla_panel t %}', t=ticket)
+            read = ticket_selectors.ticket_list(clock_history=True).get(pk=ticket.pk)
+            with CaptureQueriesContext(connection) as seen:
+                html = render('{% sla_panel t %}', t=read)
+            self.assertEqual(len(seen.captured_queries), 0)
+            self.assertEqual(html, alone)
+            # Read the way the lists read it (calendars only), the panel asks for the rest itself.
+            listed = ticket_selectors.ticket_list().get(pk=ticket.pk)
+            with CaptureQueriesContext(connection) as seen:
+                self.assertEqual(render('{% sla_panel t %}', t=listed), alone)
+            self.assertEqual(len(seen.captured_queries), 3)
+
     def test_queue_badges_cost_one_query_for_all_rows(self):
         def queries(count):
             for _ in range(count):
