@@ -3,6 +3,8 @@
 Django's `ModelBackend` reads a person's groups (our roles), their own permissions and their groups' permissions
 with three queries, on every request that checks a role and a permission (nearly all of them). The same sets come
 from one `UNION ALL` here and fill the caches Django's backend and `User.role_slugs` already keep on the instance.
+The person's support groups (which records they work, whether they see security incidents) come with them, for
+`itsm.selectors.member_group_ids` and `in_security_group`.
 """
 
 from __future__ import annotations
@@ -12,8 +14,17 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 
-ROLE, GROUP_PERMISSION, OWN_PERMISSION = 'r', 'g', 'u'
-ACCESS_CACHES = ('_role_slugs', '_user_perm_cache', '_group_perm_cache', '_perm_cache')
+from .models import SupportGroup
+
+ROLE, GROUP_PERMISSION, OWN_PERMISSION, MEMBERSHIP = 'r', 'g', 'u', 'm'
+ACCESS_CACHES = (
+    '_role_slugs',
+    '_user_perm_cache',
+    '_group_perm_cache',
+    '_perm_cache',
+    '_member_group_ids',
+    '_in_security_group',
+)
 
 
 def _access_sql(user_model) -> str:
@@ -25,6 +36,11 @@ def _access_sql(user_model) -> str:
     granted_user, granted_permission = (quote(granted.get_field(f).column) for f in ('user', 'permission'))
     grant_group, grant_permission = (quote(group_grant.get_field(f).column) for f in ('group', 'permission'))
     permission, content_type = quote(Permission._meta.db_table), quote(ContentType._meta.db_table)
+    support_member = SupportGroup.members.through._meta
+    support_member_group, support_member_user = (
+        quote(support_member.get_field(f).column) for f in ('supportgroup', user_model._meta.model_name)
+    )
+    active, security = (SupportGroup._meta.get_field(f).column for f in ('active', 'security'))
     return (
         f"SELECT '{ROLE}', g.name, NULL FROM {quote(Group._meta.db_table)} g "
         f'JOIN {quote(member.db_table)} m ON m.{member_group} = g.id WHERE m.{member_user} = %s '
@@ -34,24 +50,32 @@ def _access_sql(user_model) -> str:
         f'WHERE m.{member_user} = %s '
         f"UNION ALL SELECT '{OWN_PERMISSION}', ct.app_label, p.codename FROM {quote(granted.db_table)} up "
         f'JOIN {permission} p ON p.id = up.{granted_permission} JOIN {content_type} ct ON ct.id = p.content_type_id '
-        f'WHERE up.{granted_user} = %s'
+        f'WHERE up.{granted_user} = %s '
+        # A support group as its id and whether it is an active security group ('1' or '0').
+        f"UNION ALL SELECT '{MEMBERSHIP}', CAST(sg.id AS varchar(20)), "
+        f"CASE WHEN sg.{quote(active)} AND sg.{quote(security)} THEN '1' ELSE '0' END "
+        f'FROM {quote(SupportGroup._meta.db_table)} sg JOIN {quote(support_member.db_table)} sm '
+        f'ON sm.{support_member_group} = sg.id WHERE sm.{support_member_user} = %s'
     )
 
 
 def load_access(user) -> None:
-    """Read `user`'s roles and permissions in one query (from the database the person was read from) and keep
-    them on the instance. A superuser's permissions stay Django's (all of them); only their roles are kept."""
+    """Read `user`'s roles, permissions and support groups in one query (from the database the person was read
+    from) and keep them on the instance. A superuser's permissions stay Django's (all of them); only their roles
+    and groups are kept."""
     with connections[user._state.db or 'default'].cursor() as cursor:
-        cursor.execute(_access_sql(type(user)), [user.pk] * 3)
+        cursor.execute(_access_sql(type(user)), [user.pk] * 4)
         rows = cursor.fetchall()
     user._role_slugs = {name for kind, name, _ in rows if kind == ROLE}
+    user._member_group_ids = frozenset(int(pk) for kind, pk, _ in rows if kind == MEMBERSHIP)
+    user._in_security_group = any(flag == '1' for kind, _, flag in rows if kind == MEMBERSHIP)
     if not user.is_superuser:
         user._group_perm_cache = {f'{app}.{code}' for kind, app, code in rows if kind == GROUP_PERMISSION}
         user._user_perm_cache = {f'{app}.{code}' for kind, app, code in rows if kind == OWN_PERMISSION}
 
 
 def forget_access(user) -> None:
-    """Drop what `load_access` kept (after the person's roles or permissions changed)."""
+    """Drop what `load_access` kept (after the person's roles, permissions or support groups changed)."""
     for name in ACCESS_CACHES:
         user.__dict__.pop(name, None)
 

@@ -63,3 +63,21 @@ class AccessTests(ItsmTestCase):
         people = list(User.objects.filter(pk=self.agent.pk).prefetch_related('groups'))
         with self.assertNumQueries(0):
             self.assertTrue(people[0].has_role(Role.SERVICE_DESK_AGENT))
+
+    def test_support_groups_come_with_the_permissions(self):
+        from itsm.selectors import in_security_group, member_group_ids
+        from tests.factories import SupportGroupFactory
+
+        desk = SupportGroupFactory(name='Desk', members=[self.agent])
+        old_desk = SupportGroupFactory(name='Old desk', members=[self.agent], active=False)
+        csirt = SupportGroupFactory(name='CSIRT', members=[self.agent], security=True, active=False)
+        agent = fresh(self.agent)
+        with self.assertNumQueries(1):
+            self.assertTrue(agent.has_perm('itsm.view_user'))
+            self.assertEqual(member_group_ids(agent), {desk.pk, old_desk.pk, csirt.pk})
+            self.assertFalse(in_security_group(agent))  # the security group is retired
+        csirt.active = True
+        csirt.save()
+        agent = fresh(self.agent)
+        self.assertTrue(agent.has_perm('itsm.view_user'))
+        self.assertTrue(in_security_group(agent))
