@@ -22,7 +22,7 @@ QUERIES: dict[str, int] = {
     'queue page "all open"': 17,
     'queue page "my work"': 18,
     'queue page of one group': 18,
-    'ticket detail page': 35,
+    'ticket detail page': 30,
     'ticket list /tickets/': 12,
     'API list /api/v#/incidents/': 12,
     'API list filtered': 4,

@@ -58,8 +58,21 @@ def record_version(model, pk: int, user) -> str | None:
     if found is None:
         return None
     newest_pk, *saved = found
-    stamp = f'.{saved[0].timestamp():.6f}' if saved and saved[0] is not None else ''
+    return _record_version_text(newest_pk, saved[0] if saved else None)
+
+
+def _record_version_text(newest_pk: int | None, updated_at) -> str:
+    stamp = f'.{updated_at.timestamp():.6f}' if updated_at is not None else ''
     return f'{newest_pk or 0}{stamp}'
+
+
+def shown_record_version(record, timeline) -> tuple[str, int, str]:
+    """What `record_version` would answer for the record as a page shows it, from the record and its whole
+    timeline already read (no query): with the scope and the record's id, for the page's context (`live_shown`)."""
+    newest = max(timeline, key=lambda entry: (entry.at, entry.pk), default=None)
+    updated_at = getattr(record, 'updated_at', None)
+    version = _record_version_text(newest.pk if newest is not None else None, updated_at)
+    return record._meta.label_lower, record.pk, version
 
 
 def version_for(user, label: str, pk: str | None = None) -> str:
@@ -93,6 +106,12 @@ def live_version(context, scope: str, pk=None) -> str:
     user = getattr(request, 'user', None)
     if user is None or not user.is_authenticated:
         return ''
+    # A record's page gives the version of what it shows (`shown_record_version`); the person's right to follow
+    # the scope is still asked.
+    shown = context.get('live_shown')
+    if shown is not None and shown[:2] == (scope, pk):
+        model = scope_model(scope)
+        return shown[2] if model is not None and user_can(user, model, 'view') else ''
     try:
         return version_for(user, scope, pk)
     except (ValueError, PermissionDenied, Http404):

@@ -47,6 +47,7 @@ from .generic import (
     object_url,
     safe_next,
 )
+from .live import shown_record_version
 
 __all__ = (
     'BoundAction',
@@ -236,10 +237,12 @@ class RecordPage:
         user = request.user
         actions = self.available_actions(user, record)
         working = self.can_work(user, record)
+        timeline = list(timeline_for(record))[::-1]
         context = {
             **self.base_context(record),
             'title': str(record),
-            'timeline': list(timeline_for(record))[::-1],
+            'timeline': timeline,
+            'live_shown': shown_record_version(record, timeline),
             'timeline_visibility': True,
             'attachments': list(record.attachments.select_related('uploaded_by')),
             'toolbar_actions': [a for a in actions if not a.in_menu],

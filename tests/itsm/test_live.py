@@ -3,6 +3,8 @@ queue and dashboard pages, and the event an action's htmx answer sends so the SL
 
 import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from incidents import services
@@ -99,6 +101,17 @@ class LivePagesTests(ItsmTestCase):
         self.assertIn('#sla-panel-live', marker['regions'])
         live = self.client.get(reverse('live'), {'scope': 'incidents.ticket', 'id': self.ticket.pk})
         self.assertEqual(marker['version'], live.json()['version'])
+
+    def test_the_record_page_gives_the_version_of_what_it_shows_without_asking_again(self):
+        services.ticket_accept(ticket=self.ticket, actor=Actor(user=self.agent))
+        services.ticket_comment(ticket=self.ticket, actor=Actor(user=self.agent), body='Looking', internal=True)
+        self.client.force_login(self.agent)
+        with CaptureQueriesContext(connection) as seen:
+            marker = self.marker(self.client.get(self.ticket.get_absolute_url()))
+        asked_again = [q for q in seen.captured_queries if '"newest"' in q['sql']]  # before the next request
+        live = self.client.get(reverse('live'), {'scope': 'incidents.ticket', 'id': self.ticket.pk})
+        self.assertEqual(marker['version'], live.json()['version'])
+        self.assertEqual(asked_again, [], 'the version was read again')
 
     def test_the_queue_and_the_dashboard_follow_all_tickets(self):
         self.client.force_login(self.agent)
