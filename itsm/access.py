@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 
 from .models import SupportGroup
+from .selectors import keep_memberships
 
 ROLE, GROUP_PERMISSION, OWN_PERMISSION, MEMBERSHIP = 'r', 'g', 'u', 'm'
 ACCESS_CACHES = (
@@ -51,9 +52,9 @@ def _access_sql(user_model) -> str:
         f"UNION ALL SELECT '{OWN_PERMISSION}', ct.app_label, p.codename FROM {quote(granted.db_table)} up "
         f'JOIN {permission} p ON p.id = up.{granted_permission} JOIN {content_type} ct ON ct.id = p.content_type_id '
         f'WHERE up.{granted_user} = %s '
-        # A support group as its id and whether it is an active security group ('1' or '0').
+        # A support group as its id and its flags: 'a' when active, 's' when a security group.
         f"UNION ALL SELECT '{MEMBERSHIP}', CAST(sg.id AS varchar(20)), "
-        f"CASE WHEN sg.{quote(active)} AND sg.{quote(security)} THEN '1' ELSE '0' END "
+        f"CASE WHEN sg.{quote(active)} THEN 'a' ELSE '' END || CASE WHEN sg.{quote(security)} THEN 's' ELSE '' END "
         f'FROM {quote(SupportGroup._meta.db_table)} sg JOIN {quote(support_member.db_table)} sm '
         f'ON sm.{support_member_group} = sg.id WHERE sm.{support_member_user} = %s'
     )
@@ -67,8 +68,7 @@ def load_access(user) -> None:
         cursor.execute(_access_sql(type(user)), [user.pk] * 4)
         rows = cursor.fetchall()
     user._role_slugs = {name for kind, name, _ in rows if kind == ROLE}
-    user._member_group_ids = frozenset(int(pk) for kind, pk, _ in rows if kind == MEMBERSHIP)
-    user._in_security_group = any(flag == '1' for kind, _, flag in rows if kind == MEMBERSHIP)
+    keep_memberships(user, [(int(pk), 'a' in flags, 's' in flags) for kind, pk, flags in rows if kind == MEMBERSHIP])
     if not user.is_superuser:
         user._group_perm_cache = {f'{app}.{code}' for kind, app, code in rows if kind == GROUP_PERMISSION}
         user._user_perm_cache = {f'{app}.{code}' for kind, app, code in rows if kind == OWN_PERMISSION}

@@ -54,7 +54,13 @@ def in_security_group(user) -> bool:
 
 
 def _read_memberships(user) -> None:
-    rows = list(SupportGroup.objects.filter(members=user).values_list('pk', 'active', 'security'))
+    keep_memberships(user, SupportGroup.objects.filter(members=user).values_list('pk', 'active', 'security'))
+
+
+def keep_memberships(user, rows) -> None:
+    """Keep on `user` their support groups, from (id, active, security) rows: here, or with their permissions
+    (`itsm.access.load_access`)."""
+    rows = list(rows)
     user._member_group_ids = frozenset(pk for pk, _, _ in rows)
     user._in_security_group = any(active and security for _, active, security in rows)
 

@@ -66,22 +66,15 @@ def desk_suggestions(
     from .search import suggest_articles
 
     text = _clean(text)
+    long_enough = len(text) >= MIN_TEXT_LENGTH
     articles = []
-    if len(text) >= MIN_TEXT_LENGTH:
+    if long_enough:
         hits = suggest_articles(text, user=user, service=service, ci=ci, limit=limit + len(exclude_articles))
         articles = [hit for hit in hits if hit.article.pk not in set(exclude_articles)][:limit]
-    ci_id, service_id = getattr(ci, 'pk', None), getattr(service, 'pk', None)
-    long_enough = len(text) >= MIN_TEXT_LENGTH
     if incident is not None:
-        from problems.models import KnownError
-
-        # Those the problems panel offers (the CI's and the service's) and those applied are left out in the query.
-        offered = KnownError.objects.for_items(ci_id=ci_id, service_id=service_id).values('pk')
-        applied = incident.known_error_uses.values('known_error_id')
-        if not long_enough:
-            return Suggestions(articles=articles)
-        by_text = known_errors_matching_text(text, user=user, limit=limit, excluding=(offered, applied))
+        by_text = known_errors_matching_text(text, user=user, limit=limit, incident=incident) if long_enough else []
         return Suggestions(articles=articles, known_errors=by_text)
+    ci_id, service_id = getattr(ci, 'pk', None), getattr(service, 'pk', None)
     by_text = known_errors_matching_text(text, user=user, limit=limit * 3) if long_enough else []
     known = known_errors_for(ci_id=ci_id, service_id=service_id, user=user, limit=limit)
     seen = {ke.pk for ke in known}

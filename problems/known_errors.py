@@ -159,9 +159,10 @@ def _words(text: str) -> list[str]:
     return sorted(w for w in words if len(w) >= MIN_WORD_LENGTH and w not in STOP_WORDS)
 
 
-def known_errors_matching_text(text: str, *, user, limit: int = OFFER_LIMIT, excluding=()) -> list[KnownError]:
+def known_errors_matching_text(text: str, *, user, limit: int = OFFER_LIMIT, incident=None) -> list[KnownError]:
     """Active known errors whose title or symptoms share a meaningful word with `text` (the portal's words).
-    `excluding`: querysets of known-error ids to leave out, read as subqueries of the same query."""
+    For an incident's page (`incident`), those its CI or service already offers (the "Known errors" panel) and those
+    applied to it are left out, in the same query."""
     words = _words(text)[:8]
     if not words:
         return []
@@ -169,8 +170,11 @@ def known_errors_matching_text(text: str, *, user, limit: int = OFFER_LIMIT, exc
     for word in words:
         condition |= Q(title__icontains=word) | Q(symptoms__icontains=word)
     matching = _visible(user).active().filter(condition)
-    for ids in excluding:
-        matching = matching.exclude(pk__in=ids)
+    if incident is not None:
+        offered = KnownError.objects.for_items(ci_id=incident.ci_id, service_id=incident.service_id)
+        matching = matching.exclude(pk__in=offered.values('pk')).exclude(
+            pk__in=incident.known_error_uses.values('known_error_id')
+        )
     return list(matching.order_by('-created_at')[:limit])
 
 
