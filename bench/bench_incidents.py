@@ -36,8 +36,8 @@ CREATES = 300
 SEED = 4242
 
 
-def _get(client: Client, url: str) -> int:
-    response = client.get(url)
+def _get(client: Client, url: str, *, htmx: bool = False) -> int:
+    response = client.get(url, headers={'HX-Request': 'true'} if htmx else {})
     if response.status_code != 200:
         raise RuntimeError(f'{url} answered {response.status_code}')
     return 1
@@ -106,6 +106,13 @@ def run() -> list[Result]:
         measure(
             'ticket detail page (random tickets)',
             [lambda n=n: _get(client, reverse('incidents:ticket_detail', kwargs={'number': n})) for n in numbers],
+        ),
+        measure(
+            'ticket related records and panels, after the page (random tickets)',
+            [
+                lambda n=n: _get(client, reverse('incidents:ticket_related', kwargs={'number': n}), htmx=True)
+                for n in numbers
+            ],
         ),
         measure('ticket list /tickets/ (newest first, 50 a page)', [lambda: _get(client, '/tickets/')] * SAMPLES),
         measure('API list /api/v1/incidents/ (50 a page)', [lambda: _get(client, '/api/v1/incidents/')] * SAMPLES),

@@ -12,6 +12,7 @@ Lifecycle actions of process records have their own generated tests: see `tests/
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, ClassVar
 
 from django.core.exceptions import FieldDoesNotExist
@@ -26,6 +27,43 @@ from itsm.models import NumberedModel, TimelineEntry, User
 from itsm.permissions import user_can
 
 from .factories import make_user
+
+_RELATED_SLOT = re.compile(r'<div id="[\w-]+-related" class="pc-related-slot" hx-get="(?P<url>[^"]+)"')
+_OUT_OF_BAND = re.compile(r'<div id="(?P<id>[^"]+)"[^>]*\bhx-swap-oob="true"')
+
+
+def _div_end(html: str, start: int) -> int:
+    """Where the `<div>` opened at `start` closes (just past its `</div>`); our templates nest divs properly."""
+    depth = 0
+    for tag in re.finditer(r'<(/?)div\b[^>]*>', html[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return start + tag.end()
+    raise AssertionError(f'unclosed <div> at {start}')
+
+
+def load_related(client, response):
+    """`response` (a record page, or an htmx answer that swaps its facts) as the browser shows it once htmx has
+    loaded what its related-records slot asks for (`records/_related_slot.html`): the slot replaced by the fragment,
+    and each element the fragment sends out of band put in place of the page's element with its id. The fragment's
+    own response is `response.related`. Fails when the page has no slot."""
+    html = response.content.decode()
+    slot = _RELATED_SLOT.search(html)
+    assert slot is not None, 'the page has no related-records slot'
+    related = client.get(slot.group('url').replace('&amp;', '&'), headers={'HX-Request': 'true'})
+    assert related.status_code == 200, f'{slot.group("url")} answered {related.status_code}'
+    fragment = related.content.decode()
+    for oob in reversed(list(_OUT_OF_BAND.finditer(fragment))):
+        element = fragment[oob.start() : _div_end(fragment, oob.start())]
+        fragment = fragment[: oob.start()] + fragment[oob.start() + len(element) :]
+        target = re.search(rf'<div id="{re.escape(oob.group("id"))}"', html)
+        if target is not None:
+            html = html[: target.start()] + element + html[_div_end(html, target.start()) :]
+    slot = _RELATED_SLOT.search(html)
+    html = html[: slot.start()] + fragment + html[_div_end(html, slot.start()) :]
+    response.content = html.encode()
+    response.related = related
+    return response
 
 
 class ItsmTestCase(TestCase):

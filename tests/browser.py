@@ -74,8 +74,17 @@ def switch_person(page, live_server, username: str, password: str) -> None:
     login(page, live_server, username, password)
 
 
+def settled(page) -> None:
+    """Wait until nothing on the page is still loading (`aria-busy`: a record's related records and SLA panel, which
+    arrive after the page, or the dependency map)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator('[aria-busy="true"]')).to_have_count(0)
+
+
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
-    """Save a screenshot as test-artifacts/screenshots/<name>.png and return its path."""
+    """Save a screenshot as test-artifacts/screenshots/<name>.png, once the page has settled, and return its path."""
+    settled(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f'{name}.png'
     page.screenshot(path=str(path), full_page=full_page)

@@ -68,26 +68,36 @@ class CaseListView(TicketListView):
 
 # ------------------------------------------------------------------------------------------------- detail
 class TicketPage(RecordPage):
-    """The ticket page: `records/detail.html` with the ticket's header, facts, summary and source, its SLA panel,
-    communication templates in the comment box, and the services its CI impacts."""
+    """The ticket page: `records/detail.html` with the ticket's header, facts, summary and source, and
+    communication templates in the comment box. Its SLA panel, the services its CI impacts, the caller's other
+    tickets, its parent and children, and the other apps' panels come after the page (`related_template`)."""
 
     model = Ticket
-    queryset = selectors.ticket_list(clock_history=True)  # the header's badge and the SLA panel read them once
+    queryset = selectors.ticket_list()
+    related_queryset = selectors.ticket_list(clock_history=True)  # the SLA panel's history with the clocks
     template_name = 'incidents/ticket_detail.html'
     header_template = 'incidents/ticket/_header.html'
     summary_template = 'incidents/ticket/_summary.html'
     facts_template = 'incidents/ticket/_facts.html'
     comment_template = 'incidents/ticket/_comment_form.html'
     fields_template = 'incidents/ticket/_form_fields.html'
+    related_template = 'incidents/ticket/_related.html'
     comment_form_class = CommentForm
 
     def extra_context(self, request, ticket: Ticket) -> dict[str, Any]:
+        working = self.can_work(request.user, ticket)
+        return {
+            'state_colours': STATE_COLOURS,
+            'priority_colours': PRIORITY_COLOURS,
+            'response_templates': list(ResponseTemplate.objects.filter(active=True)) if working else [],
+        }
+
+    def related_context(self, request, ticket: Ticket) -> dict[str, Any]:
         impacted = []
         if ticket.ci_id:
             from cmdb.selectors import services_impacted_by
 
             impacted = services_impacted_by(ticket.ci)
-        working = self.can_work(request.user, ticket)
         return {
             'children': list(selectors.children_of(ticket, user=request.user)),
             # Staff see what else the caller has open (requesters are sent to the portal before this page).
@@ -97,7 +107,6 @@ class TicketPage(RecordPage):
             'impacted_services': impacted,
             'state_colours': STATE_COLOURS,
             'priority_colours': PRIORITY_COLOURS,
-            'response_templates': list(ResponseTemplate.objects.filter(active=True)) if working else [],
         }
 
 

@@ -57,6 +57,7 @@ __all__ = (
     'RecordDetailView',
     'RecordEditView',
     'RecordPage',
+    'RecordRelatedView',
     'find_record',
     'panels_for',
     'record_routes',
@@ -141,7 +142,8 @@ class RecordPanel:
     raise or link one, through a panel). A panel rather than an action added to the record's `ActionSet`: the
     ActionSet is the record's own declaration, which its generated workflow tests enumerate action by action; a
     panel leaves that declaration whole, and the contributing app routes, guards and tests its own pages and
-    endpoints. Panels are swapped with the facts after every change on the page.
+    endpoints. Panels are swapped with the facts after every change on the page; on a page with a
+    `related_template` they come after it, with the related records (`RecordRelatedView`).
 
     `context(request, record)` returns what the template needs, or None to show nothing; it should cost the same
     number of queries whatever the record holds.
@@ -192,6 +194,12 @@ class RecordPage:
     names its own, each extending the generic one: `records/_header.html` (breadcrumbs, badges, byline, actions:
     the toolbar and "More" menu of `available_actions`), `records/_summary.html` (notes), `records/_facts.html`
     (people, classification, milestones, related) and `records/_comment_form.html` (tools, hint).
+
+    A type that names a `related_template` (extending `records/_related.html`) shows its related records and the
+    other apps' panels after the page, from `<number>/related/` (`<name>_related`), which the facts ask for as soon
+    as they are drawn, and again each time they are swapped: the page itself then costs only the record, its
+    history and files, and the panels' queries run in a request of their own (`related_context`,
+    `related_queryset`).
     """
 
     model = None
@@ -202,11 +210,16 @@ class RecordPage:
     facts_template = 'records/_facts.html'
     comment_template = 'records/_comment_form.html'
     fields_template = 'records/_fields.html'  # the fields of the edit panel
+    related_template = ''  # the related records and panels, drawn after the page; '' draws the panels in the facts
+    related_queryset = None  # the records with what `related_template` shows; the page's `queryset` when None
     comment_form_class = CommentForm
     attach_form_class = AttachmentForm
 
     def get_queryset(self):
         return self.queryset.all() if self.queryset is not None else self.model._default_manager.all()
+
+    def get_related_queryset(self):
+        return self.related_queryset.all() if self.related_queryset is not None else self.get_queryset()
 
     def get_record(self, number: str):
         return find_record(self.get_queryset(), number)
@@ -227,6 +240,10 @@ class RecordPage:
         """What the record type's own templates show besides the shared parts."""
         return {}
 
+    def related_context(self, request, record) -> dict[str, Any]:
+        """What `related_template` shows besides the contributed panels."""
+        return {}
+
     def base_context(self, record) -> dict[str, Any]:
         """What every fragment about the record needs: the record (as `object` and by its model name)."""
         name = model_name(record)
@@ -238,6 +255,7 @@ class RecordPage:
         actions = self.available_actions(user, record)
         working = self.can_work(user, record)
         timeline = list(timeline_for(record))[::-1]
+        later = bool(self.related_template)
         context = {
             **self.base_context(record),
             'title': str(record),
@@ -254,11 +272,26 @@ class RecordPage:
             'attach_url': record_url(record, 'attach'),
             'comment_form': self.comment_form_class(),
             'attach_form': self.attach_form_class(),
-            'record_panels': panels_for(request, record),
+            'record_panels': [] if later else panels_for(request, record),
+            'related_url': record_url(record, 'related') if later else '',
             **self.extra_context(request, record),
         }
         context.update(extra)
         return context
+
+    def render_related(self, request, record):
+        """The related records and contributed panels (`related_template`): the fragment the page asks for, or,
+        without htmx (a browser without scripts follows the page's link), a page of its own."""
+        context = {
+            **self.base_context(record),
+            'title': f'{record.number}: related records',
+            'can_work': self.can_work(request.user, record),
+            'record_panels': panels_for(request, record),
+            'related_template': self.related_template,
+            **self.related_context(request, record),
+        }
+        template = self.related_template if request.htmx else 'records/related_page.html'
+        return render(request, template, context)
 
     def render(self, request, record, *, template: str = '', status: int = 200, **extra):
         context = self.context(request, record, **extra)
@@ -306,6 +339,19 @@ class RecordDetailView(RecordViewMixin, View):
         # Someone working the record has seen it: the queues stop marking it; this page still says why it was.
         seen = record_seen(record, request.user)
         return self.page.render(request, record, attention_seen=seen)
+
+
+class RecordRelatedView(RecordViewMixin, View):
+    """The related records and other apps' panels of a record whose page draws them after itself
+    (`RecordPage.related_template`); who may see the record may see them."""
+
+    permission_action = 'view'
+
+    def get(self, request, *args, **kwargs):
+        records = self.page.get_related_queryset()
+        if hasattr(records, 'visible_to'):
+            records = records.visible_to(request.user)
+        return self.page.render_related(request, find_record(records, self.kwargs['number']))
 
 
 class RecordActionView(RecordViewMixin, View):
@@ -507,10 +553,12 @@ class RecordEditView(RecordViewMixin, ObjectEditView):
 
 def record_routes(page: RecordPage, prefix: str, name: str, *, detail_view=RecordDetailView, edit_view=None, **detail):
     """URL patterns of one record type's pages under `<prefix>/<number>/`: `<name>_detail`, `<name>_edit` (with an
-    `edit_view`), `<name>_<action>` for each action on a record, `<name>_comment` and `<name>_attach`. `detail`
-    goes to the detail view (`kind='incident'`)."""
+    `edit_view`), `<name>_related` (with the page's `related_template`), `<name>_<action>` for each action on a
+    record, `<name>_comment` and `<name>_attach`. `detail` goes to the detail view (`kind='incident'`)."""
     number = f'{prefix}/<recordnumber:number>/'
     routes = [path(number, detail_view.as_view(page=page, **detail), name=f'{name}_detail')]
+    if page.related_template:
+        routes.append(path(f'{number}related/', RecordRelatedView.as_view(page=page), name=f'{name}_related'))
     if edit_view is not None:
         routes.append(path(f'{number}edit/', edit_view.as_view(page=page), name=f'{name}_edit'))
     for action in page.model.actions:

@@ -14,7 +14,7 @@ from itsm.audit import Actor
 from itsm.choices import Role, TicketKind
 from problems import services as problem_services
 from problems.choices import ProblemState
-from tests.base import APITestCases, ItsmTestCase, ViewTestCases
+from tests.base import APITestCases, ItsmTestCase, ViewTestCases, load_related
 from tests.cmdb.factories import make_ci, make_service
 from tests.factories import make_ticket, make_user
 from tests.problems.factories import make_problem
@@ -128,7 +128,7 @@ class CausedByTests(ItsmTestCase):
         self.assertIn(f'Caused by change {self.change.number}', self.timeline(self.incident, 'link').get().message)
         self.assertIn(f'Caused incident {self.incident.number}', self.timeline(self.change, 'link').get().message)
         self.client.force_login(self.agent)
-        incident_page = self.client.get(self.incident.get_absolute_url())
+        incident_page = load_related(self.client, self.client.get(self.incident.get_absolute_url()))
         self.assertContains(incident_page, 'data-testid="incident-caused-by"')
         self.assertContains(incident_page, self.change.number)
         change_page = self.client.get(self.change.get_absolute_url())
@@ -140,7 +140,7 @@ class CausedByTests(ItsmTestCase):
 
     def test_the_incident_page_records_the_cause(self):
         self.client.force_login(self.agent)
-        page = self.client.get(self.incident.get_absolute_url())
+        page = load_related(self.client, self.client.get(self.incident.get_absolute_url()))
         url = reverse('changes:incident_caused_by', kwargs={'number': self.incident.number})
         self.assertContains(page, url)
         response = self.client.post(url, {'change': 'CHG0999999'})

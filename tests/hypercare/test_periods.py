@@ -13,7 +13,7 @@ from itsm.audit import Actor
 from itsm.choices import Role, TimelineKind
 from itsm.errors import Conflict, NotAllowed
 from sla.models import SlaClock
-from tests.base import ItsmTestCase
+from tests.base import ItsmTestCase, load_related
 from tests.factories import make_ticket, make_user
 from tests.sla.factories import frozen, make_sla
 
@@ -130,7 +130,7 @@ class TaggingTests(ItsmTestCase):
         self.assertNotIn(elsewhere.pk, tagged)
         self.assertTrue(self.timeline(during).filter(message__startswith='Tagged').exists())
         self.client.force_login(make_user(Role.INCIDENT_MANAGER))
-        response = self.client.get(during.get_absolute_url())
+        response = load_related(self.client, self.client.get(during.get_absolute_url()))
         self.assertContains(response, 'data-testid="incident-hypercare"')
         self.assertContains(response, period.get_absolute_url())
         response = self.api_client(make_user(Role.INCIDENT_MANAGER)).get(

@@ -13,7 +13,7 @@ from incidents.choices import TicketState
 from incidents.models import Category, Ticket
 from itsm.choices import Role
 from itsm.paginator import BoundedPaginator
-from tests.base import ItsmTestCase
+from tests.base import ItsmTestCase, load_related
 from tests.factories import make_group_with_agent, make_ticket, make_user
 
 S = TicketState
@@ -164,12 +164,22 @@ class QueryCountTests(ListReadTestCase):
         def page(number):
             return self.client.get(reverse('incidents:ticket_detail', kwargs={'number': number}))
 
+        def page_and_related(number):
+            response = load_related(self.client, page(number))
+            self.assertContains(response, f'Children ({1 if number == one_child.number else 3})')
+            return response
+
         for number in numbers:
-            page(number)
+            page_and_related(number)
             client.get(f'{API}{number}/')
         pages = {n: self.count_queries(lambda n=n: page(n)) for n in numbers}
+        with_related = {n: self.count_queries(lambda n=n: page_and_related(n)) for n in numbers}
         api = {n: self.count_queries(lambda n=n: client.get(f'{API}{n}/')) for n in numbers}
         self.assertEqual(len(set(pages.values())), 1, pages)
+        # The page itself: session, person, access, the ticket, its clocks, four references, history, files and
+        # the response templates; the related records and panels come in a request of their own.
+        self.assertLessEqual(max(pages.values()), 12, pages)
+        self.assertEqual(len(set(with_related.values())), 1, with_related)
         self.assertEqual(len(set(api.values())), 1, api)
         self.assertLessEqual(max(api.values()), 12, api)
 

@@ -19,7 +19,7 @@ from itsm import notify, search
 from itsm.audit import Actor
 from itsm.choices import Role, TicketKind, Tier, TimelineKind
 from itsm.models import SupportGroup
-from tests.base import ItsmTestCase
+from tests.base import ItsmTestCase, load_related
 from tests.factories import make_group_with_agent, make_ticket, make_user
 
 SECRET = 'Ransomware note on the finance laptop'
@@ -228,17 +228,23 @@ class RelatedTicketTests(SecurityIncidentTestCase):
     def test_other_open_tickets_of_the_caller(self):
         self.assertEqual(selectors.caller_open_tickets(self.plain, user=self.outsider), [])
         self.assertEqual(selectors.caller_open_tickets(self.plain, user=self.analyst), [self.secret])
-        page = self.client_for(self.outsider).get(self.plain.get_absolute_url())
+        outsider = self.client_for(self.outsider)
+        page = load_related(outsider, outsider.get(self.plain.get_absolute_url()))
         self.assertHttpStatus(page, 200)
+        self.assertContains(page, 'data-testid="related-records"')
         self.assertNotContains(page, self.secret.number)
-        self.assertContains(self.client_for(self.manager).get(self.plain.get_absolute_url()), self.secret.number)
+        manager = self.client_for(self.manager)
+        self.assertContains(load_related(manager, manager.get(self.plain.get_absolute_url())), self.secret.number)
 
     def test_children_of_a_parent(self):
         parent = make_ticket(kind=TicketKind.INCIDENT, short_description='Finance share unreachable')
         Ticket.objects.filter(pk=self.secret.pk).update(parent=parent)
-        page = self.client_for(self.outsider).get(parent.get_absolute_url())
+        outsider = self.client_for(self.outsider)
+        page = load_related(outsider, outsider.get(parent.get_absolute_url()))
+        self.assertContains(page, 'data-testid="related-records"')
         self.assertNotContains(page, self.secret.number)
-        self.assertContains(self.client_for(self.analyst).get(parent.get_absolute_url()), self.secret.number)
+        analyst = self.client_for(self.analyst)
+        self.assertContains(load_related(analyst, analyst.get(parent.get_absolute_url())), self.secret.number)
         url = f'/api/v1/incidents/{parent.number}/'
         self.assertEqual(self.api_client(self.outsider).get(url).data['children'], [])
         self.assertEqual(self.api_client(self.manager).get(url).data['children'], [self.secret.number])

@@ -13,7 +13,7 @@ from incidents.models import Category, ResponseTemplate, Ticket
 from itsm.audit import Actor
 from itsm.choices import Role, Tier, TimelineKind
 from itsm.models import Attachment
-from tests.base import ItsmTestCase
+from tests.base import ItsmTestCase, load_related
 from tests.cmdb.factories import link, make_ci, make_service
 from tests.factories import SupportGroupFactory, make_group_with_agent, make_ticket, make_user
 
@@ -109,15 +109,56 @@ class DetailPageTests(TicketPageTestCase):
         ticket = self.ticket(S.ACCEPTED, ci=app, service=payroll.ci)
         Ticket.objects.filter(pk=ticket.pk).update(parent=parent)
         self.as_agent()
-        page = self.client.get(ticket.get_absolute_url())
+        page = load_related(self.client, self.client.get(ticket.get_absolute_url()))
         self.assertContains(page, 'Payroll engine')
         self.assertContains(page, 'Services the CI impacts')
         self.assertContains(page, 'Robin Reed')
         self.assertContains(page, 'Reassignments')
         self.assertContains(page, parent.number)
-        parent_page = self.client.get(parent.get_absolute_url())
+        parent_page = load_related(self.client, self.client.get(parent.get_absolute_url()))
         self.assertContains(parent_page, 'Children (1)')
         self.assertContains(parent_page, ticket.number)
+
+    def test_the_related_records_come_after_the_page(self):
+        payroll = make_service('Payroll')
+        ticket = self.ticket(S.ACCEPTED, ci=payroll.ci, service=payroll.ci)
+        self.as_agent()
+        page = self.client.get(ticket.get_absolute_url())
+        related = reverse('incidents:ticket_related', kwargs={'number': ticket.number})
+        self.assertContains(page, f'hx-get="{related}" hx-trigger="load"')
+        self.assertContains(page, 'Loading the SLA clocks')
+        self.assertEqual(page.context['record_panels'], [])  # no other app's panel is read for the page
+        fragment = self.client.get(related, headers=HX)
+        self.assertTemplateUsed(fragment, 'incidents/ticket/_related.html')
+        self.assertTemplateNotUsed(fragment, 'base.html')
+        self.assertContains(fragment, 'data-testid="related-records"')
+        self.assertContains(fragment, 'data-testid="incident-problem"')  # the problems app's panel
+        self.assertContains(fragment, 'id="sla-panel-live" hx-swap-oob="true"')
+        # A browser without scripts follows the slot's link to a page of its own.
+        whole = self.client.get(related)
+        self.assertTemplateUsed(whole, 'base.html')
+        self.assertContains(whole, 'data-testid="related-records"')
+        self.assertContains(whole, f'href="{ticket.get_absolute_url()}"')
+
+    def test_the_related_records_are_guarded_like_the_page(self):
+        ticket = self.ticket(S.ACCEPTED)
+        related = reverse('incidents:ticket_related', kwargs={'number': ticket.number})
+        self.assertRedirects(
+            self.client.get(related, headers=HX),
+            f'{reverse("itsm:login")}?next={related}',
+            fetch_redirect_response=False,
+        )
+        self.client.force_login(self.requester)  # their own ticket: the portal shows it, not the desk's parts
+        self.assertHttpStatus(self.client.get(related, headers=HX), 403)
+        self.client.force_login(make_user())
+        self.assertHttpStatus(self.client.get(related, headers=HX), 403)
+        self.as_agent()
+        missing = reverse('incidents:ticket_related', kwargs={'number': 'INC0999999'})
+        self.assertHttpStatus(self.client.get(missing, headers=HX), 404)
+        Ticket.objects.filter(pk=ticket.pk).update(security_incident=True)
+        self.as_agent(make_user(Role.SERVICE_DESK_AGENT))  # outside the ticket's group and the security team
+        self.assertHttpStatus(self.client.get(ticket.get_absolute_url()), 404)
+        self.assertHttpStatus(self.client.get(related, headers=HX), 404)
 
     def test_timeline_marks_internal_entries(self):
         ticket = self.ticket()

@@ -98,7 +98,7 @@ class LivePagesTests(ItsmTestCase):
         marker = self.marker(self.client.get(self.ticket.get_absolute_url()))
         self.assertEqual((marker['scope'], marker['id']), ('incidents.ticket', str(self.ticket.pk)))
         self.assertIn('#ticket-timeline', marker['regions'])
-        self.assertIn('#sla-panel-live', marker['regions'])
+        self.assertIn('#ticket-facts', marker['regions'])  # they ask again for the related records and SLA panel
         live = self.client.get(reverse('live'), {'scope': 'incidents.ticket', 'id': self.ticket.pk})
         self.assertEqual(marker['version'], live.json()['version'])
 
@@ -135,10 +135,14 @@ class LivePagesTests(ItsmTestCase):
         refused = self.client.post(url, {'body': '', 'visibility': 'internal'}, headers=HX)
         self.assertFalse(refused.has_header('HX-Trigger'), 'nothing changed: the page is not told so')
 
-    def test_the_sla_panel_reloads_itself_on_that_event(self):
+    def test_the_sla_panel_comes_again_with_the_facts_after_each_change(self):
         self.client.force_login(self.agent)
-        html = self.client.get(self.ticket.get_absolute_url()).content.decode()
-        panel = re.search(r'<div id="sla-panel-live"[^>]*>', html).group(0)
-        self.assertIn(f'hx-get="{self.ticket.get_absolute_url()}"', panel)
-        self.assertIn('hx-select="#sla-panel-live"', panel)
-        self.assertIn('hx-trigger="pc-record-changed from:body"', panel)
+        related = reverse('incidents:ticket_related', kwargs={'number': self.ticket.number})
+        url = reverse('incidents:ticket_comment', kwargs={'number': self.ticket.number})
+        answer = self.client.post(url, {'body': 'Looking', 'visibility': 'internal'}, headers={'HX-Request': 'true'})
+        self.assertHttpStatus(answer, 200)
+        slot = re.search(r'<div id="ticket-related"[^>]*>', answer.content.decode()).group(0)
+        self.assertIn(f'hx-get="{related}"', slot)
+        self.assertIn('hx-trigger="load"', slot)
+        fragment = self.client.get(related, headers={'HX-Request': 'true'}).content.decode()
+        self.assertRegex(fragment, r'<div id="sla-panel-live" hx-swap-oob="true">\s*<div class="card')

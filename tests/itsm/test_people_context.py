@@ -7,7 +7,7 @@ from incidents import services as ticket_services
 from itsm import audit
 from itsm.audit import Actor
 from itsm.choices import Channel, Role, TicketKind, TimelineKind
-from tests.base import ItsmTestCase
+from tests.base import ItsmTestCase, load_related
 from tests.factories import make_group_with_agent, make_ticket, make_user
 
 
@@ -111,12 +111,12 @@ class CallerPanelTests(ItsmTestCase):
 
     def page(self):
         self.client.force_login(self.agent)
-        return self.client.get(self.ticket.get_absolute_url())
+        return load_related(self.client, self.client.get(self.ticket.get_absolute_url()))
 
     def test_the_ticket_page_lists_the_callers_other_open_tickets(self):
         response = self.page()
         self.assertHttpStatus(response, 200)
-        self.assertEqual(response.context['caller_tickets'], self.others)
+        self.assertEqual(response.related.context['caller_tickets'], self.others)
         self.assertContains(response, 'data-testid="caller-tickets"')
         self.assertContains(response, 'Other open 1')
         self.assertContains(response, 'opened ')

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from itsm.choices import Role, Tier
-from tests.browser import login, switch_person
+from tests.browser import login, settled, switch_person
 from tests.factories import SupportGroupFactory, make_ticket, make_user
 from tests.sla.factories import all_priorities, make_calendar, make_ola
 
@@ -152,6 +152,9 @@ def test_queue_record_and_portal_fit(live_server, browser, desk, viewport, tmp_p
         ticket = desk['ticket']
         page.goto(f'{live_server.url}{ticket.get_absolute_url()}')
         expect(page.get_by_role('heading', name='VPN drops on floor 3')).to_be_visible()
+        settled(page)  # the related records and the SLA panel, drawn after the page
+        expect(page.get_by_test_id('related-records')).to_be_attached()
+        expect(page.locator('#sla-panel-live .card')).to_be_visible()
         assert_fits(page, 'the ticket page')
         if not phone:
             assert_sidebar_reaches_bottom(page, 'the ticket page')

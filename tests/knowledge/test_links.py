@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from itsm.choices import Role
 from knowledge.models import Article, ArticleUse
+from tests.base import load_related
 from tests.cmdb.factories import make_ci
 from tests.factories import make_group_with_agent, make_ticket, make_user
 from tests.knowledge.factories import ArticleFactory, UseFactory
@@ -32,7 +33,8 @@ def desk():
 
 
 def panel(response) -> dict | None:
-    for shown in response.context['record_panels']:
+    """The knowledge panel of a ticket page whose related records were loaded (`load_related`)."""
+    for shown in response.related.context['record_panels']:
         if shown['template'] == 'knowledge/_incident_articles.html':
             return shown
     return None
@@ -43,7 +45,7 @@ def test_incident_page_suggests_articles_and_known_errors_with_used_to_resolve(c
     KnownErrorFactory(title='VPN licence pool exhausted', cis=[desk['gateway']])
     by_text = KnownErrorFactory(title='Hotel networks: VPN disconnects', symptoms='The tunnel drops.')
     client.force_login(desk['agent'])
-    response = client.get(desk['incident'].get_absolute_url())
+    response = load_related(client, client.get(desk['incident'].get_absolute_url()))
     shown = panel(response)
     assert [hit.article for hit in shown['kb_articles']] == [desk['article']]
     assert shown['kb_known_errors'] == [by_text]
@@ -64,7 +66,7 @@ def test_used_to_resolve_links_the_article_and_lists_it(client, desk):
     article.refresh_from_db()
     incident.refresh_from_db()
     assert (article.use_count, incident.knowledge_used) == (1, True)
-    shown = panel(client.get(incident.get_absolute_url()))
+    shown = panel(load_related(client, client.get(incident.get_absolute_url())))
     assert [u.article for u in shown['kb_used']] == [article]
     assert shown['kb_articles'] == []  # already used: not suggested again
 
@@ -74,7 +76,7 @@ def test_used_to_resolve_is_offered_on_a_completed_incident(client, desk):
         short_description='VPN disconnects again', state='completed', group=desk['group'], agent=desk['agent']
     )
     client.force_login(desk['agent'])
-    assert panel(client.get(incident.get_absolute_url()))['kb_may_use'] is True
+    assert panel(load_related(client, client.get(incident.get_absolute_url())))['kb_may_use'] is True
     client.post(USE, {'article': desk['article'].number, 'incident': incident.number})
     assert ArticleUse.objects.filter(incident=incident).exists()
 
@@ -103,16 +105,16 @@ def test_incident_panel_costs_constant_queries(client, desk, django_assert_max_n
     client.force_login(desk['agent'])
     url = desk['incident'].get_absolute_url()
     UseFactory(article=ArticleFactory(state='published', title='VPN old fix'), incident=desk['incident'])
-    client.get(url)
+    load_related(client, client.get(url))
     with CaptureQueriesContext(connection) as few:
-        client.get(url)
+        load_related(client, client.get(url))
     for n in range(3):
         ArticleFactory(state='published', title=f'VPN disconnects tip {n}', cis=[desk['gateway']])
         KnownErrorFactory(title=f'VPN licence {n}', cis=[desk['gateway']])
         KnownErrorFactory(title=f'VPN disconnects at site {n}')
         UseFactory(article=ArticleFactory(state='published', title=f'VPN used {n}'), incident=desk['incident'])
     with django_assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(url)
+        response = load_related(client, client.get(url))
     assert len(panel(response)['kb_used']) == 4
 
 

@@ -13,7 +13,7 @@ from itsm.audit import Actor
 from itsm.choices import Impact, Role, Urgency
 from major_incidents import links, services
 from major_incidents.models import MajorIncidentCandidate, MajorIncidentChild
-from tests.base import ItsmTestCase
+from tests.base import ItsmTestCase, load_related
 from tests.changes.factories import make_change
 from tests.cmdb.factories import make_ci, make_service
 from tests.factories import make_ticket, make_user
@@ -42,7 +42,7 @@ class IncidentCardTests(ItsmTestCase):
         major = declare(services_=[self.mail])
         services.major_link_children(major=major, actor=SYSTEM, incidents=[ticket])
         self.client.force_login(self.agent)
-        response = self.client.get(ticket.get_absolute_url())
+        response = load_related(self.client, self.client.get(ticket.get_absolute_url()))
         self.assertContains(response, 'data-testid="major-parent"')
         self.assertContains(response, f'href="{major.get_absolute_url()}"')
         self.assertContains(response, major.get_state_display())
@@ -53,7 +53,7 @@ class IncidentCardTests(ItsmTestCase):
         ticket = make_ticket(service=critical, **P0)
         candidate = MajorIncidentCandidate.objects.get(incident=ticket)
         self.client.force_login(self.agent)
-        response = self.client.get(ticket.get_absolute_url())
+        response = load_related(self.client, self.client.get(ticket.get_absolute_url()))
         self.assertContains(response, 'data-testid="major-candidate"')
         self.assertContains(response, f'href="{candidate.get_absolute_url()}"')
 
@@ -61,7 +61,7 @@ class IncidentCardTests(ItsmTestCase):
         major = declare(services_=[self.mail])
         ticket = make_ticket(service=self.mail, short_description='Outlook cannot send')
         self.client.force_login(self.agent)
-        response = self.client.get(ticket.get_absolute_url())
+        response = load_related(self.client, self.client.get(ticket.get_absolute_url()))
         self.assertContains(response, 'data-testid="major-offers"')
         self.assertContains(response, f'Link to {major.number}')
         self.assertNotContains(response, 'data-testid="declare-major"')
@@ -69,7 +69,7 @@ class IncidentCardTests(ItsmTestCase):
     def test_incident_managers_may_declare_from_the_incident(self):
         ticket = make_ticket(service=self.mail)
         self.client.force_login(self.manager)
-        response = self.client.get(ticket.get_absolute_url())
+        response = load_related(self.client, self.client.get(ticket.get_absolute_url()))
         self.assertContains(response, f'{reverse("major_incidents:majorincident_add")}?incident={ticket.number}')
 
     def test_agents_see_no_card_when_there_is_nothing_to_offer(self):
@@ -107,7 +107,7 @@ class LinkFromCardTests(ItsmTestCase):
         self.assertRedirects(response, self.ticket.get_absolute_url(), fetch_redirect_response=False)
         link = MajorIncidentChild.objects.get(incident=self.ticket)
         self.assertEqual(link.major_incident, self.major)
-        page = self.client.get(self.ticket.get_absolute_url())
+        page = load_related(self.client, self.client.get(self.ticket.get_absolute_url()))
         self.assertContains(page, f'is now part of {self.major.number}')
         self.assertContains(page, 'data-testid="major-parent"')
 

@@ -16,6 +16,7 @@ from sla import forecast
 from sla.choices import ClockKind
 from sla.forecast import QueueEntry, expected_hours, judge, position_order, throughput, window_start
 from sla.models import SlaClock
+from tests.base import load_related
 from tests.factories import make_group_with_agent, make_ticket, make_user
 from tests.sla.factories import berlin, frozen, make_calendar, make_sla
 
@@ -289,7 +290,7 @@ def test_the_queue_page_costs_the_same_queries_for_more_flagged_rows(flagged, cl
 def test_the_sla_panel_says_why(flagged, client):
     _, _, tickets = flagged
     with frozen(T0 + dt.timedelta(minutes=1)):
-        page = client.get(tickets[3].get_absolute_url())
+        page = load_related(client, client.get(tickets[3].get_absolute_url()))
     assert page.status_code == 200
     assert 'Likely to breach: 3 ahead, 0.2/h completed' in page.content.decode()
 
