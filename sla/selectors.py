@@ -35,6 +35,7 @@ __all__ = [
     'ola_for',
     'ola_list',
     'order_by_nearest_due',
+    'record_clocks',
     'sla_for',
     'sla_list',
     'with_nearest_due',
@@ -111,20 +112,34 @@ def ola_for(*, group_id: int | None, priority: int | None) -> OperationalLevelAg
     return candidates.select_related('calendar', 'support_group').order_by(F('priority').asc(nulls_last=True)).first()
 
 
-def clock_prefetch(to_attr: str | None = None, *, with_history: bool = False) -> Prefetch:
-    """Each record's clocks with their calendars, in the order they started: one query for a whole page.
-    `with_history` adds what the SLA panel shows (agreements, pauses, events: two queries more), so that a record's
-    page reads its clocks once for its header and its panel."""
+# Where `clock_prefetch` puts a record's clocks: a plain list, not the generic relation's prefetch cache, for which
+# Django builds a filtered queryset per record (about 0.2 ms each, 10 ms on a 50-row page) only to hold its rows.
+CLOCKS_ATTR = 'clock_list'
+
+
+def clock_prefetch(to_attr: str = CLOCKS_ATTR, *, with_history: bool = False) -> Prefetch:
+    """Each record's clocks with their calendars, in the order they started: one query for a whole page, read with
+    `record_clocks`. `with_history` adds what the SLA panel shows (agreements, pauses, events: two queries more), so
+    that a record's page reads its clocks once for its header and its panel."""
     queryset = SlaClock.objects.select_related('calendar', 'support_group').order_by('id')
     if with_history:
         queryset = queryset.select_related('sla', 'ola').prefetch_related('pauses', 'events')
     return Prefetch('sla_clocks', queryset=queryset, to_attr=to_attr)
 
 
+def record_clocks(record) -> list[SlaClock]:
+    """A record's clocks in the order they started: those `clock_prefetch` read with it, else one query (none for
+    a record not saved yet)."""
+    prefetched = getattr(record, CLOCKS_ATTR, None)
+    if prefetched is not None:
+        return prefetched
+    return list(record.sla_clocks.order_by('id')) if getattr(record, 'pk', None) else []
+
+
 def clocks_for_record(record) -> list[SlaClock]:
     """A record's clocks with pauses and events, for the SLA panel: those read with the record when it was read with
     `clock_prefetch(with_history=True)`, else three queries."""
-    prefetched = getattr(record, '_prefetched_objects_cache', {}).get('sla_clocks')
+    prefetched = getattr(record, CLOCKS_ATTR, None)
     if prefetched is not None and all(_has_history(clock) for clock in prefetched):
         clocks = list(prefetched)
     else:

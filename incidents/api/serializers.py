@@ -12,6 +12,7 @@ from itsm.api.fields import GroupField, UsernameField
 from itsm.choices import Impact, Priority, Urgency
 from predictions.api.serializers import PredictionField
 from sla.api.serializers import TicketClockSerializer
+from sla.selectors import record_clocks
 
 from ..choices import PendingReason, ResolutionCode, TicketChannel
 from ..models import Category, PriorityMatrixEntry, ResponseTemplate, RoutingRule, Ticket
@@ -56,7 +57,7 @@ class TicketSerializer(serializers.ModelSerializer):
     priority_label = serializers.CharField(read_only=True)
     opened_at = serializers.DateTimeField(required=False)
     url = serializers.SerializerMethodField()
-    sla = TicketClockSerializer(source='sla_clocks', many=True, read_only=True, help_text='SLA and OLA clocks.')
+    sla = serializers.SerializerMethodField(help_text='SLA and OLA clocks.')
     resolved_by = serializers.SlugRelatedField(slug_field='username', read_only=True)
     source_system = serializers.CharField(read_only=True, help_text='The system an imported ticket came from.')
     source_number = serializers.CharField(read_only=True, help_text="The ticket's number in that system.")
@@ -129,6 +130,10 @@ class TicketSerializer(serializers.ModelSerializer):
         path = ticket.get_absolute_url()
         return request.build_absolute_uri(path) if request else path
 
+    @extend_schema_field(TicketClockSerializer(many=True))
+    def get_sla(self, ticket) -> list[dict]:
+        return TicketClockSerializer(record_clocks(ticket), many=True, context=self.context).data
+
     def get_children(self, ticket) -> list[str]:
         children = sorted(ticket.children.all(), key=lambda child: child.pk)
         request = self.context.get('request')
@@ -198,7 +203,7 @@ class RequesterTicketSerializer(TicketSerializer):
     @extend_schema_field(TicketClockSerializer(many=True))
     def get_sla(self, ticket) -> list[dict]:
         # Filtered in Python: the clocks are prefetched with the page, so this costs no query.
-        clocks = [clock for clock in ticket.sla_clocks.all() if clock.kind in SLA_KINDS]
+        clocks = [clock for clock in record_clocks(ticket) if clock.kind in SLA_KINDS]
         return TicketClockSerializer(clocks, many=True, context=self.context).data
 
 

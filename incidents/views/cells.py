@@ -151,6 +151,7 @@ def sla_badge_list(clocks, context) -> SafeString:
 
 
 def queue_age(record, value, column, context=None) -> SafeString:
+    from sla.selectors import record_clocks
     from sla.templatetags.sla import sla_forecast
 
     opened = record.opened_at
@@ -159,7 +160,7 @@ def queue_age(record, value, column, context=None) -> SafeString:
         timezone.localtime(opened).isoformat() if opened else '',
         format_datetime(opened) if opened else '',
         record.age,
-        sla_badge_list(record.sla_clocks.all(), context),
+        sla_badge_list(record_clocks(record), context),
         sla_forecast(record),
     )
 

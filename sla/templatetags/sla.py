@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ..badges import badges_for, forecast_badge, format_clock_time, format_duration, format_target
 from ..models import format_minutes
-from ..selectors import clocks_for_record
+from ..selectors import clocks_for_record, record_clocks
 
 register = template.Library()
 
@@ -37,7 +37,7 @@ def _script_once(context) -> bool:
 
 @register.simple_tag(takes_context=True)
 def sla_badges(context, record, include_stopped: bool = False):
-    clocks = record.sla_clocks.all() if getattr(record, 'pk', None) else []
+    clocks = record_clocks(record)
     badges = badges_for(clocks, include_stopped=include_stopped)
     if not badges:
         return ''
@@ -46,7 +46,7 @@ def sla_badges(context, record, include_stopped: bool = False):
 
 @register.simple_tag
 def sla_forecast(record):
-    clocks = record.sla_clocks.all() if getattr(record, 'pk', None) else []
+    clocks = record_clocks(record)
     badge = forecast_badge(clocks)
     if badge is None:
         return ''
