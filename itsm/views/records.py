@@ -314,9 +314,9 @@ class RecordViewMixin(StaffOnlyMixin, ObjectViewMixin):
     def get_permission_model(self):
         return self.page.model
 
-    def get_record(self):
+    def get_record(self, records=None):
         # Only a record the person may see (`visible_to`): a restricted one is a 404 to everyone else.
-        records = self.page.get_queryset()
+        records = self.page.get_queryset() if records is None else records
         if hasattr(records, 'visible_to'):
             records = records.visible_to(self.request.user)
         return find_record(records, self.kwargs['number'])
@@ -348,10 +348,7 @@ class RecordRelatedView(RecordViewMixin, View):
     permission_action = 'view'
 
     def get(self, request, *args, **kwargs):
-        records = self.page.get_related_queryset()
-        if hasattr(records, 'visible_to'):
-            records = records.visible_to(request.user)
-        return self.page.render_related(request, find_record(records, self.kwargs['number']))
+        return self.page.render_related(request, self.get_record(self.page.get_related_queryset()))
 
 
 class RecordActionView(RecordViewMixin, View):
