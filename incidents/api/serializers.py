@@ -2,7 +2,6 @@
 `AssignSerializer`, come from `itsm.api.serializers`). They validate; services decide."""
 
 from django.db.models import Prefetch, prefetch_related_objects
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cmdb.api.fields import CINumberField
@@ -11,8 +10,7 @@ from itsm.api.fields import GroupField, UsernameField
 # The shared action inputs, named here too for TICKET_ACTIONS.
 from itsm.choices import Impact, Priority, Urgency
 from predictions.api.serializers import PredictionField
-from sla.api.serializers import TicketClockSerializer
-from sla.selectors import record_clocks
+from sla.api.serializers import RecordClocksField
 
 from ..choices import PendingReason, ResolutionCode, TicketChannel
 from ..models import Category, PriorityMatrixEntry, ResponseTemplate, RoutingRule, Ticket
@@ -57,7 +55,7 @@ class TicketSerializer(serializers.ModelSerializer):
     priority_label = serializers.CharField(read_only=True)
     opened_at = serializers.DateTimeField(required=False)
     url = serializers.SerializerMethodField()
-    sla = serializers.SerializerMethodField(help_text='SLA and OLA clocks.')
+    sla = RecordClocksField(help_text='SLA and OLA clocks.')
     resolved_by = serializers.SlugRelatedField(slug_field='username', read_only=True)
     source_system = serializers.CharField(read_only=True, help_text='The system an imported ticket came from.')
     source_number = serializers.CharField(read_only=True, help_text="The ticket's number in that system.")
@@ -130,10 +128,6 @@ class TicketSerializer(serializers.ModelSerializer):
         path = ticket.get_absolute_url()
         return request.build_absolute_uri(path) if request else path
 
-    @extend_schema_field(TicketClockSerializer(many=True))
-    def get_sla(self, ticket) -> list[dict]:
-        return TicketClockSerializer(record_clocks(ticket), many=True, context=self.context).data
-
     def get_children(self, ticket) -> list[str]:
         children = sorted(ticket.children.all(), key=lambda child: child.pk)
         request = self.context.get('request')
@@ -190,7 +184,7 @@ class RequesterTicketSerializer(TicketSerializer):
     """A ticket as its requester reads it: the portal's fields, the SLA's clocks only, the portal's address. Input
     is the staff serializer's, so the service refuses desk fields by name (`services.requester_refusals`)."""
 
-    sla = serializers.SerializerMethodField(help_text='The SLA clocks (response and resolution).')
+    sla = RecordClocksField(kinds=SLA_KINDS, help_text='The SLA clocks (response and resolution).')
 
     class Meta(TicketSerializer.Meta):
         fields = REQUESTER_FIELDS
@@ -199,12 +193,6 @@ class RequesterTicketSerializer(TicketSerializer):
         request = self.context.get('request')
         path = ticket.notification_path(requester=True)
         return request.build_absolute_uri(path) if request else path
-
-    @extend_schema_field(TicketClockSerializer(many=True))
-    def get_sla(self, ticket) -> list[dict]:
-        # Filtered in Python: the clocks are prefetched with the page, so this costs no query.
-        clocks = [clock for clock in record_clocks(ticket) if clock.kind in SLA_KINDS]
-        return TicketClockSerializer(clocks, many=True, context=self.context).data
 
 
 class TicketUpdateSerializer(TicketSerializer):

@@ -19,12 +19,14 @@ from ..models import (
     SlaClock,
     UnderpinningContract,
 )
+from ..selectors import record_clocks
 
 __all__ = [
     'BusinessCalendarSerializer',
     'ClockEventSerializer',
     'ClockPauseSerializer',
     'OperationalLevelAgreementSerializer',
+    'RecordClocksField',
     'ServiceLevelAgreementSerializer',
     'SlaClockSerializer',
     'TicketClockSerializer',
@@ -264,6 +266,22 @@ class TicketClockSerializer(serializers.ModelSerializer):
 
     def get_remaining_business_seconds(self, clock) -> int:
         return _seconds(clock.remaining_at(self._now()))
+
+
+class RecordClocksField(serializers.ListSerializer):
+    """A record's clocks as `TicketClockSerializer` gives them, read with `sla.selectors.record_clocks` (those
+    prefetched with the page, else one query); `kinds` keeps only those kinds. A declared field, so the clock
+    serializer's fields are built once for a whole page, not once per record."""
+
+    def __init__(self, *args, kinds: tuple[str, ...] = (), **kwargs):
+        self.kinds = kinds
+        kwargs.setdefault('child', TicketClockSerializer())
+        kwargs.setdefault('read_only', True)
+        super().__init__(*args, **kwargs)
+
+    def get_attribute(self, instance):
+        clocks = record_clocks(instance)
+        return [clock for clock in clocks if clock.kind in self.kinds] if self.kinds else clocks
 
 
 class SlaClockSerializer(TicketClockSerializer):
