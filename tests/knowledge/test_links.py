@@ -153,7 +153,7 @@ def test_cases_are_not_resolved_with_articles(client, desk):
         state='accepted',
     )
     client.force_login(desk['agent'])
-    shown = panel(client.get(case.get_absolute_url()))
+    shown = panel(load_related(client, client.get(case.get_absolute_url())))
     assert shown is None or shown['kb_may_use'] is False
     client.post(USE, {'article': desk['article'].number, 'incident': case.number})
     assert not ArticleUse.objects.exists()
