@@ -139,5 +139,6 @@ class CallerPanelTests(ItsmTestCase):
     def test_no_panel_without_other_open_tickets(self):
         lone = make_ticket(short_description='Lonely')
         self.client.force_login(self.agent)
-        response = self.client.get(lone.get_absolute_url())
+        response = load_related(self.client, self.client.get(lone.get_absolute_url()))
+        self.assertContains(response, 'data-testid="related-records"')
         self.assertNotContains(response, 'data-testid="caller-tickets"')
