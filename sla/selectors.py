@@ -117,14 +117,14 @@ def ola_for(*, group_id: int | None, priority: int | None) -> OperationalLevelAg
 CLOCKS_ATTR = 'clock_list'
 
 
-def clock_prefetch(to_attr: str = CLOCKS_ATTR, *, with_history: bool = False) -> Prefetch:
+def clock_prefetch(*, with_history: bool = False) -> Prefetch:
     """Each record's clocks with their calendars, in the order they started: one query for a whole page, read with
     `record_clocks`. `with_history` adds what the SLA panel shows (agreements, pauses, events: two queries more), so
     that a record's page reads its clocks once for its header and its panel."""
     queryset = SlaClock.objects.select_related('calendar', 'support_group').order_by('id')
     if with_history:
         queryset = queryset.select_related('sla', 'ola').prefetch_related('pauses', 'events')
-    return Prefetch('sla_clocks', queryset=queryset, to_attr=to_attr)
+    return Prefetch('sla_clocks', queryset=queryset, to_attr=CLOCKS_ATTR)
 
 
 def record_clocks(record) -> list[SlaClock]:
