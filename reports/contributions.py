@@ -18,10 +18,12 @@ from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import TruncDate
 
+from itsm.bulk import bulk_insert
+
 from .choices import Dimension, RollupPeriod
 from .counters import BASES, annotate_at, bucket_expression
 from .engine import DURATION_COUNTER, _key
-from .models import COUNTER_FIELDS, DailyRollup, PeriodRollup, RollupContribution
+from .models import COUNTER_FIELDS, DailyRollup, PeriodRollup
 from .slices import local_zone, period_start
 
 __all__ = ['add_cells', 'apply_cells', 'contributions_of', 'decode', 'encode']
@@ -236,7 +238,7 @@ def apply_cells(cells: Cells, *, as_of: dt.datetime) -> set[dt.date]:
     for model in (DailyRollup, PeriodRollup):
         for index in range(0, len(stale[model]), 5000):
             model.objects.filter(pk__in=stale[model][index : index + 5000]).delete()
-        model.objects.bulk_create(fresh[model], batch_size=2000)
+        bulk_insert(model, fresh[model])
     return {key[1] for key in cells if key[0] == DAY}
 
 
@@ -285,5 +287,9 @@ def _fields(dimension, key, kind, priority, sums, accept, resolve, as_of) -> dic
     }
 
 
-def contribution_rows(found: dict[int, list[list]]) -> list[RollupContribution]:
-    return [RollupContribution(ticket_id=ticket, entries=encode(entries)) for ticket, entries in found.items()]
+CONTRIBUTION_COLUMNS = ('ticket_id', 'entries')
+
+
+def contribution_rows(found: dict[int, list[list]]) -> Iterable[tuple[int, str]]:
+    """Stored contributions as rows of values in `CONTRIBUTION_COLUMNS` order."""
+    return ((ticket, encode(entries)) for ticket, entries in found.items())

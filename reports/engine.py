@@ -25,9 +25,12 @@ __all__ = [
     'NotRepresentable',
     'Query',
     'add_exact_percentiles',
-    'build_period_rows',
     'build_rows',
     'compute',
+    'daily_cells',
+    'daily_rows',
+    'period_cells',
+    'period_rows',
     'periods_of',
     'rollup_dimension',
     'split_days',
@@ -518,15 +521,40 @@ def _in_days(at: str, ranges: list[tuple[dt.date, dt.date]]) -> Q:
     return condition
 
 
+# A row's counters (in COUNTER_FIELDS order) and its accept and resolve histograms, while rows are summed: plain
+# lists and dicts, since the summing loops run for every dimension of every full-grain row.
+Sums = tuple[list[float], dict[str, int], dict[str, int]]
+DailyCells = dict[tuple, Sums]  # (day, dimension, key, kind, priority) -> sums
+PeriodCells = dict[tuple, Sums]  # (period, start, combined, dimension, key, kind, priority) -> sums
+CELL_COLUMNS = ('dimension', 'key', 'kind', 'priority', 'accept_hist', 'resolve_hist', *COUNTER_FIELDS)
+DAILY_COLUMNS = ('day', *CELL_COLUMNS, 'computed_at')
+PERIOD_COLUMNS = ('period', 'start', 'combined', *CELL_COLUMNS, 'computed_at')
+
+
 def build_rows(days: Iterable[dt.date], *, as_of: dt.datetime | None) -> list[DailyRollup]:
-    """The rollup rows of `days` (unsaved): for each base, one query at full grain (day × kind × priority ×
+    """The rollup rows of `days` (unsaved)."""
+    return [DailyRollup(**dict(zip(DAILY_COLUMNS, row, strict=True))) for row in daily_rows(daily_cells(days), as_of)]
+
+
+def daily_rows(cells: DailyCells, as_of: dt.datetime | None) -> Iterable[tuple]:
+    """The cells as rows of values in `DAILY_COLUMNS` order."""
+    for (day, dimension, key, kind, priority), (sums, accept, resolve) in cells.items():
+        yield (day, dimension, key, kind, priority, accept, resolve, *sums, as_of)
+
+
+def period_rows(cells: PeriodCells, as_of: dt.datetime | None) -> Iterable[tuple]:
+    """The cells as rows of values in `PERIOD_COLUMNS` order."""
+    for (period, start, combined, dimension, key, kind, priority), (sums, accept, resolve) in cells.items():
+        yield (period, start, combined, dimension, key, kind, priority, accept, resolve, *sums, as_of)
+
+
+def daily_cells(days: Iterable[dt.date]) -> DailyCells:
+    """The sums of the rollup rows of `days`: for each base, one query at full grain (day × kind × priority ×
     every dimension value [× duration bucket]) whose rows are then summed into each dimension's rows."""
     ranges = _day_ranges(list(days))
     if not ranges:
-        return []
-    # Sums are kept in plain lists while adding up (a row of counters and the two histograms per cell), and
-    # become model instances once at the end: this loop runs for every dimension of every full-grain row.
-    cells: dict[tuple, tuple[list[float], dict[str, int], dict[str, int]]] = {}
+        return {}
+    cells: DailyCells = {}
     position = {name: index for index, name in enumerate(COUNTER_FIELDS)}
     zone = local_zone()
     for base in BASES.values():
@@ -571,20 +599,7 @@ def build_rows(days: Iterable[dt.date], *, as_of: dt.datetime | None) -> list[Da
             cells.setdefault(
                 (first + dt.timedelta(days=offset), Dimension.DAY, '', '', 0), ([0] * len(COUNTER_FIELDS), {}, {})
             )
-    return [
-        DailyRollup(
-            day=day,
-            dimension=dimension,
-            key=key,
-            kind=kind,
-            priority=priority,
-            computed_at=as_of,
-            accept_hist=accept,
-            resolve_hist=resolve,
-            **dict(zip(COUNTER_FIELDS, sums, strict=True)),
-        )
-        for (day, dimension, key, kind, priority), (sums, accept, resolve) in cells.items()
-    ]
+    return cells
 
 
 def periods_of(days: Iterable[dt.date]) -> list[tuple[str, dt.date]]:
@@ -592,44 +607,32 @@ def periods_of(days: Iterable[dt.date]) -> list[tuple[str, dt.date]]:
     return sorted({(interval, period_start(day, interval)) for day in days for interval in RollupPeriod.values})
 
 
-def build_period_rows(
-    periods: Iterable[tuple[str, dt.date]], *, as_of: dt.datetime | None, fresh: Iterable[DailyRollup] = ()
-) -> list[PeriodRollup]:
-    """The rows of weeks and months (unsaved): each period's daily rows summed, their histograms merged, per
-    kind and priority and combined over them. `fresh` daily rows (just built) stand for the stored rows of their
-    days, which then need not be read back."""
-    fresh_by_day: dict[dt.date, list[DailyRollup]] = {}
-    for row in fresh:
-        if row.dimension != Dimension.DAY:
-            fresh_by_day.setdefault(row.day, []).append(row)
-    cells: dict[tuple, PeriodRollup] = {}
+def period_cells(periods: Iterable[tuple[str, dt.date]], *, fresh: DailyCells) -> PeriodCells:
+    """The sums of the rows of weeks and months: each period's daily rows summed, their histograms merged, per
+    kind and priority and combined over them. The `fresh` daily cells (just built) stand for the stored rows of
+    their days, which then need not be read back."""
+    fresh_by_day: dict[dt.date, list[tuple]] = {}
+    for (day, dimension, key, kind, priority), sums in fresh.items():
+        if dimension != Dimension.DAY:
+            fresh_by_day.setdefault(day, []).append((dimension, key, kind, priority, sums))
+    width = len(COUNTER_FIELDS)
+    cells: PeriodCells = {}
 
-    def targets(interval: str, start: dt.date, dimension: str, key: str, kind: str, priority: int):
-        for index, combined in (((dimension, key, kind, priority), False), ((dimension, key, '', 0), True)):
-            cell = cells.get((interval, start, combined, *index))
+    def add(interval, start, dimension, key, kind, priority, counters, accept, resolve) -> None:
+        for cell_key in (
+            (interval, start, False, dimension, key, kind, priority),
+            (interval, start, True, dimension, key, '', 0),
+        ):
+            cell = cells.get(cell_key)
             if cell is None:
-                cell = cells[(interval, start, combined, *index)] = PeriodRollup(
-                    period=interval,
-                    start=start,
-                    combined=combined,
-                    dimension=index[0],
-                    key=index[1],
-                    kind=index[2],
-                    priority=index[3],
-                    computed_at=as_of,
-                    accept_hist={},
-                    resolve_hist={},
-                )
-            yield cell
-
-    def add(cells_, counters: dict, accept: dict | None, resolve: dict | None) -> None:
-        for cell in cells_:
-            for name in COUNTER_FIELDS:
-                value = counters.get(name)
-                if value:
-                    setattr(cell, name, getattr(cell, name) + value)
-            _merge_into(cell.accept_hist, accept)
-            _merge_into(cell.resolve_hist, resolve)
+                cell = cells[cell_key] = ([0] * width, {}, {})
+            if counters is not None:
+                sums = cell[0]
+                for slot, value in enumerate(counters):
+                    if value:
+                        sums[slot] += value
+            _merge_into(cell[1], accept)
+            _merge_into(cell[2], resolve)
 
     names = ('dimension', 'key', 'kind', 'priority')
     for interval, start in sorted(set(periods)):
@@ -637,22 +640,17 @@ def build_period_rows(
         own = [day for day in fresh_by_day if start <= day <= end]
         stored = DailyRollup.objects.filter(day__gte=start, day__lte=end).exclude(dimension=Dimension.DAY)
         stored = stored.exclude(day__in=own)
-        for row in stored.values(*names).annotate(**{n: Sum(n) for n in COUNTER_FIELDS}).order_by():
-            add(targets(interval, start, *(row[n] for n in names)), row, None, None)
+        summed = stored.values(*names).annotate(**{n: Sum(n) for n in COUNTER_FIELDS}).order_by()
+        for row in summed.values_list(*names, *COUNTER_FIELDS):
+            add(interval, start, *row[:4], row[4:], None, None)
         histograms = stored.values_list(*names, 'accept_hist', 'resolve_hist').order_by()
         for *index, accept, resolve in histograms.iterator(5000):
             if accept or resolve:
-                add(targets(interval, start, *index), {}, accept, resolve)
+                add(interval, start, *index, None, accept, resolve)
         for day in own:
-            for row in fresh_by_day[day]:
-                counters = {name: getattr(row, name) for name in COUNTER_FIELDS}
-                add(
-                    targets(interval, start, row.dimension, row.key, row.kind, row.priority),
-                    counters,
-                    row.accept_hist,
-                    row.resolve_hist,
-                )
-    return list(cells.values())
+            for dimension, key, kind, priority, (sums, accept, resolve) in fresh_by_day[day]:
+                add(interval, start, dimension, key, kind, priority, sums, accept, resolve)
+    return cells
 
 
 def _merge_into(histogram: dict[str, int], other: dict[str, int] | None) -> None:

@@ -25,11 +25,12 @@ from django.utils import timezone
 
 from itsm import audit
 from itsm.audit import Actor
+from itsm.bulk import insert_rows
 from itsm.choices import TimelineKind
 
 from . import contributions
 from .choices import FREQUENCY_INTERVAL, Breakdown, Dimension, Frequency
-from .engine import build_period_rows, build_rows, periods_of
+from .engine import DAILY_COLUMNS, PERIOD_COLUMNS, daily_cells, daily_rows, period_cells, period_rows, periods_of
 from .models import DailyRollup, PeriodRollup, Report, ReportSchedule, RollupContribution
 from .slices import local_day, local_zone, parse_slice, start_of
 
@@ -117,17 +118,17 @@ def rollup_recompute(*, days: Iterable[dt.date], as_of: dt.datetime | None = Non
 
 
 def _recompute_days(days: list[dt.date], as_of: dt.datetime) -> int:
-    rows = build_rows(days, as_of=as_of)
+    cells = daily_cells(days)
     DailyRollup.objects.filter(day__in=days).delete()
-    DailyRollup.objects.bulk_create(rows, batch_size=2000)
+    insert_rows(DailyRollup, DAILY_COLUMNS, daily_rows(cells, as_of))
     # A week across two months' batches is summed again with the second.
     periods = periods_of(days)
     stale = Q()
     for interval, start in periods:
         stale |= Q(period=interval, start=start)
     PeriodRollup.objects.filter(stale).delete()
-    PeriodRollup.objects.bulk_create(build_period_rows(periods, as_of=as_of, fresh=rows), batch_size=2000)
-    return len(rows)
+    insert_rows(PeriodRollup, PERIOD_COLUMNS, period_rows(period_cells(periods, fresh=cells), as_of))
+    return len(cells)
 
 
 def _month_batches(days: Sequence[dt.date]) -> Iterable[list[dt.date]]:
@@ -184,8 +185,10 @@ def _apply_difference(ticket_ids: Sequence[int], *, as_of: dt.datetime) -> tuple
             contributions.add_cells(cells, after, 1)
             replaced.append(ticket)
         RollupContribution.objects.filter(ticket_id__in=replaced).delete()
-        RollupContribution.objects.bulk_create(
-            contributions.contribution_rows({t: now[t] for t in replaced if t in now}), batch_size=2000
+        insert_rows(
+            RollupContribution,
+            contributions.CONTRIBUTION_COLUMNS,
+            contributions.contribution_rows({t: now[t] for t in replaced if t in now}),
         )
     return contributions.apply_cells(cells, as_of=as_of), changed
 
@@ -259,7 +262,9 @@ def _rebuild_everything(now: dt.datetime) -> RefreshResult:
         if bounds['low'] is not None:
             for low in range(bounds['low'], bounds['high'] + 1, CONTRIBUTION_RANGE):
                 found = contributions.contributions_of(Q(id__gte=low, id__lt=low + CONTRIBUTION_RANGE))
-                RollupContribution.objects.bulk_create(contributions.contribution_rows(found), batch_size=5000)
+                insert_rows(
+                    RollupContribution, contributions.CONTRIBUTION_COLUMNS, contributions.contribution_rows(found)
+                )
         if connection.vendor == 'postgresql':
             # Refreshes look rows up by their cells: the planner needs the new tables' statistics to use the index.
             with connection.cursor() as cursor:
