@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from incidents.choices import OPEN_STATES, TicketState
 from incidents.models import Ticket
+from itsm.oncommit import on_commit_once
 
 from . import estimate
 from .models import DurationProfile, Prediction
@@ -222,8 +223,9 @@ def predictions_tick(*, now: dt.datetime | None = None) -> tuple[int, int]:
 
 
 def ticket_touched(ticket: Ticket, **kwargs) -> None:
-    """Hook subscriber (created, changed, transitioned): refresh the ticket's prediction after commit. A failure is
-    logged, never raised: predictions never fail a change."""
+    """Hook subscriber (created, changed, transitioned): refresh the ticket's prediction after commit, once per
+    transaction however many of these it fires. A failure is logged, never raised: predictions never fail a
+    change."""
     pk = ticket.pk
 
     def send():
@@ -235,6 +237,6 @@ def ticket_touched(ticket: Ticket, **kwargs) -> None:
             logger.exception('Could not refresh the prediction of ticket %s', pk)
 
     try:
-        transaction.on_commit(send)
+        on_commit_once(('prediction_refresh', pk), send)
     except Exception:
         logger.exception('Could not queue the prediction refresh of ticket %s', pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from unittest import mock
 
 from django.test import override_settings
 from django.urls import reverse
@@ -132,6 +133,28 @@ class RecomputeTests(PredictionTestCase):
                 ticket=ticket, actor=desk, resolution_code=ResolutionCode.SOLVED_PERMANENTLY, resolution_notes='Done.'
             )
         self.assertFalse(Prediction.objects.filter(ticket=ticket).exists())
+
+    def test_a_create_that_routing_assigns_refreshes_once(self):
+        from predictions.tasks import prediction_refresh_task
+
+        services.profiles_rebuild()
+        desk = Actor(user=self.agent, channel='ui')
+        with (
+            mock.patch.object(prediction_refresh_task, 'delay', wraps=prediction_refresh_task.delay) as delay,
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            # `created`, then `transitioned` (New -> Assigned), in one transaction.
+            ticket = ticket_services.ticket_create(
+                actor=desk, short_description='VPN drops', caller=self.requester, assignment_group=self.desk
+            )
+        self.assertEqual(ticket.state, 'assigned')
+        self.assertEqual([call.args for call in delay.call_args_list], [(ticket.pk,)])
+        with (
+            mock.patch.object(prediction_refresh_task, 'delay', wraps=prediction_refresh_task.delay) as delay,
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            ticket_services.ticket_update(ticket=ticket, actor=desk, **P2)  # a transaction of its own
+        self.assertEqual([call.args for call in delay.call_args_list], [(ticket.pk,)])
 
     def test_a_failing_prediction_never_fails_the_change(self):
         services.profiles_rebuild()
