@@ -69,6 +69,11 @@ def run() -> list[Result]:
     timed('overview page, 365 days by week', lambda: _page(overview, manager, '/reports/', year))
     timed('overview page, last 30 days by day', lambda: _page(overview, manager, '/reports/', {}))
     timed('overview page, 365 days, P1 only', lambda: _page(overview, manager, '/reports/', {**year, 'priority': '1'}))
+    for by in ('service', 'agent'):
+        timed(
+            f'overview page, 365 days broken down by {by}',
+            lambda by=by: _page(overview, manager, '/reports/', {**year, 'breakdown': by}),
+        )
     timed(
         'team dashboard, 365 days by week',
         lambda: _page(team, manager, f'/reports/teams/{group.pk}/', year, group_id=group.pk),

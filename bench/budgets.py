@@ -37,6 +37,7 @@ QUERIES: dict[str, int] = {
     'overview page, # days by week': 54,
     'overview page, last # days by day': 53,
     'overview page, # days, P# only': 54,
+    'overview page, # days broken down by': 54,
     'team dashboard, # days by week': 48,
     'GET /api/v#/metrics/mttr/, # days by week': 13,
     'GET /api/v#/metrics/mttr/, # days by month': 13,
