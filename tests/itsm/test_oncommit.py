@@ -1,5 +1,7 @@
 """Work queued for after the commit once per key (`itsm.oncommit.on_commit_once`)."""
 
+import contextlib
+
 from django.db import transaction
 from django.test import TransactionTestCase
 
@@ -30,25 +32,22 @@ class OnCommitOnceTests(ItsmTestCase):
     def test_a_callback_dropped_with_its_savepoint_no_longer_counts(self):
         ran = []
         with self.captureOnCommitCallbacks(execute=True):
-            try:
-                with transaction.atomic():
-                    on_commit_once('key', lambda: ran.append('rolled back'))
-                    raise RuntimeError('undo')
-            except RuntimeError:
-                pass
+            _queue_then_roll_back(lambda: ran.append('rolled back'))
             on_commit_once('key', lambda: ran.append('kept'))
         self.assertEqual(ran, ['kept'])
 
-    def test_a_rolled_back_transaction_runs_none(self):
+    def test_a_rolled_back_block_runs_none(self):
         ran = []
         with self.captureOnCommitCallbacks(execute=True):
-            try:
-                with transaction.atomic():
-                    on_commit_once('key', lambda: ran.append('never'))
-                    raise RuntimeError('undo')
-            except RuntimeError:
-                pass
+            _queue_then_roll_back(lambda: ran.append('never'))
         self.assertEqual(ran, [])
+
+
+def _queue_then_roll_back(func) -> None:
+    """Queue `func` under 'key' in a block that then rolls back."""
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        on_commit_once('key', func)
+        raise RuntimeError('undo')
 
 
 class OutsideTransactionTests(TransactionTestCase):
