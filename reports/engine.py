@@ -8,7 +8,7 @@ Group keys are tuples in the order of `by`: a period's first day (`date`) for 'p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
@@ -319,8 +319,12 @@ def _rollup_sources(slice_: Slice, by: Sequence[str], dimension: str) -> list[tu
     return sources
 
 
-def _rollup(slice_: Slice, bases: Sequence[Base], by: Sequence[str], durations: set[str], built) -> Figures:
+def _rollup(
+    slice_: Slice, bases: Sequence[Base], by: Sequence[str], durations: set[str], built, keys: Collection | None = None
+) -> Figures:
     dimension = rollup_dimension(slice_, by, bases)
+    # The rows of other values are left unread where the row's key is the value itself (not `group:agent`).
+    only = Q(key__in=[str(key) for key in keys]) if keys is not None and by[0] == dimension else Q()
     counters = [name for base in bases for name in base.counters()]
     durations = {d for d in durations if any(base.duration == d for base in bases)}
     figures = Figures(source=Source.ROLLUP)
@@ -330,6 +334,7 @@ def _rollup(slice_: Slice, bases: Sequence[Base], by: Sequence[str], durations: 
 
     histograms = [f'{duration}_hist' for duration in sorted(durations)]
     for rows, date_field in _rollup_sources(slice_, by, dimension):
+        rows = rows.filter(only)
         fields = _rollup_fields(by, dimension, date_field)
         if not histograms:  # counters only: summed by the database
             for row in _aggregate(rows, fields, {name: Sum(name) for name in counters}):
@@ -481,14 +486,29 @@ class Query:
             return Source.LIVE
         return Source.ROLLUP
 
-    def compute(self, base_names: Iterable[str], *, by: Sequence[str] = (), durations: Iterable[str] = ()) -> Figures:
-        """Counters of the named bases, grouped by `by` ('period' and/or dimensions)."""
+    def compute(
+        self,
+        base_names: Iterable[str],
+        *,
+        by: Sequence[str] = (),
+        durations: Iterable[str] = (),
+        keys: Collection | None = None,
+    ) -> Figures:
+        """Counters of the named bases, grouped by `by` ('period' and/or dimensions). `keys`, with one dimension in
+        `by`, keeps only those values of it (as the group keys hold them): the rollup rows of the others are not
+        read."""
         bases = [BASES[name] for name in dict.fromkeys(base_names)]
         durations = set(durations)
+        if keys is not None and (len(by) != 1 or by[0] == 'period'):
+            raise ValueError('keys need exactly one dimension to group by')
         if self.source(bases, by) == Source.LIVE:
-            return _live(self.slice, bases, by, durations)
-        figures = _rollup(self.slice, bases, by, durations, self.built())
-        figures.as_of = self.as_of()
+            figures = _live(self.slice, bases, by, durations)
+        else:
+            figures = _rollup(self.slice, bases, by, durations, self.built(), keys)
+            figures.as_of = self.as_of()
+        if keys is not None:
+            wanted = set(keys)
+            figures.groups = {key: counters for key, counters in figures.groups.items() if key[0] in wanted}
         return figures
 
 

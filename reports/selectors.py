@@ -31,6 +31,7 @@ from .slices import Slice, local_zone, period_label, period_start
 __all__ = [
     'AGE_BUCKETS',
     'ALL_BASES',
+    'BreakdownRows',
     'agent_dashboard',
     'backlog',
     'breakdown',
@@ -232,6 +233,19 @@ def measure(slug: str, slice_: Slice, *, query: Query | None = None) -> dict[str
     return payload
 
 
+class BreakdownRows(list):
+    """A breakdown's rows, and how many values of its dimension had figures (`total`): more than the rows when
+    only the busiest were asked for."""
+
+    def __init__(self, rows=(), total: int | None = None):
+        super().__init__(rows)
+        self.total = len(self) if total is None else total
+
+    @property
+    def limited(self) -> bool:
+        return self.total > len(self)
+
+
 def breakdown(
     slice_: Slice,
     by: str,
@@ -239,41 +253,70 @@ def breakdown(
     measures: tuple[str, ...] = TABLE_MEASURES,
     query: Query | None = None,
     durations: tuple[str, ...] | None = None,
-) -> list[dict[str, Any]]:
-    """One row per value of `by` (priority, group, agreement, ...): each measure's figures and its drill-down."""
+    limit: int | None = None,
+) -> BreakdownRows:
+    """One row per value of `by` (priority, group, agreement, ...): each measure's figures and its drill-down.
+
+    With `limit`, only the busiest values (the order the rows come in) get rows: they are ranked first from the
+    counters alone, which the database sums, and only their rollup rows are then read with their histograms. A
+    year broken down by a thousand services reads a thousand services' histograms otherwise."""
     query = query or Query(slice_)
     chosen = [MEASURES[m] for m in measures]
     bases = [b for m in chosen for b in m.bases if BASES[b].supports(by) or by in ('priority', 'kind')]
     if durations is None:
         durations = tuple(d for m in chosen for d in m.durations)
+    if limit is None:
+        groups = _breakdown_groups(query, slice_, by, bases, durations)
+        return BreakdownRows(_breakdown_rows(slice_, by, chosen, groups))
+    # Ranked on counters only: the figures that order the rows (counts) need no histogram.
+    ranked = _breakdown_rows(slice_, by, chosen, _breakdown_groups(query, slice_, by, bases, ()), urls=False)
+    if not durations:
+        return BreakdownRows(_with_urls(slice_, chosen, ranked[:limit]), total=len(ranked))
+    keys = [row['key'] for row in ranked[:limit]] if len(ranked) > limit else None
+    groups = _breakdown_groups(query, slice_, by, bases, durations, keys=keys)
+    return BreakdownRows(_breakdown_rows(slice_, by, chosen, groups), total=len(ranked))
+
+
+def _breakdown_groups(query: Query, slice_: Slice, by: str, bases, durations, keys=None) -> dict[tuple, Counters]:
+    """The counters of each value of `by` that has any."""
     try:
-        result = query.compute(bases, by=(by,), durations=durations)
+        result = query.compute(bases, by=(by,), durations=durations, keys=keys)
     except NotRepresentable:
         # A forced `source=rollup` answers the headline figures; a breakdown they cannot hold comes live.
-        result = Query(slice_.replace(source=Source.LIVE)).compute(bases, by=(by,), durations=durations)
+        live = Query(slice_.replace(source=Source.LIVE))
+        result = live.compute(bases, by=(by,), durations=durations, keys=keys)
     counted = [name for base in dict.fromkeys(bases) for name in BASES[base].counters()]
-    groups = {
+    return {
         key: c
         for key, c in result.groups.items()
         if any(c[name] for name in counted) or any(e.get('count') for e in c.exact.values())
     }
+
+
+def _breakdown_rows(
+    slice_: Slice, by: str, chosen: list[Measure], groups: dict[tuple, Counters], *, urls: bool = True
+) -> list[dict[str, Any]]:
     labels = key_labels(by, [key[0] for key in groups])
     rows = []
     for (key,), counters in groups.items():
-        params = _filter_params(by, key)
         rows.append(
             {
                 'key': key,
                 'label': labels[key],
-                'params': params,
+                'params': _filter_params(by, key),
                 'figures': {m.slug: figures(m, counters) for m in chosen},
-                'urls': drill_urls(slice_, [m.slug for m in chosen], **params),
             }
         )
     if by == 'priority':
         rows.sort(key=lambda r: r['key'])
     else:
         rows.sort(key=lambda r: (-_weight(r['figures']), r['label'].lower()))
+    return _with_urls(slice_, chosen, rows) if urls else rows
+
+
+def _with_urls(slice_: Slice, chosen: list[Measure], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        row['urls'] = drill_urls(slice_, [m.slug for m in chosen], **row['params'])
     return rows
 
 
@@ -423,14 +466,19 @@ def _dashboard(slice_: Slice, query: Query, kpi_slugs) -> dict[str, Any]:
     }
 
 
-def overview(slice_: Slice, *, breakdown_by: str = Breakdown.GROUP) -> dict[str, Any]:
-    """The managers' SLA/KPI overview: headline figures, trends, breakdowns, SLA and OLA tables, backlog."""
+def overview(
+    slice_: Slice, *, breakdown_by: str = Breakdown.GROUP, breakdown_limit: int | None = None
+) -> dict[str, Any]:
+    """The managers' SLA/KPI overview: headline figures, trends, breakdowns, SLA and OLA tables, backlog. With
+    `breakdown_limit`, the breakdown table holds only that many of the busiest values."""
     query = Query(slice_)
     data = _dashboard(slice_, query, OVERVIEW_KPIS)
     data['by_priority'] = breakdown(slice_, 'priority', query=query)
     data['breakdown_by'] = breakdown_by
     data['breakdown'] = (
-        data['by_priority'] if breakdown_by == Breakdown.PRIORITY else breakdown(slice_, breakdown_by, query=query)
+        data['by_priority']
+        if breakdown_by == Breakdown.PRIORITY
+        else breakdown(slice_, breakdown_by, query=query, limit=breakdown_limit)
     )
     data['agreements'] = breakdown(slice_, 'agreement', measures=('sla_compliance',), query=query)
     data['ola_groups'] = breakdown(slice_, 'group', measures=('ola_compliance',), query=query)

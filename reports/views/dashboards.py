@@ -30,6 +30,12 @@ __all__ = [
 EXPORT_TABLES = ('kpis', 'trend', 'breakdown', 'priority', 'agreements', 'ola', 'backlog', 'agents')
 
 
+# Breakdowns whose values run into the hundreds or thousands (services, agents) show the busiest on the page, with
+# a link to all of them; the CSV export always holds all of them.
+LIMITED_BREAKDOWNS = (Breakdown.SERVICE, Breakdown.AGENT)
+BREAKDOWN_ROWS = 25
+
+
 def _breakdown_choice(request, default: str = Breakdown.GROUP) -> str:
     value = request.GET.get('breakdown', default)
     return value if value in Breakdown.values else default
@@ -56,7 +62,8 @@ class OverviewView(LoginRequiredMixin, View):
         guard(can_see_all(request.user))
         slice_, errors = slice_from_request(request)
         breakdown = _breakdown_choice(request)
-        data = selectors.overview(slice_, breakdown_by=breakdown)
+        show_all = request.GET.get('rows') == 'all' or breakdown not in LIMITED_BREAKDOWNS
+        data = selectors.overview(slice_, breakdown_by=breakdown, breakdown_limit=None if show_all else BREAKDOWN_ROWS)
         context = _context(request, data, errors, breakdown=breakdown)
         context['title'] = 'SLA/KPI overview'
         context['breakdown_label'] = Breakdown(breakdown).label.lower()

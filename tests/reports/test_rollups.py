@@ -376,6 +376,23 @@ class RandomDeskAgreementTests(TestCase):
         rollup = selectors.breakdown(base.replace(source=Source.ROLLUP), 'agreement', measures=('sla_compliance',))
         self.compare({r['key']: r['figures'] for r in live}, {r['key']: r['figures'] for r in rollup}, 'agreement')
 
+    def test_a_limited_breakdown_is_the_head_of_the_whole_one(self):
+        base = Slice(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 14))
+        cases = [(by, {}) for by in ('service', 'agent', 'group', 'priority', 'channel')]
+        cases.append(('agreement', {'measures': ('sla_compliance',)}))  # counters only: no histogram to read
+        for by, options in cases:
+            for source in (Source.LIVE, Source.ROLLUP):
+                whole = selectors.breakdown(base.replace(source=source), by, **options)
+                self.assertGreater(len(whole), 2, by)  # else the limits below would show nothing
+                for limit in (1, 2, len(whole), len(whole) + 5):
+                    with self.subTest(by=by, source=source, limit=limit):
+                        head = selectors.breakdown(base.replace(source=source), by, limit=limit, **options)
+                        self.assertEqual(head.total, len(whole))
+                        self.assertEqual(head.limited, limit < len(whole))
+                        self.assertEqual([r['key'] for r in head], [r['key'] for r in whole[:limit]])
+                        self.compare([r['figures'] for r in head], [r['figures'] for r in whole[:limit]], by)
+                        self.assertEqual([r['urls'] for r in head], [r['urls'] for r in whole[:limit]])
+
     def test_stored_rows_equal_rows_built_now(self):
         days = [dt.date(2026, 3, 2) + dt.timedelta(days=i) for i in range(15)]
         built = sorted(

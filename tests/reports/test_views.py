@@ -160,6 +160,32 @@ class OverviewTests(DashboardTestCase):
         self.assertContains(response, '(ignored)')
         self.assertIn('priority', response.context['filters']['form_errors'])
 
+    def test_a_breakdown_by_agent_shows_the_busiest_with_a_link_to_all(self):
+        from reports.views import dashboards
+
+        self.client.force_login(self.manager)
+        url = reverse('reports:overview')
+        everyone = self.client.get(url, {**RANGE, 'breakdown': 'agent', 'rows': 'all'})
+        agents = everyone.context['breakdown']
+        self.assertGreater(len(agents), 1)
+        self.assertNotContains(everyone, 'id="breakdown-limited"')
+        original, dashboards.BREAKDOWN_ROWS = dashboards.BREAKDOWN_ROWS, 1
+        try:
+            busiest = self.client.get(url, {**RANGE, 'breakdown': 'agent'})
+            by_group = self.client.get(url, {**RANGE, 'breakdown': 'group'})  # a handful of groups: all shown
+            export = self.client.get(reverse('reports:export', args=['breakdown']), {**RANGE, 'breakdown': 'agent'})
+        finally:
+            dashboards.BREAKDOWN_ROWS = original
+        self.assertEqual([r['key'] for r in busiest.context['breakdown']], [agents[0]['key']])
+        self.assertContains(busiest, f'The 1 busiest of {len(agents)}, by tickets.')
+        show_all = next(link for link in self.links(busiest) if 'rows=all' in link)
+        self.assertIn('breakdown=agent', show_all)
+        self.assertTrue(show_all.endswith('#breakdown'))
+        self.assertEqual(len(by_group.context['breakdown']), by_group.context['breakdown'].total)
+        self.assertNotContains(by_group, 'id="breakdown-limited"')
+        rows = list(csv.reader(io.StringIO(export.content.decode())))
+        self.assertEqual(len(rows) - 1, len(agents))  # the export holds every agent
+
     def test_empty_state(self):
         response = self.get(self.manager, 'reports:overview', {'from': '2025-01-01', 'to': '2025-01-31'})
         self.assertHttpStatus(response, 200)
