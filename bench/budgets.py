@@ -37,7 +37,9 @@ QUERIES: dict[str, int] = {
     'overview page, # days by week': 54,
     'overview page, last # days by day': 53,
     'overview page, # days, P# only': 54,
-    'overview page, # days broken down by': 54,
+    # Three more than the other overview rows: the services or agents are ranked from counters alone first, so
+    # only the busiest 25 have their rollup rows read with histograms.
+    'overview page, # days broken down by': 57,
     'team dashboard, # days by week': 48,
     'GET /api/v#/metrics/mttr/, # days by week': 13,
     'GET /api/v#/metrics/mttr/, # days by month': 13,
