@@ -21,16 +21,22 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
-__all__ = ['bulk_insert', 'insert_rows']
+__all__ = ['bulk_insert', 'copy_text', 'insert_rows']
 
 NULL = '\\N'
 _ESCAPES = str.maketrans({'\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r'})
 CHUNK = 20_000  # rows per COPY: bounds the text held in memory at once
 
 
+def copy_text(value: str) -> str:
+    """A string as a COPY text-format field (backslash, tab and line breaks escaped)."""
+    if '\\' in value or '\t' in value or '\n' in value or '\r' in value:
+        return value.translate(_ESCAPES)
+    return value
+
+
 def _text(value: Any) -> str:
-    text = str(value)
-    return text.translate(_ESCAPES) if ('\\' in text or '\t' in text or '\n' in text or '\r' in text) else text
+    return copy_text(str(value))
 
 
 def _writer(field: models.Field) -> Callable[[Any], str]:

@@ -23,16 +23,9 @@ from typing import Any
 
 from django.db import connection, models
 
-NULL = '\\N'
+from itsm.bulk import NULL, copy_text
+
 TEXT, PLAIN, TIME, DURATION, JSON, BOOL = 'text', 'plain', 'time', 'duration', 'json', 'bool'
-_ESCAPES = str.maketrans({'\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r'})
-
-
-def copy_text(value: str) -> str:
-    """A string as a COPY text-format field (backslash, tab and line breaks escaped)."""
-    if '\\' in value or '\t' in value or '\n' in value or '\r' in value:
-        return value.translate(_ESCAPES)
-    return value
 
 
 class Timestamps:
