@@ -5,9 +5,8 @@ PostgreSQL parses and plans value by value: for the hundreds of thousands of row
 was more than half of the rebuild. COPY takes the same rows as text in one stream.
 
 `insert_rows(model, columns, rows)` takes plain tuples (values as the fields hold them, by `attname`, so foreign
-keys by id), which spares building a model instance per row; `bulk_insert(model, objs)` takes unsaved instances.
-A field left out gets its `auto_now`/`auto_now_add` time or its default, as `bulk_create` would give it; an
-unset automatic primary key is filled by the database, but, unlike `bulk_create`, not set back on instances.
+keys by id), which spares building a model instance per row. A field left out gets its `auto_now`/`auto_now_add`
+time or its default, as `bulk_create` would give it; an automatic primary key is filled by the database.
 """
 
 from __future__ import annotations
@@ -21,11 +20,11 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
-__all__ = ['bulk_insert', 'copy_text', 'insert_rows']
+__all__ = ['copy_text', 'insert_rows']
 
 NULL = '\\N'
 _ESCAPES = str.maketrans({'\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r'})
-CHUNK = 20_000  # rows per COPY: bounds the text held in memory at once
+CHUNK = 20_000  # rows per COPY (or `bulk_create`): bounds what is held in memory at once
 
 
 def copy_text(value: str) -> str:
@@ -88,7 +87,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     count = 0
     if connection.vendor != 'postgresql':
         constant = {field.attname: value for field, value in rest}
-        while chunk := list(islice(rows, 2000)):
+        while chunk := list(islice(rows, CHUNK)):
             objs = [model(**constant, **dict(zip(columns, row, strict=True))) for row in chunk]
             model._default_manager.bulk_create(objs)
             count += len(chunk)
@@ -113,28 +112,3 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
             cursor.copy_expert(sql, buffer, 1 << 18)
             count += len(chunk)
     return count
-
-
-def bulk_insert(model: type[models.Model], objs: Sequence[models.Model], *, batch_size: int = 2000) -> int:
-    """Insert `objs` (unsaved instances of `model`) in the current transaction; returns how many."""
-    if not objs:
-        return 0
-    if connection.vendor != 'postgresql':
-        model._default_manager.bulk_create(objs, batch_size=batch_size)
-        return len(objs)
-    pk = model._meta.pk
-    fields = [
-        f
-        for f in model._meta.concrete_fields
-        if not (f is pk and isinstance(f, models.AutoField) and getattr(objs[0], f.attname) is None)
-    ]
-    columns = [f.attname for f in fields]
-    timed = [f for f in fields if _auto_time(f)]
-
-    def values():
-        for obj in objs:
-            for field in timed:
-                setattr(obj, field.attname, field.pre_save(obj, add=True))
-            yield [getattr(obj, name) for name in columns]
-
-    return insert_rows(model, columns, values())

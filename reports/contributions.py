@@ -18,11 +18,11 @@ from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import TruncDate
 
-from itsm.bulk import bulk_insert
+from itsm.bulk import insert_rows
 
 from .choices import Dimension, RollupPeriod
 from .counters import BASES, annotate_at, bucket_expression
-from .engine import DURATION_COUNTER, _key
+from .engine import DAILY_COLUMNS, DURATION_COUNTER, PERIOD_COLUMNS, _key, daily_rows, period_rows
 from .models import COUNTER_FIELDS, DailyRollup, PeriodRollup
 from .slices import local_zone, period_start
 
@@ -209,7 +209,9 @@ def apply_cells(cells: Cells, *, as_of: dt.datetime) -> set[dt.date]:
     for key in cells:
         groups.setdefault((key[0], key[2], key[3]), []).append(key)
     stale: dict[type, list[int]] = {DailyRollup: [], PeriodRollup: []}
-    fresh: dict[type, list] = {DailyRollup: [], PeriodRollup: []}
+    # The rows to write, as the rollup builders hold their sums (engine.DailyCells and PeriodCells).
+    fresh_days: dict[tuple, tuple] = {}
+    fresh_periods: dict[tuple, tuple] = {}
     width = len(COUNTER_FIELDS)
     for (period, combined, dimension), keys in groups.items():
         model, date_field = (DailyRollup, 'day') if period == DAY else (PeriodRollup, 'start')
@@ -230,15 +232,15 @@ def apply_cells(cells: Cells, *, as_of: dt.datetime) -> set[dt.date]:
             _clean(sums)
             if _is_empty(sums, accept, resolve):
                 continue
-            _, start, _, _, value, kind, priority = key
-            fields = _fields(dimension, value, kind, priority, sums, accept, resolve, as_of)
-            if model is PeriodRollup:
-                fields.update(period=period, combined=combined)
-            fresh[model].append(model(**{date_field: start}, **fields))
+            if model is DailyRollup:
+                fresh_days[key[1], *key[3:]] = (sums, accept, resolve)
+            else:
+                fresh_periods[key] = (sums, accept, resolve)
     for model in (DailyRollup, PeriodRollup):
         for index in range(0, len(stale[model]), 5000):
             model.objects.filter(pk__in=stale[model][index : index + 5000]).delete()
-        bulk_insert(model, fresh[model])
+    insert_rows(DailyRollup, DAILY_COLUMNS, daily_rows(fresh_days, as_of))
+    insert_rows(PeriodRollup, PERIOD_COLUMNS, period_rows(fresh_periods, as_of))
     return {key[1] for key in cells if key[0] == DAY}
 
 
@@ -272,19 +274,6 @@ def _stored_rows(model, date_field: str, period: str, combined: bool, dimension:
         )
         for row in rows
     ]
-
-
-def _fields(dimension, key, kind, priority, sums, accept, resolve, as_of) -> dict:
-    return {
-        'dimension': dimension,
-        'key': key,
-        'kind': kind,
-        'priority': priority,
-        'computed_at': as_of,
-        'accept_hist': accept,
-        'resolve_hist': resolve,
-        **dict(zip(COUNTER_FIELDS, sums, strict=True)),
-    }
 
 
 CONTRIBUTION_COLUMNS = ('ticket_id', 'entries')
