@@ -320,8 +320,9 @@ def _rollup_sources(slice_: Slice, by: Sequence[str], dimension: str) -> list[tu
 
 
 def _rollup(
-    slice_: Slice, bases: Sequence[Base], by: Sequence[str], durations: set[str], built, keys: Collection | None = None
+    query: Query, bases: Sequence[Base], by: Sequence[str], durations: set[str], keys: Collection | None = None
 ) -> Figures:
+    slice_, built = query.slice, query.built()
     dimension = rollup_dimension(slice_, by, bases)
     # The rows of other values are left unread where the row's key is the value itself (not `group:agent`).
     only = Q(key__in=[str(key) for key in keys]) if keys is not None and by[0] == dimension else Q()
@@ -357,11 +358,11 @@ def _rollup(
         counters_.add_values({name: getattr(row, name) for name in counters})
         for duration in durations:
             counters_.add_histogram(duration, getattr(row, f'{duration}_hist'))
-    add_exact_percentiles(slice_, bases, by, figures, durations, built)
+    add_exact_percentiles(query, bases, by, figures, durations)
     return figures
 
 
-def add_exact_percentiles(slice_: Slice, bases, by: Sequence[str], figures: Figures, durations, built=()) -> None:
+def add_exact_percentiles(query: Query, bases, by: Sequence[str], figures: Figures, durations) -> None:
     """Where the slice's days hold few enough durations to sort them, answer the duration from the tickets: its
     count, total (so its mean) and exact percentiles, all from the same live rows (two queries per duration), as
     the live path gives. Larger sets keep the rollups' count, total and histogram estimate. Either way one answer
@@ -369,10 +370,10 @@ def add_exact_percentiles(slice_: Slice, bases, by: Sequence[str], figures: Figu
 
     What counts is every duration of those days, whatever the filters: that is what the query reads through
     (by the moment's index), so a selective filter over a busy year does not send it through a million rows."""
+    slice_ = query.slice
     for duration in sorted(durations):
         base = next((b for b in bases if b.duration == duration), None)
-        counter = DURATION_COUNTER[duration]
-        if base is None or _durations_in_days(slice_, counter, built) > exact_percentiles_up_to():
+        if base is None or query.durations_in_days()[DURATION_COUNTER[duration]] > exact_percentiles_up_to():
             continue
         queryset, names = _grouped(base, filtered(base, slice_), slice_, by)
         for counters in figures.groups.values():  # groups the live rows no longer hold have none now
@@ -388,14 +389,19 @@ def add_exact_percentiles(slice_: Slice, bases, by: Sequence[str], figures: Figu
             )
 
 
-def _durations_in_days(slice_: Slice, counter: str, built) -> int:
-    """The count of one duration's rows over the slice's days, all tickets (from the rollups)."""
+def _durations_in_days(slice_: Slice, built) -> dict[str, int]:
+    """The count of each duration's rows over the slice's days, all tickets (from the rollups), by counter."""
     days = Slice(start=slice_.start, end=slice_.end, interval=slice_.interval)
-    total = 0
+    counters = sorted(set(DURATION_COUNTER.values()))
+    totals = dict.fromkeys(counters, 0)
     for rows, _ in _rollup_sources(days, (), Dimension.ALL):
-        total += rows.aggregate(total=Sum(counter))['total'] or 0
-    unrolled = (row for row in built if row.dimension == Dimension.ALL and days.start <= row.day <= days.end)
-    return total + sum(getattr(row, counter) for row in unrolled)
+        for counter, total in rows.aggregate(**{counter: Sum(counter) for counter in counters}).items():
+            totals[counter] += total or 0
+    for row in built:
+        if row.dimension == Dimension.ALL and days.start <= row.day <= days.end:
+            for counter in counters:
+                totals[counter] += getattr(row, counter)
+    return totals
 
 
 def exact_percentiles_up_to() -> int:
@@ -440,6 +446,7 @@ class Query:
         self._unrolled: list[dt.date] | None = None
         self._built: list[DailyRollup] | None = None
         self._as_of: dict = {}
+        self._durations: dict[str, int] | None = None
 
     def unrolled(self) -> list[dt.date]:
         """Days of the slice up to today that have no rollup yet."""
@@ -466,6 +473,12 @@ class Query:
             marks = DailyRollup.objects.filter(dimension=Dimension.DAY)
             self._as_of['at'] = marks.aggregate(at=Max('computed_at'))['at']
         return self._as_of['at']
+
+    def durations_in_days(self) -> dict[str, int]:
+        """How many accept and resolve durations the slice's days hold, whatever the filters (by counter)."""
+        if self._durations is None:
+            self._durations = _durations_in_days(self.slice, self.built())
+        return self._durations
 
     def built(self) -> list[DailyRollup]:
         if self._built is None:
@@ -504,7 +517,7 @@ class Query:
         if self.source(bases, by) == Source.LIVE:
             figures = _live(self.slice, bases, by, durations)
         else:
-            figures = _rollup(self.slice, bases, by, durations, self.built(), keys)
+            figures = _rollup(self, bases, by, durations, keys)
             figures.as_of = self.as_of()
         if keys is not None:
             wanted = set(keys)

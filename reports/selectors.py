@@ -42,6 +42,7 @@ __all__ = [
     'measure',
     'mttr_report',
     'overview',
+    'period_drill_urls',
     'report_list',
     'schedule_list',
     'team_dashboard',
@@ -101,6 +102,17 @@ def drill_urls(slice_: Slice, measures, *, part: str = '', **params: Any) -> dic
         tail['agreement'] = str(params['agreement'])
     path = _tickets_path(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     return {measure: f'{path}?{base}&{urlencode({"measure": measure, **tail})}' for measure in measures}
+
+
+def period_drill_urls(measure: str, slice_: Slice, periods, *, part: str = '') -> list[str]:
+    """`drill_url` of one measure for each `(from, to)` of a trend (ISO dates): the slice's other parameters are
+    encoded once for the whole series rather than once per point."""
+    slice_ = slice_.replace(source=Source.AUTO)
+    rest = urlencode({k: v for k, v in slice_.params().items() if k not in ('from', 'to')})
+    tail = urlencode({'measure': measure, **({'part': part} if part else {})})
+    path = _tickets_path(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+    between = f'&{rest}&{tail}' if rest else f'&{tail}'
+    return [f'{path}?{urlencode({"from": first, "to": last})}{between}' for first, last in periods]
 
 
 @lru_cache(maxsize=8)
@@ -187,7 +199,7 @@ def _overall(query: Query, bases, durations, series: Figures) -> Counters:
         return query.compute(bases, durations=durations).get(())
     overall = Figures(groups={(): merged(series.groups.values())}, source=series.source)
     if durations:
-        add_exact_percentiles(query.slice, [BASES[b] for b in bases], (), overall, durations, query.built())
+        add_exact_percentiles(query, [BASES[b] for b in bases], (), overall, durations)
     return overall.get(())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +13,7 @@ from itsm.choices import Priority, TicketKind
 
 from ..choices import Breakdown, Interval
 from ..measures import MEASURES
-from ..selectors import drill_url
+from ..selectors import period_drill_urls
 from ..slices import Slice, parse_slice
 
 __all__ = [
@@ -87,13 +88,12 @@ def slice_from_request(request, **fixed: Any) -> tuple[Slice, dict[str, list[str
 
 def filter_bar(slice_: Slice, errors: dict, *, fixed: tuple[str, ...] = (), breakdown: str = '') -> dict[str, Any]:
     """What the filter bar shows: the options of each filter and the values chosen."""
-    from cmdb.models import ConfigurationItem
+    from cmdb.selectors import service_choices
     from incidents.models import Category
     from itsm.models import SupportGroup
 
-    groups = [] if 'group' in fixed else list(SupportGroup.objects.filter(Q(active=True) | Q(pk=slice_.group or 0)))
-    services = list(ConfigurationItem.objects.filter(ci_class='service').order_by('name').only('name', 'number'))
-    categories = list(Category.objects.filter(parent__isnull=True).order_by('name'))
+    groups = SupportGroup.objects.filter(Q(active=True) | Q(pk=slice_.group or 0)).values_list('pk', 'name')
+    categories = Category.objects.filter(parent__isnull=True).order_by('name').values_list('pk', 'name')
     return {
         'form_errors': errors,
         'values': slice_.params(),
@@ -103,9 +103,9 @@ def filter_bar(slice_: Slice, errors: dict, *, fixed: tuple[str, ...] = (), brea
         'kinds': TicketKind.choices,
         'priorities': Priority.choices,
         'channels': TicketChannel.choices,
-        'groups': groups,
-        'services': services,
-        'categories': categories,
+        'groups': [] if 'group' in fixed else list(groups),
+        'services': service_choices(),
+        'categories': list(categories),
         'breakdowns': [(v, label) for v, label in Breakdown.choices if v not in fixed and v != 'kind'],
         'breakdown': breakdown,
         'selected_priority': slice_.priorities[0] if len(slice_.priorities) == 1 else None,
@@ -122,14 +122,17 @@ def guard(allowed: bool) -> None:
 #
 
 
-def _series_url(measure: str, slice_: Slice, point: dict, **extra) -> str:
-    return drill_url(measure, slice_.replace(start=_date(point['from']), end=_date(point['to'])), **extra)
+def _series_urls(slice_: Slice, trend) -> Callable[..., list[str]]:
+    """Drill-down links of a series, one per period of the trend; series that link alike share one list."""
+    periods = [(point['from'], point['to']) for point in trend]
+    made: dict[tuple[str, str], list[str]] = {}
 
+    def urls(measure: str, part: str = '') -> list[str]:
+        if (measure, part) not in made:
+            made[measure, part] = period_drill_urls(measure, slice_, periods, part=part)
+        return made[measure, part]
 
-def _date(text: str):
-    import datetime as dt
-
-    return dt.date.fromisoformat(text)
+    return urls
 
 
 def _chart(
@@ -160,6 +163,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
     trend = data['trend']
     labels = [p['label'] for p in trend]
     period = dict(Interval.choices)[slice_.interval]
+    series_urls = _series_urls(slice_, trend)
     charts = {}
 
     opened = [p['volume']['opened'] for p in trend]
@@ -175,7 +179,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
                 'data': opened,
                 'color': 'blue',
                 'unit': 'tickets',
-                'urls': [_series_url('volume', slice_, p, part='opened') for p in trend],
+                'urls': series_urls('volume', 'opened'),
             },
             {
                 'label': 'Completed',
@@ -183,7 +187,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
                 'data': completed,
                 'color': 'green',
                 'unit': 'tickets',
-                'urls': [_series_url('volume', slice_, p, part='completed') for p in trend],
+                'urls': series_urls('volume', 'completed'),
             },
             {
                 'label': 'Open at end of period',
@@ -213,7 +217,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
                 'data': [m['mean_hours'] for m in mttr],
                 'color': 'red',
                 'unit': 'h',
-                'urls': [_series_url('mttr', slice_, p) for p in trend],
+                'urls': series_urls('mttr'),
             },
             {
                 'label': 'Median',
@@ -221,7 +225,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
                 'data': [m['median_hours'] for m in mttr],
                 'color': 'purple',
                 'unit': 'h',
-                'urls': [_series_url('mttr', slice_, p) for p in trend],
+                'urls': series_urls('mttr'),
             },
             {
                 'label': '90th percentile',
@@ -230,7 +234,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
                 'color': 'gray',
                 'unit': 'h',
                 'dashed': True,
-                'urls': [_series_url('mttr', slice_, p) for p in trend],
+                'urls': series_urls('mttr'),
             },
         ],
         y={'title': 'Hours from opened to completed', 'unit': 'h'},
@@ -251,7 +255,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
                 'data': [s['response']['percent'] for s in sla],
                 'color': 'teal',
                 'unit': '%',
-                'urls': [_series_url('sla_compliance', slice_, p, part='response') for p in trend],
+                'urls': series_urls('sla_compliance', 'response'),
             },
             {
                 'label': 'Resolution met',
@@ -259,7 +263,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
                 'data': [s['resolution']['percent'] for s in sla],
                 'color': 'indigo',
                 'unit': '%',
-                'urls': [_series_url('sla_compliance', slice_, p, part='resolution') for p in trend],
+                'urls': series_urls('sla_compliance', 'resolution'),
             },
             {
                 'label': 'Targets breached',
@@ -268,7 +272,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
                 'color': 'red',
                 'unit': 'targets',
                 'axis': 'y2',
-                'urls': [_series_url('sla_compliance', slice_, p, part='breached') for p in trend],
+                'urls': series_urls('sla_compliance', 'breached'),
             },
         ],
         y={'title': 'Targets met', 'unit': '%', 'min': 0, 'max': 100},
@@ -290,7 +294,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
                 'data': [a['percent'] for a in answer],
                 'color': 'green',
                 'unit': '%',
-                'urls': [_series_url('answer_rate', slice_, p) for p in trend],
+                'urls': series_urls('answer_rate'),
             },
             {
                 'label': 'Opened',
@@ -299,7 +303,7 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
                 'color': 'azure',
                 'unit': 'tickets',
                 'axis': 'y2',
-                'urls': [_series_url('volume', slice_, p, part='opened') for p in trend],
+                'urls': series_urls('volume', 'opened'),
             },
         ],
         y={'title': 'Accepted within target', 'unit': '%', 'min': 0, 'max': 100},

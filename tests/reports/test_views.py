@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from html import unescape
 
 from django.urls import reverse
 
+from cmdb.choices import CIClass
 from incidents.models import Ticket
 from itsm.choices import Role
 from itsm.models import SupportGroup
-from reports import services
+from reports import selectors, services
 from reports.measures import MEASURES
 from tests.base import ItsmTestCase
 from tests.sla.factories import frozen
@@ -74,6 +76,35 @@ class OverviewTests(DashboardTestCase):
         for link in drills[:60]:
             with self.subTest(link=link):
                 self.assertHttpStatus(self.client.get(link), 200)
+
+    def test_each_chart_point_links_to_the_tickets_of_its_period(self):
+        params = {**RANGE, 'interval': 'day', 'group': str(self.world.desk.pk), 'priority': '2,3', 'source': 'rollup'}
+        response = self.get(self.manager, 'reports:overview', params)
+        slice_, trend = response.context['slice'], response.context['trend']
+        self.assertGreater(len(trend), 1)
+        series = [
+            ('volume', 0, 'volume', 'opened'),
+            ('volume', 1, 'volume', 'completed'),
+            ('mttr', 2, 'mttr', ''),
+            ('sla', 0, 'sla_compliance', 'response'),
+            ('sla', 2, 'sla_compliance', 'breached'),
+            ('answer', 0, 'answer_rate', ''),
+            ('answer', 1, 'volume', 'opened'),
+        ]
+        for chart, index, measure, part in series:
+            with self.subTest(chart=chart, measure=measure, part=part):
+                urls = response.context['charts'][chart]['spec']['datasets'][index]['urls']
+                expected = [
+                    selectors.drill_url(
+                        measure,
+                        slice_.replace(start=dt.date.fromisoformat(p['from']), end=dt.date.fromisoformat(p['to'])),
+                        part=part,
+                    )
+                    for p in trend
+                ]
+                self.assertEqual(urls, expected)
+                self.assertIn(f'group={self.world.desk.pk}', urls[0])
+                self.assertNotIn('source=', urls[0])  # the tickets behind a figure are always read live
 
     def test_drill_down_counts_match_the_figures(self):
         self.client.force_login(self.manager)
