@@ -54,6 +54,7 @@ __all__ = [
     'raci_matrix',
     'recipients_for_services',
     'relationship_list',
+    'service_choices',
     'service_list',
     'service_recipients',
     'services_impacted_by',
@@ -71,6 +72,12 @@ IMPACT_PAGE_SIZE = 50
 # ------------------------------------------------------------------------------------------------- lists
 def ci_list() -> QuerySet[ConfigurationItem]:
     return ConfigurationItem.objects.select_related('owner', 'support_group')
+
+
+def service_choices() -> list[tuple[int, str]]:
+    """(pk, name) of every service CI by name: the service filter of the dashboards (a thousand of them is not
+    rare, so no model instances are built)."""
+    return list(ConfigurationItem.objects.filter(ci_class=CIClass.SERVICE).order_by('name').values_list('pk', 'name'))
 
 
 def service_list() -> QuerySet[Service]:

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views import View
 
-from cmdb.models import ConfigurationItem
+from cmdb.selectors import service_choices
 from itsm.models import SupportGroup
 from reports.choices import Interval
 from reports.views.common import slice_from_request
@@ -130,8 +130,8 @@ def _filter_bar(slice_, errors) -> dict[str, Any]:
         'values': slice_.params(),
         'slice': slice_,
         'intervals': Interval.choices,
-        'services': list(ConfigurationItem.objects.filter(ci_class='service').order_by('name').only('name')),
-        'groups': list(SupportGroup.objects.order_by('name').only('name')),
+        'services': service_choices(),
+        'groups': list(SupportGroup.objects.order_by('name').values_list('pk', 'name')),
     }
 
 

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 from itsm import tables
 from itsm.audit import EMPTY_WORDS, in_words
@@ -49,6 +50,23 @@ CHANNEL_ICONS = {
 }
 MESSAGE_CLASSES = {'error': 'danger', 'debug': 'secondary'}
 MESSAGE_ICONS = {'success': 'circle-check', 'error': 'alert-circle', 'warning': 'alert-triangle', 'info': 'info-circle'}
+
+
+#
+# Form controls
+#
+
+
+@register.simple_tag
+def choice_options(choices, selected=None):
+    """The `<option>`s of a filter's select from `(value, label)` pairs, the one whose value is `selected` chosen.
+    A list can run to a thousand services; a template loop would render several nodes for each of them."""
+    return mark_safe(
+        ''.join(
+            f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
+            for value, label in choices
+        )
+    )
 
 
 #

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views import View
 
-from cmdb.models import ConfigurationItem
+from cmdb.selectors import service_choices
 from incidents.models import Category
 from itsm.choices import Priority
 from reports.choices import Interval
@@ -202,8 +202,8 @@ def _filter_bar(slice_, errors) -> dict[str, Any]:
         'slice': slice_,
         'intervals': Interval.choices,
         'priorities': Priority.choices,
-        'services': list(ConfigurationItem.objects.filter(ci_class='service').order_by('name').only('name')),
-        'categories': list(Category.objects.filter(parent__isnull=True).order_by('name').only('name')),
+        'services': service_choices(),
+        'categories': list(Category.objects.filter(parent__isnull=True).order_by('name').values_list('pk', 'name')),
         'selected_priority': slice_.priorities[0] if len(slice_.priorities) == 1 else None,
     }
 

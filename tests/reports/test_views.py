@@ -191,6 +191,21 @@ class OverviewTests(DashboardTestCase):
         self.assertContains(response, '(ignored)')
         self.assertIn('priority', response.context['filters']['form_errors'])
 
+    def test_the_filter_bar_offers_every_service_and_group_and_keeps_the_chosen_ones(self):
+        from tests.cmdb.factories import make_ci
+
+        vpn, mail = make_ci(CIClass.SERVICE, name='VPN <remote>'), make_ci(CIClass.SERVICE, name='Mail')
+        make_ci(CIClass.SERVER, name='db-01')
+        desk = self.world.desk
+        response = self.get(self.manager, 'reports:overview', {**RANGE, 'service': str(vpn.pk), 'group': str(desk.pk)})
+        self.assertHttpStatus(response, 200)
+        html = response.content.decode()
+        self.assertInHTML(f'<option value="{vpn.pk}" selected>VPN &lt;remote&gt;</option>', html)
+        self.assertInHTML(f'<option value="{mail.pk}">Mail</option>', html)
+        self.assertNotIn('db-01', html)  # not a service
+        self.assertInHTML(f'<option value="{desk.pk}" selected>Service Desk</option>', html)
+        self.assertLess(html.index('>Mail<'), html.index('>VPN &lt;remote&gt;<'))  # by name
+
     def test_a_breakdown_by_agent_shows_the_busiest_with_a_link_to_all(self):
         from reports.views import dashboards
 
