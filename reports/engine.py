@@ -569,15 +569,31 @@ def build_rows(days: Iterable[dt.date], *, as_of: dt.datetime | None) -> list[Da
     return [DailyRollup(**dict(zip(DAILY_COLUMNS, row, strict=True))) for row in daily_rows(daily_cells(days), as_of)]
 
 
+# Rows are written in the order of their unique index, dimension first: a dashboard reads one dimension's rows
+# over a run of days or periods, and rows written together share table pages. Written in the order they were
+# summed, a breakdown by service over a year read 15,000 rows from 6,900 pages.
+
+
+def _daily_order(item) -> tuple:
+    day, dimension, key, kind, priority = item[0]
+    return dimension, day, key, kind, priority
+
+
+def _period_order(item) -> tuple:
+    period, start, combined, dimension, key, kind, priority = item[0]
+    return dimension, period, combined, start, key, kind, priority
+
+
 def daily_rows(cells: DailyCells, as_of: dt.datetime | None) -> Iterable[tuple]:
-    """The cells as rows of values in `DAILY_COLUMNS` order."""
-    for (day, dimension, key, kind, priority), (sums, accept, resolve) in cells.items():
+    """The cells as rows of values in `DAILY_COLUMNS` order, in the order of the rows' unique index."""
+    for (day, dimension, key, kind, priority), (sums, accept, resolve) in sorted(cells.items(), key=_daily_order):
         yield (day, dimension, key, kind, priority, accept, resolve, *sums, as_of)
 
 
 def period_rows(cells: PeriodCells, as_of: dt.datetime | None) -> Iterable[tuple]:
-    """The cells as rows of values in `PERIOD_COLUMNS` order."""
-    for (period, start, combined, dimension, key, kind, priority), (sums, accept, resolve) in cells.items():
+    """The cells as rows of values in `PERIOD_COLUMNS` order, in the order of the rows' unique index."""
+    for cell, (sums, accept, resolve) in sorted(cells.items(), key=_period_order):
+        period, start, combined, dimension, key, kind, priority = cell
         yield (period, start, combined, dimension, key, kind, priority, accept, resolve, *sums, as_of)
 
 

@@ -258,6 +258,24 @@ class PeriodRollupTests(TestCase):
         services.rollup_recompute(days=days)
         self.assertEqual(snapshot(), before)
 
+    def test_the_rows_of_a_recompute_are_written_in_the_order_of_their_index(self):
+        """A dimension's rows over a run of days or periods sit together: the order a dashboard reads them in."""
+        days = [dt.date(2026, 2, 1) + dt.timedelta(days=i) for i in range(28)]
+        services.rollup_recompute(days=days)
+        daily = list(DailyRollup.objects.filter(day__in=days).order_by('pk'))
+        periods = list(PeriodRollup.objects.filter(start__gte=days[0], start__lte=days[-1]).order_by('pk'))
+        self.assertGreater(len({row.dimension for row in daily}), 3)
+        self.assertGreater(len({(row.dimension, row.period) for row in periods}), 3)
+
+        def daily_index(row):
+            return row.dimension, row.day, row.key, row.kind, row.priority
+
+        def period_index(row):
+            return row.dimension, row.period, row.combined, row.start, row.key, row.kind, row.priority
+
+        self.assertEqual([daily_index(r) for r in daily], sorted(daily_index(r) for r in daily))
+        self.assertEqual([period_index(r) for r in periods], sorted(period_index(r) for r in periods))
+
     def test_split_days(self):
         """Whole months and weeks first, the days left over as ranges."""
         d = dt.date
