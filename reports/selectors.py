@@ -94,25 +94,36 @@ def drill_url(measure: str, slice_: Slice, *, part: str = '', **params: Any) -> 
 
 def drill_urls(slice_: Slice, measures, *, part: str = '', **params: Any) -> dict[str, str]:
     """`drill_url` of several measures over the same slice (a table row's links), encoding the slice once."""
-    # The list behind a figure is always read from the tickets, whichever path computed the figure.
-    slice_ = slice_.replace(source=Source.AUTO)
-    base = urlencode(slice_.params(**{k: v for k, v in params.items() if k != 'agreement'}))
-    tail = {'part': part} if part else {}
-    if params.get('agreement') not in (None, ''):
-        tail['agreement'] = str(params['agreement'])
-    path = _tickets_path(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
-    return {measure: f'{path}?{base}&{urlencode({"measure": measure, **tail})}' for measure in measures}
+    base = urlencode(_drill_params(slice_, **{k: v for k, v in params.items() if k != 'agreement'}))
+    path = _drill_path()
+    return {m: f'{path}?{base}&{_drill_tail(m, part, params.get("agreement"))}' for m in measures}
 
 
 def period_drill_urls(measure: str, slice_: Slice, periods, *, part: str = '') -> list[str]:
     """`drill_url` of one measure for each `(from, to)` of a trend (ISO dates): the slice's other parameters are
     encoded once for the whole series rather than once per point."""
-    slice_ = slice_.replace(source=Source.AUTO)
-    rest = urlencode({k: v for k, v in slice_.params().items() if k not in ('from', 'to')})
-    tail = urlencode({'measure': measure, **({'part': part} if part else {})})
-    path = _tickets_path(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
-    between = f'&{rest}&{tail}' if rest else f'&{tail}'
-    return [f'{path}?{urlencode({"from": first, "to": last})}{between}' for first, last in periods]
+    rest = urlencode({k: v for k, v in _drill_params(slice_).items() if k not in ('from', 'to')})
+    tail, path = _drill_tail(measure, part), _drill_path()
+    return [
+        f'{path}?' + '&'.join(text for text in (urlencode({'from': first, 'to': last}), rest, tail) if text)
+        for first, last in periods
+    ]
+
+
+def _drill_params(slice_: Slice, **overrides: Any) -> dict[str, str]:
+    # The list behind a figure is always read from the tickets, whichever path computed the figure.
+    return slice_.replace(source=Source.AUTO).params(**overrides)
+
+
+def _drill_tail(measure: str, part: str = '', agreement: Any = None) -> str:
+    tail = {'measure': measure, **({'part': part} if part else {})}
+    if agreement not in (None, ''):
+        tail['agreement'] = str(agreement)
+    return urlencode(tail)
+
+
+def _drill_path() -> str:
+    return _tickets_path(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
 
 
 @lru_cache(maxsize=8)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -122,19 +121,6 @@ def guard(allowed: bool) -> None:
 #
 
 
-def _series_urls(slice_: Slice, trend) -> Callable[..., list[str]]:
-    """Drill-down links of a series, one per period of the trend; series that link alike share one list."""
-    periods = [(point['from'], point['to']) for point in trend]
-    made: dict[tuple[str, str], list[str]] = {}
-
-    def urls(measure: str, part: str = '') -> list[str]:
-        if (measure, part) not in made:
-            made[measure, part] = period_drill_urls(measure, slice_, periods, part=part)
-        return made[measure, part]
-
-    return urls
-
-
 def _chart(
     chart_id: str,
     title: str,
@@ -163,7 +149,11 @@ def charts_for(data: dict[str, Any]) -> dict[str, dict]:
     trend = data['trend']
     labels = [p['label'] for p in trend]
     period = dict(Interval.choices)[slice_.interval]
-    series_urls = _series_urls(slice_, trend)
+    periods = [(point['from'], point['to']) for point in trend]
+
+    def series_urls(measure: str, part: str = '') -> list[str]:
+        return period_drill_urls(measure, slice_, periods, part=part)
+
     charts = {}
 
     opened = [p['volume']['opened'] for p in trend]
