@@ -19,7 +19,7 @@ from itsm.selectors import timeline_for
 from sla import selectors as sla_selectors
 
 from .choices import OPEN_STATES, TicketState
-from .models import Ticket, TicketQuerySet
+from .models import Category, Ticket, TicketQuerySet
 
 QUEUE_ORDER = ('priority', 'opened_at', 'id')
 
@@ -177,6 +177,11 @@ def next_ticket_for(user: User) -> Ticket | None:
         .order_by(*QUEUE_ORDER)
         .first()
     )
+
+
+def category_choices() -> list[tuple[int, str]]:
+    """(pk, name) of every top-level category by name: the category filter of the dashboards."""
+    return list(Category.objects.filter(parent__isnull=True).order_by('name').values_list('pk', 'name'))
 
 
 def ticket_by_number(number: str, *, user: User | None = None) -> Ticket | None:

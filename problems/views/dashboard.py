@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.views import View
 
 from cmdb.selectors import service_choices
-from incidents.models import Category
+from incidents.selectors import category_choices
 from itsm.choices import Priority
 from reports.choices import Interval
 from reports.views.common import slice_from_request
@@ -203,7 +203,7 @@ def _filter_bar(slice_, errors) -> dict[str, Any]:
         'intervals': Interval.choices,
         'priorities': Priority.choices,
         'services': service_choices(),
-        'categories': list(Category.objects.filter(parent__isnull=True).order_by('name').values_list('pk', 'name')),
+        'categories': category_choices(),
         'selected_priority': slice_.priorities[0] if len(slice_.priorities) == 1 else None,
     }
 

@@ -88,11 +88,10 @@ def slice_from_request(request, **fixed: Any) -> tuple[Slice, dict[str, list[str
 def filter_bar(slice_: Slice, errors: dict, *, fixed: tuple[str, ...] = (), breakdown: str = '') -> dict[str, Any]:
     """What the filter bar shows: the options of each filter and the values chosen."""
     from cmdb.selectors import service_choices
-    from incidents.models import Category
+    from incidents.selectors import category_choices
     from itsm.models import SupportGroup
 
     groups = SupportGroup.objects.filter(Q(active=True) | Q(pk=slice_.group or 0)).values_list('pk', 'name')
-    categories = Category.objects.filter(parent__isnull=True).order_by('name').values_list('pk', 'name')
     return {
         'form_errors': errors,
         'values': slice_.params(),
@@ -104,7 +103,7 @@ def filter_bar(slice_: Slice, errors: dict, *, fixed: tuple[str, ...] = (), brea
         'channels': TicketChannel.choices,
         'groups': [] if 'group' in fixed else list(groups),
         'services': service_choices(),
-        'categories': list(categories),
+        'categories': category_choices(),
         'breakdowns': [(v, label) for v, label in Breakdown.choices if v not in fixed and v != 'kind'],
         'breakdown': breakdown,
         'selected_priority': slice_.priorities[0] if len(slice_.priorities) == 1 else None,
