@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import factory
@@ -194,3 +196,16 @@ class ProblemIncidentFactory(DjangoModelFactory):
         from tests.factories import make_ticket
 
         return link_incident(problem=problem, incident=incident or make_ticket(), actor=actor)
+
+
+@contextlib.contextmanager
+def close_blockers(*blockers: Callable[[Problem], list[str]]) -> Iterator[None]:
+    """Register `blockers` for the block and remove exactly those after: the blockers the apps register (the
+    changes app's open changes) stay for the tests that run after."""
+    for blocker in blockers:
+        services.register_close_blocker(blocker)
+    try:
+        yield
+    finally:
+        for blocker in blockers:
+            services.unregister_close_blocker(blocker)

@@ -6,13 +6,12 @@ from __future__ import annotations
 from cmdb.choices import CIClass
 from itsm.choices import Impact, Role, Tier, TimelineKind, Urgency
 from itsm.models import User
-from problems import services
 from problems.choices import ProblemState
 from problems.models import CategoryPriority, Problem
 from tests.base import APITestCases, ItsmTestCase
 from tests.cmdb.factories import make_ci
 from tests.factories import make_group_with_agent, make_user
-from tests.problems.factories import CategoryPriorityFactory, make_category, make_problem
+from tests.problems.factories import CategoryPriorityFactory, close_blockers, make_category, make_problem
 
 S = ProblemState
 
@@ -122,11 +121,8 @@ class ProblemAPITests(APITestCases.ModelAPITestCase):
         def blocker(record):
             return ['CHG0009001 is not closed yet.']
 
-        services.register_close_blocker(blocker)
-        try:
+        with close_blockers(blocker):
             response = self.api_client(self.writer()).post(f'{self.detail_url(problem)}close/', {}, format='json')
-        finally:
-            services.unregister_close_blocker(blocker)
         self.assertHttpStatus(response, 409)
         self.assertEqual(response.data['code'], 'close_blocked')
         self.assertIn('CHG0009001', response.data['detail'])

@@ -13,7 +13,7 @@ from problems.models import CategoryPriority, Problem
 from tests.base import ItsmTestCase, ViewTestCases
 from tests.cmdb.factories import make_ci
 from tests.factories import make_group_with_agent, make_user
-from tests.problems.factories import SYSTEM, CategoryPriorityFactory, make_category, make_problem
+from tests.problems.factories import SYSTEM, CategoryPriorityFactory, close_blockers, make_category, make_problem
 
 S = ProblemState
 
@@ -223,16 +223,13 @@ class ProblemViewTests(ViewTestCases.ModelViewTestCase):
         def blocker(record):
             return ['CHG0009001 is not closed yet.']
 
-        services.register_close_blocker(blocker)
-        try:
+        with close_blockers(blocker):
             self.login(Role.PROBLEM_MANAGER)
             response = self.client.get(problem.get_absolute_url())
             self.assertContains(response, 'Not ready to close')
             self.assertContains(response, 'CHG0009001 is not closed yet.')
             response = self.client.post(reverse('problems:problem_close', args=[problem.number]), {})
             self.assertHttpStatus(response, 409)
-        finally:
-            services.unregister_close_blocker(blocker)
         self.assertEqual(Problem.objects.get(pk=problem.pk).state, S.RESOLVED)
 
     def test_create_computes_the_priority_from_the_category(self):

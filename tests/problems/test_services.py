@@ -20,7 +20,7 @@ from problems.choices import ProblemState
 from problems.models import Problem
 from tests.cmdb.factories import make_ci
 from tests.factories import make_group_with_agent, make_user
-from tests.problems.factories import CategoryPriorityFactory, make_category, make_problem
+from tests.problems.factories import CategoryPriorityFactory, close_blockers, make_category, make_problem
 
 pytestmark = pytest.mark.django_db
 S = ProblemState
@@ -284,31 +284,21 @@ def test_a_registered_close_blocker_keeps_the_problem_resolved():
     def open_changes(record):
         return [f'CHG0009001 is still being implemented ({record.number}).']
 
-    services.register_close_blocker(open_changes)
-    try:
+    with close_blockers(open_changes):
         assert services.close_blockers(problem) == [f'CHG0009001 is still being implemented ({problem.number}).']
         with pytest.raises(Conflict) as raised:
             services.problem_close(problem=problem, actor=SYSTEM)
         assert raised.value.code == 'close_blocked' and raised.value.status_code == 409
         assert 'CHG0009001' in raised.value.detail
         assert Problem.objects.get(pk=problem.pk).state == S.RESOLVED
-    finally:
-        services.unregister_close_blocker(open_changes)
     assert services.close_blockers(problem) == []
     problem = services.problem_close(problem=problem, actor=SYSTEM)
     assert problem.state == S.CLOSED and problem.closed_at is not None
 
 
 def test_a_blocker_with_nothing_to_say_does_not_block():
-    silent = [lambda record: [], lambda record: ['']]
-    for blocker in silent:
-        services.register_close_blocker(blocker)
-    try:
+    with close_blockers(lambda record: [], lambda record: ['']):
         assert services.problem_close(problem=make_problem(S.RESOLVED), actor=SYSTEM).state == S.CLOSED
-    finally:
-        # Only these two: the blockers the apps register (open changes) stay for the tests that run after.
-        for blocker in silent:
-            services.unregister_close_blocker(blocker)
 
 
 # ------------------------------------------------------------------------------------------------- edits
