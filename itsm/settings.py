@@ -94,6 +94,7 @@ MIDDLEWARE = [
     'django.contrib.messages.middleware.MessageMiddleware',
     'django.middleware.clickjacking.XFrameOptionsMiddleware',
     'django_htmx.middleware.HtmxMiddleware',
+    'itsm.api.release.ReleaseApiResponseMiddleware',
 ]
 
 # Sent with every answer (itsm.middleware.ContentSecurityPolicyMiddleware); empty sends none.
@@ -113,7 +114,9 @@ DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'
 
 TEMPLATES = [
     {
-        'BACKEND': 'django.template.backends.django.DjangoTemplates',
+        # Django's backend, releasing each rendering's context (`itsm.template_backend`), under Django's alias.
+        'BACKEND': 'itsm.template_backend.ReleasingDjangoTemplates',
+        'NAME': 'django',
         'DIRS': [BASE_DIR / 'templates'],
         'APP_DIRS': True,
         'OPTIONS': {

@@ -17,11 +17,14 @@ from ..models import Category, PriorityMatrixEntry, ResponseTemplate, RoutingRul
 from ..routing import validate_rule
 from .fields import CategoryField
 
+# A plain list (`to_attr`): a prefetched related manager's queryset points back at its ticket, a reference cycle
+# that would keep the whole page of tickets for the cyclic garbage collector.
 CHILDREN = Prefetch(
     'children',
     queryset=Ticket.objects.only(
         'pk', 'number', 'parent_id', 'caller_id', 'opened_by_id', 'assignee_id', 'security_incident'
     ),
+    to_attr='child_list',
 )
 
 
@@ -129,7 +132,8 @@ class TicketSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
     def get_children(self, ticket) -> list[str]:
-        children = sorted(ticket.children.all(), key=lambda child: child.pk)
+        children = getattr(ticket, 'child_list', None)
+        children = sorted(ticket.children.all() if children is None else children, key=lambda child: child.pk)
         request = self.context.get('request')
         user = getattr(request, 'user', None)
         if user is not None and user.is_authenticated and user.is_requester_only:
