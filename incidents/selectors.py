@@ -141,21 +141,28 @@ def queue(*, user: User, name: str, group: SupportGroup | None = None) -> QueryS
 
 
 def queue_counts(*, user: User) -> dict[str, int]:
-    """Open-ticket counts of the built-in queues and of each of the person's groups, in two queries; they count
-    what the queues list (no security incident the person may not see)."""
-    open_tickets = Ticket.objects.visible_to(user).filter(state__in=OPEN_STATES)
-    counts = open_tickets.aggregate(
-        mine=Count('pk', filter=Q(assignee=user)),
-        unassigned=Count('pk', filter=Q(state=TicketState.NEW) | Q(state=TicketState.ASSIGNED, assignee__isnull=True)),
-        all=Count('pk'),
-    )
+    """Open-ticket counts of the built-in queues and of each group (`groups`: by group id, groups with open tickets
+    only), in one query over the open tickets; they count what the queues list (no security incident the person
+    may not see)."""
     per_group = (
-        open_tickets.filter(assignment_group__members=user)
+        Ticket.objects.visible_to(user)
+        .filter(state__in=OPEN_STATES)
         .values('assignment_group')
-        .annotate(n=Count('pk'))
-        .values_list('assignment_group', 'n')
+        .annotate(
+            all=Count('pk'),
+            mine=Count('pk', filter=Q(assignee=user)),
+            unassigned=Count(
+                'pk', filter=Q(state=TicketState.NEW) | Q(state=TicketState.ASSIGNED, assignee__isnull=True)
+            ),
+        )
+        .order_by()
     )
-    counts['groups'] = dict(per_group)
+    counts = {'mine': 0, 'unassigned': 0, 'all': 0, 'groups': {}}
+    for row in per_group:
+        for name in ('mine', 'unassigned', 'all'):
+            counts[name] += row[name]
+        if row['assignment_group'] is not None:
+            counts['groups'][row['assignment_group']] = row['all']
     return counts
 
 

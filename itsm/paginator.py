@@ -30,6 +30,12 @@ class BoundedPaginator(Paginator):
 
     bound = COUNT_BOUND
 
+    def __init__(self, *args, counted: int | None = None, **kwargs):
+        """`counted`: how many rows the list holds when the caller has counted them already (no count query)."""
+        super().__init__(*args, **kwargs)
+        if counted is not None:
+            self.counted = min(counted, self.bound + 1)
+
     @cached_property
     def counted(self) -> int:
         return bounded_count(self.object_list, self.bound)

@@ -128,7 +128,12 @@ class QueueView(StaffOnlyMixin, ObjectListView):
         shown = {column.name for column in columns}
         queryset = queryset.referencing('caller', 'assignee', 'assignment_group', *(REFERENCED_COLUMNS & shown))
         queryset, sort = self.sort(queryset, columns)
-        page = BoundedPaginator(queryset, self.page_size()).get_page(self.request.GET.get('page'))
+        counts = selectors.queue_counts(user=user)
+        # The sidebar's count of this queue is the page's count while no filter narrows the queue.
+        filtered = filterset.is_bound or self.likely_only()
+        page = BoundedPaginator(
+            queryset, self.page_size(), counted=None if filtered else self.queue_count(counts)
+        ).get_page(self.request.GET.get('page'))
         rows = list(page.object_list)
         for ticket in rows:
             ticket.age = compact_age(ticket.opened_at)
@@ -152,7 +157,7 @@ class QueueView(StaffOnlyMixin, ObjectListView):
             'likely_only': self.likely_only(),
             'likely_toggle_url': self.likely_toggle_url(),
             'selected_ids': {str(pk) for pk in self.request.POST.getlist('tickets')},
-            **self.sidebar(user),
+            **self.sidebar(user, counts),
             **filter_bar_context(self.request, states=[(s.value, s.label) for s in OPEN_STATES]),
         }
         context['filter_values']['q'] = self.request.GET.get('search', '')
@@ -169,8 +174,12 @@ class QueueView(StaffOnlyMixin, ObjectListView):
             ticket.can_take = Ticket.actions.allows(ticket, 'take', user)
         return rows
 
-    def sidebar(self, user) -> dict[str, Any]:
-        counts = selectors.queue_counts(user=user)
+    def queue_count(self, counts: dict[str, Any]) -> int:
+        """This queue's open tickets, from `selectors.queue_counts`."""
+        name, group = self.current_queue()
+        return counts['groups'].get(group.pk, 0) if name == Queue.GROUP else counts[name]
+
+    def sidebar(self, user, counts: dict[str, Any]) -> dict[str, Any]:
         groups = list(user_groups_of(user).order_by('tier', 'name'))
         for group in groups:
             group.open_count = counts['groups'].get(group.pk, 0)

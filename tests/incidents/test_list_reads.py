@@ -67,13 +67,26 @@ class NoWideJoinTests(ListReadTestCase):
 class BoundedCountTests(ListReadTestCase):
     def test_list_pages_and_the_api_never_count_the_whole_table(self):
         self.ticket()
-        for url in (reverse('incidents:ticket_list'), f'{reverse("incidents:queue")}?q=all', API):
+        queue = f'{reverse("incidents:queue")}?q=all'
+        for url in (reverse('incidents:ticket_list'), f'{queue}&search=printer', API):
             with self.subTest(url=url):
                 statements = self.captured(lambda url=url: self.assertHttpStatus(self.client.get(url), 200))
                 counts = [sql for sql in statements if 'COUNT(*)' in sql.upper() and f'"{TABLE}"' in sql]
                 self.assertTrue(counts)
                 for sql in counts:
                     self.assertIn('LIMIT 10001', sql)
+
+    def test_an_unfiltered_queue_takes_its_count_from_the_sidebar(self):
+        for _ in range(3):
+            self.ticket()
+        url = f'{reverse("incidents:queue")}?q=all'
+        statements = self.captured(lambda: self.assertHttpStatus(self.client.get(url), 200))
+        counts = [sql for sql in statements if 'COUNT(' in sql.upper() and f'"{TABLE}"' in sql]
+        self.assertEqual(len(counts), 1, counts)  # the sidebar's, over the open tickets only
+        self.assertIn('"state" IN', counts[0])
+        response = self.client.get(url)
+        links = {name: count for name, _, count in response.context['queue_links']}
+        self.assertEqual((response.context['page_obj'].paginator.count, links['all']), (3, 3))
 
     @mock.patch.object(BoundedPaginator, 'bound', 2)
     def test_past_the_bound_the_page_says_more_than(self):

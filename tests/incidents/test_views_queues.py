@@ -60,6 +60,25 @@ class QueueContentTests(QueueTestCase):
         self.assertEqual(links, {'mine': 1, 'unassigned': 2, 'all': 3})
         self.assertEqual([(g.name, g.open_count) for g in response.context['my_groups']], [('Service Desk', 2)])
 
+    def test_the_page_count_is_what_the_queue_lists_filtered_or_not(self):
+        self.ticket(S.ASSIGNED, impact='high', urgency='critical')
+        self.ticket(S.ASSIGNED)
+        self.ticket(S.ACCEPTED, group=self.l2, agent=self.engineer)
+        self.ticket(S.CLOSED)
+
+        def count(url, **params):
+            return self.client.get(url, params).context['page_obj'].paginator.count
+
+        self.assertEqual(count(QUEUE, q='all'), 3)
+        self.assertEqual(count(QUEUE, q='unassigned'), 2)
+        self.assertEqual(count(QUEUE, q='all', priority='1'), 1)
+        self.assertEqual(count(QUEUE, q='all', search='no such words'), 0)
+        self.assertEqual(count(QUEUE, q='all', likely_to_breach='true'), 0)
+        # A group the agent is not a member of, and one without open tickets.
+        self.assertEqual(count(reverse('incidents:queue_group', args=[self.l2.pk])), 1)
+        empty, _ = make_group_with_agent(name='Empty')
+        self.assertEqual(count(reverse('incidents:queue_group', args=[empty.pk])), 0)
+
     def test_rows_show_badges_people_and_age(self):
         ticket = self.ticket(S.ASSIGNED, impact='high', urgency='critical', short_description='Core switch <down>')
         response = self.client.get(QUEUE, {'q': 'all'})
