@@ -474,6 +474,10 @@ def generate(
             TimelineEntry,
             User,
             SupportGroup,
+            # Small, but without statistics the planner takes the memberships for a thousand rows and hashes every
+            # person on file to find a group's members.
+            SupportGroup.members.through,
+            User.groups.through,
         )
     ]
     if postgres:
