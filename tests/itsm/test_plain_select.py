@@ -31,6 +31,12 @@ class PlainSelectTests(SimpleTestCase):
         self.assertIn('Ann &lt;Admin&gt; &amp; &quot;Ops&quot;', html)
         self.assertNotIn('<Admin>', html)
 
+    def test_unnamed_groups_none_and_numbers_as_django_writes_them(self):
+        choices = [(None, '—'), (1, 'One'), ('', [(2, 'Two'), (3, 'Three')]), ('Later', [(4, 'Four')])]
+        self.assert_same(3, choices=choices)
+        self.assert_same(None, choices=choices)
+        self.assert_same('4', choices=choices)
+
     def test_only_the_first_matching_option_is_selected(self):
         html = self.assert_same('2', choices=[('2', 'Bob'), ('2', 'Bob again')])
         self.assertEqual(html.count('selected'), 1)
