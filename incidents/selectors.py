@@ -122,10 +122,6 @@ def ticket_list(
     return tickets.visible_to(user) if user is not None else tickets
 
 
-def my_group_ids(user: User) -> list[int]:
-    return list(SupportGroup.objects.filter(members=user, active=True).values_list('pk', flat=True))
-
-
 def queue(*, user: User, name: str, group: SupportGroup | None = None) -> QuerySet[Ticket]:
     """Open tickets of one queue: nearest SLA due first (overdue on top), then highest priority, then oldest."""
     tickets = ticket_list(user=user).filter(state__in=OPEN_STATES)

@@ -26,7 +26,7 @@ from .. import selectors, services
 from ..choices import OPEN_STATES, PRIORITY_COLOURS, STATE_COLOURS, TICKET_WORKFLOW, TicketState
 from ..forms import BulkActionForm
 from ..models import Ticket
-from ..selectors import Queue, my_group_ids
+from ..selectors import Queue
 from . import cells
 from .filters import TicketFilters, filter_bar_context
 
@@ -162,12 +162,13 @@ class QueueView(StaffOnlyMixin, ObjectListView):
         }
         context['filter_values']['q'] = self.request.GET.get('search', '')
         if name == Queue.MINE:
-            context['waiting'] = self.waiting_in_my_groups(user)
+            context['waiting'] = self.waiting_in_my_groups(user, [group.pk for group in context['my_groups']])
         return context
 
-    def waiting_in_my_groups(self, user) -> list[Ticket]:
-        """Below my work: the open tickets of my groups that nobody owns yet, most urgent first, each with Take."""
-        tickets = selectors.queue(user=user, name=Queue.UNASSIGNED).filter(assignment_group__in=my_group_ids(user))
+    def waiting_in_my_groups(self, user, group_ids: list[int]) -> list[Ticket]:
+        """Below my work: the open tickets of my groups (`group_ids`, the sidebar's) that nobody owns yet, most
+        urgent first, each with Take."""
+        tickets = selectors.queue(user=user, name=Queue.UNASSIGNED).filter(assignment_group__in=group_ids)
         rows = list(tickets.referencing('assignee', 'assignment_group')[:WAITING_ROWS])
         for ticket in rows:
             ticket.age = compact_age(ticket.opened_at)
