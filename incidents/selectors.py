@@ -108,23 +108,31 @@ class Queue:
 
 
 def ticket_list(
-    *, user: User | None = None, tickets: QuerySet[Ticket] | None = None, clock_history: bool = False
+    *,
+    user: User | None = None,
+    tickets: QuerySet[Ticket] | None = None,
+    clock_history: bool = False,
+    badge_clocks_only: bool = False,
 ) -> QuerySet[Ticket]:
     """Tickets with what lists show of them (`tickets`: a queryset to start from, every ticket by default): read
     without a join, their references and SLA clocks attached (`TicketPageQuerySet`). `clock_history`: the clocks
-    with what the SLA panel shows too (the ticket page)."""
+    with what the SLA panel shows too (the ticket page); `badge_clocks_only`: only the clocks the rows' SLA badges
+    show (the queues)."""
     tickets = TicketPageQuerySet(Ticket) if tickets is None else tickets
     if not isinstance(tickets, TicketPageQuerySet):
         tickets = tickets._chain()
         tickets.__class__ = TicketPageQuerySet
     # SLA clocks of every row in one query
-    tickets = tickets.prefetch_related(sla_selectors.clock_prefetch(with_history=clock_history))
+    tickets = tickets.prefetch_related(
+        sla_selectors.clock_prefetch(with_history=clock_history, badges_only=badge_clocks_only)
+    )
     return tickets.visible_to(user) if user is not None else tickets
 
 
 def queue(*, user: User, name: str, group: SupportGroup | None = None) -> QuerySet[Ticket]:
-    """Open tickets of one queue: nearest SLA due first (overdue on top), then highest priority, then oldest."""
-    tickets = ticket_list(user=user).filter(state__in=OPEN_STATES)
+    """Open tickets of one queue: nearest SLA due first (overdue on top), then highest priority, then oldest; each
+    with the clocks its row shows."""
+    tickets = ticket_list(user=user, badge_clocks_only=True).filter(state__in=OPEN_STATES)
     if name == Queue.MINE:
         tickets = tickets.filter(assignee=user)
     elif name == Queue.UNASSIGNED:

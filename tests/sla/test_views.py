@@ -13,8 +13,9 @@ from incidents import selectors as ticket_selectors
 from incidents import services as tickets
 from itsm.audit import Actor
 from itsm.choices import Impact, Role, Urgency
+from sla import selectors as sla_selectors
 from sla import services
-from sla.badges import badge_for, format_duration
+from sla.badges import badge_for, badges_for, format_duration
 from sla.choices import ClockKind
 from sla.models import (
     BusinessCalendar,
@@ -412,6 +413,25 @@ class BadgeTests(ItsmTestCase):
             return len(seen.captured_queries)
 
         self.assertEqual(queries(2), queries(6))
+
+    def test_queue_rows_read_the_clocks_their_badges_show(self):
+        actor = Actor(user=self.agent)
+        with frozen(berlin(2026, 3, 2, 9)) as now:
+            accepted = make_ticket(state='assigned', group=self.group, agent=self.agent)
+            now.advance(minutes=30)
+            tickets.ticket_accept(ticket=accepted, actor=actor)  # response met, resolution running
+            stopped = make_ticket(state='assigned', group=self.group, agent=self.agent)
+            SlaClock.objects.filter(ticket=stopped).update(stopped_at=berlin(2026, 3, 2, 9, 10))
+            rows = {t.pk: t for t in ticket_selectors.queue(user=self.agent, name='all')}
+            every = {t.pk: t for t in ticket_selectors.ticket_list().filter(pk__in=rows)}
+            for pk, row in rows.items():
+                with self.subTest(ticket=row.number):
+                    shown = [b.text for b in badges_for(sla_selectors.record_clocks(row))]
+                    self.assertEqual(shown, [b.text for b in badges_for(sla_selectors.record_clocks(every[pk]))])
+            self.assertEqual([c.kind for c in sla_selectors.record_clocks(rows[accepted.pk])], ['resolution'])
+            # Nothing runs: the stopped clocks are read and shown, as on any list.
+            self.assertEqual(len(sla_selectors.record_clocks(rows[stopped.pk])), 2)
+            self.assertEqual([b.text for b in badges_for(sla_selectors.record_clocks(rows[stopped.pk]))], ['met'] * 2)
 
     def test_queues_sort_by_nearest_due_then_priority_then_age(self):
         make_sla(priority=1, response=15, resolution=240, name='P1 incidents')
