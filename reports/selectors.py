@@ -580,7 +580,7 @@ def tickets_behind(measure_: str, slice_: Slice, *, part: str = '', user=None) -
     cleared for them."""
     from incidents import selectors as ticket_selectors
 
-    tickets = ticket_selectors.ticket_list(user=user)
+    tickets = ticket_selectors.ticket_list(user=user, many=True)
     now = timezone.now()
     if measure_ == 'backlog':
         rows = _open_tickets(slice_)

@@ -27,7 +27,8 @@ class TicketViewSet(RecordViewSet):
     http_method_names = ['get', 'post', 'patch', 'head', 'options']
 
     def get_queryset(self):
-        return selectors.ticket_list(user=self.request.user).filter(kind=self.kind).order_by(*selectors.QUEUE_ORDER)
+        tickets = selectors.ticket_list(user=self.request.user, many=self.action == 'list')
+        return tickets.filter(kind=self.kind).order_by(*selectors.QUEUE_ORDER)
 
     def get_serializer_class(self):
         if self.action in ('partial_update', 'update'):

@@ -37,7 +37,7 @@ class TicketListView(StaffOnlyMixin, ObjectListView):
     """Every ticket, newest first, with the queue filters and search."""
 
     model = Ticket
-    queryset = selectors.ticket_list().order_by('-opened_at', '-id')
+    queryset = selectors.ticket_list(many=True).order_by('-opened_at', '-id')
     filterset_class = TicketFilters
     template_name = 'incidents/ticket_list.html'
     columns = [TICKET_COLUMNS[0], Column('kind'), *TICKET_COLUMNS[1:]]
@@ -52,7 +52,7 @@ class TicketListView(StaffOnlyMixin, ObjectListView):
 
 class IncidentListView(TicketListView):
     model = Incident
-    queryset = selectors.ticket_list().filter(kind=TicketKind.INCIDENT).order_by('-opened_at', '-id')
+    queryset = selectors.ticket_list(many=True).filter(kind=TicketKind.INCIDENT).order_by('-opened_at', '-id')
     columns = TICKET_COLUMNS
     title = 'Incidents'
     kind = TicketKind.INCIDENT
@@ -60,7 +60,7 @@ class IncidentListView(TicketListView):
 
 class CaseListView(TicketListView):
     model = Case
-    queryset = selectors.ticket_list().filter(kind=TicketKind.CASE).order_by('-opened_at', '-id')
+    queryset = selectors.ticket_list(many=True).filter(kind=TicketKind.CASE).order_by('-opened_at', '-id')
     columns = TICKET_COLUMNS
     title = 'Cases'
     kind = TicketKind.CASE

@@ -222,9 +222,18 @@ def test_a_clock_points_at_its_record_and_the_record_lists_its_clocks(ticket, dj
     assert list(SlaClock.objects.filter(ticket__number=ticket.number).order_by('id')) == list(
         SlaClock.objects.for_record(ticket).order_by('id')
     )
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2):  # the tickets, their clocks with their calendars
         rows = list(Ticket.objects.prefetch_related(selectors.clock_prefetch()))
         assert [len(selectors.record_clocks(row)) for row in rows] == [2]
+        assert {clock.calendar.name for clock in selectors.record_clocks(rows[0])} == {'24x7'}
+    with django_assert_num_queries(3):  # a page of many: the clocks' calendars apart
+        rows = list(Ticket.objects.prefetch_related(selectors.clock_prefetch(many=True)))
+        assert [len(selectors.record_clocks(row)) for row in rows] == [2]
+        assert {clock.calendar.name for clock in selectors.record_clocks(rows[0])} == {'24x7'}
+    with django_assert_num_queries(4):  # calendars and agreements joined to the clocks; pauses, events
+        rows = list(Ticket.objects.prefetch_related(selectors.clock_prefetch(with_history=True)))
+        assert [len(selectors.record_clocks(row)) for row in rows] == [2]
+        assert {clock.calendar.name for clock in selectors.record_clocks(rows[0])} == {'24x7'}
     with django_assert_num_queries(2):
         assert {clock.record.number for clock in selectors.clock_list()} == {ticket.number}
 
