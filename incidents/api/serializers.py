@@ -132,8 +132,8 @@ class TicketSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
     def get_children(self, ticket) -> list[str]:
-        children = getattr(ticket, 'child_list', None)
-        children = sorted(ticket.children.all() if children is None else children, key=lambda child: child.pk)
+        prefetched = getattr(ticket, 'child_list', None)  # a page's, from CHILDREN; one ticket reads its own
+        children = sorted(ticket.children.all() if prefetched is None else prefetched, key=lambda child: child.pk)
         request = self.context.get('request')
         user = getattr(request, 'user', None)
         if user is not None and user.is_authenticated and user.is_requester_only:

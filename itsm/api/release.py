@@ -32,8 +32,7 @@ def release(response) -> None:
         if serializer is not None:
             value.serializer = None
             # A list's serializer and its child were both given the rows, and the context names the view.
-            holders = [serializer] + ([serializer.child] if getattr(serializer, 'child', None) is not None else [])
-            for holder in holders:
+            for holder in filter(None, (serializer, getattr(serializer, 'child', None))):
                 for name in ('instance', '_args', '_kwargs', '_context', '_data'):
                     vars(holder).pop(name, None)
 
