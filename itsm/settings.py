@@ -199,7 +199,7 @@ if REDIS_URL:
     # pins. Sessions are rows in the database (SESSION_ENGINE below), uploaded files on MEDIA_ROOT, which every web
     # and worker process must share (one volume, or a network file system across machines), and the beat schedule
     # is django-celery-beat's tables. Two desks on one Redis server use two of its databases (redis://…/0, /1).
-    CACHES = {'default': {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': REDIS_URL}}
+    CACHES = {'default': {'BACKEND': 'itsm.cache_backend.RedisCache', 'LOCATION': REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     # A message a worker took but never acknowledged (it was killed) goes back to the queue after this many seconds.

@@ -125,7 +125,7 @@ def test_the_development_server_keeps_no_connection_per_thread(tmp_path):
 def test_redis_url_selects_redis_for_cache_and_broker(tmp_path):
     url = 'redis://cache.internal:6380/2'
     values = print_settings(tmp_path, **production(REDIS_URL=url))
-    assert values['cache'] == {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': url}
+    assert values['cache'] == {'BACKEND': 'itsm.cache_backend.RedisCache', 'LOCATION': url}
     assert values['broker'] == url
     assert values['result_backend'] == url
     assert values['engine'] == 'django.db.backends.sqlite3'
