@@ -54,6 +54,7 @@ from django.utils import timezone
 from . import audit, timezones
 from .audit import Actor
 from .choices import TimelineKind
+from .oncommit import on_commit_once, transaction_memo
 from .outbox import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -313,10 +314,14 @@ def _store(record, event: str, recipients, *, label: str, extra: dict, public: b
 
 
 def _kick_after_commit(outbox_id: int) -> None:
+    """One task after the commit for every row the transaction wrote (a routed create writes two: the caller's
+    receipt and the group's assignment), rather than one message to the broker per row."""
     from .tasks import deliver_notification_task
 
-    # Robust: the row has committed; a broker that cannot take the task is logged and the sweep delivers the row.
-    transaction.on_commit(lambda: deliver_notification_task.delay(outbox_id), robust=True)
+    outbox_ids = transaction_memo('notify:outbox-ids', list)
+    outbox_ids.append(outbox_id)
+    # Robust: the rows have committed; a broker that cannot take the task is logged and the sweep delivers them.
+    on_commit_once('notify:deliver', lambda: deliver_notification_task.delay(outbox_ids), robust=True)
 
 
 def subject_for(record, label: str) -> str:

@@ -1,4 +1,5 @@
-"""`on_commit_once`: a callback queued for after the commit once per key, however often a transaction asks.
+"""`on_commit_once`: a callback queued for after the commit once per key, however often a transaction asks;
+`transaction_memo`: a value read once per transaction, however often it is asked for.
 
 One transaction often fires several hooks for one record (a create is `created`, then `transitioned` when
 routing assigns it): work they each queue for after the commit, such as refreshing the record's prediction,
@@ -15,16 +16,16 @@ from collections.abc import Callable, Hashable
 
 from django.db import transaction
 
-__all__ = ['on_commit_once']
+__all__ = ['on_commit_once', 'transaction_forget', 'transaction_memo']
 
 
 class _Keyed:
     """The callback with its key, as the transaction holds it."""
 
-    __slots__ = ('func', 'key')
-
     def __init__(self, key: Hashable, func: Callable[[], object]):
         self.key, self.func = key, func
+        # Django names a robust callback that failed by its `__qualname__` when it logs the failure.
+        self.__qualname__ = getattr(func, '__qualname__', type(func).__qualname__)
 
     def __call__(self) -> None:
         self.func()
@@ -39,3 +40,48 @@ def on_commit_once(key: Hashable, func: Callable[[], object], *, robust: bool = 
             if isinstance(callback, _Keyed) and callback.key == key and savepoints <= open_blocks:
                 return
     transaction.on_commit(_Keyed(key, func), using=using, robust=robust)
+
+
+class _Memo:
+    """Values read in one atomic block. It is held as a callback that does nothing, so the transaction forgets it
+    when it commits or rolls back, and a savepoint rolled back takes what was read inside it along."""
+
+    __slots__ = ('values',)
+
+    def __init__(self):
+        self.values: dict[Hashable, object] = {}
+
+    def __call__(self) -> None:
+        pass
+
+
+def transaction_memo(key: Hashable, load: Callable[[], object], *, using: str | None = None):
+    """`load()`, once per transaction and `key`: a read that every hook of one change asks for (the webhook
+    subscriptions, for a create's `created` and its routing's `transitioned`). Outside a transaction it is read
+    each time. A value read in an enclosing block is reused; a new one is kept with the innermost block, so a
+    savepoint rolled back takes it along. Blocks that were opened and closed one after the other count apart, as
+    for `on_commit_once`."""
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        return load()
+    open_blocks = set(connection.savepoint_ids)
+    innermost = None
+    for savepoints, callback, _ in connection.run_on_commit:
+        if isinstance(callback, _Memo) and savepoints <= open_blocks:
+            if key in callback.values:
+                return callback.values[key]
+            if savepoints == open_blocks:
+                innermost = callback
+    if innermost is None:
+        innermost = _Memo()
+        transaction.on_commit(innermost, using=using)
+    innermost.values[key] = value = load()
+    return value
+
+
+def transaction_forget(key: Hashable, *, using: str | None = None) -> None:
+    """Drop what `transaction_memo` keeps under `key` in the current transaction: it is read again when next
+    asked for (after a write that changed it)."""
+    for _, callback, _ in transaction.get_connection(using).run_on_commit:
+        if isinstance(callback, _Memo):
+            callback.values.pop(key, None)

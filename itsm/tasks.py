@@ -1,6 +1,10 @@
 """Core Celery tasks. Tasks stay thin: they call services and hold no business logic."""
 
+import logging
+
 from celery import shared_task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -10,12 +14,20 @@ def ping() -> str:
 
 
 @shared_task(ignore_result=True)
-def deliver_notification_task(outbox_id: int) -> str:
-    """Deliver one outbox row now (queued after the commit that wrote it). Idempotent: a row already sent, or
-    being sent by another worker, is skipped; a failure is recorded on the row and retried by the sweep."""
+def deliver_notification_task(outbox_ids: list[int] | int) -> str:
+    """Deliver the outbox rows one transaction wrote, now (queued after its commit; a single id is what an older
+    release queued). Idempotent: a row already sent, or being sent by another worker, is skipped; a failure is
+    recorded on the row and retried by the sweep."""
     from .notify import deliver_outbox
 
-    return deliver_outbox(outbox_id)
+    statuses = []
+    for outbox_id in [outbox_ids] if isinstance(outbox_ids, int) else outbox_ids:
+        try:
+            statuses.append(deliver_outbox(outbox_id))
+        except Exception:  # one row's trouble leaves the others to go; the sweep retries this one
+            logger.exception('Could not deliver outbox row %s', outbox_id)
+            statuses.append('error')
+    return ', '.join(statuses)
 
 
 @shared_task(ignore_result=True)

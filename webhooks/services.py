@@ -23,6 +23,7 @@ from itsm import audit, notify
 from itsm.audit import Actor
 from itsm.choices import TimelineKind
 from itsm.errors import Conflict, NotAllowed
+from itsm.oncommit import transaction_memo
 from itsm.permissions import user_can
 
 from . import destinations, events, signing
@@ -164,7 +165,8 @@ def disabled_notice(*, subscription_id: int) -> notify.Message | None:
 
 # --------------------------------------------------------------------------------------------- events
 def active_subscriptions() -> list[WebhookSubscription]:
-    """Every active subscription with its owner: one query per event, whatever happens next."""
+    """Every active subscription with its owner: one query per transaction that has events, whatever happens
+    next."""
     return list(WebhookSubscription.objects.filter(active=True).select_related('owner'))
 
 
@@ -198,7 +200,7 @@ def enqueue_event(
     kind = events.record_kind(record)
     restricted = bool(getattr(record, 'is_restricted', False))
     if batch is None:
-        subscriptions = active_subscriptions()
+        subscriptions = transaction_memo('webhooks:active-subscriptions', active_subscriptions)
     else:
         if 'webhook_subscriptions' not in batch:
             batch['webhook_subscriptions'] = active_subscriptions()

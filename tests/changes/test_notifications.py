@@ -5,7 +5,7 @@ implementation; listed on the change page with why, in a number of queries that 
 from __future__ import annotations
 
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -114,7 +114,8 @@ class RecipientTests(ItsmTestCase):
 class NotificationTests(ItsmTestCase):
     def run_transition(self, change, action: str, source: str, target: str):
         mail.outbox.clear()
-        with self.captureOnCommitCallbacks(execute=True):
+        # Each transition in a transaction of its own, as the change services run it.
+        with self.captureOnCommitCallbacks(execute=True), transaction.atomic():
             hooks.emit(
                 hooks.TRANSITIONED,
                 change,
@@ -177,7 +178,8 @@ class NotificationTests(ItsmTestCase):
         self.assertEqual(self.run_transition(desk.change, 'assess', S.SUBMITTED, S.ASSESSMENT), [])
         self.assertEqual(self.run_transition(desk.change, 'cancel', S.SCHEDULED, S.CANCELLED), [])
         mail.outbox.clear()
-        with self.captureOnCommitCallbacks(execute=True):
+        # Each transition in a transaction of its own, as the change services run it.
+        with self.captureOnCommitCallbacks(execute=True), transaction.atomic():
             hooks.emit(
                 hooks.TRANSITIONED,
                 desk.change,

@@ -83,6 +83,26 @@ def test_a_commit_keeps_it_while_the_broker_is_down_and_the_sweep_delivers_it(
     assert len(mail.outbox) == 1
 
 
+def test_one_task_delivers_the_rows_of_one_transaction_and_one_failing_row_holds_up_none(ticket, caplog):
+    from itsm.tasks import deliver_notification_task
+
+    first, second = tell_group(ticket), tell_group(ticket)
+    real = notify.deliver_outbox
+
+    def failing_first(outbox_id, **kwargs):
+        if outbox_id == first.pk:
+            raise RuntimeError('template missing')
+        return real(outbox_id, **kwargs)
+
+    with mock.patch('itsm.notify.deliver_outbox', side_effect=failing_first):
+        assert deliver_notification_task([first.pk, second.pk]) == f'error, {OutboxStatus.SENT}'
+    assert 'template missing' in caplog.text
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (OutboxStatus.PENDING, OutboxStatus.SENT)  # the sweep retries the first
+    assert deliver_notification_task(first.pk) == OutboxStatus.SENT  # one id, as an older release queued it
+
+
 def test_the_task_after_commit_delivers_at_once_with_a_message_id_from_the_row(
     ticket, django_capture_on_commit_callbacks
 ):
