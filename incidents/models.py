@@ -15,6 +15,7 @@ from django.urls import reverse
 from itsm.choices import Impact, Priority, Role, TicketKind, Urgency
 from itsm.models import SupportGroup, TimestampedModel
 from itsm.records import ProcessRecord, ProcessRecordQuerySet
+from itsm.snapshots import ReferenceData
 
 from .actions import TICKET_ACTIONS
 from .choices import OPEN_STATES, TICKET_WORKFLOW, PendingReason, ResolutionCode, TicketChannel, TicketState
@@ -56,7 +57,7 @@ class Category(TimestampedModel):
             raise ValidationError({'parent': 'Subcategories go one level deep: pick a top-level category.'})
 
 
-class PriorityMatrixEntry(models.Model):
+class PriorityMatrixEntry(ReferenceData):
     """One cell of the impact × urgency matrix (domain §3). Seeded with ceil((i + u) / 2); editable."""
 
     impact = models.CharField(max_length=12, choices=Impact.choices)
@@ -366,7 +367,7 @@ class ResponseTemplate(TimestampedModel):
         return reverse('incidents:responsetemplate_detail', args=[self.pk])
 
 
-class RoutingRule(TimestampedModel):
+class RoutingRule(ReferenceData, TimestampedModel):
     """Where a new ticket goes: the first active rule (lowest position) whose conditions all match sends it to its
     group. A blank condition matches anything, so a rule with none is the default. Data, kept by administrators."""
 

@@ -1,12 +1,9 @@
 """Priority from impact × urgency (domain §3): the matrix is data, with ceil((i + u) / 2) as its default."""
 
-from django.core.cache import cache
-
+from itsm import snapshots
 from itsm.choices import Impact, Urgency
 
 from .models import PriorityMatrixEntry
-
-CACHE_KEY = 'incidents:priority-matrix'
 
 
 def default_priority(impact: str, urgency: str) -> int:
@@ -19,12 +16,14 @@ def default_matrix() -> dict[tuple[str, str], int]:
 
 
 def matrix() -> dict[tuple[str, str], int]:
-    """The matrix as stored (cells an admin has not saved fall back to the default)."""
-    cells = cache.get(CACHE_KEY)
-    if cells is None:
-        cells = default_matrix()
-        cells.update({(e.impact, e.urgency): e.priority for e in PriorityMatrixEntry.objects.all()})
-        cache.set(CACHE_KEY, cells, 300)
+    """The matrix as stored (cells an admin has not saved fall back to the default), read once per process until a
+    cell changes (`itsm.snapshots`). Shared: read-only."""
+    return snapshots.snapshot(snapshots.DESK_RULES, 'priority-matrix', _stored_matrix)
+
+
+def _stored_matrix(db: str) -> dict[tuple[str, str], int]:
+    cells = default_matrix()
+    cells.update({(e.impact, e.urgency): e.priority for e in PriorityMatrixEntry.objects.using(db)})
     return cells
 
 
@@ -38,8 +37,3 @@ def impact_and_urgency(channel: str, impact: str | None, urgency: str | None) ->
     if channel == 'email' and not impact and not urgency:
         return Impact.NONE, Urgency.NEGOTIATED
     return impact or Impact.LOW, urgency or Urgency.NORMAL
-
-
-def forget_matrix() -> None:
-    """Called by the service that edits the matrix, so the next computation reads the new cells."""
-    cache.delete(CACHE_KEY)

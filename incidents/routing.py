@@ -3,7 +3,8 @@ support group of the ticket's service.
 
 A rule matches when every condition it sets holds (service, configuration item, category or subcategory, channel,
 kind); a blank condition matches anything, so a rule without conditions is the default. The first active rule by
-position wins, and the database picks it: one query whatever the number of rules.
+position wins. The rules are read once per process until one of them or a group changes (`itsm.snapshots`), so
+routing a ticket asks the database nothing but the rules' version.
 """
 
 from __future__ import annotations
@@ -13,15 +14,23 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 
-from itsm import audit
+from itsm import audit, snapshots
 from itsm.audit import Actor
 from itsm.models import SupportGroup
 
 from .models import RoutingRule, Ticket
 
-__all__ = ['Route', 'matching_rule', 'route', 'route_for', 'rule_create', 'rule_update', 'validate_rule']
+__all__ = [
+    'Route',
+    'active_rules',
+    'matching_rule',
+    'route',
+    'route_for',
+    'rule_create',
+    'rule_update',
+    'validate_rule',
+]
 
 
 @dataclass(frozen=True)
@@ -38,25 +47,40 @@ class Route:
         return f'Routed to {self.group}: the support group of the service'
 
 
-def _blank_or(field: str, value) -> Q:
-    blank = Q(**{f'{field}__isnull': True}) if field.endswith('_id') else Q(**{field: ''})
-    return blank | Q(**{field: value}) if value not in (None, '') else blank
+def active_rules() -> list[RoutingRule]:
+    """The active rules of active groups by position, with their groups, as this process holds them
+    (`itsm.snapshots`: read again after any change to a rule or a group). Shared: read-only."""
+    return snapshots.snapshot(
+        snapshots.DESK_RULES,
+        'routing-rules',
+        lambda db: list(
+            RoutingRule.objects.using(db)
+            .filter(active=True, assignment_group__active=True)
+            .select_related('assignment_group')
+            .order_by('position', 'pk')
+        ),
+    )
+
+
+def _blank_or_equal(condition, value) -> bool:
+    """A rule's condition holds when it is blank or names the ticket's value."""
+    return condition in (None, '') or condition == value
 
 
 def matching_rule(ticket: Ticket) -> RoutingRule | None:
-    """The first active rule (by position) whose conditions all hold for `ticket`, with its group; one query."""
-    categories = [pk for pk in (ticket.category_id, ticket.subcategory_id) if pk is not None]
-    category = Q(category_id__isnull=True) | (Q(category_id__in=categories) if categories else Q(pk__in=[]))
-    return (
-        RoutingRule.objects.filter(active=True, assignment_group__active=True)
-        .filter(_blank_or('service_id', ticket.service_id))
-        .filter(_blank_or('ci_id', ticket.ci_id))
-        .filter(category)
-        .filter(_blank_or('channel', ticket.channel))
-        .filter(_blank_or('kind', ticket.kind))
-        .select_related('assignment_group')
-        .order_by('position', 'pk')
-        .first()
+    """The first active rule (by position) whose conditions all hold for `ticket`, with its group."""
+    categories = {pk for pk in (ticket.category_id, ticket.subcategory_id) if pk is not None}
+    return next(
+        (
+            rule
+            for rule in active_rules()
+            if _blank_or_equal(rule.service_id, ticket.service_id)
+            and _blank_or_equal(rule.ci_id, ticket.ci_id)
+            and (rule.category_id is None or rule.category_id in categories)
+            and _blank_or_equal(rule.channel, ticket.channel)
+            and _blank_or_equal(rule.kind, ticket.kind)
+        ),
+        None,
     )
 
 

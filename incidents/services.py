@@ -29,7 +29,7 @@ from . import notifications
 from .actions import TICKET_ACTIONS, staff_only
 from .choices import TICKET_WORKFLOW, PendingReason, ResolutionCode, TicketChannel, TicketState
 from .models import NUMBER_PREFIXES, Category, PriorityMatrixEntry, ResponseTemplate, Ticket
-from .priority import compute_priority, forget_matrix, impact_and_urgency
+from .priority import compute_priority, impact_and_urgency
 
 BACKFILL_ROLES = (Role.INTEGRATION, Role.ADMINISTRATOR)
 
@@ -704,8 +704,6 @@ def priority_matrix_set(*, actor: Actor, cells: Iterable[tuple[str, str, int]]) 
             entry.priority = priority
             entry.save(update_fields=['priority'])
             audit.record_changes(entry, before, actor=actor)
-    transaction.on_commit(forget_matrix)
-    forget_matrix()
 
 
 def channel_for_actor(actor: Actor) -> str:

@@ -13,6 +13,7 @@ from django.utils.crypto import salted_hmac
 
 from .choices import Channel, Role, Tier, TimelineKind
 from .fields import FieldChangesField
+from .snapshots import ReferenceData, ReferenceVersion  # noqa: F401 (registered with the app here)
 
 
 class TimestampedModel(models.Model):
@@ -104,7 +105,7 @@ class SupportGroupQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
-class SupportGroup(TimestampedModel):
+class SupportGroup(ReferenceData, TimestampedModel):
     """An assignment group (team) on a support tier, with a manager for hierarchical escalation."""
 
     name = models.CharField(max_length=120, unique=True)

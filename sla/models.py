@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from itsm.choices import Priority, Role, TicketKind
 from itsm.models import TimestampedModel
+from itsm.snapshots import ReferenceData
 
 from . import business_time, records
 from .choices import (
@@ -114,7 +115,7 @@ class BusinessCalendarQuerySet(models.QuerySet):
         return calendar
 
 
-class BusinessCalendar(TimestampedModel):
+class BusinessCalendar(ReferenceData, TimestampedModel):
     """When targets count: weekly working hours in a time zone, minus country and custom holidays."""
 
     name = models.CharField(max_length=80, unique=True)
@@ -333,7 +334,7 @@ def keeps_agreements_of(user, service) -> bool:
     return service is not None and service.owner_id == user.pk
 
 
-class AgreementBase(TimestampedModel):
+class AgreementBase(ReferenceData, TimestampedModel):
     """What every agreement has: a calendar the targets run on, warning thresholds and the states that pause."""
 
     name = models.CharField(max_length=120)

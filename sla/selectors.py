@@ -10,6 +10,8 @@ from collections.abc import Callable
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from itsm import snapshots
+
 from .choices import ClockState
 from .models import (
     BusinessCalendar,
@@ -22,6 +24,8 @@ from .models import (
 )
 
 __all__ = [
+    'active_olas',
+    'active_slas',
     'calendar_list',
     'clock_event_list',
     'clock_list',
@@ -84,18 +88,44 @@ def in_hypercare(service_id: int | None) -> bool:
     return service_id is not None and any(check(service_id) for check in _hypercare_checks)
 
 
+def active_slas() -> list[ServiceLevelAgreement]:
+    """Every active SLA with its calendar, as this process holds them (`itsm.snapshots`: read again after any
+    change to an agreement, a calendar or a group). Shared: read-only."""
+    return snapshots.snapshot(
+        snapshots.DESK_RULES,
+        'slas',
+        lambda db: list(ServiceLevelAgreement.objects.using(db).filter(active=True).select_related('calendar')),
+    )
+
+
+def active_olas() -> list[OperationalLevelAgreement]:
+    """Every active OLA with its calendar and group, as this process holds them. Shared: read-only."""
+    return snapshots.snapshot(
+        snapshots.DESK_RULES,
+        'olas',
+        lambda db: list(
+            OperationalLevelAgreement.objects.using(db).filter(active=True).select_related('calendar', 'support_group')
+        ),
+    )
+
+
 def sla_for(*, kind: str, priority: int | None, service_id: int | None) -> ServiceLevelAgreement | None:
     """The active SLA for a record: the service's own for its kind and priority, else the default. While the
     service is in hypercare a hypercare SLA (the service's own, else the hypercare default) takes precedence."""
     if priority is None:
         return None
-    candidates = ServiceLevelAgreement.objects.filter(active=True, ticket_kind=kind, priority=priority)
-    if service_id is None:
-        candidates = candidates.filter(service__isnull=True, hypercare=False)
-    else:
-        candidates = candidates.filter(Q(service_id=service_id) | Q(service__isnull=True))
-    # At most four rows (hypercare or not, the service's or the default), hypercare ones first, the service's first.
-    found = list(candidates.select_related('calendar').order_by('-hypercare', F('service').asc(nulls_last=True)))
+    # At most four (hypercare or not, the service's or the default), hypercare ones first, the service's first.
+    found = sorted(
+        (
+            agreement
+            for agreement in active_slas()
+            if agreement.ticket_kind == kind
+            and agreement.priority == priority
+            and agreement.service_id in (service_id, None)
+            and not (service_id is None and agreement.hypercare)
+        ),
+        key=lambda agreement: (not agreement.hypercare, agreement.service_id is None, agreement.pk),
+    )
     # The hypercare question is asked only when a hypercare SLA could apply, so desks without one pay nothing.
     if found and found[0].hypercare and in_hypercare(service_id):
         return found[0]
@@ -106,10 +136,12 @@ def ola_for(*, group_id: int | None, priority: int | None) -> OperationalLevelAg
     """The active OLA of a support group for a priority, else the group's OLA for every priority."""
     if group_id is None:
         return None
-    candidates = OperationalLevelAgreement.objects.filter(active=True, support_group_id=group_id).filter(
-        Q(priority=priority) | Q(priority__isnull=True)
-    )
-    return candidates.select_related('calendar', 'support_group').order_by(F('priority').asc(nulls_last=True)).first()
+    found = [
+        agreement
+        for agreement in active_olas()
+        if agreement.support_group_id == group_id and agreement.priority in (priority, None)
+    ]
+    return min(found, key=lambda agreement: (agreement.priority is None, agreement.pk), default=None)
 
 
 # Where `clock_prefetch` puts a record's clocks: a plain list, not the generic relation's prefetch cache, for which

@@ -36,12 +36,17 @@ def _media_root(tmp_path, settings):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """The cache outlives a test's rolled-back transaction: start each test without cached data (priority matrix)."""
+    """The cache and the process's snapshots (`itsm.snapshots`) outlive a test's rolled-back transaction: start
+    each test with nothing cached, so what a test reads does not depend on the tests before it."""
     from django.core.cache import cache
 
+    from itsm import snapshots
+
     cache.clear()
+    snapshots.forget_all()
     yield
     cache.clear()
+    snapshots.forget_all()
 
 
 @pytest.fixture
