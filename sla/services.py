@@ -67,6 +67,7 @@ __all__ = [
     'contract_create',
     'contract_delete',
     'contract_update',
+    'keep_opening_clocks',
     'ola_create',
     'ola_delete',
     'ola_update',
@@ -461,6 +462,18 @@ def on_record_created(record, *, actor: Actor, **kwargs) -> list[SlaClock]:
     """Hook: a process record opened, in its creating service's transaction (so no savepoint of its own). A record
     just inserted has no clocks yet, so none are read: its clocks are written in one insert."""
     return _sync(record, actor=actor, now=timezone.now(), opening=True, fresh=True)
+
+
+def keep_opening_clocks(record) -> bool:
+    """Right after the service that opened `record` returned: keep the clocks its opening wrote on it, where
+    `selectors.record_clocks` reads them, so the answer that shows them asks the database nothing. They are all it
+    has: its first sync started from none, and each later sync of that opening carried the list on. False (and
+    nothing kept) when this record object was not the one opened, so the caller reads them."""
+    written = getattr(record, '_clocks_written_here', None)
+    if written is None:
+        return False
+    setattr(record, selectors.CLOCKS_ATTR, sorted(written[1], key=lambda clock: clock.pk))
+    return True
 
 
 def on_record_changed(record, *, actor: Actor, source: str | None = None, **kwargs) -> list[SlaClock]:

@@ -9,10 +9,11 @@ from itsm.api.viewsets import ItsmModelViewSet
 from itsm.choices import TicketKind
 from itsm.errors import NotAllowed
 from sla import selectors as sla_selectors
+from sla import services as sla_services
 
 from .. import routing, selectors, services
 from ..filters import RoutingRuleFilterSet, TicketFilterSet
-from ..models import Case, Category, Incident, PriorityMatrixEntry, ResponseTemplate, RoutingRule
+from ..models import Case, Category, Incident, PriorityMatrixEntry, ResponseTemplate, RoutingRule, Ticket
 from . import serializers as s
 
 
@@ -48,8 +49,12 @@ class TicketViewSet(RecordViewSet):
             raise NotAllowed('Requesters report tickets for themselves only.')
         data.setdefault('channel', services.channel_for_actor(self.actor()))
         ticket = services.ticket_create(actor=self.actor(), kind=self.kind, caller=caller, **data)
-        # The clocks the create started, with their calendars, in one query for the answer.
-        prefetch_related_objects([ticket], sla_selectors.clock_prefetch())
+        # The answer shows the clocks the create started (kept from writing them, else read in one query). A new
+        # ticket has no children yet, and its prediction is worked out after the commit: the answer reads neither.
+        if not sla_services.keep_opening_clocks(ticket):
+            prefetch_related_objects([ticket], sla_selectors.clock_prefetch())
+        ticket.child_list = []
+        Ticket.prediction.related.set_cached_value(ticket, None)
         serializer.instance = ticket
 
     def perform_update(self, serializer):
