@@ -148,8 +148,9 @@ def run() -> list[Result]:
 
     try:
         started = time.perf_counter()
-        created = measure('API create', [lambda n=n: create(n) for n in range(CREATES)], warmup=0)
-        rate = CREATES / (time.perf_counter() - started)
+        # One create first, untimed, warms what a running server holds (the desk's rules, content types).
+        created = measure('API create', [lambda n=n: create(n) for n in range(CREATES)], warmup=1)
+        rate = (CREATES + 1) / (time.perf_counter() - started)
     finally:
         dataset.remove_added(manifest)
     results.append(dataclasses.replace(created, operation=f'API create: {rate:.0f} incidents/s, one client'))
