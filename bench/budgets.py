@@ -32,7 +32,9 @@ QUERIES: dict[str, int] = {
     # calendar built and decoded per clock through a join.
     'ticket list /tickets/': 13,
     'API list /api/v#/incidents/': 13,
-    'API list filtered': 4,
+    # 14 when assigned P2 tickets exist (13 like the plain list, and the filter's groups); 4 when the day's generated
+    # data has none, which depends on the hour the smoke data set was generated.
+    'API list filtered': 14,
     'API list by cursor': 12,
     'draw the #-row': 0,
     # After one create that warms the process (the desk's rules): the create itself (12 queries when routed) and,
