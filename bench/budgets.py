@@ -32,8 +32,8 @@ QUERIES: dict[str, int] = {
     # calendar built and decoded per clock through a join.
     'ticket list /tickets/': 13,
     'API list /api/v#/incidents/': 13,
-    # 14 when assigned P2 tickets exist (13 like the plain list, and the filter's groups); 4 when the day's generated
-    # data has none, which depends on the hour the smoke data set was generated.
+    # 14 when assigned P2 tickets exist: the plain list's 13 and the predictions of the page's open tickets; 4 when
+    # the smoke's generated data has none, which depends on the hour it was generated.
     'API list filtered': 14,
     'API list by cursor': 12,
     'draw the #-row': 0,
