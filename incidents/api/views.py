@@ -53,7 +53,7 @@ class TicketViewSet(RecordViewSet):
         # ticket has no children yet, and its prediction is worked out after the commit: the answer reads neither.
         if not sla_services.keep_opening_clocks(ticket):
             prefetch_related_objects([ticket], sla_selectors.clock_prefetch())
-        ticket.child_list = []
+        setattr(ticket, s.CHILDREN.to_attr, [])
         Ticket.prediction.related.set_cached_value(ticket, None)
         serializer.instance = ticket
 
