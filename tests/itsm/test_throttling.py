@@ -1,14 +1,18 @@
 """Throttling: 429 with an integer Retry-After and {"detail", "code": "throttled", "retry_after"}; per person, per
-token and for the password exchange, with low rates from the settings."""
+token and for the password exchange, with low rates from the settings; the window counting under them."""
 
 import copy
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, close_caches
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from itsm import tokens
+from itsm.api.throttling import WindowCounter
 from itsm.audit import Actor
 from itsm.choices import Role
 from tests.base import ItsmTestCase
@@ -103,3 +107,78 @@ class ThrottlingTests(ItsmTestCase):
         )
         self.assertHttpStatus(response, 201)
         self.assertNotIn('Idempotent-Replayed', response)
+
+
+class CountingThrottle(WindowCounter):
+    """A throttle of a fixed rate and key, on a clock the test sets (`now`)."""
+
+    def __init__(self, rate: str, key: str, clock: list[float]):
+        self.rate = rate
+        self.num_requests, self.duration = self.parse_rate(rate)
+        self.fixed_key = key
+        self.timer = lambda: clock[0]
+
+    def get_cache_key(self, request, view):
+        return self.fixed_key
+
+
+class WindowCounterTests(ItsmTestCase):
+    """The counting itself, on a clock the test sets: a minute's window starts at a multiple of 60 s."""
+
+    def setUp(self):
+        self.clock = [6_000_030.0]  # half way through a window
+        self.key = f'throttle_test_{uuid.uuid4().hex}'
+
+    def throttle(self, rate: str) -> CountingThrottle:
+        return CountingThrottle(rate, self.key, self.clock)
+
+    def test_the_rate_is_let_in_and_the_next_request_refused(self):
+        allowed = [self.throttle('4/minute').allow_request(None, None) for _ in range(5)]
+        self.assertEqual(allowed, [True, True, True, True, False])
+        refused = self.throttle('4/minute')
+        self.assertFalse(refused.allow_request(None, None))
+        # This window alone is full: its 4 requests weigh 3 (one request's room) 15 s into the next one.
+        self.assertEqual(refused.wait(), 30 + 15)
+
+    def test_the_previous_window_weighs_by_the_share_still_within_one_period(self):
+        for _ in range(4):
+            self.assertTrue(self.throttle('4/minute').allow_request(None, None))
+        self.clock[0] += 45  # 15 s into the next window: the 4 weigh 3
+        self.assertTrue(self.throttle('4/minute').allow_request(None, None))
+        refused = self.throttle('4/minute')
+        self.assertFalse(refused.allow_request(None, None))
+        # 3 + 1 now; one more fits when the old 4 weigh 2, at 30 s into the window.
+        self.assertEqual(refused.wait(), 15)
+        self.clock[0] += 15
+        self.assertTrue(self.throttle('4/minute').allow_request(None, None))
+        self.assertFalse(self.throttle('4/minute').allow_request(None, None))
+
+    def test_refused_requests_are_not_counted(self):
+        self.assertTrue(self.throttle('1/minute').allow_request(None, None))
+        for _ in range(10):
+            self.assertFalse(self.throttle('1/minute').allow_request(None, None))
+        self.clock[0] += 90  # the one request is a whole period old
+        self.assertTrue(self.throttle('1/minute').allow_request(None, None))
+
+    def test_the_wait_is_never_more_than_one_period(self):
+        self.clock[0] = 6_000_000.0  # the very start of a window
+        self.assertTrue(self.throttle('1/minute').allow_request(None, None))
+        refused = self.throttle('1/minute')
+        self.assertFalse(refused.allow_request(None, None))
+        self.assertEqual(refused.wait(), 60)
+
+    def test_parallel_requests_are_each_counted_once(self):
+        """Eight threads, each with its own cache connection, ask 25 times at once: exactly the rate is let in (a
+        read-modify-write of a shared list would lose some and let more in)."""
+        rate, threads, asks = 50, 8, 25
+        start = threading.Barrier(threads)
+
+        def knock(_):
+            start.wait()
+            try:
+                return sum(self.throttle(f'{rate}/minute').allow_request(None, None) for _ in range(asks))
+            finally:
+                close_caches()
+
+        with ThreadPoolExecutor(threads) as pool:
+            self.assertEqual(sum(pool.map(knock, range(threads))), rate)
