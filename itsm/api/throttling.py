@@ -8,6 +8,7 @@ rate) and two workers writing it at once drop each other's requests. A counter i
 shared cache, so no request is lost whatever the number of web processes.
 """
 
+import contextlib
 import math
 
 from rest_framework import throttling
@@ -53,7 +54,8 @@ class WindowCounter(throttling.SimpleRateThrottle):
         # The counter outlives its own period by one: it is the next period's `previous`.
         self.current = _increment(self.cache, current, 2 * self.duration)
         if self._estimate(self.elapsed, self.previous, self.current) > self.num_requests:
-            self.cache.decr(current)
+            with contextlib.suppress(ValueError):  # expired in between: nothing left to take off
+                self.cache.decr(current)
             self.current -= 1
             return self.throttle_failure()
         return True
@@ -65,6 +67,8 @@ class WindowCounter(throttling.SimpleRateThrottle):
         """Seconds until one more request fits: the previous period's weight falling within this one, or, when this
         period alone is full, this period's count weighing less within the next; never more than one period."""
         room = self.num_requests - 1  # what the others may weigh for one more request to fit
+        if room < 0:  # a rate of none: no wait is long enough, ask again in a period
+            return float(self.duration)
         if self.current <= room:
             if not self.previous:
                 return 0.0

@@ -167,6 +167,11 @@ class WindowCounterTests(ItsmTestCase):
         self.assertFalse(refused.allow_request(None, None))
         self.assertEqual(refused.wait(), 60)
 
+    def test_a_rate_of_none_refuses_everything_and_waits_a_period(self):
+        refused = self.throttle('0/minute')
+        self.assertFalse(refused.allow_request(None, None))
+        self.assertEqual(refused.wait(), 60)
+
     def test_parallel_requests_are_each_counted_once(self):
         """Eight threads, each with its own cache connection, ask 25 times at once: exactly the rate is let in (a
         read-modify-write of a shared list would lose some and let more in)."""
