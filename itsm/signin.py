@@ -25,6 +25,8 @@ from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.utils import timezone
 
+from itsm.counters import count_up
+
 KEY = 'signin-failures:{kind}:{value}'
 
 
@@ -63,15 +65,11 @@ def _keys(request, username: str) -> list[tuple[str, int]]:
 
 
 def _count(key: str, window: int) -> int:
-    """Add one attempt to `key`'s count, atomically; a new count lives `window` seconds."""
-    if cache.add(key, 1, timeout=window):
+    """Add one attempt to `key`'s count, atomically; a new count lives `window` seconds from its first attempt."""
+    attempts = count_up(cache, key, window)
+    if attempts == 1:
         cache.set(f'{key}:since', timezone.now().timestamp(), timeout=window)
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between the two calls
-        cache.add(key, 1, timeout=window)
-        return 1
+    return attempts
 
 
 def _refusal(keys: list[str]) -> Refusal:

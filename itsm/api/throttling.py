@@ -14,6 +14,7 @@ import math
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
+from itsm.counters import count_up
 from itsm.models import ApiToken
 
 
@@ -22,16 +23,6 @@ class CurrentRatesMixin:
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-
-def _increment(cache, key: str, timeout: int) -> int:
-    """Add one to the counter `key`, created with `timeout` when missing; the new count."""
-    try:
-        return cache.incr(key)
-    except ValueError:
-        if cache.add(key, 1, timeout):
-            return 1
-        return cache.incr(key)  # another request created it in between
 
 
 class WindowCounter(throttling.SimpleRateThrottle):
@@ -52,7 +43,7 @@ class WindowCounter(throttling.SimpleRateThrottle):
         current = f'{self.key}:{int(window)}'
         self.previous = self.cache.get(f'{self.key}:{int(window) - 1}', 0)
         # The counter outlives its own period by one: it is the next period's `previous`.
-        self.current = _increment(self.cache, current, 2 * self.duration)
+        self.current = count_up(self.cache, current, 2 * self.duration)
         if self._estimate(self.elapsed, self.previous, self.current) > self.num_requests:
             with contextlib.suppress(ValueError):  # expired in between: nothing left to take off
                 self.cache.decr(current)

@@ -1,0 +1,13 @@
+"""Counters in the shared cache (Redis when `REDIS_URL` is set): the sign-in guard's attempts and the API's rate
+limits count through `count_up`, so each increment is atomic whatever the number of web processes."""
+
+
+def count_up(cache, key: str, timeout: int) -> int:
+    """Add one to the counter `key`, created with `timeout` (seconds) when missing; the new count. An existing
+    counter is one increment (one round trip on Redis); 1 means this call created it."""
+    try:
+        return cache.incr(key)
+    except ValueError:
+        if cache.add(key, 1, timeout):
+            return 1
+        return cache.incr(key)  # another process created it in between
