@@ -38,21 +38,18 @@ class WindowCounter(throttling.SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        self.now = self.timer()
-        window, self.elapsed = divmod(self.now, self.duration)
+        window, self.elapsed = divmod(self.timer(), self.duration)
         current = f'{self.key}:{int(window)}'
         self.previous = self.cache.get(f'{self.key}:{int(window) - 1}', 0)
         # The counter outlives its own period by one: it is the next period's `previous`.
         self.current = count_up(self.cache, current, 2 * self.duration)
-        if self._estimate(self.elapsed, self.previous, self.current) > self.num_requests:
+        # The previous period's requests, assumed spread evenly, count for the share still within one period back.
+        if self.previous * (1 - self.elapsed / self.duration) + self.current > self.num_requests:
             with contextlib.suppress(ValueError):  # expired in between: nothing left to take off
                 self.cache.decr(current)
             self.current -= 1
             return self.throttle_failure()
         return True
-
-    def _estimate(self, elapsed: float, previous: int, current: int) -> float:
-        return previous * (1 - elapsed / self.duration) + current
 
     def wait(self) -> float:
         """Seconds until one more request fits: the previous period's weight falling within this one, or, when this
@@ -60,9 +57,7 @@ class WindowCounter(throttling.SimpleRateThrottle):
         room = self.num_requests - 1  # what the others may weigh for one more request to fit
         if room < 0:  # a rate of none: no wait is long enough, ask again in a period
             return float(self.duration)
-        if self.current <= room:
-            if not self.previous:
-                return 0.0
+        if self.current <= room:  # refused, so the previous period's weight is above the room left (> 0)
             wait = self.duration * (1 - (room - self.current) / self.previous) - self.elapsed
         else:
             wait = self.duration - self.elapsed + self.duration * (1 - room / self.current)
