@@ -14,9 +14,10 @@ import zoneinfo
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.dateformat import format as django_format
+from django.utils.dates import MONTHS_3
 
 __all__ = [
     'common_zones',
@@ -171,17 +172,42 @@ def _compiled(pattern: str) -> tuple[tuple[bool, str], ...]:
     return tuple(pieces)
 
 
+@functools.lru_cache(maxsize=256)
+def _month_abbreviation(month: int, language: str | None) -> str:
+    """Django's `M` ('Dec') in `language`: looked up once per language, not on every time drawn."""
+    return str(MONTHS_3[month].title())
+
+
+# Format characters a table row draws many times, computed directly: `DateFormat` is built only for the others.
+_DIRECT = {
+    'd': lambda moment: f'{moment.day:02d}',
+    'j': lambda moment: str(moment.day),
+    'm': lambda moment: f'{moment.month:02d}',
+    'n': lambda moment: str(moment.month),
+    'M': lambda moment: _month_abbreviation(moment.month, translation.get_language()),
+    'y': lambda moment: f'{moment.year % 100:02d}',
+    'Y': lambda moment: f'{moment.year:04d}',
+    'G': lambda moment: str(moment.hour),
+    'H': lambda moment: f'{moment.hour:02d}',
+    'i': lambda moment: f'{moment.minute:02d}',
+    's': lambda moment: f'{moment.second:02d}',
+    # Spelled out from the moment itself, so the hour repeated when clocks go back keeps its abbreviation
+    # (02:30 CEST, then 02:30 CET), which Django's `T` leaves out.
+    'T': lambda moment: (moment.tzname() or '') if timezone.is_aware(moment) else '',
+}
+
+
 def _format_moment(moment: dt.datetime, pattern: str) -> str:
-    """`moment` in Django's date format `pattern`, with `T` spelled out from the moment itself, so the hour repeated
-    when clocks go back keeps its abbreviation (02:30 CEST, then 02:30 CET), which Django's `T` leaves out."""
-    formatter = DateFormat(moment)
+    """`moment` in Django's date format `pattern`, as `DateFormat.format` writes it but for `T` (above)."""
+    formatter = None
     out = []
     for is_format, piece in _compiled(pattern):
         if not is_format:
             out.append(piece)
-        elif piece == 'T':
-            out.append((moment.tzname() or '') if timezone.is_aware(moment) else '')
+        elif piece in _DIRECT:
+            out.append(_DIRECT[piece](moment))
         else:
+            formatter = formatter or DateFormat(moment)
             out.append(str(getattr(formatter, piece)()))
     return ''.join(out)
 

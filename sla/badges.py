@@ -148,6 +148,7 @@ def badges_for(clocks, *, now: dt.datetime | None = None, include_stopped: bool 
         shown = clocks
     elif not shown:
         shown = [c for c in clocks if c.kind in SLA_KINDS]
+    now = now or timezone.now()
     return [badge_for(clock, now=now) for clock in shown]
 
 

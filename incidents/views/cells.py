@@ -4,10 +4,11 @@ without a template per cell. The badges are those of `incidents/_priority.html` 
 from __future__ import annotations
 
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from itsm.tables import format_html
+from itsm.tables import format_html, labelled_cells
 from itsm.timezones import format_datetime
 
 from ..choices import PRIORITY_COLOURS, STATE_COLOURS
@@ -175,3 +176,54 @@ def queue_caller(record, value, column, context=None) -> SafeString:
 
 def queue_assignee(record, value, column, context=None) -> SafeString:
     return format_html('<span class="text-nowrap">{}</span>\n', record.assignee or DASH)
+
+
+# ------------------------------------------------------------------------------------------- queue rows
+def take_form(ticket, context) -> SafeString:
+    """Take on a row the person may take ('' otherwise): a form that assigns the ticket to them and accepts it,
+    coming back to this page."""
+    if not getattr(ticket, 'can_take', False):
+        return ''
+    request = context.get('request')
+    token = context.get('csrf_token')
+    csrf = (
+        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', str(token))
+        if token and str(token) != 'NOTPROVIDED'
+        else ''
+    )
+    return format_html(
+        '<form method="post" action="{}" class="pc-take-form">\n'
+        '  {}<input type="hidden" name="next" value="{}">\n'
+        '  <button type="submit" class="btn btn-sm btn-outline-primary" data-pc-take aria-label="Take {}"'
+        ' title="Assign to me and accept (t)">Take</button>\n'
+        '</form>\n',
+        reverse('incidents:ticket_take', args=[ticket.number]),
+        mark_safe(csrf),
+        request.get_full_path() if request is not None else '',
+        ticket.number,
+    )
+
+
+def queue_rows(tickets, columns, context) -> list[SafeString]:
+    """The queue table's `<tr>`s (`incidents/queue/_table.html`): the bulk select box (ticked when the page is
+    drawn again after a refused bulk action), the labelled cells and Take."""
+    selected = context.get('selected_ids') or ()
+    rows = []
+    for ticket in tickets:
+        rows.append(
+            format_html(
+                '<tr class="pc-prio-row-{}">\n'
+                '          <td class="pc-queue-select"><input type="checkbox" class="form-check-input m-0 align-middle"'
+                ' name="tickets" value="{}" form="bulk-form" aria-label="Select {}"{}></td>\n'
+                '          {}\n'
+                '          <td class="text-end pc-queue-actions">\n            {}          </td>\n'
+                '        </tr>',
+                ticket.priority,
+                ticket.pk,
+                ticket.number,
+                mark_safe(' checked') if str(ticket.pk) in selected else '',
+                labelled_cells(ticket, columns, context),
+                take_form(ticket, context),
+            )
+        )
+    return rows

@@ -1,6 +1,10 @@
 """Take in one click: assign to me and accept, from the service, the API, the record page and the queue rows."""
 
+import html
+import re
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from incidents import services
@@ -124,6 +128,20 @@ class TakeThroughPagesAndApiTests(TakeTestCase):
                 url = reverse('incidents:ticket_take', args=[ticket.number])
                 (self.assertContains if offered else self.assertNotContains)(response, url)
         self.assertContains(response, f'aria-label="Take {new.number}"')
+
+    def test_a_row_take_form_carries_its_token_and_the_page_it_was_drawn_on(self):
+        ticket = self.ticket()
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.agent)
+        page = f'{QUEUE}?q=all&sort=number'
+        drawn = client.get(page).content.decode()
+        url = reverse('incidents:ticket_take', args=[ticket.number])
+        form = re.search(rf'<form method="post" action="{re.escape(url)}"[^>]*>(.*?)</form>', drawn, re.S)
+        fields = {name: html.unescape(value) for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', form[1])}
+        self.assertEqual(set(fields), {'csrfmiddlewaretoken', 'next'})
+        self.assertEqual(fields['next'], page)
+        self.assertRedirects(client.post(url, fields), page, fetch_redirect_response=False)
+        self.assertEqual(Ticket.objects.get(pk=ticket.pk).assignee, self.agent)
 
     def test_take_from_a_row_comes_back_to_the_queue(self):
         ticket, theirs = self.ticket(S.ASSIGNED), self.ticket(S.ASSIGNED, group=self.l2, agent=self.engineer)

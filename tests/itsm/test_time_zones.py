@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.template import Context, Template
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone, translation
 
 from incidents import services as tickets
 from incidents.choices import PendingReason
@@ -20,7 +20,7 @@ from itsm.audit import Actor
 from itsm.choices import Role
 from itsm.middleware import TimeZoneMiddleware
 from itsm.models import User
-from itsm.timezones import format_datetime, format_relative, zones_of_addresses
+from itsm.timezones import _format_moment, format_datetime, format_relative, zones_of_addresses
 from tests.base import ItsmTestCase
 from tests.factories import make_group_with_agent, make_ticket, make_user
 from tests.sla.factories import all_priorities, frozen
@@ -139,6 +139,15 @@ class FormatTests(ItsmTestCase):
     def test_the_format_is_set_in_one_place(self):
         moment = dt.datetime(2026, 12, 5, 13, 5, tzinfo=UTC)
         self.assertEqual(render('{{ t|when_text }} {{ t|day }}', t=moment), '2026-12-05 13:05 UTC 05/12/2026')
+
+    def test_every_format_character_reads_as_djangos_own_in_each_language(self):
+        """The characters a row draws are computed directly; they must read as `DateFormat` writes them, in the
+        active language (month names), and the others still come from `DateFormat`."""
+        pattern = r'd j m n M y Y G H i s \a\t N D'
+        for moment in (dt.datetime(2026, 1, 5, 3, 7, 9, tzinfo=UTC), dt.datetime(995, 12, 31, 23, 59, 1, tzinfo=UTC)):
+            for language in ('en', 'de', 'fr'):
+                with self.subTest(moment=moment, language=language), translation.override(language):
+                    self.assertEqual(_format_moment(moment, pattern), dateformat.format(moment, pattern))
 
 
 class PageTests(ItsmTestCase):
