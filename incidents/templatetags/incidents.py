@@ -18,3 +18,9 @@ def queue_rows(context, tickets, columns):
 def take_form(context, ticket):
     """`{% take_form ticket %}`: Take, when the person may take the ticket."""
     return cells.take_form(ticket, context)
+
+
+@register.simple_tag(takes_context=True)
+def waiting_rows(context, tickets):
+    """`{% waiting_rows waiting as rows %}`: the unowned tickets below my work, each with Take."""
+    return cells.waiting_rows(tickets, context)

@@ -227,3 +227,38 @@ def queue_rows(tickets, columns, context) -> list[SafeString]:
             )
         )
     return rows
+
+
+def waiting_rows(tickets, context) -> list[SafeString]:
+    """'Waiting in my groups' below my work (`incidents/queue.html`): number, priority, state, description, group,
+    age and Take of each unowned ticket."""
+    rows = []
+    for ticket in tickets:
+        url = _url(ticket)
+        opened = ticket.opened_at
+        rows.append(
+            format_html(
+                '<tr class="pc-prio-row-{}">\n'
+                '          <td class="text-nowrap"><a href="{}" class="fw-medium" title="{}">{}</a></td>\n'
+                '          <td>{}</td>\n'
+                '          <td>{}</td>\n'
+                '          <td class="pc-cell-wrap"><a href="{}" class="text-reset">{}</a></td>\n'
+                '          <td class="text-nowrap">{}</td>\n'
+                '          <td class="text-end text-nowrap"><time datetime="{}">{}</time></td>\n'
+                '          <td class="text-end">{}</td>\n'
+                '        </tr>',
+                ticket.priority,
+                url,
+                ticket,
+                ticket.number,
+                priority_badge(ticket.priority),
+                state_badge(ticket),
+                url,
+                ticket.short_description,
+                ticket.assignment_group or '',
+                timezone.localtime(opened).isoformat() if opened else '',
+                ticket.age,
+                take_form(ticket, context),
+            )
+        )
+    return rows
