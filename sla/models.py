@@ -653,6 +653,12 @@ class SlaClock(TimestampedModel):
                 name='sla_clock_at_risk',
             ),
             models.Index(fields=['state', 'due_at'], name='sla_clock_state_due'),
+            # The all-open queues' pages: the open clocks walked in due order (`selectors.nearest_due_ids`).
+            models.Index(
+                fields=['content_type', 'due_at', 'object_id'],
+                condition=Q(stopped_at__isnull=True, due_at__isnull=False),
+                name='sla_clock_open_by_due',
+            ),
             # The likely-to-breach filter (`sla.selectors.filter_likely_to_breach`): the few flagged open clocks.
             models.Index(
                 fields=['content_type', 'object_id'],

@@ -5,14 +5,15 @@ on (content_type, object_id, due_at) serve them as a foreign key's would)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Sequence
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from itsm import snapshots
 
-from .choices import ClockState
+from .choices import ClockKind, ClockState
 from .models import (
     BusinessCalendar,
     ClockEvent,
@@ -36,6 +37,7 @@ __all__ = [
     'filter_at_risk',
     'filter_breached',
     'filter_likely_to_breach',
+    'nearest_due_ids',
     'ola_for',
     'ola_list',
     'order_by_nearest_due',
@@ -216,6 +218,56 @@ def with_nearest_due(records: QuerySet) -> QuerySet:
 def order_by_nearest_due(records: QuerySet, *then: str) -> QuerySet:
     """Nearest SLA due first (overdue before due, records without a counting clock last), then `then`."""
     return with_nearest_due(records).order_by(F('sla_due').asc(nulls_last=True), *then)
+
+
+# The most open clocks one record holds: one of each kind (the clocks' (content type, record, kind) constraint).
+OPEN_CLOCKS_PER_RECORD = len(ClockKind)
+
+
+def nearest_due_ids(records: QuerySet, start: int, stop: int, then: Sequence[str]) -> list[int] | None:
+    """The ids of `records[start:stop]` in `order_by_nearest_due(records, *then)`'s order (`then`: ascending
+    fields of the record), read from the earliest open clocks of the record kind (`sla_clock_open_by_due`, a walk
+    that stops after the clocks it needs) instead of working out every record's nearest due and sorting them all:
+    the first page of 7,000 open tickets reads a few hundred clocks and their records.
+
+    The first `stop` records by nearest due own at most `stop × OPEN_CLOCKS_PER_RECORD` of the earliest clocks, so
+    that many (and one more, to see where the last due time read ends) hold the page when the records are most
+    of the kind's open ones (the all-open queue). None when they are too few among the clocks read (a group's or
+    a person's queue): the caller then lets the database sort them (`order_by_nearest_due`). Records without a
+    counting clock come last, in the order of `then`."""
+    if stop <= start:
+        return []
+    model = records.model
+    content_type = ContentType.objects.get_for_model(model)
+    open_due = SlaClock.objects.filter(content_type=content_type, stopped_at__isnull=True, due_at__isnull=False)
+    limit = stop * OPEN_CLOCKS_PER_RECORD
+    walked = list(open_due.order_by('due_at').values_list('object_id', 'due_at')[: limit + 1])
+    exhausted = len(walked) <= limit
+    if not exhausted:
+        # Clocks due at the instant of the first clock not read may be only partly read: the records due before
+        # it are known in full.
+        boundary = walked[limit][1]
+        walked = [row for row in walked if row[1] < boundary]
+    nearest: dict[int, dt.datetime] = {}
+    for object_id, due in walked:
+        if object_id not in nearest or due < nearest[object_id]:
+            nearest[object_id] = due
+    keys = [name for name in then if name not in ('pk', 'id', model._meta.pk.name)]
+    members = records.order_by().filter(pk__in=list(nearest)).values_list('pk', *keys) if nearest else []
+    if not exhausted and len(members) < stop:
+        return None
+
+    def order(member):
+        values = dict(zip(('pk', *keys), member, strict=True))
+        return (nearest[member[0]], *((value is None, value) for value in (values.get(n, member[0]) for n in then)))
+
+    ids = [member[0] for member in sorted(members, key=order)]
+    if exhausted and len(ids) < stop:
+        # Past the records with a counting clock: the others, in the order of `then`.
+        without = records.filter(~Exists(_clocks_of(records).filter(stopped_at__isnull=True, due_at__isnull=False)))
+        rest = without.order_by(*then).values_list('pk', flat=True)[max(start - len(ids), 0) : stop - len(ids)]
+        return ids[start:] + list(rest)
+    return ids[start:stop]
 
 
 def filter_breached(records: QuerySet, breached: bool) -> QuerySet:
