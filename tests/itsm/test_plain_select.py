@@ -1,9 +1,11 @@
 """`PlainSelect` writes the HTML Django's `Select` writes through its templates."""
 
 from django import forms
-from django.test import SimpleTestCase
+from django.test import SimpleTestCase, TestCase
 
 from itsm.forms import PlainSelect
+from itsm.models import SupportGroup
+from tests.factories import SupportGroupFactory
 
 CHOICES = [
     ('', '— anyone —'),
@@ -45,3 +47,17 @@ class PlainSelectTests(SimpleTestCase):
         field = forms.ChoiceField(choices=CHOICES[:3], widget=PlainSelect)
         form = type('F', (forms.Form,), {'who': field})(data={'who': '2'})
         self.assertIn('<option value="2" selected>Bob</option>', str(form['who']))
+
+
+class ModelChoicesTests(TestCase):
+    def test_records_as_choices_render_as_djangos_select_does(self):
+        names = ('Network <L2>', 'Service Desk', 'Database')
+        groups = [SupportGroupFactory(name=name, email=f'group{n}@example.com') for n, name in enumerate(names)]
+        queryset = SupportGroup.objects.filter(pk__in=[g.pk for g in groups]).order_by('name')
+        for value in (None, groups[1].pk, str(groups[0].pk)):
+            with self.subTest(value=value):
+                plain = forms.ModelChoiceField(queryset=queryset, widget=PlainSelect, empty_label='— group —')
+                django = forms.ModelChoiceField(queryset=queryset, widget=forms.Select, empty_label='— group —')
+                expected = django.widget.render('group', value, {'id': 'id_group'})
+                self.assertHTMLEqual(plain.widget.render('group', value, {'id': 'id_group'}), expected)
+        self.assertIn('Network &lt;L2&gt;', plain.widget.render('group', None))
