@@ -222,6 +222,9 @@ def order_by_nearest_due(records: QuerySet, *then: str) -> QuerySet:
 
 # The most open clocks one record holds: one of each kind (the clocks' (content type, record, kind) constraint).
 OPEN_CLOCKS_PER_RECORD = len(ClockKind)
+# The most clocks a page's walk reads: past it (deep pages), the database's sort is cheaper than the walk and its
+# list of record ids.
+WALK_LIMIT = 5_000
 
 
 def nearest_due_ids(records: QuerySet, start: int, stop: int, then: Sequence[str]) -> list[int] | None:
@@ -233,14 +236,16 @@ def nearest_due_ids(records: QuerySet, start: int, stop: int, then: Sequence[str
     The first `stop` records by nearest due own at most `stop × OPEN_CLOCKS_PER_RECORD` of the earliest clocks, so
     that many (and one more, to see where the last due time read ends) hold the page when the records are most
     of the kind's open ones (the all-open queue). None when they are too few among the clocks read (a group's or
-    a person's queue): the caller then lets the database sort them (`order_by_nearest_due`). Records without a
-    counting clock come last, in the order of `then`."""
+    a person's queue) or when the page is too deep (`WALK_LIMIT`): the caller then lets the database sort them
+    (`order_by_nearest_due`). Records without a counting clock come last, in the order of `then`."""
     if stop <= start:
         return []
     model = records.model
     content_type = ContentType.objects.get_for_model(model)
     open_due = SlaClock.objects.filter(content_type=content_type, stopped_at__isnull=True, due_at__isnull=False)
     limit = stop * OPEN_CLOCKS_PER_RECORD
+    if limit > WALK_LIMIT:
+        return None
     walked = list(open_due.order_by('due_at').values_list('object_id', 'due_at')[: limit + 1])
     exhausted = len(walked) <= limit
     if not exhausted:

@@ -94,6 +94,16 @@ def test_clocks_of_another_kind_of_record_do_not_count(tickets):
     assert selectors.nearest_due_ids(Ticket.objects.all(), 0, 20, THEN) == expected
 
 
+def test_a_page_deeper_than_the_walk_is_left_to_the_database(tickets, monkeypatch):
+    _shuffle_clocks(tickets, random.Random(4))
+    stop = selectors.WALK_LIMIT // selectors.OPEN_CLOCKS_PER_RECORD
+    assert selectors.nearest_due_ids(Ticket.objects.all(), stop - 5, stop, THEN) is not None
+    assert selectors.nearest_due_ids(Ticket.objects.all(), stop - 5, stop + 1, THEN) is None
+    monkeypatch.setattr(selectors, 'WALK_LIMIT', 8)
+    assert selectors.nearest_due_ids(Ticket.objects.all(), 0, 3, THEN) is None
+    assert selectors.nearest_due_ids(Ticket.objects.all(), 0, 2, THEN) == _database_order(Ticket.objects.all(), 0, 2)
+
+
 def test_an_empty_page(db):
     assert selectors.nearest_due_ids(Ticket.objects.all(), 0, 50, THEN) == []
     assert selectors.nearest_due_ids(Ticket.objects.all(), 5, 5, THEN) == []
