@@ -75,22 +75,25 @@ class TicketPageQuerySet(TicketQuerySet):
         return [found[pk] for pk in ids if pk in found]
 
     references: tuple[str, ...] | None = None  # all of REFERENCES
-    # Set by `by_nearest_due_from_clocks` (the fields after the nearest due): a page's ids are then read from the
-    # open clocks in due order (`sla.selectors.nearest_due_ids`). Any other order clears it.
-    nearest_due_then: tuple[str, ...] | None = None
+    # (then, the ordering it set) from `by_nearest_due_from_clocks`.
+    _nearest_due: tuple[tuple[str, ...], tuple] | None = None
 
     def by_nearest_due_from_clocks(self, *then: str) -> TicketPageQuerySet:
         """Nearest SLA due first, then `then` (ascending fields), as `sla.selectors.order_by_nearest_due`, each
         page read from the earliest open clocks: for a list that holds most open tickets (the all-open queue),
         whose every ticket's nearest due the database would otherwise work out and sort."""
         clone = sla_selectors.order_by_nearest_due(self, *then)
-        clone.nearest_due_then = then
+        clone._nearest_due = (then, clone.query.order_by)
         return clone
 
-    def order_by(self, *field_names):
-        clone = super().order_by(*field_names)
-        clone.nearest_due_then = None
-        return clone
+    @property
+    def nearest_due_then(self) -> tuple[str, ...] | None:
+        """The fields after the nearest due while the list is still in that order (not sorted otherwise since, nor
+        reversed): its pages are then read from the clocks (`sla.selectors.nearest_due_ids`)."""
+        if self._nearest_due is None:
+            return None
+        then, ordering = self._nearest_due
+        return then if self.query.order_by == ordering and self.query.standard_ordering else None
 
     def referencing(self, *names: str) -> TicketPageQuerySet:
         """Attach only these references (a page that shows only some of them saves the other tables' queries)."""
@@ -101,7 +104,7 @@ class TicketPageQuerySet(TicketQuerySet):
     def _clone(self):
         clone = super()._clone()
         clone.references = self.references
-        clone.nearest_due_then = self.nearest_due_then
+        clone._nearest_due = self._nearest_due
         return clone
 
     def _reads_in_two_steps(self, k) -> bool:

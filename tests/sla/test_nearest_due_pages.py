@@ -116,6 +116,8 @@ def test_the_all_open_queue_reads_its_pages_from_the_clocks_and_other_queues_and
     assert everything.nearest_due_then == THEN
     assert [t.pk for t in everything[0:5]] == _database_order(Ticket.objects.all(), 0, 5)
     assert everything.order_by('-opened_at').nearest_due_then is None
+    assert everything.reverse().nearest_due_then is None
+    assert everything.filter(priority=1).referencing('caller').nearest_due_then == THEN
     assert ticket_selectors.queue(user=agent, name='group', group=group).nearest_due_then is None
 
 
