@@ -203,6 +203,10 @@ def _has_history(clock: SlaClock) -> bool:
     return 'pauses' in read and 'events' in read and SlaClock.sla.is_cached(clock) and SlaClock.ola.is_cached(clock)
 
 
+# The clocks that give a record its nearest due: open (not stopped) and counting (a due time, so not paused).
+OPEN_DUE = Q(stopped_at__isnull=True, due_at__isnull=False)
+
+
 def _clocks_of(records: QuerySet) -> QuerySet[SlaClock]:
     """The clocks of the outer query's record (`OuterRef('pk')`), for a queryset of any process record."""
     content_type = ContentType.objects.get_for_model(records.model)
@@ -211,7 +215,7 @@ def _clocks_of(records: QuerySet) -> QuerySet[SlaClock]:
 
 def with_nearest_due(records: QuerySet) -> QuerySet:
     """Annotate `sla_due`: the earliest due time among the record's open, counting clocks (None if none)."""
-    clocks = _clocks_of(records).filter(stopped_at__isnull=True, due_at__isnull=False)
+    clocks = _clocks_of(records).filter(OPEN_DUE)
     return records.annotate(sla_due=Subquery(clocks.order_by('due_at').values('due_at')[:1]))
 
 
@@ -240,9 +244,8 @@ def nearest_due_ids(records: QuerySet, start: int, stop: int, then: Sequence[str
     (`order_by_nearest_due`). Records without a counting clock come last, in the order of `then`."""
     if stop <= start:
         return []
-    model = records.model
-    content_type = ContentType.objects.get_for_model(model)
-    open_due = SlaClock.objects.filter(content_type=content_type, stopped_at__isnull=True, due_at__isnull=False)
+    content_type = ContentType.objects.get_for_model(records.model)
+    open_due = SlaClock.objects.filter(OPEN_DUE, content_type=content_type)
     limit = stop * OPEN_CLOCKS_PER_RECORD
     if limit > WALK_LIMIT:
         return None
@@ -257,19 +260,15 @@ def nearest_due_ids(records: QuerySet, start: int, stop: int, then: Sequence[str
     for object_id, due in walked:
         if object_id not in nearest or due < nearest[object_id]:
             nearest[object_id] = due
-    keys = [name for name in then if name not in ('pk', 'id', model._meta.pk.name)]
-    members = records.order_by().filter(pk__in=list(nearest)).values_list('pk', *keys) if nearest else []
+    # Each member as (pk, *then): sorted by its nearest due, then by `then` with None last as the database sorts.
+    members = records.order_by().filter(pk__in=list(nearest)).values_list('pk', *then) if nearest else []
     if not exhausted and len(members) < stop:
         return None
-
-    def order(member):
-        values = dict(zip(('pk', *keys), member, strict=True))
-        return (nearest[member[0]], *((value is None, value) for value in (values.get(n, member[0]) for n in then)))
-
-    ids = [member[0] for member in sorted(members, key=order)]
+    ranked = sorted(members, key=lambda m: (nearest[m[0]], *((value is None, value) for value in m[1:])))
+    ids = [member[0] for member in ranked]
     if exhausted and len(ids) < stop:
         # Past the records with a counting clock: the others, in the order of `then`.
-        without = records.filter(~Exists(_clocks_of(records).filter(stopped_at__isnull=True, due_at__isnull=False)))
+        without = records.filter(~Exists(_clocks_of(records).filter(OPEN_DUE)))
         rest = without.order_by(*then).values_list('pk', flat=True)[max(start - len(ids), 0) : stop - len(ids)]
         return ids[start:] + list(rest)
     return ids[start:stop]
