@@ -3,6 +3,7 @@ without a template per cell. The badges are those of `incidents/_priority.html` 
 
 from __future__ import annotations
 
+from django.template.defaulttags import CsrfTokenNode
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -185,12 +186,6 @@ def take_form(ticket, context) -> SafeString:
     if not getattr(ticket, 'can_take', False):
         return ''
     request = context.get('request')
-    token = context.get('csrf_token')
-    csrf = (
-        format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', str(token))
-        if token and str(token) != 'NOTPROVIDED'
-        else ''
-    )
     return format_html(
         '<form method="post" action="{}" class="pc-take-form">\n'
         '  {}<input type="hidden" name="next" value="{}">\n'
@@ -198,7 +193,7 @@ def take_form(ticket, context) -> SafeString:
         ' title="Assign to me and accept (t)">Take</button>\n'
         '</form>\n',
         reverse('incidents:ticket_take', args=[ticket.number]),
-        mark_safe(csrf),
+        CsrfTokenNode().render(context),  # what `{% csrf_token %}` writes
         request.get_full_path() if request is not None else '',
         ticket.number,
     )
