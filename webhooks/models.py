@@ -17,12 +17,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from itsm.models import TimestampedModel
+from itsm.snapshots import ReferenceData
 
 from .choices import OPEN_STATUSES, DeliveryStatus, EventType
 
 
 def new_secret() -> str:
     return f'whsec_{secrets.token_urlsafe(32)}'
+
+
+def wants_event(events, record_kinds, event_type: str, kind: str | None) -> bool:
+    """Whether a subscription to `events` on `record_kinds` (empty: every kind) wants this event."""
+    return event_type in events and (not record_kinds or kind in record_kinds)
 
 
 class WebhookSubscriptionQuerySet(models.QuerySet):
@@ -35,7 +41,10 @@ class WebhookSubscriptionQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
 
-class WebhookSubscription(TimestampedModel):
+class WebhookSubscription(ReferenceData, TimestampedModel):
+    """Where to POST which events. Reference data (`itsm.snapshots`): which subscriptions want what is read once per
+    process and version, so events nobody subscribed to cost no query."""
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name='webhook_subscriptions')
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500, verbose_name='URL', help_text='Where each event is POSTed as JSON.')
@@ -73,7 +82,7 @@ class WebhookSubscription(TimestampedModel):
         return reverse('webhooks:webhooksubscription_detail', args=[self.pk])
 
     def wants(self, event_type: str, kind: str | None) -> bool:
-        return event_type in self.events and (not self.record_kinds or kind in self.record_kinds)
+        return wants_event(self.events, self.record_kinds, event_type, kind)
 
 
 class WebhookDelivery(models.Model):

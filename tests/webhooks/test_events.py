@@ -7,6 +7,7 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from incidents import services as tickets
 from itsm import hooks
@@ -15,9 +16,9 @@ from itsm.choices import Role
 from sla import services as sla
 from tests.factories import make_group_with_agent, make_ticket, make_user
 from tests.sla.factories import berlin, frozen, make_sla
-from webhooks import events
+from webhooks import events, services
 from webhooks.choices import EventType
-from webhooks.models import WebhookDelivery
+from webhooks.models import WebhookDelivery, WebhookSubscription
 
 from .factories import make_subscription
 
@@ -115,9 +116,9 @@ def test_sla_warning_and_breach_through_the_sweep(django_capture_on_commit_callb
     assert len(payloads(subscription)) == 2
 
 
-def test_without_subscriptions_an_event_costs_one_query():
+def test_without_subscriptions_an_event_costs_no_query():
     caller = make_user(Role.REQUESTER)
-    make_ticket(caller=caller)  # warm caches (content types, the priority matrix)
+    make_ticket(caller=caller)  # warm caches (content types, the priority matrix, the desk's snapshot)
 
     def create():
         tickets.ticket_create(actor=Actor(user=caller), caller=caller, short_description='Printer jammed')
@@ -131,8 +132,56 @@ def test_without_subscriptions_an_event_costs_one_query():
     finally:
         hooks.subscribe(hooks.CREATED, events.on_created, model=events_model())
     added = len(with_webhooks.captured_queries) - len(without.captured_queries)
-    assert added == 1, f'{len(with_webhooks)} queries with webhooks, {len(without)} without'
-    assert any('webhooks_webhooksubscription' in q['sql'] for q in with_webhooks.captured_queries)
+    assert added == 0, f'{len(with_webhooks)} queries with webhooks, {len(without)} without'
+    assert not any('webhooks_webhooksubscription' in q['sql'] for q in with_webhooks.captured_queries)
+
+
+def test_subscriptions_are_read_only_when_one_wants_the_event():
+    caller = make_user(Role.REQUESTER)
+    make_ticket(caller=caller)
+    others = make_subscription(events=[EventType.RECORD_COMMENTED])
+
+    def create():
+        with CaptureQueriesContext(connection) as captured:
+            ticket = tickets.ticket_create(actor=Actor(user=caller), caller=caller, short_description='Printer jammed')
+        return ticket, subscription_reads(captured)
+
+    create()
+    _, read = create()
+    assert read == ([], [])  # the one subscription wants comments only: neither the snapshot nor the rows are read
+    assert payloads(others) == []
+
+    # A new subscription moves the snapshot's version: the next create sees it, reads it with its owner, sends.
+    wanted = make_subscription(events=[EventType.RECORD_CREATED])
+    ticket, (snapshot, rows) = create()
+    assert (len(snapshot), len(rows)) == (1, 1)
+    assert [body['record']['number'] for body in payloads(wanted)] == [ticket.number]
+
+    # Turned off behind the snapshot's back (no new version): the fresh read decides, and nothing is sent.
+    WebhookSubscription.objects.filter(pk=wanted.pk).update(active=False)
+    _, (snapshot, rows) = create()
+    assert (len(snapshot), len(rows)) == (0, 1)
+    assert len(payloads(wanted)) == 1
+
+
+def test_a_disabled_subscription_leaves_the_snapshot():
+    caller = make_user(Role.REQUESTER)
+    subscription = make_subscription(events=[EventType.RECORD_CREATED])
+    make_ticket(caller=caller)
+    assert len(payloads(subscription)) == 1
+
+    services._disable(subscription, reason='Gone for good', now=timezone.now())  # as repeated failures do
+    with CaptureQueriesContext(connection) as captured:
+        make_ticket(caller=caller)
+    snapshot, rows = subscription_reads(captured)
+    assert (len(snapshot), len(rows)) == (1, 0)  # the snapshot is read again, and wants nothing any more
+    assert len(payloads(subscription)) == 1
+
+
+def subscription_reads(captured) -> tuple[list[str], list[str]]:
+    """The statements on the subscriptions: the snapshot's (ids and filters), and the rows read with their owner."""
+    reads = [q['sql'] for q in captured.captured_queries if 'FROM "webhooks_webhooksubscription"' in q['sql']]
+    return [sql for sql in reads if 'itsm_user' not in sql], [sql for sql in reads if 'itsm_user' in sql]
 
 
 def events_model():
