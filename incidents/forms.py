@@ -15,7 +15,16 @@ from django.db.models import Q
 from cmdb.models import ConfigurationItem
 from itsm import forms as core
 from itsm.choices import Impact, Priority, TicketKind, Urgency
-from itsm.forms import ActionForm, PersonField, PlainSelect, group_choices, staff_people
+from itsm.forms import (
+    GROUP_LABEL_FIELDS,
+    PERSON_LABEL_FIELDS,
+    ActionForm,
+    ListedModelChoiceField,
+    PersonField,
+    PlainSelect,
+    group_choices,
+    staff_people,
+)
 from itsm.models import SupportGroup, User
 
 from .choices import PendingReason, ResolutionCode, TicketChannel
@@ -324,11 +333,19 @@ class BulkActionForm(forms.Form):
         queryset=Ticket.objects.all(), error_messages={'required': 'Select at least one ticket.'}
     )
     operation = forms.ChoiceField(choices=OPERATIONS, widget=PlainSelect)
-    group = forms.ModelChoiceField(
-        queryset=SupportGroup.objects.none(), required=False, empty_label='— group —', widget=PlainSelect
+    group = ListedModelChoiceField(
+        queryset=SupportGroup.objects.none(),
+        label_fields=GROUP_LABEL_FIELDS,
+        required=False,
+        empty_label='— group —',
+        widget=PlainSelect,
     )
-    assignee = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, empty_label='— anyone —', widget=PlainSelect
+    assignee = ListedModelChoiceField(
+        queryset=User.objects.none(),
+        label_fields=PERSON_LABEL_FIELDS,
+        required=False,
+        empty_label='— anyone —',
+        widget=PlainSelect,
     )
     priority = forms.TypedChoiceField(
         choices=[('', '— priority —'), *Priority.choices],

@@ -84,6 +84,36 @@ class PlainSelect(forms.Select):
         return mark_safe(''.join(out))
 
 
+class ListedChoiceIterator(forms.models.ModelChoiceIterator):
+    """The options of a `ListedModelChoiceField`: one plain query of the columns the labels need. Django's iterator
+    reads whole rows through a server-side cursor (on PostgreSQL three statements), meant for lists too long to
+    hold; a select shows every option at once anyway."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ('', self.field.empty_label)
+        queryset = self.queryset
+        if self.field.label_fields:
+            queryset = queryset.only(*self.field.label_fields)
+        for obj in queryset:
+            yield self.choice(obj)
+
+
+class ListedModelChoiceField(forms.ModelChoiceField):
+    """A `ModelChoiceField` whose options read only `label_fields` (what `str()` of a row uses), in one query.
+    Validation reads the chosen row whole, as Django's does."""
+
+    iterator = ListedChoiceIterator
+
+    def __init__(self, queryset, *, label_fields: tuple[str, ...] = (), **kwargs):
+        self.label_fields = tuple(label_fields)
+        super().__init__(queryset, **kwargs)
+
+
+GROUP_LABEL_FIELDS = ('name',)
+PERSON_LABEL_FIELDS = ('first_name', 'last_name', 'username')  # `User.__str__`: the full name, else the username
+
+
 def group_choices():
     """The support groups work can be handed to, lowest tier first."""
     return SupportGroup.objects.active().order_by('tier', 'name')
