@@ -100,6 +100,10 @@ def run() -> list[Result]:
         ),
         measure(f'queue page "my work" ({mine} open)', [lambda: _get(client, f'{queue}?q=mine')] * SAMPLES),
         measure(
+            'waiting in my groups, below my work, after the page',
+            [lambda: _get(client, reverse('incidents:queue_waiting'), htmx=True)] * SAMPLES,
+        ),
+        measure(
             f'queue page of one group ({len(groups)} groups)',
             [lambda g=g: _get(client, reverse('incidents:queue_group', args=[g.pk])) for g in groups] * 3,
         ),

@@ -35,6 +35,7 @@ urlpatterns = [
     # Queues
     path('queues/', queues.QueueView.as_view(), name='queue'),
     path('queues/group/<int:group_id>/', queues.QueueView.as_view(), name='queue_group'),
+    path('queues/waiting/', queues.QueueWaitingView.as_view(), name='queue_waiting'),
     path('queues/accept-next/', accept_next, {'action': 'accept_next'}, name='accept_next'),
     # Lists and the create form
     path('tickets/', tickets.TicketListView.as_view(), name='ticket_list'),

@@ -182,10 +182,11 @@ def queue_assignee(record, value, column, context=None) -> SafeString:
 # ------------------------------------------------------------------------------------------- queue rows
 def take_form(ticket, context) -> SafeString:
     """Take on a row the person may take ('' otherwise): a form that assigns the ticket to them and accepts it,
-    coming back to this page."""
+    coming back to this page (`take_next` in the context: a fragment's page)."""
     if not getattr(ticket, 'can_take', False):
         return ''
     request = context.get('request')
+    back = context.get('take_next') or (request.get_full_path() if request is not None else '')
     return format_html(
         '<form method="post" action="{}" class="pc-take-form">\n'
         '  {}<input type="hidden" name="next" value="{}">\n'
@@ -194,7 +195,7 @@ def take_form(ticket, context) -> SafeString:
         '</form>\n',
         reverse('incidents:ticket_take', args=[ticket.number]),
         CsrfTokenNode().render(context),  # what `{% csrf_token %}` writes
-        request.get_full_path() if request is not None else '',
+        back,
         ticket.number,
     )
 

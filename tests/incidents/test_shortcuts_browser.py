@@ -49,6 +49,7 @@ def test_queue_and_ticket_shortcuts(live_server, page, queue):
     login(page, live_server, 'sam', PASSWORD)
     expect(page).to_have_url(re.compile(r'/queues/\?q=mine$'))  # an agent lands on their work
     expect(page.get_by_role('heading', name='Waiting in my groups')).to_be_visible()
+    expect(page.get_by_test_id('waiting-table')).to_be_visible()  # drawn once the page has loaded
 
     page.goto(f'{live_server.url}/queues/?q=all')
     page.keyboard.press('?')

@@ -23,6 +23,7 @@ from tests.sla.factories import make_sla
 
 S = TicketState
 QUEUE = reverse('incidents:queue')
+WAITING = reverse('incidents:queue_waiting')
 
 
 class TakeTestCase(ItsmTestCase):
@@ -182,29 +183,45 @@ class MyWorkTests(TakeTestCase):
         self.client.force_login(self.agent)
         response = self.client.get(QUEUE)
         self.assertEqual([t.number for t in response.context['object_list']], [mine.number])
-        self.assertEqual([t.number for t in response.context['waiting']], [waiting.number])
+        # The section is on the page; its table comes after the page loads, from the URL the slot names.
         self.assertContains(response, 'Waiting in my groups')
-        self.assertContains(response, 'Waiting &lt;here&gt;')
-        self.assertContains(response, reverse('incidents:ticket_take', args=[waiting.number]))
+        self.assertContains(response, f'hx-get="{WAITING}"')
+        self.assertNotContains(response, 'Waiting &lt;here&gt;')
+
+        table = self.client.get(WAITING, headers={'HX-Request': 'true'})
+        self.assertEqual([t.number for t in table.context['waiting']], [waiting.number])
+        self.assertContains(table, 'Waiting &lt;here&gt;')
+        self.assertContains(table, reverse('incidents:ticket_take', args=[waiting.number]))
+        self.assertContains(table, f'name="next" value="{QUEUE}"')  # Take comes back to my work, not the fragment
         for absent in (theirs, other_group, untriaged):
-            self.assertNotIn(absent, response.context['waiting'])
-        self.assertNotIn('waiting', self.client.get(QUEUE, {'q': 'all'}).context)
+            self.assertNotIn(absent, table.context['waiting'])
+        self.assertNotContains(self.client.get(QUEUE, {'q': 'all'}), 'Waiting in my groups')
 
     def test_nothing_waiting(self):
         self.client.force_login(self.agent)
-        self.assertContains(self.client.get(QUEUE), 'Every ticket of your groups has an owner.')
+        self.assertContains(self.client.get(WAITING), 'Every ticket of your groups has an owner.')
 
-    def test_my_work_costs_the_same_queries_whatever_is_waiting(self):
+    def test_the_waiting_table_is_for_agents_only(self):
+        requester = make_user(Role.REQUESTER)
+        self.client.force_login(requester)
+        self.assertIn(self.client.get(WAITING).status_code, (302, 403))
+        self.client.logout()
+        self.assertEqual(self.client.get(WAITING).status_code, 302)
+
+    def test_my_work_and_its_waiting_table_cost_the_same_queries_whatever_is_waiting(self):
         self.client.force_login(self.agent)
         self.ticket(S.ACCEPTED)
         self.ticket(S.ASSIGNED)
         self.client.get(QUEUE)
+        self.client.get(WAITING)
         small = self.count_queries(lambda: self.assertHttpStatus(self.client.get(QUEUE), 200))
+        small_table = self.count_queries(lambda: self.assertHttpStatus(self.client.get(WAITING), 200))
         for _ in range(4):
             self.ticket(S.ACCEPTED, caller=make_user())
             self.ticket(S.ASSIGNED, caller=make_user())
         large = self.count_queries(lambda: self.assertHttpStatus(self.client.get(QUEUE), 200))
-        self.assertEqual(small, large)
+        large_table = self.count_queries(lambda: self.assertHttpStatus(self.client.get(WAITING), 200))
+        self.assertEqual((small, small_table), (large, large_table))
 
 
 @pytest.mark.postgres

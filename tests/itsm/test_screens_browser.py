@@ -125,6 +125,7 @@ def test_queue_record_and_portal_fit(live_server, browser, desk, viewport, tmp_p
             expect(first.locator(f'.pc-col-{cell}')).to_be_visible()
         expect(first.get_by_test_id('sla-badge').first).to_be_visible()
         expect(page.locator('#object-table [data-sla-state="paused"]').first).to_be_visible()
+        expect(page.get_by_test_id('waiting-table')).to_be_visible()  # below my work, drawn after the page
         assert_fits(page, 'the queue')
         if phone:
             expect(page.get_by_role('button', name='Show navigation')).to_be_visible()
