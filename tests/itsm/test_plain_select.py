@@ -1,11 +1,14 @@
 """`PlainSelect` writes the HTML Django's `Select` writes through its templates."""
 
 from django import forms
+from django.db import connection
 from django.test import SimpleTestCase, TestCase
+from django.test.utils import CaptureQueriesContext
 
-from itsm.forms import PlainSelect
-from itsm.models import SupportGroup
-from tests.factories import SupportGroupFactory
+from itsm.choices import Role
+from itsm.forms import PERSON_LABEL_FIELDS, ListedModelChoiceField, PlainSelect
+from itsm.models import SupportGroup, User
+from tests.factories import SupportGroupFactory, make_user
 
 CHOICES = [
     ('', '— anyone —'),
@@ -61,3 +64,24 @@ class ModelChoicesTests(TestCase):
                 expected = django.widget.render('group', value, {'id': 'id_group'})
                 self.assertHTMLEqual(plain.widget.render('group', value, {'id': 'id_group'}), expected)
         self.assertIn('Network &lt;L2&gt;', plain.widget.render('group', None))
+
+    def test_listed_choices_read_only_their_label_columns_in_one_query_and_validate_whole_rows(self):
+        people = [
+            make_user(Role.SERVICE_DESK_AGENT, username='ann', first_name='Ann', last_name='<Ops>'),
+            make_user(Role.SERVICE_DESK_AGENT, username='bob', first_name='', last_name=''),
+        ]
+        queryset = User.objects.filter(pk__in=[p.pk for p in people]).order_by('username')
+        listed = ListedModelChoiceField(queryset, label_fields=PERSON_LABEL_FIELDS, widget=PlainSelect)
+        django = forms.ModelChoiceField(queryset, widget=forms.Select)
+        with CaptureQueriesContext(connection) as captured:
+            html = listed.widget.render('assignee', people[1].pk)
+        self.assertHTMLEqual(html, django.widget.render('assignee', people[1].pk))
+        self.assertIn('Ann &lt;Ops&gt;', html)  # the full name, else the username, as `User.__str__`
+        self.assertEqual(len(captured.captured_queries), 1)
+        sql = captured.captured_queries[0]['sql']
+        self.assertIn('"first_name"', sql)
+        self.assertNotIn('"email"', sql)
+        self.assertNotIn('CURSOR', sql.upper())
+        chosen = listed.clean(str(people[0].pk))
+        self.assertEqual((chosen, chosen.email), (people[0], people[0].email))  # validated rows are read whole
+        self.assertEqual(chosen.get_deferred_fields(), set())
