@@ -40,9 +40,9 @@ QUERIES: dict[str, int] = {
     'API list filtered': 14,
     'API list by cursor': 13,
     'draw the #-row': 0,
-    # After one create that warms the process (the desk's rules): the create itself (12 queries when routed) and,
+    # After one create that warms the process (the desk's rules): the create itself (11 queries when routed) and,
     # run eagerly here, its after-commit tasks (the notifications delivered, the prediction refreshed).
-    'API create': 33,
+    'API create': 32,
     'overview page, # days by week': 54,
     'overview page, last # days by day': 53,
     'overview page, # days, P# only': 54,

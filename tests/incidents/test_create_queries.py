@@ -19,7 +19,7 @@ from tests.sla.factories import all_priorities, make_ola
 
 pytestmark = pytest.mark.postgres
 
-CREATE_QUERIES = 8
+CREATE_QUERIES = 7
 
 
 class IncidentCreateQueryTests(ItsmTestCase):
@@ -44,7 +44,7 @@ class IncidentCreateQueryTests(ItsmTestCase):
             counts.append(len(statements) - len(savepoints))
         return counts[1:]
 
-    def test_an_api_create_with_its_sla_clocks_and_notification_runs_at_most_eight_queries(self):
+    def test_an_api_create_with_its_sla_clocks_and_notification_runs_at_most_seven_queries(self):
         counts = self.create_incidents()
 
         self.assertLessEqual(max(counts), CREATE_QUERIES, counts)
