@@ -1,5 +1,6 @@
 """Reference data read once per process and version: the desk's rules every new ticket consults (the priority
-matrix, SLAs, OLAs, routing rules, and the calendars and groups they name).
+matrix, SLAs, OLAs, routing rules, and the calendars and groups they name), and which webhook subscriptions want
+which events (an app's model registers by subclassing `ReferenceData`; the core names none of them).
 
 Opening a ticket asks each of them once; as ORM queries that was four reads, most of their cost building the SQL.
 Here each is read once and kept in the process under a version token. Every save or delete of a row they hold
