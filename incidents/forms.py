@@ -16,8 +16,8 @@ from cmdb.models import ConfigurationItem
 from itsm import forms as core
 from itsm.choices import Impact, Priority, TicketKind, Urgency
 from itsm.forms import (
-    GROUP_LABEL_FIELDS,
-    PERSON_LABEL_FIELDS,
+    GROUP_LABEL,
+    PERSON_LABEL,
     ActionForm,
     ListedModelChoiceField,
     PersonField,
@@ -335,14 +335,14 @@ class BulkActionForm(forms.Form):
     operation = forms.ChoiceField(choices=OPERATIONS, widget=PlainSelect)
     group = ListedModelChoiceField(
         queryset=SupportGroup.objects.none(),
-        label_fields=GROUP_LABEL_FIELDS,
+        **GROUP_LABEL,
         required=False,
         empty_label='— group —',
         widget=PlainSelect,
     )
     assignee = ListedModelChoiceField(
         queryset=User.objects.none(),
-        label_fields=PERSON_LABEL_FIELDS,
+        **PERSON_LABEL,
         required=False,
         empty_label='— anyone —',
         widget=PlainSelect,

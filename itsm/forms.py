@@ -85,33 +85,32 @@ class PlainSelect(forms.Select):
 
 
 class ListedChoiceIterator(forms.models.ModelChoiceIterator):
-    """The options of a `ListedModelChoiceField`: one plain query of the columns the labels need. Django's iterator
-    reads whole rows through a server-side cursor (on PostgreSQL three statements), meant for lists too long to
-    hold; a select shows every option at once anyway."""
+    """The options of a `ListedModelChoiceField`: one plain query of the columns its labels need, no instances.
+    Django's iterator builds a whole instance per row, read through a server-side cursor (on PostgreSQL three
+    statements) meant for lists too long to hold; a select shows every option at once anyway."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ('', self.field.empty_label)
-        queryset = self.queryset
-        if self.field.label_fields:
-            queryset = queryset.only(*self.field.label_fields)
-        for obj in queryset:
-            yield self.choice(obj)
+        label, columns = self.field.option_label, self.field.label_fields
+        for pk, *values in self.queryset.values_list('pk', *columns):
+            yield (pk, label(*values))
 
 
 class ListedModelChoiceField(forms.ModelChoiceField):
-    """A `ModelChoiceField` whose options read only `label_fields` (what `str()` of a row uses), in one query.
-    Validation reads the chosen row whole, as Django's does."""
+    """A `ModelChoiceField` whose options are `option_label(*row)` of `label_fields` read in one query
+    (`option_label` must say what `str()` of an instance says). Validation reads the chosen row whole, as Django's
+    does."""
 
     iterator = ListedChoiceIterator
 
-    def __init__(self, queryset, *, label_fields: tuple[str, ...] = (), **kwargs):
-        self.label_fields = tuple(label_fields)
+    def __init__(self, queryset, *, label_fields: tuple[str, ...], option_label, **kwargs):
+        self.label_fields, self.option_label = tuple(label_fields), option_label
         super().__init__(queryset, **kwargs)
 
 
-GROUP_LABEL_FIELDS = ('name',)
-PERSON_LABEL_FIELDS = ('first_name', 'last_name', 'username')  # `User.__str__`: the full name, else the username
+GROUP_LABEL = {'label_fields': ('name',), 'option_label': str}  # `SupportGroup.__str__`
+PERSON_LABEL = {'label_fields': ('first_name', 'last_name', 'username'), 'option_label': User.name_of}
 
 
 def group_choices():

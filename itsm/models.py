@@ -66,6 +66,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    @staticmethod
+    def name_of(first_name: str, last_name: str, username: str) -> str:
+        """What `str()` of a person with these columns gives (option lists that read only them)."""
+        return f'{first_name} {last_name}'.strip() or username
+
     def get_absolute_url(self) -> str:
         return reverse('itsm:user_detail', args=[self.pk])
 

@@ -6,7 +6,7 @@ from django.test import SimpleTestCase, TestCase
 from django.test.utils import CaptureQueriesContext
 
 from itsm.choices import Role
-from itsm.forms import PERSON_LABEL_FIELDS, ListedModelChoiceField, PlainSelect
+from itsm.forms import PERSON_LABEL, ListedModelChoiceField, PlainSelect
 from itsm.models import SupportGroup, User
 from tests.factories import SupportGroupFactory, make_user
 
@@ -71,7 +71,7 @@ class ModelChoicesTests(TestCase):
             make_user(Role.SERVICE_DESK_AGENT, username='bob', first_name='', last_name=''),
         ]
         queryset = User.objects.filter(pk__in=[p.pk for p in people]).order_by('username')
-        listed = ListedModelChoiceField(queryset, label_fields=PERSON_LABEL_FIELDS, widget=PlainSelect)
+        listed = ListedModelChoiceField(queryset, widget=PlainSelect, **PERSON_LABEL)
         django = forms.ModelChoiceField(queryset, widget=forms.Select)
         with CaptureQueriesContext(connection) as captured:
             html = listed.widget.render('assignee', people[1].pk)
@@ -85,3 +85,9 @@ class ModelChoicesTests(TestCase):
         chosen = listed.clean(str(people[0].pk))
         self.assertEqual((chosen, chosen.email), (people[0], people[0].email))  # validated rows are read whole
         self.assertEqual(chosen.get_deferred_fields(), set())
+
+    def test_a_persons_name_from_its_columns_is_what_str_gives(self):
+        for first, last in (('Ann', 'Lee'), ('Ann', ''), ('', 'Lee'), ('', ''), (' ', ' ')):
+            with self.subTest(first=first, last=last):
+                person = User(username='ann.lee', first_name=first, last_name=last)
+                self.assertEqual(User.name_of(first, last, 'ann.lee'), str(person))
