@@ -35,10 +35,13 @@ REFERENCES = (
 )
 
 
-def attach_references(tickets: Iterable[Ticket], only: Iterable[str] | None = None) -> None:
+def attach_references(
+    tickets: Iterable[Ticket], only: Iterable[str] | None = None, columns: dict[type, tuple[str, ...]] | None = None
+) -> None:
     """Set the people, group, categories, CIs and parent each ticket names (`only` those fields, when given) from
     one query per table (none for a table no ticket names), so reading `ticket.caller` and the like costs no
-    query."""
+    query. `columns` names, per model, the only columns to read of its rows (what an answer shows of them: any
+    other attribute would cost a query per row)."""
     tickets = list(tickets)
     wanted = None if only is None else set(only)
     for names in REFERENCES:
@@ -48,7 +51,8 @@ def attach_references(tickets: Iterable[Ticket], only: Iterable[str] | None = No
         ids = {getattr(ticket, f.attname) for ticket in tickets for f in fields if not f.is_cached(ticket)}
         ids.discard(None)
         target = fields[0].related_model
-        found = target._base_manager.in_bulk(ids) if ids else {}
+        rows = target._base_manager.only(*columns[target]) if columns and target in columns else target._base_manager
+        found = rows.in_bulk(ids) if ids else {}
         for ticket in tickets:
             for f in fields:
                 if not f.is_cached(ticket):
@@ -75,6 +79,7 @@ class TicketPageQuerySet(TicketQuerySet):
         return [found[pk] for pk in ids if pk in found]
 
     references: tuple[str, ...] | None = None  # all of REFERENCES
+    reference_columns: dict[type, tuple[str, ...]] | None = None  # whole rows
     # (then, the ordering it set) from `by_nearest_due_from_clocks`.
     _nearest_due: tuple[tuple[str, ...], tuple] | None = None
 
@@ -101,9 +106,16 @@ class TicketPageQuerySet(TicketQuerySet):
         clone.references = names
         return clone
 
+    def reading_references(self, columns: dict[type, tuple[str, ...]]) -> TicketPageQuerySet:
+        """Read only these columns of the references' rows, per model (`attach_references`)."""
+        clone = self._chain()
+        clone.reference_columns = columns
+        return clone
+
     def _clone(self):
         clone = super()._clone()
         clone.references = self.references
+        clone.reference_columns = self.reference_columns
         clone._nearest_due = self._nearest_due
         return clone
 
@@ -119,7 +131,7 @@ class TicketPageQuerySet(TicketQuerySet):
         fetched = self._result_cache is not None
         super()._fetch_all()
         if not fetched and self._iterable_class is ModelIterable:
-            attach_references(self._result_cache, self.references)
+            attach_references(self._result_cache, self.references, self.reference_columns)
 
 
 QueuePageQuerySet = TicketPageQuerySet  # its name when only the queues read in two steps

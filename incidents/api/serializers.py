@@ -5,10 +5,12 @@ from django.db.models import Prefetch, prefetch_related_objects
 from rest_framework import serializers
 
 from cmdb.api.fields import CINumberField
+from cmdb.models import ConfigurationItem
 from itsm.api.fields import GroupField, UsernameField
 
 # The shared action inputs, named here too for TICKET_ACTIONS.
 from itsm.choices import Impact, Priority, Urgency
+from itsm.models import SupportGroup, User
 from predictions.api.serializers import PredictionField
 from sla.api.serializers import RecordClocksField
 
@@ -182,6 +184,17 @@ REQUESTER_FIELDS = [
     'prediction',
 ]
 SLA_KINDS = ('response', 'resolution')
+
+
+# What a list of tickets shows of each reference (`TicketViewSet`, `selectors.attach_references`): the people by
+# username, the group and categories by name, CIs and the parent by number. A field showing more of one needs it here.
+REFERENCE_COLUMNS = {
+    User: ('username',),
+    SupportGroup: ('name',),
+    Category: ('name',),
+    ConfigurationItem: ('number',),
+    Ticket: ('number',),
+}
 
 
 class RequesterTicketSerializer(TicketSerializer):

@@ -28,7 +28,10 @@ class TicketViewSet(RecordViewSet):
     http_method_names = ['get', 'post', 'patch', 'head', 'options']
 
     def get_queryset(self):
-        tickets = selectors.ticket_list(user=self.request.user, many=self.action == 'list')
+        listing = self.action == 'list'
+        tickets = selectors.ticket_list(user=self.request.user, many=listing)
+        if listing:  # the list shows its references by name or number: their other columns stay unread
+            tickets = tickets.reading_references(s.REFERENCE_COLUMNS)
         return tickets.filter(kind=self.kind).order_by(*selectors.QUEUE_ORDER)
 
     def get_serializer_class(self):

@@ -57,6 +57,23 @@ class NoWideJoinTests(ListReadTestCase):
             names = [(str(t.caller), str(t.assignee), str(t.assignment_group), str(t.category)) for t in tickets]
         self.assertEqual({n[1:] for n in names}, {(str(self.agent), str(self.desk), 'Plotters')})
 
+    def test_the_api_list_reads_only_what_it_shows_of_the_references(self):
+        category = Category.objects.create(name='Plotters')
+        ticket = self.ticket(category=category)
+        statements = self.captured(lambda: self.assertHttpStatus(self.client.get(API), 200))
+        people = [sql for sql in statements if sql.startswith('SELECT "itsm_user"."id"') and ' IN (' in sql]
+        self.assertEqual(len(people), 1, statements)
+        self.assertIn('"itsm_user"."username"', people[0])
+        self.assertNotIn('"itsm_user"."email"', people[0])
+        row = next(r for r in self.client.get(API).json()['results'] if r['number'] == ticket.number)
+        self.assertEqual(
+            (row['caller'], row['assignee'], row['group'], row['category']),
+            (ticket.caller.username, self.agent.username, self.desk.name, 'Plotters'),
+        )
+        # The detail and the pages read whole rows (what they show of a person is more than a username).
+        detail = self.captured(lambda: self.client.get(f'{API}{ticket.number}/'))
+        self.assertTrue(any('"itsm_user"."email"' in sql for sql in detail if 'FROM "itsm_user"' in sql))
+
     def test_a_lookup_by_number_reads_one_row(self):
         ticket = self.ticket()
         statements = self.captured(lambda: selectors.ticket_by_number(ticket.number))
