@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -27,9 +26,9 @@ from itsm.errors import Conflict, NotAllowed
 from itsm.oncommit import transaction_memo
 from itsm.permissions import user_can
 
-from . import destinations, events, signing
+from . import destinations, events, selectors, signing
 from .choices import OPEN_STATUSES, PING, DeliveryStatus, EventType
-from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription, new_secret, wants_event
+from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription, new_secret
 
 USER_AGENT = 'Pitcrew-Webhooks/1'
 # How long a claimed attempt stays claimed before the sweep may try it again (the worker died mid-request).
@@ -166,37 +165,6 @@ def disabled_notice(*, subscription_id: int) -> notify.Message | None:
 
 
 # --------------------------------------------------------------------------------------------- events
-@dataclass(frozen=True)
-class Interest:
-    """What one active subscription asks for, as the desk's snapshot keeps it."""
-
-    pk: int
-    events: frozenset[str]
-    record_kinds: frozenset[str]
-
-    def wants(self, event_type: str, kind: str | None) -> bool:
-        return wants_event(self.events, self.record_kinds, event_type, kind)
-
-
-def subscription_interests() -> tuple[Interest, ...]:
-    """Which active subscription wants which events, read once per process and version of the desk's rules
-    (`itsm.snapshots`): saving or deleting a subscription, or disabling one, gives them a new version."""
-    return snapshots.snapshot(snapshots.DESK_RULES, 'webhook-interests', _stored_interests)
-
-
-def _stored_interests(alias: str) -> tuple[Interest, ...]:
-    rows = WebhookSubscription.objects.using(alias).filter(active=True).values_list('pk', 'events', 'record_kinds')
-    return tuple(
-        Interest(pk, frozenset(map(str, events or ())), frozenset(map(str, kinds or ()))) for pk, events, kinds in rows
-    )
-
-
-def active_subscriptions() -> list[WebhookSubscription]:
-    """Every active subscription with its owner, as stored now: read when an event interests one of them (the
-    snapshot may be a change behind; this read decides), once per transaction."""
-    return list(WebhookSubscription.objects.filter(active=True).select_related('owner'))
-
-
 def _body(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(',', ':'), ensure_ascii=False)
 
@@ -225,21 +193,19 @@ def enqueue_event(
     `batch`, a dict shared by the events of one batch in one transaction (the SLA sweep's announcements), keeps the
     subscriptions read for the first event, so a batch reads them once."""
     kind = events.record_kind(record)
-    interested = {interest.pk for interest in subscription_interests() if interest.wants(str(event_type), kind)}
-    if not interested:
+    if not selectors.anyone_wants(str(event_type), kind):
         return []
     restricted = bool(getattr(record, 'is_restricted', False))
     if batch is None:
-        subscriptions = transaction_memo('webhooks:active-subscriptions', active_subscriptions)
+        subscriptions = transaction_memo('webhooks:active-subscriptions', selectors.active_subscriptions)
     else:
         if 'webhook_subscriptions' not in batch:
-            batch['webhook_subscriptions'] = active_subscriptions()
+            batch['webhook_subscriptions'] = selectors.active_subscriptions()
         subscriptions = batch['webhook_subscriptions']
     wanted = [
         s
         for s in subscriptions
-        if s.pk in interested
-        and s.wants(str(event_type), kind)
+        if s.wants(str(event_type), kind)
         and (s.security_incidents or not restricted)
         and s.owner.is_active
         and user_can(s.owner, type(record), 'view')
