@@ -64,11 +64,12 @@ class User(AbstractUser):
         return salted_hmac(key_salt, value, secret=secret, algorithm='sha256').hexdigest()
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return self.name_of(self.first_name, self.last_name, self.username)
 
     @staticmethod
     def name_of(first_name: str, last_name: str, username: str) -> str:
-        """What `str()` of a person with these columns gives (option lists that read only them)."""
+        """How a person is named: the full name, else the username (`str()`, and option lists that read only these
+        columns)."""
         return f'{first_name} {last_name}'.strip() or username
 
     def get_absolute_url(self) -> str:
