@@ -244,11 +244,11 @@ def nearest_due_ids(records: QuerySet, start: int, stop: int, then: Sequence[str
     (`order_by_nearest_due`). Records without a counting clock come last, in the order of `then`."""
     if stop <= start:
         return []
-    content_type = ContentType.objects.get_for_model(records.model)
-    open_due = SlaClock.objects.filter(OPEN_DUE, content_type=content_type)
     limit = stop * OPEN_CLOCKS_PER_RECORD
     if limit > WALK_LIMIT:
         return None
+    content_type = ContentType.objects.get_for_model(records.model)
+    open_due = SlaClock.objects.filter(OPEN_DUE, content_type=content_type)
     walked = list(open_due.order_by('due_at').values_list('object_id', 'due_at')[: limit + 1])
     exhausted = len(walked) <= limit
     if not exhausted:
