@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from cmdb.api.fields import CINumberField
 from cmdb.models import ConfigurationItem
+from itsm.api.field_templates import FieldsBuiltOnceMixin
 from itsm.api.fields import GroupField, UsernameField
 
 # The shared action inputs, named here too for TICKET_ACTIONS.
@@ -41,7 +42,7 @@ class TicketListSerializer(serializers.ListSerializer):
         return super().to_representation(tickets)
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """A ticket as the API shows it. Writable fields are those a create or an edit may set."""
 
     caller = UsernameField(required=False)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from cmdb.models import ConfigurationItem
+from itsm.api.field_templates import FieldsBuiltOnceMixin
 from itsm.choices import Priority
 from itsm.models import SupportGroup
 
@@ -209,7 +210,7 @@ def _seconds(delta) -> int:
     return int(delta.total_seconds())
 
 
-class TicketClockSerializer(serializers.ModelSerializer):
+class TicketClockSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """One clock as a ticket shows it (`sla` on every ticket response)."""
 
     kind = serializers.CharField(read_only=True, help_text='response, resolution, ola_accept or ola_resolve')
