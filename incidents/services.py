@@ -128,22 +128,35 @@ def ticket_create(
     ticket.service, ticket.ci = service, ci
     ticket.priority = compute_priority(ticket.impact, ticket.urgency)
     _validate_ticket(ticket)
-    ticket.save()
-    audit.record_created(
-        ticket, actor=actor, message=f'{ticket.get_kind_display()} opened via {ticket.get_channel_display()}'
-    )
-    hooks.emit(hooks.CREATED, ticket, actor=actor, notify=notify)
-    # The ticket was inserted in this transaction: assigning it needs neither a lock nor a fresh read.
+    # Where the ticket goes is decided before it is written: a routed ticket is inserted assigned, with its SLA and
+    # OLA clocks in one insert, and nobody could have seen it in between. Its timeline still says both: opened, then
+    # assigned by whom and why.
+    assignment = None
     if assignment_group is not None:  # a group named when opening wins over the routing
-        ticket = _assign(ticket, actor=actor, group=assignment_group, assignee=assignee, reason='', notify=notify)
+        assignment = (actor, assignment_group, assignee, '')
     elif route:
         from .routing import route_for
 
         found = route_for(ticket)
         if found is not None:  # the desk's rules route it, whoever opened it
-            ticket = _assign(
-                ticket, actor=Actor.system(), group=found.group, assignee=None, reason=found.message, notify=notify
-            )
+            assignment = (Actor.system(), found.group, None, found.message)
+    move = None
+    if assignment is not None:
+        assigner, group, person = assignment[:3]
+        TICKET_ACTIONS.check(ticket, 'assign', assigner)
+        changes = _assignment_changes(ticket, group=group, assignee=person)
+        move = TICKET_ACTIONS.apply(ticket, 'assign', actor=assigner, changes=changes)
+    ticket.save()
+    audit.record_created(
+        ticket,
+        actor=actor,
+        message=f'{ticket.get_kind_display()} opened via {ticket.get_channel_display()}',
+        opened_as=move.before if move is not None else None,
+    )
+    hooks.emit(hooks.CREATED, ticket, actor=actor, notify=notify)
+    if move is not None:
+        assigner, reason = assignment[0], assignment[3]
+        TICKET_ACTIONS.workflow.record(move, actor=assigner, message=reason, public=False, notify=notify)
     return ticket
 
 
@@ -352,6 +365,13 @@ def _assign(
 ) -> Ticket:
     """Assign `ticket`, locked by the caller or inserted in the caller's transaction (which nobody else sees)."""
     TICKET_ACTIONS.check(ticket, 'assign', actor)
+    changes = _assignment_changes(ticket, group=group, assignee=assignee)
+    TICKET_ACTIONS.run(ticket, 'assign', actor=actor, changes=changes, message=reason, public=False, notify=notify)
+    return ticket
+
+
+def _assignment_changes(ticket: Ticket, *, group: SupportGroup, assignee: User | None) -> dict[str, Any]:
+    """What assigning `ticket` to `group` (and `assignee`) sets, once the actor may assign it."""
     if assignee is not None and not group.members.filter(pk=assignee.pk).exists():
         raise ValidationError({'assignee': f'{assignee} is not a member of {group}.'})
     if ticket.state == TicketState.ASSIGNED and ticket.assignment_group_id == group.pk and assignee is None:
@@ -361,8 +381,7 @@ def _assign(
         changes['reassignment_count'] = ticket.reassignment_count + 1
     if ticket.assigned_at is None:
         changes['assigned_at'] = timezone.now()
-    TICKET_ACTIONS.run(ticket, 'assign', actor=actor, changes=changes, message=reason, public=False, notify=notify)
-    return ticket
+    return changes
 
 
 @transaction.atomic

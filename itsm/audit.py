@@ -122,10 +122,20 @@ def record(
     )
 
 
-def record_created(obj: models.Model, *, actor: Actor, message: str = '', public: bool = True, **kwargs):
+def record_created(
+    obj: models.Model,
+    *,
+    actor: Actor,
+    message: str = '',
+    public: bool = True,
+    opened_as: dict[str, Any] | None = None,
+    **kwargs,
+):
+    """The entry that opens `obj`'s timeline, listing the values it was opened with: `opened_as` (a snapshot)
+    when a move made before the insert (`Workflow.apply`) has its own entry, else what `obj` holds."""
     changes = [
         {'field': c['field'], 'label': c['label'], 'before': None, 'after': c['after']}
-        for c in diff(obj, {}, snapshot(obj))
+        for c in diff(obj, {}, snapshot(obj) if opened_as is None else opened_as)
         if c['after'] not in (None, '', [], {})
     ]
     return record(

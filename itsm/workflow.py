@@ -118,12 +118,20 @@ class Workflow:
         public: bool = True,
         notify: bool = True,
     ):
-        """Apply action `name` to `obj` (already locked by the caller when races matter), record it and call the
-        `transitioned` hooks.
+        """Apply action `name` to `obj` (already locked by the caller when races matter), save it, record it and call
+        the `transitioned` hooks.
 
         Raises InvalidTransition (409) for a move the current state does not allow and ValidationError (400)
         naming each required field that is missing.
         """
+        move = self.apply(obj, name, changes=changes)
+        obj.save()
+        return self.record(move, actor=actor, message=message, data=data, public=public, notify=notify)
+
+    def apply(self, obj: models.Model, name: str, *, changes: dict[str, Any] | None = None) -> Move:
+        """The first half of `run`: check the move and make it on `obj` in memory. The caller saves `obj`, then
+        `record`s the move. A service that opens a record and moves it at once (a new ticket routed to a group)
+        applies the move before the insert, so the record is written once, as it will be seen."""
         transition = self.check(obj, name)
         before = audit.snapshot(obj)
         source = self.state_of(obj)
@@ -137,21 +145,52 @@ class Workflow:
         if missing:
             raise ValidationError(missing)
         setattr(obj, self.field, transition.target)
-        obj.save()
-        field_changes = [c for c in audit.diff(obj, before, audit.snapshot(obj)) if c['field'] != self.field]
+        return Move(obj=obj, name=name, source=source, target=transition.target, before=before)
+
+    def record(
+        self,
+        move: Move,
+        *,
+        actor: audit.Actor,
+        message: str = '',
+        data: dict[str, Any] | None = None,
+        public: bool = True,
+        notify: bool = True,
+    ):
+        """The second half of `run`, once the moved record is saved: its timeline entry and the `transitioned`
+        hooks."""
+        obj = move.obj
+        field_changes = [c for c in audit.diff(obj, move.before, audit.snapshot(obj)) if c['field'] != self.field]
         entry = audit.record(
             obj,
             actor=actor,
             kind=TimelineKind.TRANSITION,
             message=message,
             changes=field_changes,
-            data={'action': name, 'from': source, 'to': transition.target, **(data or {})},
+            data={'action': move.name, 'from': move.source, 'to': move.target, **(data or {})},
             public=public,
         )
         hooks.emit(
-            hooks.TRANSITIONED, obj, actor=actor, action=name, source=source, target=transition.target, notify=notify
+            hooks.TRANSITIONED,
+            obj,
+            actor=actor,
+            action=move.name,
+            source=move.source,
+            target=move.target,
+            notify=notify,
         )
         return entry
+
+
+@dataclass(frozen=True)
+class Move:
+    """A transition made on a record in memory (`Workflow.apply`), not yet saved and recorded."""
+
+    obj: models.Model
+    name: str
+    source: str
+    target: str
+    before: dict[str, Any]  # the record's audited values before the move (`audit.snapshot`)
 
 
 def lock(obj: models.Model) -> models.Model:
@@ -276,6 +315,12 @@ class ActionSet:
         """Check the action, then run its transition (see `Workflow.run` for the keyword arguments)."""
         action = self.check(record, name, actor)
         return self.workflow.run(record, action.transition, actor=actor, **kwargs)
+
+    def apply(self, record, name: str, *, actor, changes: dict[str, Any] | None = None) -> Move:
+        """Check the action, then make its transition in memory (`Workflow.apply`): the caller saves the record and
+        passes the move to `workflow.record`."""
+        action = self.check(record, name, actor)
+        return self.workflow.apply(record, action.transition, changes=changes)
 
     def available(self, record, user) -> list[Action]:
         """The record actions `user` may take now, in declaration order."""

@@ -53,17 +53,36 @@ class IncidentCreateQueryTests(ItsmTestCase):
         self.assertEqual(self.timeline(ticket, TimelineKind.CREATED).count(), 1)
         self.assertTrue(OutboxMessage.objects.filter(object_id=ticket.pk, event='received').exists())
 
-    def test_a_routed_create_assigns_without_locking_or_reading_the_new_ticket_again(self):
+    def test_a_routed_create_inserts_the_ticket_assigned_with_all_its_clocks_at_once(self):
         make_ola(self.group)
         RoutingRule.objects.create(name='API tickets', channel='api', assignment_group=self.group)
 
         counts = self.create_incidents()
+        with CaptureQueriesContext(connection) as captured:
+            self.create_incidents(count=1)
 
-        # The routing's assignment is a transition of its own (update, history, the OLA's clocks, notification).
-        self.assertLessEqual(max(counts), CREATE_QUERIES + 4, counts)
+        # The routing's assignment adds its timeline entry and its notification; the ticket is not written twice
+        # and the OLA's clocks go in with the SLA's.
+        self.assertLessEqual(max(counts), CREATE_QUERIES + 2, counts)
+        statements = [q['sql'] for q in captured.captured_queries]
+        self.assertEqual([sql for sql in statements if sql.startswith('UPDATE')], [])
+        self.assertEqual(len([sql for sql in statements if sql.startswith('INSERT INTO "sla_slaclock"')]), 1)
         ticket = Ticket.objects.order_by('-pk').first()
         self.assertEqual((ticket.assignment_group, ticket.state), (self.group, 'assigned'))
         self.assertEqual(SlaClock.objects.for_record(ticket).count(), 4)  # the SLA's two and the group's OLA two
+        opened, routed = self.timeline(ticket).order_by('pk')
+        self.assertEqual(opened.kind, TimelineKind.CREATED)
+        opened_with = {change['field']: change['after'] for change in opened.changes}
+        self.assertEqual(opened_with['state'], 'new')  # as opened: the assignment is the next entry's
+        self.assertNotIn('assignment_group', opened_with)
+        self.assertEqual(
+            (routed.kind, routed.message), (TimelineKind.TRANSITION, f'Routed to {self.group} by rule "API tickets"')
+        )
+        self.assertEqual(routed.data, {'action': 'assign', 'from': 'new', 'to': 'assigned'})
+        self.assertEqual(
+            [(c['field'], c['before'], c['after']) for c in routed.changes][:1],
+            [('assignment_group', None, str(self.group))],
+        )
 
     def test_a_routed_create_sends_one_task_for_both_its_notifications(self):
         make_ola(self.group)

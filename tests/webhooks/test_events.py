@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents import services as tickets
+from incidents.models import RoutingRule
 from itsm import hooks
 from itsm.audit import Actor
 from itsm.choices import Role
@@ -71,6 +72,27 @@ def test_ticket_create_assign_and_comment_produce_events(django_capture_on_commi
     assert comments[0]['comment']['author'] == agent.username
     # The work note is in no payload of any kind.
     assert all('token server rebooted' not in d.body for d in WebhookDelivery.objects.all())
+
+
+def test_a_routed_ticket_is_created_assigned_and_then_its_assignment_is_an_event_of_its_own():
+    subscription = make_subscription()
+    group, _ = make_group_with_agent(name='Service Desk')
+    RoutingRule.objects.create(name='Everything', assignment_group=group)
+    caller = make_user(Role.REQUESTER, username='carla')
+
+    ticket = tickets.ticket_create(
+        actor=Actor(user=caller, channel='portal'), caller=caller, short_description='VPN refuses my token'
+    )
+
+    bodies = payloads(subscription)
+    assert [b['type'] for b in bodies] == ['record.created', 'record.transitioned']
+    created, moved = bodies
+    # Written once, already routed: the created event shows the ticket as it was committed.
+    assert (created['record']['state'], created['record']['assignment_group']) == ('assigned', 'Service Desk')
+    assert created['actor'] == 'carla'
+    assert moved['transition'] == {'name': 'assign', 'label': 'Assign', 'source': 'new', 'target': 'assigned'}
+    assert moved['actor'] is None and moved['channel'] == 'system'  # the desk's rules assigned it
+    assert moved['record']['number'] == ticket.number
 
 
 def test_subscriptions_get_only_the_events_and_kinds_they_chose():
