@@ -11,3 +11,13 @@ def count_up(cache, key: str, timeout: int) -> int:
         if cache.add(key, 1, timeout):
             return 1
         return cache.incr(key)  # another process created it in between
+
+
+def count_window(cache, key: str, previous_key: str, timeout: int) -> tuple[int, int]:
+    """Add one to the counter `key` (as `count_up`) and read the counter `previous_key` (0 when missing): the count
+    of this period and of the one before, for a rate limit. One round trip on the Redis cache, two elsewhere."""
+    counting = getattr(cache, 'count_window', None)
+    if counting is not None:
+        return counting(key, previous_key, timeout)
+    previous = cache.get(previous_key, 0)
+    return count_up(cache, key, timeout), previous

@@ -14,7 +14,7 @@ import math
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
-from itsm.counters import count_up
+from itsm.counters import count_window
 from itsm.models import ApiToken
 
 
@@ -40,9 +40,10 @@ class WindowCounter(throttling.SimpleRateThrottle):
             return True
         window, self.elapsed = divmod(self.timer(), self.duration)
         current = f'{self.key}:{int(window)}'
-        self.previous = self.cache.get(f'{self.key}:{int(window) - 1}', 0)
         # The counter outlives its own period by one: it is the next period's `previous`.
-        self.current = count_up(self.cache, current, 2 * self.duration)
+        self.current, self.previous = count_window(
+            self.cache, current, f'{self.key}:{int(window) - 1}', 2 * self.duration
+        )
         # The previous period's requests, assumed spread evenly, count for the share still within one period back.
         if self.previous * (1 - self.elapsed / self.duration) + self.current > self.num_requests:
             with contextlib.suppress(ValueError):  # expired in between: nothing left to take off

@@ -49,3 +49,26 @@ def test_an_increment_is_one_command(cache, monkeypatch):
     monkeypatch.setattr(client, 'execute_command', lambda *args, **kw: sent.append(args[0]) or original(*args, **kw))
     assert cache.incr('counter') == 3
     assert sent == ['EVALSHA']
+
+
+def test_a_window_count_creates_the_counter_with_its_expiry_and_reads_the_previous_one(cache):
+    assert cache.count_window('rate:11', 'rate:10', 120) == (1, 0)  # neither existed
+    client = cache._cache.get_client('rate:11')
+    assert 0 < client.ttl(cache.make_key('rate:11')) <= 120
+    assert cache.get('rate:10') is None  # reading the previous one made nothing
+    assert cache.count_window('rate:11', 'rate:10', 120) == (2, 0)
+    assert cache.get('rate:11') == 2  # a plain counter to Django's cache too
+
+    cache.set('rate:11', 7, 120)
+    assert cache.count_window('rate:12', 'rate:11', 120) == (1, 7)
+    assert cache.incr('rate:12') == 2  # and the new counter counts on through Django's `incr`
+
+
+def test_a_window_count_is_one_command(cache, monkeypatch):
+    cache.count_window('rate:1', 'rate:0', 60)  # the script is loaded on first use
+    client = cache._cache.get_client('rate:1', write=True)
+    sent = []
+    original = client.execute_command
+    monkeypatch.setattr(client, 'execute_command', lambda *args, **kw: sent.append(args[0]) or original(*args, **kw))
+    assert cache.count_window('rate:1', 'rate:0', 60) == (2, 0)
+    assert sent == ['EVALSHA']
