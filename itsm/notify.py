@@ -54,7 +54,7 @@ from django.utils import timezone
 from . import audit, timezones
 from .audit import Actor
 from .choices import TimelineKind
-from .oncommit import on_commit_once, transaction_memo
+from .oncommit import task_after_commit, transaction_memo
 from .outbox import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -320,8 +320,8 @@ def _kick_after_commit(outbox_id: int) -> None:
 
     outbox_ids = transaction_memo('notify:outbox-ids', list)
     outbox_ids.append(outbox_id)
-    # Robust: the rows have committed; a broker that cannot take the task is logged and the sweep delivers them.
-    on_commit_once('notify:deliver', lambda: deliver_notification_task.delay(outbox_ids), robust=True)
+    # The rows have committed by then: a broker that cannot take the task is logged and the sweep delivers them.
+    task_after_commit('notify:deliver', deliver_notification_task, outbox_ids)
 
 
 def subject_for(record, label: str) -> str:

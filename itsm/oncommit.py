@@ -1,5 +1,6 @@
 """`on_commit_once`: a callback queued for after the commit once per key, however often a transaction asks;
-`transaction_memo`: a value read once per transaction, however often it is asked for.
+`transaction_memo`: a value read once per transaction, however often it is asked for; `task_after_commit`: a
+Celery task sent after the commit, the transaction's tasks in one message.
 
 One transaction often fires several hooks for one record (a create is `created`, then `transitioned` when
 routing assigns it): work they each queue for after the commit, such as refreshing the record's prediction,
@@ -12,11 +13,14 @@ each queue their own, as the separate transactions they stand for would.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable
 
 from django.db import transaction
 
-__all__ = ['on_commit_once', 'transaction_forget', 'transaction_memo']
+__all__ = ['on_commit_once', 'task_after_commit', 'transaction_forget', 'transaction_memo']
+
+logger = logging.getLogger(__name__)
 
 
 class _Keyed:
@@ -85,3 +89,38 @@ def transaction_forget(key: Hashable, *, using: str | None = None) -> None:
     for _, callback, _ in transaction.get_connection(using).run_on_commit:
         if isinstance(callback, _Memo):
             callback.values.pop(key, None)
+
+
+def task_after_commit(key: Hashable, task, *args, using: str | None = None) -> None:
+    """Send Celery `task` with `args` once the transaction commits, once per `key` however often it asks.
+
+    The tasks one transaction queues leave in one message to the broker, `itsm.tasks.run_tasks_task`, which runs
+    them one after the other: a routed create's notifications and its prediction cost one publish, not two (each
+    is a few tenths of a millisecond of the request). A lone task is sent as itself. `args` are read at the
+    commit, so a list the transaction goes on filling leaves whole. The change has committed by then: a broker
+    that cannot take the message is logged, never raised, and the sweeps redo what the tasks would have done.
+    Outside a transaction the task is sent at once. Only for tasks that may run inside another one (no retry
+    policy of their own: a failure is logged and the others still run)."""
+    connection = transaction.get_connection(using)
+    if not connection.in_atomic_block:
+        _send_tasks({key: (task, args)})
+        return
+    queued = transaction_memo('oncommit:tasks', dict, using=using)
+    if key in queued:
+        return
+    queued[key] = (task, args)
+    on_commit_once('oncommit:send-tasks', lambda: _send_tasks(queued), robust=True, using=using)
+
+
+def _send_tasks(queued: dict[Hashable, tuple]) -> None:
+    calls = list(queued.values())
+    try:
+        if len(calls) == 1:
+            task, args = calls[0]
+            task.delay(*args)
+        else:
+            from .tasks import run_tasks_task
+
+            run_tasks_task.delay([[task.name, list(args)] for task, args in calls])
+    except Exception:
+        logger.exception('Could not send %s after the commit', ', '.join(task.name for task, _ in calls))

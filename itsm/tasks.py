@@ -14,6 +14,24 @@ def ping() -> str:
 
 
 @shared_task(ignore_result=True)
+def run_tasks_task(calls: list[list]) -> str:
+    """The tasks one transaction sent after its commit in one message (`itsm.oncommit.task_after_commit`), as
+    [task name, arguments] pairs: each runs here in turn, and one that fails is logged and leaves the others to
+    run."""
+    from celery import current_app
+
+    outcomes = []
+    for name, args in calls:
+        try:
+            current_app.tasks[name](*args)
+            outcomes.append(f'{name}: done')
+        except Exception:
+            logger.exception('Task %s, sent after a commit with others, failed', name)
+            outcomes.append(f'{name}: failed')
+    return '; '.join(outcomes)
+
+
+@shared_task(ignore_result=True)
 def deliver_notification_task(outbox_ids: list[int] | int) -> str:
     """Deliver the outbox rows one transaction wrote, now (queued after its commit; a single id is what an older
     release queued). Idempotent: a row already sent, or being sent by another worker, is skipped; a failure is

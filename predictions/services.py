@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from incidents.choices import OPEN_STATES, TicketState
 from incidents.models import Ticket
-from itsm.oncommit import on_commit_once
+from itsm.oncommit import task_after_commit
 
 from . import estimate
 from .models import DurationProfile, Prediction
@@ -226,17 +226,10 @@ def ticket_touched(ticket: Ticket, **kwargs) -> None:
     """Hook subscriber (created, changed, transitioned): refresh the ticket's prediction after commit, once per
     transaction however many of these it fires. A failure is logged, never raised: predictions never fail a
     change."""
+    from .tasks import prediction_refresh_task
+
     pk = ticket.pk
-
-    def send():
-        try:
-            from .tasks import prediction_refresh_task
-
-            prediction_refresh_task.delay(pk)
-        except Exception:
-            logger.exception('Could not refresh the prediction of ticket %s', pk)
-
     try:
-        on_commit_once(('prediction_refresh', pk), send)
+        task_after_commit(('prediction_refresh', pk), prediction_refresh_task, pk)
     except Exception:
         logger.exception('Could not queue the prediction refresh of ticket %s', pk)

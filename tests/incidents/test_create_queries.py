@@ -84,13 +84,14 @@ class IncidentCreateQueryTests(ItsmTestCase):
             [('assignment_group', None, str(self.group))],
         )
 
-    def test_a_routed_create_sends_one_task_for_both_its_notifications(self):
+    def test_a_routed_create_sends_one_message_for_both_its_notifications_and_its_prediction(self):
         make_ola(self.group)
         RoutingRule.objects.create(name='API tickets', channel='api', assignment_group=self.group)
         payload = {'short_description': 'Printer jammed', 'caller': self.caller.username, 'impact': 'low'}
 
         with (
-            mock.patch('itsm.tasks.deliver_notification_task.delay') as delay,
+            mock.patch('itsm.tasks.run_tasks_task.delay') as batch,
+            mock.patch('itsm.tasks.deliver_notification_task.delay') as deliver,
             self.captureOnCommitCallbacks(execute=True),
         ):
             response = self.api_client(self.agent).post('/api/v1/incidents/', payload, format='json')
@@ -99,7 +100,13 @@ class IncidentCreateQueryTests(ItsmTestCase):
         ticket = Ticket.objects.get(number=response.json()['number'])
         rows = OutboxMessage.objects.filter(object_id=ticket.pk).order_by('pk')
         self.assertEqual([row.event for row in rows], ['received', 'assigned'])
-        delay.assert_called_once_with([row.pk for row in rows])
+        deliver.assert_not_called()  # it travels in the one message
+        batch.assert_called_once_with(
+            [
+                ['itsm.tasks.deliver_notification_task', [[row.pk for row in rows]]],
+                ['predictions.tasks.prediction_refresh_task', [ticket.pk]],
+            ]
+        )
 
     def test_the_answer_shows_the_clocks_as_the_ticket_page_reads_them(self):
         make_ola(self.group)

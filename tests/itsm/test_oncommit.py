@@ -1,13 +1,15 @@
-"""Work queued for after the commit once per key (`itsm.oncommit.on_commit_once`), and values read once per
-transaction (`transaction_memo`)."""
+"""Work queued for after the commit once per key (`itsm.oncommit.on_commit_once`), values read once per
+transaction (`transaction_memo`), and a transaction's Celery tasks sent in one message (`task_after_commit`)."""
 
 import contextlib
 import logging
+from unittest import mock
 
 from django.db import transaction
 from django.test import TransactionTestCase
 
-from itsm.oncommit import on_commit_once, transaction_forget, transaction_memo
+from itsm.oncommit import on_commit_once, task_after_commit, transaction_forget, transaction_memo
+from itsm.tasks import run_tasks_task
 from tests.base import ItsmTestCase
 
 
@@ -110,3 +112,75 @@ class OutsideTransactionTests(TransactionTestCase):
         for _ in range(2):
             transaction_memo('key', lambda: reads.append(1))
         self.assertEqual(len(reads), 2)
+
+
+class _Task:
+    """Stands for a Celery task at the edge: its name, and what `delay` was given."""
+
+    def __init__(self, name: str, fail: Exception | None = None):
+        self.name, self.fail, self.sent = name, fail, []
+
+    def delay(self, *args):
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append(args)
+
+
+class TaskAfterCommitTests(ItsmTestCase):
+    def setUp(self):
+        self.batches = []
+        batch = mock.patch('itsm.tasks.run_tasks_task.delay', side_effect=lambda calls: self.batches.append(calls))
+        batch.start()
+        self.addCleanup(batch.stop)
+
+    def test_a_transactions_tasks_leave_in_one_message_once_per_key_with_their_arguments_at_the_commit(self):
+        notify, refresh = _Task('app.notify'), _Task('app.refresh')
+        with self.captureOnCommitCallbacks(execute=True), transaction.atomic():
+            ids = [1]
+            task_after_commit('notify', notify, ids)
+            task_after_commit(('refresh', 7), refresh, 7)
+            task_after_commit(('refresh', 7), refresh, 7)  # asked again: once
+            ids.append(2)  # read at the commit
+            self.assertEqual(self.batches, [])
+        self.assertEqual(self.batches, [[['app.notify', [[1, 2]]], ['app.refresh', [7]]]])
+        self.assertEqual((notify.sent, refresh.sent), ([], []))
+
+    def test_a_lone_task_is_sent_as_itself_and_outside_a_transaction_at_once(self):
+        refresh = _Task('app.refresh')
+        with self.captureOnCommitCallbacks(execute=True), transaction.atomic():
+            task_after_commit(('refresh', 7), refresh, 7)
+        self.assertEqual(refresh.sent, [(7,)])
+        with mock.patch.object(transaction.get_connection(), 'in_atomic_block', False):
+            task_after_commit(('refresh', 8), refresh, 8)
+        self.assertEqual(refresh.sent, [(7,), (8,)])
+        self.assertEqual(self.batches, [])
+
+    def test_nothing_leaves_when_the_transaction_rolls_back(self):
+        refresh = _Task('app.refresh')
+        with (
+            self.captureOnCommitCallbacks(execute=True) as callbacks,
+            contextlib.suppress(RuntimeError),
+            transaction.atomic(),
+        ):
+            task_after_commit(('refresh', 7), refresh, 7)
+            raise RuntimeError('the change failed')
+        self.assertEqual((callbacks, refresh.sent, self.batches), ([], [], []))
+
+    def test_a_broker_that_refuses_is_logged_and_the_commit_stands(self):
+        refresh = _Task('app.refresh', fail=ConnectionError('broker down'))
+        with (
+            self.assertLogs('itsm.oncommit', logging.ERROR) as logs,
+            self.captureOnCommitCallbacks(execute=True),
+            transaction.atomic(),
+        ):
+            task_after_commit(('refresh', 7), refresh, 7)
+        self.assertIn('Could not send app.refresh after the commit', logs.output[0])
+        self.assertIn('broker down', '\n'.join(logs.output))
+
+
+class RunTasksTaskTests(ItsmTestCase):
+    def test_each_task_runs_in_turn_and_one_that_fails_leaves_the_others_to_run(self):
+        with self.assertLogs('itsm.tasks', logging.ERROR) as logs:
+            outcome = run_tasks_task([['itsm.tasks.no_such_task', []], ['itsm.tasks.ping', []]])
+        self.assertEqual(outcome, 'itsm.tasks.no_such_task: failed; itsm.tasks.ping: done')
+        self.assertIn('itsm.tasks.no_such_task', logs.output[0])

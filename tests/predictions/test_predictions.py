@@ -139,8 +139,9 @@ class RecomputeTests(PredictionTestCase):
 
         services.profiles_rebuild()
         desk = Actor(user=self.agent, channel='ui')
+        # The task runs (eagerly here) whether it leaves alone or with the transaction's other tasks.
         with (
-            mock.patch.object(prediction_refresh_task, 'delay', wraps=prediction_refresh_task.delay) as delay,
+            mock.patch.object(prediction_refresh_task, 'run', wraps=prediction_refresh_task.run) as run,
             self.captureOnCommitCallbacks(execute=True),
         ):
             # `created`, then `transitioned` (New -> Assigned), in one transaction.
@@ -148,13 +149,13 @@ class RecomputeTests(PredictionTestCase):
                 actor=desk, short_description='VPN drops', caller=self.requester, assignment_group=self.desk
             )
         self.assertEqual(ticket.state, 'assigned')
-        self.assertEqual([call.args for call in delay.call_args_list], [(ticket.pk,)])
+        self.assertEqual([call.args for call in run.call_args_list], [(ticket.pk,)])
         with (
-            mock.patch.object(prediction_refresh_task, 'delay', wraps=prediction_refresh_task.delay) as delay,
+            mock.patch.object(prediction_refresh_task, 'run', wraps=prediction_refresh_task.run) as run,
             self.captureOnCommitCallbacks(execute=True),
         ):
             ticket_services.ticket_update(ticket=ticket, actor=desk, **P2)  # a transaction of its own
-        self.assertEqual([call.args for call in delay.call_args_list], [(ticket.pk,)])
+        self.assertEqual([call.args for call in run.call_args_list], [(ticket.pk,)])
 
     def test_a_failing_prediction_never_fails_the_change(self):
         services.profiles_rebuild()
