@@ -131,18 +131,15 @@ def ticket_create(
     # Where the ticket goes is decided before it is written: a routed ticket is inserted assigned, with its SLA and
     # OLA clocks in one insert, and nobody could have seen it in between. Its timeline still says both: opened, then
     # assigned by whom and why.
-    assignment = None
-    if assignment_group is not None:  # a group named when opening wins over the routing
-        assignment = (actor, assignment_group, assignee, '')
-    elif route:
+    assigner, group, person, reason = actor, assignment_group, assignee, ''
+    if group is None and route:  # a group named when opening wins over the routing
         from .routing import route_for
 
         found = route_for(ticket)
         if found is not None:  # the desk's rules route it, whoever opened it
-            assignment = (Actor.system(), found.group, None, found.message)
+            assigner, group, person, reason = Actor.system(), found.group, None, found.message
     move = None
-    if assignment is not None:
-        assigner, group, person = assignment[:3]
+    if group is not None:
         TICKET_ACTIONS.check(ticket, 'assign', assigner)
         changes = _assignment_changes(ticket, group=group, assignee=person)
         move = TICKET_ACTIONS.apply(ticket, 'assign', actor=assigner, changes=changes)
@@ -155,7 +152,6 @@ def ticket_create(
     )
     hooks.emit(hooks.CREATED, ticket, actor=actor, notify=notify)
     if move is not None:
-        assigner, reason = assignment[0], assignment[3]
         TICKET_ACTIONS.workflow.record(move, actor=assigner, message=reason, public=False, notify=notify)
     return ticket
 
@@ -363,7 +359,7 @@ def ticket_assign(
 def _assign(
     ticket: Ticket, *, actor: Actor, group: SupportGroup, assignee: User | None, reason: str, notify: bool
 ) -> Ticket:
-    """Assign `ticket`, locked by the caller or inserted in the caller's transaction (which nobody else sees)."""
+    """Assign `ticket`, locked by the caller (a new ticket is assigned before its insert, in `ticket_create`)."""
     TICKET_ACTIONS.check(ticket, 'assign', actor)
     changes = _assignment_changes(ticket, group=group, assignee=assignee)
     TICKET_ACTIONS.run(ticket, 'assign', actor=actor, changes=changes, message=reason, public=False, notify=notify)
