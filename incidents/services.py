@@ -140,8 +140,7 @@ def ticket_create(
             assigner, group, person, reason = Actor.system(), found.group, None, found.message
     move = None
     if group is not None:
-        TICKET_ACTIONS.check(ticket, 'assign', assigner)
-        changes = _assignment_changes(ticket, group=group, assignee=person)
+        changes = _assignment_changes(ticket, actor=assigner, group=group, assignee=person)
         move = TICKET_ACTIONS.apply(ticket, 'assign', actor=assigner, changes=changes)
     ticket.save()
     audit.record_created(
@@ -360,14 +359,15 @@ def _assign(
     ticket: Ticket, *, actor: Actor, group: SupportGroup, assignee: User | None, reason: str, notify: bool
 ) -> Ticket:
     """Assign `ticket`, locked by the caller (a new ticket is assigned before its insert, in `ticket_create`)."""
-    TICKET_ACTIONS.check(ticket, 'assign', actor)
-    changes = _assignment_changes(ticket, group=group, assignee=assignee)
+    changes = _assignment_changes(ticket, actor=actor, group=group, assignee=assignee)
     TICKET_ACTIONS.run(ticket, 'assign', actor=actor, changes=changes, message=reason, public=False, notify=notify)
     return ticket
 
 
-def _assignment_changes(ticket: Ticket, *, group: SupportGroup, assignee: User | None) -> dict[str, Any]:
-    """What assigning `ticket` to `group` (and `assignee`) sets, once the actor may assign it."""
+def _assignment_changes(ticket: Ticket, *, actor: Actor, group: SupportGroup, assignee: User | None) -> dict[str, Any]:
+    """What assigning `ticket` to `group` (and `assignee`) sets. The actor's right to assign is checked first, so
+    a refused actor hears that (403) before anything about the group's members (400)."""
+    TICKET_ACTIONS.check(ticket, 'assign', actor)
     if assignee is not None and not group.members.filter(pk=assignee.pk).exists():
         raise ValidationError({'assignee': f'{assignee} is not a member of {group}.'})
     if ticket.state == TicketState.ASSIGNED and ticket.assignment_group_id == group.pk and assignee is None:
