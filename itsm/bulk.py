@@ -51,6 +51,8 @@ def _writer(field: models.Field) -> Callable[[Any], str]:
         return lambda v: f'{v.total_seconds()} seconds'
     if isinstance(field, models.FloatField):
         return repr
+    if isinstance(field, models.IntegerField):
+        return str  # digits need no escaping
     return _text
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 from collections.abc import Iterable, Sequence
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Q
 from django.db.models.functions import TruncDate
@@ -22,11 +24,11 @@ from itsm.bulk import insert_rows
 
 from .choices import Dimension, RollupPeriod
 from .counters import BASES, annotate_at, bucket_expression
-from .engine import DAILY_COLUMNS, DURATION_COUNTER, PERIOD_COLUMNS, _key, daily_rows, period_rows
+from .engine import DAILY_COLUMNS, DURATION_COUNTER, PERIOD_COLUMNS, DailyCells, PeriodCells, daily_rows, period_rows
 from .models import COUNTER_FIELDS, DailyRollup, PeriodRollup
 from .slices import local_zone, period_start
 
-__all__ = ['add_cells', 'apply_cells', 'contributions_of', 'decode', 'encode']
+__all__ = ['RebuildSums', 'add_cells', 'apply_cells', 'contributions_of', 'decode', 'encode']
 
 BASE_LIST = list(BASES.values())
 _POSITION = {name: index for index, name in enumerate(COUNTER_FIELDS)}
@@ -64,6 +66,10 @@ def contributions_of(tickets: Q | Sequence[int]) -> dict[int, list[list]]:
         queryset = annotate_at(base, base.queryset())
         if isinstance(tickets, Q):
             queryset = queryset.filter(_renamed(tickets, owner))
+            if owner != 'pk':
+                # The same range on the joined tickets: PostgreSQL does not carry it across the join, and would
+                # otherwise merge-join from the first ticket on, reading every ticket before the range.
+                queryset = queryset.filter(_renamed(tickets, 'ticket__pk'))
         else:
             queryset = queryset.filter(**{f'{owner}__in': list(tickets)})
         annotations = {
@@ -80,15 +86,39 @@ def contributions_of(tickets: Q | Sequence[int]) -> dict[int, list[list]]:
             names.append('rbucket')
         rows = queryset.values(*names).annotate(**base.counters()).values_list(*names, *counter_names)
         width = len(names)
-        for row in rows.order_by().iterator(5000):
-            keys = [_key(d, v) for d, v in zip(dims, row[4 : 4 + len(dims)], strict=True)]
+        end = 4 + len(dims)
+        for row in _fetched(rows.order_by()):
+            # Dimension values are ids and codes: their keys are strings, '' for none (`engine._key`).
+            keys = ['' if value is None else str(value) for value in row[4:end]]
             bucket = row[width - 1] if histogram else None
             values = [value or 0 for value in row[width:]]
-            entry = [index, row[1].toordinal(), row[2], int(row[3]), keys, bucket, values]
+            day = row[1] if isinstance(row[1], dt.date) else dt.date.fromisoformat(row[1])
+            entry = [index, day.toordinal(), row[2], int(row[3]), keys, bucket, values]
             found.setdefault(int(row[0]), []).append(entry)
     for entries in found.values():
-        entries.sort(key=lambda e: json.dumps(e))
+        entries.sort(key=_entry_order)
     return found
+
+
+def _fetched(rows) -> list[tuple]:
+    """The rows of a values_list query as the database driver gives them. Django's converters, called for every
+    value, cost more than the loop that uses the rows and change nothing here: ids, codes, counts and the float
+    seconds arrive as they are used; only the day arrives as text on SQLite."""
+    compiler = rows.query.get_compiler(using=rows.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return []
+    with compiler.connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _entry_order(entry: list) -> tuple:
+    """A ticket's entries in a fixed order, so contributions computed twice compare equal. No two entries share
+    their base, day, kind, priority, keys and bucket (the rows are grouped by them), so the values never decide."""
+    index, ordinal, kind, priority, keys, bucket, _ = entry
+    return index, ordinal, kind, priority, keys, -1 if bucket is None else bucket
 
 
 def _renamed(condition: Q, owner: str) -> Q:
@@ -166,9 +196,7 @@ def add_cells(cells: Cells, entries: Iterable[list], sign: int = 1) -> None:
         for interval in RollupPeriod.values:
             start = period_start(day, interval)
             periods += [(interval, start, False), (interval, start, True)]
-        targets = [(Dimension.ALL, ''), *zip(dims, keys, strict=True)]
-        if pair:
-            targets.append((Dimension.GROUP_AGENT, f'{keys[pair[0]]}:{keys[pair[1]]}'))
+        targets = _targets(dims, keys, pair)
         bucket_name = str(bucket)
         for period, start, combined in periods:
             cell_kind, cell_priority = ('', 0) if combined else (kind, priority)
@@ -180,6 +208,93 @@ def add_cells(cells: Cells, entries: Iterable[list], sign: int = 1) -> None:
                 if histogram:
                     tally = cell[histogram]
                     tally[bucket_name] = tally.get(bucket_name, 0) + sign * values[counted]
+
+
+def _targets(dims: list[str], keys: list[str], pair) -> list[tuple[str, str]]:
+    """The dimension rows an entry counts in: all, each of its dimensions, and group with agent."""
+    targets = [(Dimension.ALL, ''), *zip(dims, keys, strict=True)]
+    if pair:
+        targets.append((Dimension.GROUP_AGENT, f'{keys[pair[0]]}:{keys[pair[1]]}'))
+    return targets
+
+
+class RebuildSums:
+    """The day, week and month rows of a full rebuild, summed from the tickets' contributions as they are computed
+    (so each base is read once, for the contributions), as `engine.daily_cells` and `engine.period_cells` sum
+    them from the bases.
+
+    Sums are nested by (day, kind, priority), then by (dimension, key): the entries of one row share the outer
+    key, which is looked up once per entry rather than once per dimension row. Weeks and months are summed per
+    kind and priority from the day rows, and the rows combined over kind and priority from those."""
+
+    def __init__(self, days: Iterable[dt.date]):
+        self._days: dict[tuple[int, str, int], dict[tuple[str, str], list]] = {}
+        for day in days:
+            self._days[(day.toordinal(), '', 0)] = {(Dimension.DAY, ''): ([0] * len(COUNTER_FIELDS), {}, {})}
+
+    def add(self, entries: Iterable[list]) -> None:
+        width = len(COUNTER_FIELDS)
+        for index, ordinal, kind, priority, keys, bucket, values in entries:
+            dims, _, slots, pair, histogram, counted = LAYOUTS[index]
+            outer = (ordinal, kind, priority)
+            rows = self._days.get(outer)
+            if rows is None:
+                rows = self._days[outer] = {}
+            changes = list(zip(slots, values, strict=True))
+            bucket_name = str(bucket)
+            for target in _targets(dims, keys, pair):
+                cell = rows.get(target)
+                if cell is None:
+                    cell = rows[target] = ([0] * width, {}, {})
+                sums = cell[0]
+                for slot, value in changes:
+                    sums[slot] += value
+                if histogram:
+                    tally = cell[histogram]
+                    tally[bucket_name] = tally.get(bucket_name, 0) + values[counted]
+
+    def daily_cells(self) -> DailyCells:
+        cells: DailyCells = {}
+        for (ordinal, kind, priority), rows in self._days.items():
+            day = dt.date.fromordinal(ordinal)
+            for (dimension, key), sums in rows.items():
+                cells[(day, dimension, key, kind, priority)] = sums
+        return cells
+
+    def period_cells(self) -> PeriodCells:
+        own: dict[tuple, dict[tuple[str, str], list]] = {}
+        for (ordinal, kind, priority), rows in self._days.items():
+            day = dt.date.fromordinal(ordinal)
+            for interval in RollupPeriod.values:
+                target = own.setdefault((interval, period_start(day, interval), kind, priority), {})
+                for dimension_key, sums in rows.items():
+                    if dimension_key[0] != Dimension.DAY:
+                        _sum_into(target, dimension_key, sums)
+        combined: dict[tuple, dict[tuple[str, str], list]] = {}
+        for (interval, start, _, _), rows in own.items():
+            target = combined.setdefault((interval, start), {})
+            for dimension_key, sums in rows.items():
+                _sum_into(target, dimension_key, sums)
+        cells: PeriodCells = {}
+        for (interval, start, kind, priority), rows in own.items():
+            for (dimension, key), sums in rows.items():
+                cells[(interval, start, False, dimension, key, kind, priority)] = sums
+        for (interval, start), rows in combined.items():
+            for (dimension, key), sums in rows.items():
+                cells[(interval, start, True, dimension, key, '', 0)] = sums
+        return cells
+
+
+def _sum_into(rows: dict, dimension_key: tuple[str, str], sums) -> None:
+    cell = rows.get(dimension_key)
+    if cell is None:
+        rows[dimension_key] = ([*sums[0]], dict(sums[1]), dict(sums[2]))
+        return
+    cell[0][:] = map(operator.add, cell[0], sums[0])
+    for histogram in (1, 2):
+        tally = cell[histogram]
+        for bucket, count in sums[histogram].items():
+            tally[bucket] = tally.get(bucket, 0) + count
 
 
 def _is_empty(sums: list, accept: dict, resolve: dict) -> bool:

@@ -8,6 +8,7 @@ Group keys are tuples in the order of `by`: a period's first day (`date`) for 'p
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -677,9 +678,7 @@ def period_cells(periods: Iterable[tuple[str, dt.date]], *, fresh: DailyCells) -
                 cell = cells[cell_key] = ([0] * width, {}, {})
             if counters is not None:
                 sums = cell[0]
-                for slot, value in enumerate(counters):
-                    if value:
-                        sums[slot] += value
+                sums[:] = map(operator.add, sums, counters)
             _merge_into(cell[1], accept)
             _merge_into(cell[2], resolve)
 

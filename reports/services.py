@@ -30,7 +30,15 @@ from itsm.choices import TimelineKind
 
 from . import contributions
 from .choices import FREQUENCY_INTERVAL, Breakdown, Dimension, Frequency
-from .engine import DAILY_COLUMNS, PERIOD_COLUMNS, daily_cells, daily_rows, period_cells, period_rows, periods_of
+from .engine import (
+    DAILY_COLUMNS,
+    PERIOD_COLUMNS,
+    daily_cells,
+    daily_rows,
+    period_cells,
+    period_rows,
+    periods_of,
+)
 from .models import DailyRollup, PeriodRollup, Report, ReportSchedule, RollupContribution
 from .slices import local_day, local_zone, parse_slice, start_of
 
@@ -246,18 +254,19 @@ def rollup_refresh(*, now: dt.datetime | None = None) -> RefreshResult:
 
 
 def _rebuild_everything(now: dt.datetime) -> RefreshResult:
-    """Every day's rows from the tickets, and every ticket's contribution, from one snapshot."""
+    """Every day's rows and every ticket's contribution, from one snapshot and one read of each base.
+
+    The tickets' contributions are computed range by range of ids, stored, and summed into the day, week and
+    month rows (`contributions.RebuildSums`): the sums `rollup_recompute` reads from the bases again."""
     from incidents.models import Ticket
 
     today = now.astimezone(local_zone()).date()
     with _rollup_transaction():
         days = _all_days(today)
-        result = RefreshResult(days=days, full=True)
         DailyRollup.objects.all().delete()
         PeriodRollup.objects.all().delete()
         RollupContribution.objects.all().delete()
-        for batch in _month_batches(days):
-            result.rows += _recompute_days(batch, now)
+        sums = contributions.RebuildSums(days)
         bounds = Ticket.objects.aggregate(low=Min('pk'), high=Max('pk'))
         if bounds['low'] is not None:
             for low in range(bounds['low'], bounds['high'] + 1, CONTRIBUTION_RANGE):
@@ -265,12 +274,17 @@ def _rebuild_everything(now: dt.datetime) -> RefreshResult:
                 insert_rows(
                     RollupContribution, contributions.CONTRIBUTION_COLUMNS, contributions.contribution_rows(found)
                 )
+                for entries in found.values():
+                    sums.add(entries)
+        cells = sums.daily_cells()
+        insert_rows(DailyRollup, DAILY_COLUMNS, daily_rows(cells, now))
+        insert_rows(PeriodRollup, PERIOD_COLUMNS, period_rows(sums.period_cells(), now))
         if connection.vendor == 'postgresql':
             # Refreshes look rows up by their cells: the planner needs the new tables' statistics to use the index.
             with connection.cursor() as cursor:
                 for model in (DailyRollup, PeriodRollup, RollupContribution):
                     cursor.execute(f'ANALYZE {connection.ops.quote_name(model._meta.db_table)}')
-    return result
+    return RefreshResult(days=days, rows=len(cells), full=True)
 
 
 def rollup_rebuild(*, start: dt.date | None = None, end: dt.date | None = None) -> RefreshResult:

@@ -98,6 +98,19 @@ class RefreshByDifferenceTests(TestCase):
                 for cell, values in rebuilt.items():
                     self.assertEqual(refreshed[cell], values, cell)
 
+    def test_a_full_rebuild_writes_the_rows_the_bases_grouped_by_day_give(self):
+        # The full rebuild sums the tickets' contributions; recomputing days groups the bases in SQL instead.
+        self.change_at_random(3, 16)
+        with frozen(at(17, 10)):
+            result = services.rollup_rebuild()
+            from_contributions = stored_rows()
+            services.rollup_rebuild(start=result.days[0], end=result.days[-1])
+            from_bases = stored_rows()
+        self.assertGreater(len(from_contributions), 1000)
+        self.assertEqual(set(from_contributions), set(from_bases))
+        for cell, values in from_bases.items():
+            self.assertEqual(from_contributions[cell], values, cell)
+
     def test_a_deleted_tickets_contribution_is_taken_away(self):
         ticket = Ticket.objects.filter(state=TicketState.CLOSED).order_by('pk').first()
         day = ticket.completed_at.date()
