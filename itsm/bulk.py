@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
 
-__all__ = ['copy_text', 'insert_rows']
+__all__ = ['copies_beside_the_caller', 'copy_text', 'insert_rows']
 
 NULL = '\\N'
 _ESCAPES = str.maketrans({'\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r'})
 CHUNK = 20_000  # rows per COPY (or `bulk_create`): bounds what is held in memory at once
+COPIES_QUEUED = 2  # chunks formatted ahead of the COPY in flight (`copies_beside_the_caller`)
 
 
 def copy_text(value: str) -> str:
@@ -99,6 +103,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     names = [fields[name].column for name in columns] + [field.column for field, _ in rest]
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f'COPY {table} ({", ".join(connection.ops.quote_name(n) for n in names)}) FROM STDIN'
+    copier = getattr(_active, 'copier', None)
     with connection.cursor() as cursor:
         while chunk := list(islice(rows, CHUNK)):
             buffer = io.StringIO()
@@ -111,6 +116,98 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
                 )
                 write(suffix)
             buffer.seek(0)
-            cursor.copy_expert(sql, buffer, 1 << 18)
+            if copier is None:
+                cursor.copy_expert(sql, buffer, 1 << 18)
+            else:
+                copier.submit(sql, buffer)
             count += len(chunk)
     return count
+
+
+#
+# COPY beside the caller
+#
+
+_active = threading.local()
+
+
+class _Copier:
+    """One thread that runs the COPYs handed to it, in order, on the caller's own database connection (so in its
+    transaction). Every other statement of the caller waits until the COPYs before it have finished, so statements
+    keep their order and never share the connection with a COPY in flight."""
+
+    def __init__(self, raw_connection, wrap_errors):
+        self._raw = raw_connection
+        self._wrap_errors = wrap_errors  # the database's errors as Django's (IntegrityError, ...)
+        self._queue: queue.Queue = queue.Queue(maxsize=COPIES_QUEUED)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name='bulk-copy', daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                if self._error is None:
+                    sql, buffer = item
+                    with self._wrap_errors, self._raw.cursor() as cursor:
+                        cursor.copy_expert(sql, buffer, 1 << 18)
+            except BaseException as error:  # handed to the caller at its next statement or at the end
+                self._error = error
+            finally:
+                self._queue.task_done()
+
+    def submit(self, sql: str, buffer: io.StringIO) -> None:
+        self._raise()
+        self._queue.put((sql, buffer))
+
+    def wait(self) -> None:
+        self._queue.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def statement(self, execute, sql, params, many, context):
+        """A Django execute wrapper: the caller's statements run once the COPYs before them have."""
+        self.wait()
+        return execute(sql, params, many, context)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
+@contextmanager
+def copies_beside_the_caller() -> Iterator[None]:
+    """Within the block, `insert_rows` on PostgreSQL formats each chunk of rows and hands its COPY to a thread, then
+    goes on with the next chunk, or whatever the caller does next, while PostgreSQL writes: for writes of millions
+    of rows, the database's work and the Python work overlap on two cores.
+
+    The COPYs run in the caller's connection and transaction, in order. Any other statement of the caller through
+    Django waits for the COPYs before it, and an error of a COPY is raised at the caller's next statement or at
+    the end of the block, whose transaction it has aborted. Rows streamed from a server-side cursor (`iterator()`)
+    must not be read across an `insert_rows` in the block: those fetches do not wait. Elsewhere than on
+    PostgreSQL, or nested, the block changes nothing."""
+    if connection.vendor != 'postgresql' or getattr(_active, 'copier', None) is not None:
+        yield
+        return
+    connection.ensure_connection()
+    copier = _Copier(connection.connection, connection.wrap_database_errors)
+    _active.copier = copier
+    failed = False
+    try:
+        with connection.execute_wrapper(copier.statement):
+            yield
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        _active.copier = None
+        copier.stop()
+        if not failed:
+            copier.wait()

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from itsm import audit
 from itsm.audit import Actor
-from itsm.bulk import insert_rows
+from itsm.bulk import copies_beside_the_caller, insert_rows
 from itsm.choices import TimelineKind
 
 from . import contributions
@@ -268,17 +268,19 @@ def _rebuild_everything(now: dt.datetime) -> RefreshResult:
         RollupContribution.objects.all().delete()
         sums = contributions.RebuildSums(days)
         bounds = Ticket.objects.aggregate(low=Min('pk'), high=Max('pk'))
-        if bounds['low'] is not None:
-            for low in range(bounds['low'], bounds['high'] + 1, CONTRIBUTION_RANGE):
-                found = contributions.contributions_of(Q(id__gte=low, id__lt=low + CONTRIBUTION_RANGE))
-                insert_rows(
-                    RollupContribution, contributions.CONTRIBUTION_COLUMNS, contributions.contribution_rows(found)
-                )
-                for entries in found.values():
-                    sums.add(entries)
-        cells = sums.daily_cells()
-        insert_rows(DailyRollup, DAILY_COLUMNS, daily_rows(cells, now))
-        insert_rows(PeriodRollup, PERIOD_COLUMNS, period_rows(sums.period_cells(), now))
+        # PostgreSQL writes each batch of rows while the next is summed and formatted.
+        with copies_beside_the_caller():
+            if bounds['low'] is not None:
+                for low in range(bounds['low'], bounds['high'] + 1, CONTRIBUTION_RANGE):
+                    found = contributions.contributions_of(Q(id__gte=low, id__lt=low + CONTRIBUTION_RANGE))
+                    insert_rows(
+                        RollupContribution, contributions.CONTRIBUTION_COLUMNS, contributions.contribution_rows(found)
+                    )
+                    for entries in found.values():
+                        sums.add(entries)
+            cells = sums.daily_cells()
+            insert_rows(DailyRollup, DAILY_COLUMNS, daily_rows(cells, now))
+            insert_rows(PeriodRollup, PERIOD_COLUMNS, period_rows(sums.period_cells(), now))
         if connection.vendor == 'postgresql':
             # Refreshes look rows up by their cells: the planner needs the new tables' statistics to use the index.
             with connection.cursor() as cursor:

@@ -2,8 +2,9 @@
 either way."""
 
 import datetime as dt
+import threading
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -143,3 +144,57 @@ class InsertRowsTests(ItsmTestCase):
         with self.assertRaisesMessage(ValueError, 'DailyRollup: computed_at, day cannot be left out (no default)'):
             insert_rows(DailyRollup, ('dimension',), [(Dimension.ALL,)])
         self.assertFalse(DailyRollup.objects.exists())
+
+
+class CopiesBesideTheCallerTests(ItsmTestCase):
+    """`copies_beside_the_caller`: on PostgreSQL a thread runs the COPYs in the caller's transaction while the caller
+    goes on; elsewhere the block changes nothing. Either way the caller sees the same rows and the same errors."""
+
+    def many_rows(self, count: int, prefix: str):
+        return (_daily(f'{prefix} {n}') for n in range(count))
+
+    def test_statements_after_an_insert_see_its_rows(self):
+        from itsm import bulk
+
+        original, bulk.CHUNK = bulk.CHUNK, 100
+        try:
+            with transaction.atomic(), bulk.copies_beside_the_caller():
+                self.assertEqual(_insert_instances(DailyRollup, self.many_rows(1050, 'row')), 1050)
+                # The count waits for the eleven COPYs before it.
+                self.assertEqual(DailyRollup.objects.filter(key__startswith='row ').count(), 1050)
+                _insert_instances(DailyRollup, self.many_rows(5, 'more'))
+        finally:
+            bulk.CHUNK = original
+        self.assertEqual(DailyRollup.objects.filter(key__startswith='more ').count(), 5)
+
+    def test_the_copies_run_beside_the_caller_on_postgresql_and_stop_with_the_block(self):
+        from itsm.bulk import copies_beside_the_caller
+
+        def copy_threads():
+            return [t for t in threading.enumerate() if t.name == 'bulk-copy']
+
+        with copies_beside_the_caller():
+            _insert_instances(DailyRollup, [_daily('beside')])
+            self.assertEqual(len(copy_threads()), 1 if connection.vendor == 'postgresql' else 0)
+            with copies_beside_the_caller():  # nested: the outer block's thread serves
+                self.assertLessEqual(len(copy_threads()), 1)
+        self.assertEqual(copy_threads(), [])
+        self.assertTrue(DailyRollup.objects.filter(key='beside').exists())
+
+    def test_a_refused_row_raises_the_databases_error_and_nothing_is_kept(self):
+        from itsm.bulk import copies_beside_the_caller
+
+        with self.assertRaises(IntegrityError), transaction.atomic(), copies_beside_the_caller():
+            _insert_instances(DailyRollup, self.many_rows(3, 'kept'))
+            _insert_instances(DailyRollup, [_daily('refused', opened=-1)])  # opened >= 0 is checked
+            DailyRollup.objects.count()
+        self.assertFalse(DailyRollup.objects.filter(key__startswith='kept ').exists())
+
+    def test_an_error_of_the_caller_ends_the_block_and_the_thread(self):
+        from itsm.bulk import copies_beside_the_caller
+
+        with self.assertRaises(RuntimeError), transaction.atomic(), copies_beside_the_caller():
+            _insert_instances(DailyRollup, [_daily('undone')])
+            raise RuntimeError('undo')
+        self.assertFalse([t for t in threading.enumerate() if t.name == 'bulk-copy'])
+        self.assertFalse(DailyRollup.objects.filter(key='undone').exists())
