@@ -24,7 +24,17 @@ from itsm.bulk import insert_rows
 
 from .choices import Dimension, RollupPeriod
 from .counters import BASES, annotate_at, bucket_expression
-from .engine import DAILY_COLUMNS, DURATION_COUNTER, PERIOD_COLUMNS, DailyCells, PeriodCells, daily_rows, period_rows
+from .engine import (
+    DAILY_COLUMNS,
+    DURATION_COUNTER,
+    PERIOD_COLUMNS,
+    DailyCells,
+    PeriodCells,
+    daily_rows,
+    dimension_rows,
+    merge_into,
+    period_rows,
+)
 from .models import COUNTER_FIELDS, DailyRollup, PeriodRollup
 from .slices import local_zone, period_start
 
@@ -196,7 +206,7 @@ def add_cells(cells: Cells, entries: Iterable[list], sign: int = 1) -> None:
         for interval in RollupPeriod.values:
             start = period_start(day, interval)
             periods += [(interval, start, False), (interval, start, True)]
-        targets = _targets(dims, keys, pair)
+        targets = dimension_rows(dims, keys, pair)
         bucket_name = str(bucket)
         for period, start, combined in periods:
             cell_kind, cell_priority = ('', 0) if combined else (kind, priority)
@@ -208,14 +218,6 @@ def add_cells(cells: Cells, entries: Iterable[list], sign: int = 1) -> None:
                 if histogram:
                     tally = cell[histogram]
                     tally[bucket_name] = tally.get(bucket_name, 0) + sign * values[counted]
-
-
-def _targets(dims: list[str], keys: list[str], pair) -> list[tuple[str, str]]:
-    """The dimension rows an entry counts in: all, each of its dimensions, and group with agent."""
-    targets = [(Dimension.ALL, ''), *zip(dims, keys, strict=True)]
-    if pair:
-        targets.append((Dimension.GROUP_AGENT, f'{keys[pair[0]]}:{keys[pair[1]]}'))
-    return targets
 
 
 class RebuildSums:
@@ -242,7 +244,7 @@ class RebuildSums:
                 rows = self._days[outer] = {}
             changes = list(zip(slots, values, strict=True))
             bucket_name = str(bucket)
-            for target in _targets(dims, keys, pair):
+            for target in dimension_rows(dims, keys, pair):
                 cell = rows.get(target)
                 if cell is None:
                     cell = rows[target] = ([0] * width, {}, {})
@@ -291,10 +293,8 @@ def _sum_into(rows: dict, dimension_key: tuple[str, str], sums) -> None:
         rows[dimension_key] = ([*sums[0]], dict(sums[1]), dict(sums[2]))
         return
     cell[0][:] = map(operator.add, cell[0], sums[0])
-    for histogram in (1, 2):
-        tally = cell[histogram]
-        for bucket, count in sums[histogram].items():
-            tally[bucket] = tally.get(bucket, 0) + count
+    merge_into(cell[1], sums[1])
+    merge_into(cell[2], sums[2])
 
 
 def _is_empty(sums: list, accept: dict, resolve: dict) -> bool:

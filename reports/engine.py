@@ -30,6 +30,8 @@ __all__ = [
     'compute',
     'daily_cells',
     'daily_rows',
+    'dimension_rows',
+    'merge_into',
     'period_cells',
     'period_rows',
     'periods_of',
@@ -598,6 +600,15 @@ def period_rows(cells: PeriodCells, as_of: dt.datetime | None) -> Iterable[tuple
         yield (period, start, combined, dimension, key, kind, priority, accept, resolve, *sums, as_of)
 
 
+def dimension_rows(dims: Sequence[str], keys: Sequence[str], pair) -> list[tuple[str, str]]:
+    """The rows, as (dimension, key), that one full-grain row of a base counts in: all, each of its dimensions,
+    and group with agent (`pair`: the positions of group and agent in `dims`, or False)."""
+    rows = [(Dimension.ALL, ''), *zip(dims, keys, strict=True)]
+    if pair:
+        rows.append((Dimension.GROUP_AGENT, f'{keys[pair[0]]}:{keys[pair[1]]}'))
+    return rows
+
+
 def daily_cells(days: Iterable[dt.date]) -> DailyCells:
     """The sums of the rollup rows of `days`: for each base, one query at full grain (day × kind × priority ×
     every dimension value [× duration bucket]) whose rows are then summed into each dimension's rows."""
@@ -629,11 +640,8 @@ def daily_cells(days: Iterable[dt.date]) -> DailyCells:
             dim_values = row[3 : 3 + len(dims)]
             keys = [_key(d, v) for d, v in zip(dims, dim_values, strict=True)]
             values = [value or 0 for value in row[len(names) :]]
-            targets = [(Dimension.ALL, ''), *zip(dims, keys, strict=True)]
-            if pair:
-                targets.append((Dimension.GROUP_AGENT, f'{keys[pair[0]]}:{keys[pair[1]]}'))
             bucket = str(row[len(names) - 1]) if histogram_slot else ''
-            for dimension, key in targets:
+            for dimension, key in dimension_rows(dims, keys, pair):
                 index = (day, dimension, key, kind, priority)
                 cell = cells.get(index)
                 if cell is None:
@@ -679,8 +687,8 @@ def period_cells(periods: Iterable[tuple[str, dt.date]], *, fresh: DailyCells) -
             if counters is not None:
                 sums = cell[0]
                 sums[:] = map(operator.add, sums, counters)
-            _merge_into(cell[1], accept)
-            _merge_into(cell[2], resolve)
+            merge_into(cell[1], accept)
+            merge_into(cell[2], resolve)
 
     names = ('dimension', 'key', 'kind', 'priority')
     for interval, start in sorted(set(periods)):
@@ -701,6 +709,6 @@ def period_cells(periods: Iterable[tuple[str, dt.date]], *, fresh: DailyCells) -
     return cells
 
 
-def _merge_into(histogram: dict[str, int], other: dict[str, int] | None) -> None:
+def merge_into(histogram: dict[str, int], other: dict[str, int] | None) -> None:
     for bucket, count in (other or {}).items():
         histogram[bucket] = histogram.get(bucket, 0) + count
