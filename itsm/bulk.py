@@ -172,14 +172,15 @@ class _Copier:
             error, self._error = self._error, None
             raise error
 
+    def stop(self) -> None:
+        """End the thread once the COPYs before have run (the caller's error, if any, stays the one raised)."""
+        self._queue.put(None)
+        self._thread.join()
+
     def statement(self, execute, sql, params, many, context):
         """A Django execute wrapper: the caller's statements run once the COPYs before them have."""
         self.wait()
         return execute(sql, params, many, context)
-
-    def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
 
 
 @contextmanager
@@ -199,15 +200,10 @@ def copies_beside_the_caller() -> Iterator[None]:
     connection.ensure_connection()
     copier = _Copier(connection.connection, connection.wrap_database_errors)
     _active.copier = copier
-    failed = False
     try:
         with connection.execute_wrapper(copier.statement):
             yield
-    except BaseException:
-        failed = True
-        raise
     finally:
         _active.copier = None
         copier.stop()
-        if not failed:
-            copier.wait()
+    copier.wait()  # reached when the block ended well: a COPY's error is raised here
